@@ -18,14 +18,21 @@ Mapping:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from importlib import metadata
 from typing import Any
 from urllib.parse import quote
 
-from pgrewrite import __version__
 from pgrewrite.report.worklist import FLAGGED, RENAMING, VERDICT_TITLES, end_col, message, sites
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 FINGERPRINT = "pgrewriteSiteId/v1"
+
+
+def _version() -> str:
+    try:
+        return metadata.version("pgrewrite")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
 
 
 def _uri(path: str) -> str:
@@ -118,7 +125,7 @@ def render_sarif(doc: Mapping[str, Any]) -> dict[str, Any]:
     run: dict[str, Any] = {
         "tool": {"driver": {
             "name": "pgrewrite",
-            "version": __version__,
+            "version": _version(),
             "rules": rules,
         }},
         "originalUriBaseIds": {"%SRCROOT%": {"description": {
