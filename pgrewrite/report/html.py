@@ -55,6 +55,8 @@ class _Sources:
                 data = self._read(path) if self._read else None
             except OSError:
                 data = None
+            if data is not None and data.endswith(b"\n"):
+                data = data[:-1]
             self._cache[path] = data.split(b"\n") if data is not None else None
         return self._cache[path]
 
@@ -339,9 +341,9 @@ def render_html(doc: Mapping[str, Any], read_source: ReadSource | str | Path | N
     mentions = summary.get("mentions") or {}
     extra = []
     if summary.get("files_failed"):
-        extra.append(f'{summary["files_failed"]} files failed')
+        extra.append(f'files not analysed: {summary["files_failed"]}')
     if summary.get("files_with_parse_errors"):
-        extra.append(f'{summary["files_with_parse_errors"]} files with parse errors')
+        extra.append(f'files with parse errors: {summary["files_with_parse_errors"]}')
     if mentions:
         extra.append(f'mentions in comments {mentions.get("comments", 0)}, '
                      f'in strings {mentions.get("strings", 0)} (never rewritten)')
