@@ -53,7 +53,7 @@ class _Sources:
         if path not in self._cache:
             try:
                 data = self._read(path) if self._read else None
-            except OSError:
+            except (OSError, KeyError, ValueError):  # a report never fails for want of context
                 data = None
             if data is not None and data.endswith(b"\n"):
                 data = data[:-1]
@@ -96,7 +96,7 @@ def _group_key(site: Mapping[str, Any]) -> str:
         return " vs ".join(rules)
     if verdict == "skipped":
         return (site.get("reason") or "skipped").split(":")[0]
-    return f"no rule decided · {site.get('context') or 'code'}"
+    return f"no rule decided · {site.get('token')} in {site.get('context') or 'code'}"
 
 
 def _bar(counts: Mapping[str, int], total: int) -> str:
