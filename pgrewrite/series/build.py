@@ -1,0 +1,364 @@
+"""build_series: scan results -> a `git format-patch` series in a directory.
+
+Data flow: select the renames (select.py) -> detect existing definitions of the
+new names (definitions.py) -> group by MAINTAINERS entry or rule (plan.py) ->
+commit each group in a scratch object store on top of the base commit (git.py)
+-> `git format-patch --cover-letter --base` -> add To/Cc and the cover text.
+"""
+from __future__ import annotations
+
+import bisect
+import collections
+import email.utils
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from ..model import Edit, FileResult, Verdict
+from . import definitions as defs_mod
+from . import messages, prefix
+from .definitions import Definition, Insertion
+from .git import Git, GitError, Scratch
+from .maintainers import Maintainers
+from .plan import NO_ENTRY, PatchPlan, plan
+from .select import LeftOut, Selected, select
+
+
+class SeriesError(RuntimeError):
+    """A problem the user must fix; the message says what and how."""
+
+    exit_code = 1
+
+
+class CollisionError(SeriesError):
+    exit_code = 3
+
+
+@dataclass(frozen=True)
+class SeriesOptions:
+    base: str = "HEAD"
+    split_by: str = "subsystem"          # subsystem | rule
+    max_files: int | None = None
+    max_lines: int | None = None
+    reroll_count: int | None = None
+    subject_prefix: str = "PATCH"
+    only: str | None = None              # pte | pg
+    collisions: str = "leave-out"        # leave-out | refuse
+    get_maintainer: bool = True          # use scripts/get_maintainer.pl when present
+    date: str | None = None              # fixed author/committer date (reproducible runs)
+    paths: tuple[str, ...] = ()          # what was scanned (for the cover letter)
+    command: str = "pgrewrite series"
+
+
+@dataclass(frozen=True)
+class PatchFile:
+    path: Path
+    subject: str
+    kind: str                            # cover | definitions | rules | defaults
+    files: tuple[str, ...] = ()
+    renames: int = 0
+    to: tuple[str, ...] = ()
+    cc: tuple[str, ...] = ()
+    prefix_source: str = ""              # history | path
+
+
+@dataclass(frozen=True)
+class SeriesReport:
+    out_dir: Path
+    base_commit: str
+    patches: tuple[PatchFile, ...]       # cover letter first
+    counts: dict[str, int]               # sites by verdict, whole scan
+    renamed: dict[str, int]              # pte / pg / pg-default / identifier
+    left_out: tuple[LeftOut, ...]
+    blocked: dict[str, tuple[Definition, ...]]
+    definitions: tuple[Definition, ...]
+    failed_files: tuple[tuple[str, str], ...]
+    notes: tuple[str, ...] = field(default=())   # for stderr
+
+
+def splice(data: bytes, spans: Iterable[tuple[int, int, bytes]]) -> bytes:
+    out, pos = [], 0
+    for start, end, new in sorted(spans, key=lambda s: (s[0], s[1])):
+        if start < pos:
+            raise SeriesError(f"overlapping edits at byte {start}")
+        out += [data[pos:start], new]
+        pos = end
+    out.append(data[pos:])
+    return b"".join(out)
+
+
+def _read_base(git: Git, base: str, paths: Sequence[str]) -> dict[str, tuple[str, bytes]]:
+    """{path: (mode, bytes)} for the paths that exist at `base`."""
+    if not paths:
+        return {}
+    modes: dict[str, str] = {}
+    listing = git.run("ls-tree", "-z", base, "--", *paths).stdout
+    for rec in listing.split(b"\0"):
+        if rec:
+            meta, name = rec.split(b"\t", 1)
+            mode, kind, _ = meta.decode().split()
+            if kind == "blob":
+                modes[name.decode()] = mode
+    wanted = sorted(modes)
+    proc = git.run("cat-file", "--batch",
+                   input="".join(f"{base}:{p}\n" for p in wanted).encode())
+    out, buf, pos = {}, proc.stdout, 0
+    for p in wanted:
+        nl = buf.index(b"\n", pos)
+        header = buf[pos:nl].decode().split()
+        size = int(header[2])
+        out[p] = (modes[p], buf[nl + 1:nl + 1 + size])
+        pos = nl + 1 + size + 1
+    return out
+
+
+def _addr(a: str) -> str:
+    name, mail = email.utils.parseaddr(a)
+    if not mail:
+        return a
+    if name and not name.isascii():
+        return email.utils.formataddr((name, mail), charset="utf-8")
+    return email.utils.formataddr((name, mail))
+
+
+def _add_headers(path: Path, to: Sequence[str], cc: Sequence[str],
+                 subject: str | None = None, blurb: str | None = None) -> None:
+    text = path.read_text()
+    head, sep, body = text.partition("\n\n")
+    extra = []
+    if to:
+        extra.append("To: " + ",\n    ".join(_addr(a) for a in to))
+    if cc:
+        extra.append("Cc: " + ",\n    ".join(_addr(a) for a in cc))
+    if subject is not None:
+        head = head.replace("*** SUBJECT HERE ***", subject)
+    if extra:
+        head += "\n" + "\n".join(extra)
+    if blurb is not None:
+        body = body.replace("*** BLURB HERE ***", blurb)
+    path.write_text(head + sep + body)
+
+
+def _get_maintainer(root: Path, patch: Path) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    script = root / "scripts" / "get_maintainer.pl"
+    if not script.is_file() or not shutil.which("perl"):
+        return None
+    common = ["perl", str(script), "--no-git", "--no-git-fallback", "--no-rolestats",
+              "--no-multiline", "--separator", "\n"]
+    try:
+        to = subprocess.run(common + ["--m", "--no-r", "--no-l", str(patch)], cwd=root,
+                            capture_output=True, text=True, timeout=120)
+        cc = subprocess.run(common + ["--no-m", "--r", "--l", str(patch)], cwd=root,
+                            capture_output=True, text=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if to.returncode or cc.returncode:
+        return None
+    split = lambda s: tuple(x.strip() for x in s.splitlines() if "@" in x)  # noqa: E731
+    to_list = split(to.stdout)
+    return to_list, tuple(a for a in split(cc.stdout) if a not in to_list)
+
+
+def build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
+                 options: SeriesOptions = SeriesOptions()) -> SeriesReport:
+    root = Path(root)
+    out_dir = Path(out_dir)
+    git = Git(root)
+    try:
+        base = git.out("rev-parse", "--verify", "--quiet", f"{options.base}^{{commit}}").strip()
+    except GitError:
+        raise SeriesError(f"--base {options.base}: not a commit in {root}") from None
+    name, mail = git.config("user.name"), git.config("user.email")
+    if not (name and mail):
+        raise SeriesError("git config user.name and user.email must be set: they make "
+                          "the From: and Signed-off-by: lines")
+    sob = f"{name} <{mail}>"
+    if out_dir.exists() and any(out_dir.glob("*.patch")):
+        raise SeriesError(f"{out_dir} already holds .patch files; use an empty directory "
+                          "so that `git am DIR/*.patch` applies this series only")
+
+    # 1. existing definitions of the new names, before anything else
+    found = defs_mod.find_definitions(git, base)
+    blocked = defs_mod.blocked_names(found)
+    if blocked and options.collisions == "refuse":
+        raise CollisionError("\n".join(
+            ["refusing to build the series: some new names already exist in the tree."]
+            + defs_mod.explain(blocked)
+            + ["(--collisions leave-out builds the series without those names)"]))
+
+    results = sorted(results, key=lambda r: r.path)
+    sel = select(results, only=options.only, blocked=set(blocked))
+    edited = sorted({s.path for s in sel.edits})
+    if not sel.edits:
+        raise SeriesError("no mechanical renames in the scanned paths: nothing to send")
+
+    # 2. the bytes at base; the scan read the work tree, so they must agree
+    wanted = edited + [defs_mod.CONSTANTS_HEADER, defs_mod.HELPERS_HEADER, "MAINTAINERS"]
+    base_files = _read_base(git, base, sorted(set(wanted)))
+    dirty = []
+    for p in edited:
+        disk = root / p
+        if p not in base_files or not disk.is_file() or disk.read_bytes() != base_files[p][1]:
+            dirty.append(p)
+    if dirty:
+        raise SeriesError(
+            f"the work tree differs from {options.base} in {len(dirty)} scanned file(s) "
+            f"(first: {', '.join(dirty[:5])}); the renames were computed on the work "
+            "tree, so commit or stash first, or pass the matching --base")
+    for s in sel.edits:
+        data = base_files[s.path][1]
+        if data[s.edit.start:s.edit.end] != s.edit.old.encode():
+            raise SeriesError(f"{s.path}: edit at byte {s.edit.start} expects "
+                              f"{s.edit.old!r}; the scan and the file disagree")
+
+    names = set(defs_mod.NEW_NAMES) - set(blocked)
+    try:
+        insertions = defs_mod.plan_definitions(
+            lambda p: base_files.get(p, (None, None))[1], names)
+    except defs_mod.DefinitionsError as exc:
+        raise SeriesError(str(exc)) from None
+
+    maint = Maintainers.from_tree(
+        root, text=base_files.get("MAINTAINERS", ("", b""))[1].decode(errors="replace"))
+
+    def subsystem(path: str) -> str:
+        entry = maint.best(path)
+        return entry.name if entry else NO_ENTRY
+
+    line_cache: dict[str, list[int]] = {}
+
+    def line_of(path: str, offset: int) -> int:
+        starts = line_cache.get(path)
+        if starts is None:
+            data = base_files[path][1]
+            starts = line_cache[path] = [m.end() for m in re.finditer(rb"\n", data)]
+        return bisect.bisect_right(starts, offset) + 1
+
+    plans = plan(sel.edits, split_by=options.split_by, subsystem=subsystem,
+                 line_of=line_of, max_files=options.max_files, max_lines=options.max_lines)
+
+    # 3. commits in a scratch object store
+    env = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": mail,
+           "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": mail}
+    if options.date:
+        env.update(GIT_AUTHOR_DATE=options.date, GIT_COMMITTER_DATE=options.date)
+    applied: dict[str, list[Edit]] = collections.defaultdict(list)
+    defs_applied = False
+
+    def content(path: str) -> tuple[str, bytes]:
+        mode, data = base_files[path]
+        spans = [(e.start, e.end, e.new.encode()) for e in applied[path]]
+        if defs_applied:
+            spans += [(i.offset, i.offset, i.text) for i in insertions if i.path == path]
+        return mode, splice(data, spans)
+
+    infos: list[dict] = []
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with Scratch(git, base) as scratch:
+        tip = base
+        if insertions:
+            defs_applied = True
+            hdrs = sorted({i.path for i in insertions})
+            pfx, src = prefix.subject_prefix(git, base, hdrs)
+            subject = f"{pfx}: introduce PTE_* and PG_* names for PAGE_*"
+            msg = messages.definitions_message(
+                subject, [n for n in defs_mod.NEW_NAMES if n in names], blocked, sob)
+            tree = scratch.stage({p: content(p) for p in hdrs})
+            tip = scratch.commit(tree, tip, msg, env)
+            infos.append(dict(subject=subject, kind="definitions", files=tuple(hdrs),
+                              renames=0, prefix_source=src))
+        for p in plans:
+            for s in p.edits:
+                applied[s.path].append(s.edit)
+            pfx, src = prefix.subject_prefix(git, base, p.files)
+            subject = messages.rename_subject(pfx, p, options.only)
+            files_desc = p.files[0] if len(p.files) == 1 else f"{len(p.files)} files"
+            msg = messages.rename_message(subject, p, files_desc, sob)
+            tree = scratch.stage({f: content(f) for f in p.files})
+            tip = scratch.commit(tree, tip, msg, env)
+            infos.append(dict(subject=subject, kind="defaults" if p.default else "rules",
+                              files=p.files, renames=len(p.edits), prefix_source=src))
+
+        args = ["format-patch", "--cover-letter", f"--base={base}", "--no-thread",
+                "--numbered", f"--subject-prefix={options.subject_prefix}",
+                "--signature=pgrewrite", "-o", str(out_dir.resolve())]
+        if options.reroll_count:
+            args.append(f"--reroll-count={options.reroll_count}")
+        listing = scratch.git.out(*args, f"{base}..{tip}")
+    written = [Path(line) for line in listing.splitlines() if line.strip()]
+    cover, patches = written[0], written[1:]
+
+    # 4. To/Cc per patch, then the cover letter
+    files_out: list[PatchFile] = []
+    all_to: list[str] = []
+    all_cc: list[str] = []
+    for path, info in zip(patches, infos):
+        rcpt = _get_maintainer(root, path) if options.get_maintainer else None
+        to, cc = rcpt if rcpt else maint.recipients(info["files"])
+        _add_headers(path, to, cc)
+        all_to += to
+        all_cc += cc
+        files_out.append(PatchFile(path=path, to=tuple(to), cc=tuple(cc), **info))
+
+    counts: collections.Counter[str] = collections.Counter()
+    logic = []
+    collision_skips = 0
+    for fr in results:
+        for d in fr.decisions:
+            counts[str(d.verdict)] += 1
+            if d.verdict == Verdict.LOGIC:
+                logic.append(d)
+            if d.verdict == Verdict.SKIPPED and "collision" in d.reason.lower():
+                collision_skips += 1
+    renamed: collections.Counter[str] = collections.Counter()
+    for s in sel.edits:
+        key = ("identifier" if s.edit.kind == "identifier"
+               else "pg-default" if s.default else (s.edit.verdict or "?"))
+        renamed[key] += 1
+
+    notes = _notes(blocked, sel, collision_skips)
+    to_u = tuple(dict.fromkeys(all_to))
+    cc_u = tuple(a for a in dict.fromkeys(all_cc) if a not in to_u)
+    subject, blurb = messages.cover_letter(
+        title_paths=list(options.paths) or ["."], counts=dict(counts), renamed=dict(renamed),
+        logic=sorted(logic, key=lambda d: (d.site.path, d.site.start)),
+        left_out_notes=notes, n_patches=len(patches), command=options.command)
+    _add_headers(cover, to_u, cc_u, subject=subject, blurb=blurb)
+    files_out.insert(0, PatchFile(path=cover, subject=subject, kind="cover", to=to_u, cc=cc_u))
+
+    return SeriesReport(out_dir=out_dir, base_commit=base, patches=tuple(files_out),
+                        counts=dict(counts), renamed=dict(renamed), left_out=sel.left_out,
+                        blocked=blocked, definitions=found, failed_files=sel.failed_files,
+                        notes=tuple(notes))
+
+
+def _notes(blocked: dict, sel, collision_skips: int) -> list[str]:
+    notes: list[str] = []
+    if blocked:
+        by_name = collections.Counter(lo.new for lo in sel.left_out
+                                      if "already defined" in lo.why)
+        notes += messages.wrap(
+            "Name collisions: these new names already exist with another meaning, so "
+            "the series neither defines them nor renames anything to them (those uses "
+            "keep their PAGE_* spelling):")
+        for n, defs in blocked.items():
+            where = ", ".join(f"{d.path}:{d.line}" for d in defs)
+            notes += messages.wrap(f"{n} ({by_name.get(n, 0)} renames left out): "
+                                   f"defined in {where}", "  ", "    ")
+        notes += messages.wrap("Rename those definitions first, then regenerate the "
+                               "series to convert the remaining uses.")
+    if collision_skips:
+        notes += messages.wrap(f"{collision_skips} site(s) were skipped by the scan "
+                               "because of a name collision.")
+    other = collections.Counter(lo.why for lo in sel.left_out
+                                if "already defined" not in lo.why)
+    for why, n in sorted(other.items()):
+        notes += messages.wrap(f"{n} edit(s) left out: {why}.")
+    if sel.failed_files:
+        notes += messages.wrap(f"{len(sel.failed_files)} file(s) could not be scanned and "
+                               "are not in the series:")
+        notes += [f"  {p}: {err}" for p, err in sel.failed_files[:20]]
+    return notes

@@ -1,0 +1,166 @@
+"""MAINTAINERS parsing and file -> subsystem assignment.
+
+Follows scripts/get_maintainer.pl: an entry is a title line followed by
+``X:<tab>value`` lines; ``F:``/``X:`` are path patterns (``*`` and ``?`` are
+globs, a trailing ``/`` or an existing directory matches everything below it,
+a non-directory pattern matches only at its own depth); ``N:`` is a regex on
+the path. Of all entries that match a file, the one whose pattern is deepest
+wins (a file pattern counts one level deeper than a directory with the same
+number of slashes; ``*``-leading patterns such as THE REST's count as -1).
+Ties go to the entry that appears first in the file.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+_FIELD = re.compile(r"^([A-Z]):\s*(.*?)\s*$")
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    order: int
+    maintainers: tuple[str, ...] = ()   # M:
+    reviewers: tuple[str, ...] = ()     # R:
+    lists: tuple[str, ...] = ()         # L:
+    files: tuple[str, ...] = ()         # F: (raw)
+    excludes: tuple[str, ...] = ()      # X: (raw)
+    regexes: tuple[str, ...] = ()       # N:
+    status: str = ""
+
+
+@dataclass(frozen=True)
+class Match:
+    entry: Entry
+    depth: int
+
+
+def parse(text: str) -> tuple[Entry, ...]:
+    """Parse MAINTAINERS text into entries, in file order."""
+    entries: list[Entry] = []
+    name: str | None = None
+    fields: dict[str, list[str]] = {}
+
+    def flush() -> None:
+        nonlocal name, fields
+        if name is not None and fields:
+            entries.append(Entry(
+                name=name, order=len(entries),
+                maintainers=tuple(fields.get("M", ())),
+                reviewers=tuple(fields.get("R", ())),
+                lists=tuple(fields.get("L", ())),
+                files=tuple(fields.get("F", ())),
+                excludes=tuple(fields.get("X", ())),
+                regexes=tuple(fields.get("N", ())),
+                status=(fields.get("S") or [""])[0],
+            ))
+        name, fields = None, {}
+
+    for raw in text.splitlines():
+        line = raw.rstrip()
+        m = _FIELD.match(line)
+        if m:
+            if name is not None:
+                fields.setdefault(m.group(1), []).append(m.group(2))
+            continue
+        flush()
+        if line and not line[0].isspace():
+            name = line.strip()
+    flush()
+    return tuple(entries)
+
+
+def _compile(pattern: str, is_dir: Callable[[str], bool]) -> str:
+    """get_maintainer.pl's pattern -> anchored regex source (with '/' suffix for dirs)."""
+    if not pattern.endswith("/") and is_dir(pattern):
+        pattern += "/"
+    return pattern.replace(".", r"\.").replace("*", ".*").replace("?", ".")
+
+
+def _matches(path: str, regex: str) -> bool:
+    if not re.match(regex, path):
+        return False
+    if regex.endswith("/"):
+        return True
+    return path.count("/") == regex.count("/")
+
+
+@dataclass
+class Maintainers:
+    entries: tuple[Entry, ...]
+    is_dir: Callable[[str], bool] = field(default=lambda p: False)
+    _compiled: dict[str, str] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_tree(cls, root: Path, text: str | None = None) -> "Maintainers":
+        if text is None:
+            path = root / "MAINTAINERS"
+            text = path.read_text(errors="replace") if path.is_file() else ""
+        return cls(parse(text), is_dir=lambda p: (root / p).is_dir())
+
+    def _rx(self, pattern: str) -> str:
+        rx = self._compiled.get(pattern)
+        if rx is None:
+            rx = self._compiled[pattern] = _compile(pattern, self.is_dir)
+        return rx
+
+    def matches(self, path: str) -> list[Match]:
+        """Every entry that covers `path`, deepest first (ties: file order)."""
+        found: list[Match] = []
+        for entry in self.entries:
+            if any(_matches(path, self._rx(x)) for x in entry.excludes):
+                continue
+            depth: int | None = None
+            for pattern in entry.files:
+                rx = self._rx(pattern)
+                if _matches(path, rx):
+                    d = rx.count("/") + (0 if rx.endswith("/") else 1)
+                    if rx.startswith(".*"):
+                        d = -1
+                    depth = d if depth is None else max(depth, d)
+            for regex in entry.regexes:
+                try:
+                    if re.search(regex, path, re.X):
+                        depth = 0 if depth is None else max(depth, 0)
+                except re.error:
+                    continue
+            if depth is not None:
+                found.append(Match(entry, depth))
+        found.sort(key=lambda m: (-m.depth, m.entry.order))
+        return found
+
+    def best(self, path: str) -> Entry | None:
+        found = self.matches(path)
+        return found[0].entry if found else None
+
+    def recipients(self, paths: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(To, Cc) for a patch touching `paths`: the best entry's maintainers are
+        To; its reviewers and lists, then every other matching entry's people and
+        lists (deepest first), are Cc. Duplicates removed, order kept."""
+        to: list[str] = []
+        cc: list[str] = []
+        for path in sorted(paths):
+            found = self.matches(path)
+            if not found:
+                continue
+            best, rest = found[0].entry, found[1:]
+            to.extend(best.maintainers)
+            cc.extend(best.reviewers + best.lists)
+            for m in rest:
+                cc.extend(m.entry.maintainers + m.entry.reviewers + m.entry.lists)
+        to_u = _unique(to)
+        cc_u = tuple(a for a in _unique(cc) if a not in to_u)
+        return to_u, cc_u
+
+
+def _unique(items: Iterable[str]) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for item in items:
+        # L: lines may carry a note: "list@vger.kernel.org (moderated for ...)"
+        addr = item.split(" (")[0].strip() if "@" in item.split(" (")[0] else item.strip()
+        if addr and addr not in seen:
+            seen[addr] = None
+    return tuple(seen)

@@ -1,0 +1,134 @@
+"""Commit messages and the cover letter, wrapped at 75 columns."""
+from __future__ import annotations
+
+import collections
+import textwrap
+
+from ..model import Decision, Verdict
+from .plan import NO_RULE, PatchPlan
+
+WIDTH = 75
+WHY = ("PAGE_SIZE, PAGE_SHIFT, PAGE_MASK, PAGE_ALIGN*() and offset_in_page() "
+       "mean two different things: the mapping granularity (what one page-table "
+       "entry maps, PTE_*) and the allocation granularity (what one order-0 page "
+       "holds, PG_*). They are equal today; spelling out which one a use means "
+       "lets them differ later (e.g. 16K or 64K allocations with 4K PTEs on x86).")
+
+
+def wrap(text: str, indent: str = "", subsequent: str | None = None) -> list[str]:
+    return textwrap.wrap(text, WIDTH, initial_indent=indent,
+                         subsequent_indent=indent if subsequent is None else subsequent,
+                         break_long_words=False, break_on_hyphens=False) or [""]
+
+
+def definitions_message(subject: str, names: list[str], blocked: dict, sob: str) -> str:
+    lines = [subject, ""]
+    lines += wrap(WHY)
+    lines.append("")
+    lines += wrap("Introduce the new names as aliases of today's PAGE_* values, so that "
+                  "the renames in the following patches change no generated code and "
+                  "every patch of the series builds on its own:")
+    lines.append("")
+    lines += wrap(", ".join(names), "  ")
+    if blocked:
+        lines.append("")
+        lines += wrap(f"Not introduced, because the tree already defines them with "
+                      f"another meaning: {', '.join(blocked)}. Those definitions have to "
+                      "be renamed first; until then the uses keep their PAGE_* spelling.")
+    lines += ["", f"Signed-off-by: {sob}", ""]
+    return "\n".join(lines)
+
+
+def rename_subject(prefix: str, p: PatchPlan, only: str | None) -> str:
+    target = {"pte": "PTE_*", "pg": "PG_*"}.get(only or "", "PTE_*/PG_*")
+    if p.default:
+        subject = f"{prefix}: UNVERIFIED default PAGE_* -> PG_* renames"
+    else:
+        subject = f"{prefix}: rename PAGE_* uses to {target}"
+    if p.parts > 1:
+        subject += f" (part {p.part}/{p.parts})"
+    return subject
+
+
+def rename_message(subject: str, p: PatchPlan, files_desc: str, sob: str) -> str:
+    lines = [subject, ""]
+    renames = collections.Counter((s.edit.old, s.edit.new) for s in p.edits
+                                  if s.edit.kind != "identifier")
+    idents = collections.Counter((s.edit.old, s.edit.new) for s in p.edits
+                                 if s.edit.kind == "identifier")
+    if p.default:
+        lines += wrap("UNVERIFIED DEFAULTS. No rule decided what the PAGE_* uses below "
+                      "mean; this patch renames them to PG_* the way a blind tree-wide "
+                      f"pass would. Each rename in {files_desc} needs a reviewer who "
+                      "checks that the use really is about the allocation granularity; "
+                      "a use about mapping granularity must become PTE_* instead.")
+    else:
+        lines += wrap(WHY)
+        lines.append("")
+        lines += wrap(f"Rename the uses in {files_desc} whose meaning a rule established, "
+                      "by the context they appear in:")
+        by_rule: dict[str, list] = {}
+        for s in p.edits:
+            by_rule.setdefault(s.edit.rule or NO_RULE, []).append(s)
+        lines.append("")
+        for rule in sorted(by_rule):
+            members = by_rule[rule]
+            reason = next((m.reason for m in members if m.reason), "")
+            n = len(members)
+            head = f"- {rule} ({n} rename{'s' if n != 1 else ''})"
+            lines += wrap(f"{head}: {reason}" if reason else head, "", "  ")
+    lines.append("")
+    for (old, new), n in sorted(renames.items()):
+        lines.append(f"  {old} -> {new}: {n}")
+    for (old, new), n in sorted(idents.items()):
+        lines.append(f"  {old} -> {new}: {n} (declared identifier rename)")
+    lines.append("")
+    if p.default:
+        lines += wrap("PG_* equals PAGE_* today, so this changes no generated code, but "
+                      "unlike the rule-decided patches of this series it is not known to "
+                      "be right once the sizes differ.")
+    else:
+        lines += wrap("This is a pure rename: PTE_* and PG_* are aliases of PAGE_* "
+                      "(introduced in the first patch of this series), so no generated "
+                      "code changes. Uses whose meaning is unclear, or that need a logic "
+                      "change rather than a rename, are not touched.")
+    lines += ["", f"Signed-off-by: {sob}", ""]
+    return "\n".join(lines)
+
+
+def cover_letter(*, title_paths: list[str], counts: dict[str, int], renamed: dict[str, int],
+                 logic: list[Decision], left_out_notes: list[str], n_patches: int,
+                 command: str, logic_limit: int = 40) -> tuple[str, str]:
+    """(subject, body) for the cover letter."""
+    subject = "Split PAGE_* into PTE_* (mapping) and PG_* (allocation) names"
+    lines: list[str] = []
+    lines += wrap(WHY)
+    lines.append("")
+    lines += wrap("Patch 1 introduces the new names as aliases of today's values; the "
+                  f"other patches are mechanical renames, one per subsystem, in "
+                  f"{', '.join(title_paths)}. No patch changes generated code, and each "
+                  "builds on its own. Logic changes are not part of this series.")
+    lines += ["", f"Generated with: {command}", "", "Sites by verdict:"]
+    for v in Verdict:
+        lines.append(f"  {str(v):<9}{counts.get(str(v), 0):>7}")
+    lines.append("")
+    total = sum(renamed.values())
+    detail = ", ".join(f"{k} {v}" for k, v in sorted(renamed.items()) if v)
+    lines += wrap(f"Renamed in this series: {total} ({detail or 'none'}).")
+    if renamed.get("pg-default"):
+        lines += wrap("The pg-default renames are unverified defaults for sites no rule "
+                      "decided; they are in their own patches, marked UNVERIFIED.")
+    lines.append("")
+    if logic:
+        lines += wrap(f"{len(logic)} logic site(s) need a human and are deliberately not "
+                      f"touched (full list: pgrewrite scan --only logic {' '.join(title_paths)}):")
+        for d in logic[:logic_limit]:
+            s = d.site
+            lines.append(f"  {s.path}:{s.line}:{s.col}: {s.token} [{d.rule or '-'}]")
+        if len(logic) > logic_limit:
+            lines.append(f"  ... and {len(logic) - logic_limit} more")
+        lines.append("")
+    if left_out_notes:
+        lines += left_out_notes
+        lines.append("")
+    return subject, "\n".join(lines).rstrip("\n")

@@ -1,0 +1,77 @@
+"""Subject prefixes: what this subsystem's own history calls itself.
+
+The most common ``prefix:`` among the recent subjects of commits touching the
+patch's files (``mm/vmalloc:``, ``x86/mm:``); with no usable history (a tree
+imported as one commit has none) a prefix derived from the paths.
+"""
+from __future__ import annotations
+
+import collections
+import posixpath
+import re
+from typing import Sequence
+
+from .git import Git
+
+# "mm/vmalloc: fix ..." -> "mm/vmalloc"; "x86/mm/pat: ..." -> "x86/mm/pat".
+# Not "Revert", "Merge", or sentences that happen to contain a colon later on.
+_PREFIX = re.compile(r"^([A-Za-z0-9_.,+-]+(?:/[A-Za-z0-9_.,+-]+)*):\s")
+_NOT_PREFIXES = {"Revert", "Merge", "revert", "merge", "Fixes", "FROMLIST", "UPSTREAM",
+                 "BACKPORT", "treewide"}
+RECENT = 100
+
+
+def from_history(git: Git, base: str, paths: Sequence[str], recent: int = RECENT) -> str | None:
+    if not paths:
+        return None
+    proc = git.run("log", f"-n{recent}", "--no-merges", "--format=%P%x09%s", base, "--",
+                   *sorted(paths), check=False)
+    if proc.returncode != 0:
+        return None
+    counts: collections.Counter[str] = collections.Counter()
+    first_seen: dict[str, int] = {}
+    for i, line in enumerate(proc.stdout.decode(errors="replace").splitlines()):
+        parents, _, subject = line.partition("\t")
+        if not parents.strip():
+            continue  # a root commit (a tree imported in one go) says nothing
+        m = _PREFIX.match(subject.strip())
+        if m and m.group(1) not in _NOT_PREFIXES:
+            counts[m.group(1)] += 1
+            first_seen.setdefault(m.group(1), i)
+    if not counts:
+        return None
+    # most common; ties go to the most recently used
+    return min(counts, key=lambda p: (-counts[p], first_seen[p]))
+
+
+def from_paths(paths: Sequence[str]) -> str:
+    """A prefix in kernel style from the paths alone."""
+    if not paths:
+        return "treewide"
+    dirs = [posixpath.dirname(p) for p in paths]
+    if len(set(paths)) == 1:
+        stem = posixpath.splitext(posixpath.basename(paths[0]))[0]
+        parts = [*filter(None, dirs[0].split("/")), stem]
+    else:
+        common = posixpath.commonpath(dirs) if all(dirs) else ""
+        parts = [p for p in common.split("/") if p]
+    if parts[:1] == ["arch"]:
+        parts = parts[1:]
+        if len(parts) >= 2 and parts[1] == "include":   # arch/x86/include/asm/x.h
+            parts = [parts[0]] + parts[3:] if len(parts) > 3 else parts[:1]
+    elif parts[:1] == ["drivers"]:
+        parts = parts[1:]
+    elif parts[:1] == ["include"]:
+        parts = parts[2:] if len(parts) > 2 else parts[1:]
+        if parts[:1] in (["linux"], ["asm-generic"]) and len(parts) > 1:
+            parts = parts[1:]
+    parts = parts[:3]
+    return "/".join(parts) if parts else "treewide"
+
+
+def subject_prefix(git: Git, base: str, paths: Sequence[str]) -> tuple[str, str]:
+    """(prefix, source) where source is 'history' or 'path'."""
+    found = from_history(git, base, paths)
+    if found:
+        return found, "history"
+    return from_paths(list(paths)), "path"
