@@ -1,0 +1,121 @@
+"""`pgrewrite series PATH... -o DIR`: the mechanical renames as a patch series.
+
+Exit codes: 0 written (and checked, with --check); 1 the series could not be
+built (the message says why) or --check failed; 3 --collisions refuse found
+existing definitions of new names; 4 some files could not be scanned (the
+series was still written without them).
+"""
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+
+import click
+
+from pgrewrite.series import CollisionError, SeriesError, SeriesOptions, build_series
+from pgrewrite.series.git import GitError, toplevel
+
+
+def _command_line(rel, only, unknown_as, split_by) -> str:
+    words = ["pgrewrite", "series", *map(shlex.quote, rel)]
+    if only:
+        words += ["--only", only]
+    if unknown_as:
+        words += ["--unknown-as", unknown_as]
+    if split_by != "subsystem":
+        words += ["--split-by", split_by]
+    return " ".join(words)
+
+
+@click.command("series")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("-o", "--output", "out_dir", required=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Directory for the .patch files (must hold none yet).")
+@click.option("--rules", "rules_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Rules directory (default: the shipped rules).")
+@click.option("--max-files", type=click.IntRange(min=1), default=None,
+              help="At most N files per patch; bigger groups become numbered parts.")
+@click.option("--max-lines", type=click.IntRange(min=1), default=None,
+              help="At most N changed lines per patch (whole files; numbered parts).")
+@click.option("--split-by", type=click.Choice(["subsystem", "rule"]), default="subsystem",
+              show_default=True, help="One patch per MAINTAINERS entry, or per rule.")
+@click.option("-v", "--reroll-count", type=click.IntRange(min=1), default=None,
+              help="Mark the series as version N ([PATCH vN n/m], vN- file names).")
+@click.option("--subject-prefix", default="PATCH", show_default=True)
+@click.option("--only", type=click.Choice(["pte", "pg"]), default=None,
+              help="Only renames to PTE_* (or only to PG_*).")
+@click.option("--unknown-as", type=click.Choice(["pg"]), default=None,
+              help="Also rename undecided sites to PG_*, in separate UNVERIFIED patches.")
+@click.option("--collisions", type=click.Choice(["leave-out", "refuse"]), default="leave-out",
+              show_default=True,
+              help="New names already defined in the tree: leave them out of the series "
+                   "(reported), or refuse to build it.")
+@click.option("--check", is_flag=True,
+              help="git am the series onto a scratch checkout of the base and run "
+                   "scripts/checkpatch.pl on every patch.")
+@click.option("--base", default="HEAD", show_default=True,
+              help="The commit the series applies to (the scanned files must match it).")
+@click.option("--no-get-maintainer", is_flag=True,
+              help="Take To/Cc from MAINTAINERS even if scripts/get_maintainer.pl exists.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None)
+def series(paths, out_dir, rules_dir, max_files, max_lines, split_by, reroll_count,
+           subject_prefix, only, unknown_as, collisions, check, base, no_get_maintainer, jobs):
+    """Write the mechanical renames in PATHS as a `git format-patch` series in DIR.
+
+    Patch 1 introduces the PTE_*/PG_* names; then one patch per subsystem.
+    Logic, conflict and skipped sites are never touched. Run it inside the kernel
+    git tree; the work tree, index and objects of that repository are not modified.
+    """
+    from pgrewrite import api
+    from pgrewrite.cli import load_rules_or_exit
+
+    try:
+        root = toplevel(Path.cwd())
+    except GitError as exc:
+        raise click.ClickException(str(exc))
+    rel = []
+    for p in paths:
+        try:
+            rel.append(str(Path(p).resolve().relative_to(root)) or ".")
+        except ValueError:
+            raise click.UsageError(f"{p}: outside the git tree {root}")
+    ruleset = load_rules_or_exit(rules_dir)
+    result = api.scan_paths(rel, ruleset, root=root, jobs=jobs, unknown_as=unknown_as,
+                            cwd=root)
+    for prob in result.problems:
+        click.echo(f"warning: {prob}", err=True)
+
+    options = SeriesOptions(
+        base=base, split_by=split_by, max_files=max_files, max_lines=max_lines,
+        reroll_count=reroll_count, subject_prefix=subject_prefix, only=only,
+        collisions=collisions, get_maintainer=not no_get_maintainer, paths=tuple(rel),
+        command=_command_line(rel, only, unknown_as, split_by))
+    try:
+        report = build_series(root, result.files, out_dir, options)
+    except CollisionError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except (SeriesError, GitError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+
+    for note in report.notes:
+        click.echo(note, err=True)
+    for p in report.patches:
+        click.echo(str(p.path))
+    click.echo(f"{len(report.patches) - 1} patches + cover letter on "
+               f"{report.base_commit[:12]}: {sum(report.renamed.values())} renames", err=True)
+
+    code = 4 if (report.failed_files or result.problems) else 0
+    if check:
+        from pgrewrite.series.check import check_series
+        files = sorted({f for p in report.patches for f in p.files})
+        checked = check_series(root, report.base_commit,
+                               [p.path for p in report.patches[1:]], files)
+        for line in checked.lines():
+            click.echo(line, err=True)
+        if not checked.ok:
+            code = 1
+    sys.exit(code)
