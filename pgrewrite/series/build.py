@@ -262,7 +262,8 @@ def build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
         if insertions:
             defs_applied = True
             hdrs = sorted({i.path for i in insertions})
-            pfx, src = prefix.subject_prefix(git, base, hdrs)
+            pfx = prefix.from_history(git, base, hdrs)
+            pfx, src = (pfx, "history") if pfx else ("mm", "path")
             subject = f"{pfx}: introduce PTE_* and PG_* names for PAGE_*"
             msg = messages.definitions_message(
                 subject, [n for n in defs_mod.NEW_NAMES if n in names], blocked, sob)
@@ -325,7 +326,8 @@ def build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
     subject, blurb = messages.cover_letter(
         title_paths=list(options.paths) or ["."], counts=dict(counts), renamed=dict(renamed),
         logic=sorted(logic, key=lambda d: (d.site.path, d.site.start)),
-        left_out_notes=notes, n_patches=len(patches), command=options.command)
+        left_out_notes=notes, n_patches=len(patches), command=options.command,
+        split_by=options.split_by)
     _add_headers(cover, to_u, cc_u, subject=subject, blurb=blurb)
     files_out.insert(0, PatchFile(path=cover, subject=subject, kind="cover", to=to_u, cc=cc_u))
 

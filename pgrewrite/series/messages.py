@@ -98,14 +98,15 @@ def rename_message(subject: str, p: PatchPlan, files_desc: str, sob: str) -> str
 
 def cover_letter(*, title_paths: list[str], counts: dict[str, int], renamed: dict[str, int],
                  logic: list[Decision], left_out_notes: list[str], n_patches: int,
-                 command: str, logic_limit: int = 40) -> tuple[str, str]:
+                 command: str, split_by: str = "subsystem",
+                 logic_limit: int = 40) -> tuple[str, str]:
     """(subject, body) for the cover letter."""
     subject = "Split PAGE_* into PTE_* (mapping) and PG_* (allocation) names"
     lines: list[str] = []
     lines += wrap(WHY)
     lines.append("")
     lines += wrap("Patch 1 introduces the new names as aliases of today's values; the "
-                  f"other patches are mechanical renames, one per subsystem, in "
+                  f"other patches are mechanical renames, one per {split_by}, in "
                   f"{', '.join(title_paths)}. No patch changes generated code, and each "
                   "builds on its own. Logic changes are not part of this series.")
     lines += ["", f"Generated with: {command}", "", "Sites by verdict:"]

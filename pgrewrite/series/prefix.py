@@ -44,17 +44,9 @@ def from_history(git: Git, base: str, paths: Sequence[str], recent: int = RECENT
     return min(counts, key=lambda p: (-counts[p], first_seen[p]))
 
 
-def from_paths(paths: Sequence[str]) -> str:
-    """A prefix in kernel style from the paths alone."""
-    if not paths:
-        return "treewide"
-    dirs = [posixpath.dirname(p) for p in paths]
-    if len(set(paths)) == 1:
-        stem = posixpath.splitext(posixpath.basename(paths[0]))[0]
-        parts = [*filter(None, dirs[0].split("/")), stem]
-    else:
-        common = posixpath.commonpath(dirs) if all(dirs) else ""
-        parts = [p for p in common.split("/") if p]
+def _kernel_style(parts: list[str]) -> list[str]:
+    """Path components -> prefix components: arch/x86/mm -> x86/mm,
+    drivers/net/foo -> net/foo, include/linux/mm.h -> mm."""
     if parts[:1] == ["arch"]:
         parts = parts[1:]
         if len(parts) >= 2 and parts[1] == "include":   # arch/x86/include/asm/x.h
@@ -63,10 +55,30 @@ def from_paths(paths: Sequence[str]) -> str:
         parts = parts[1:]
     elif parts[:1] == ["include"]:
         parts = parts[2:] if len(parts) > 2 else parts[1:]
-        if parts[:1] in (["linux"], ["asm-generic"]) and len(parts) > 1:
-            parts = parts[1:]
-    parts = parts[:3]
-    return "/".join(parts) if parts else "treewide"
+    return parts[:3]
+
+
+def from_paths(paths: Sequence[str]) -> str:
+    """A prefix in kernel style from the paths alone."""
+    paths = sorted(set(paths))
+    if not paths:
+        return "treewide"
+    if len(paths) == 1:
+        stem = posixpath.splitext(posixpath.basename(paths[0]))[0]
+        parts = [*filter(None, posixpath.dirname(paths[0]).split("/")), stem]
+        return "/".join(_kernel_style(parts)) or "treewide"
+    dirs = [posixpath.dirname(p) for p in paths]
+    common = posixpath.commonpath(dirs) if all(dirs) else ""
+    parts = _kernel_style([p for p in common.split("/") if p])
+    if parts:
+        return "/".join(parts)
+    # mm/ and include/linux/ together: the most common top-level prefix
+    tops = collections.Counter(
+        (_kernel_style([*filter(None, posixpath.dirname(p).split("/")),
+                        posixpath.splitext(posixpath.basename(p))[0]])
+         if "/" in p else ["treewide"])[0]
+        for p in paths)
+    return min(tops, key=lambda t: (-tops[t], t))
 
 
 def subject_prefix(git: Git, base: str, paths: Sequence[str]) -> tuple[str, str]:
