@@ -384,7 +384,7 @@ def bench_tree(label: str, tree: Path, n_candidates: int, args: argparse.Namespa
                     name = f"pgrewrite {kind} --jobs {j}"
                     run = measure(name, cmd, tree, args.pgrewrite_ok, out(name))
                     if run.status == "ok":
-                        run.note = f"{_size(out(name))} of JSON"
+                        run.note = _pgrewrite_note(out(name))
                     runs.append(run)
                     say(run)
 
@@ -487,6 +487,18 @@ def targets(runs: list[Run], jobs_all: int) -> list[dict]:
 def _target(name: str, ok: bool | None, detail: str) -> dict:
     return {"target": name, "result": {True: "PASS", False: "FAIL", None: "n/a"}[ok],
             "detail": detail}
+
+
+def _pgrewrite_note(path: Path) -> str:
+    """Site and file counts from the JSON report, when it has a summary."""
+    note = f"{_size(path)} of JSON"
+    try:
+        summary = json.loads(path.read_bytes()).get("summary", {})
+    except (OSError, ValueError, AttributeError):
+        return note
+    parts = [f"{summary[k]} {k.replace('_', ' ')}" for k in ("sites", "files_read")
+             if isinstance(summary.get(k), int)]
+    return "; ".join([*parts, note])
 
 
 def _lines(path: Path):

@@ -108,6 +108,7 @@ class FileResult:
     parse_errors: bool = False
     error: str | None = None      # set when the file could not be processed
     notes: tuple[str, ...] = ()   # e.g. a declared rename that was refused
+    digest: str = ""              # hash of the bytes analysed (apply re-checks it)
 
     @property
     def accounting_difference(self) -> int:

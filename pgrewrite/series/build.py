@@ -143,23 +143,29 @@ def _add_headers(path: Path, to: Sequence[str], cc: Sequence[str],
 
 
 def _get_maintainer(root: Path, patch: Path) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """(To, Cc) from the tree's scripts/get_maintainer.pl: maintainers and
+    supporters are To, reviewers and lists Cc. None if it cannot be run."""
     script = root / "scripts" / "get_maintainer.pl"
     if not script.is_file() or not shutil.which("perl"):
         return None
-    common = ["perl", str(script), "--no-git", "--no-git-fallback", "--no-rolestats",
-              "--no-multiline", "--separator", "\n"]
     try:
-        to = subprocess.run(common + ["--m", "--no-r", "--no-l", str(patch)], cwd=root,
-                            capture_output=True, text=True, timeout=120)
-        cc = subprocess.run(common + ["--no-m", "--r", "--l", str(patch)], cwd=root,
-                            capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(
+            ["perl", str(script), "--no-git", "--no-git-fallback", "--no-rolestats",
+             "--roles", "--m", "--r", "--l", "--no-s", str(patch)],
+            cwd=root, capture_output=True, text=True, timeout=300)
     except (OSError, subprocess.TimeoutExpired):
         return None
-    if to.returncode or cc.returncode:
+    if proc.returncode != 0:
         return None
-    split = lambda s: tuple(x.strip() for x in s.splitlines() if "@" in x)  # noqa: E731
-    to_list = split(to.stdout)
-    return to_list, tuple(a for a in split(cc.stdout) if a not in to_list)
+    to: list[str] = []
+    cc: list[str] = []
+    for line in proc.stdout.splitlines():
+        addr, _, role = line.partition(" (")
+        if "@" not in addr:
+            continue
+        is_to = role.startswith(("maintainer", "supporter"))
+        (to if is_to else cc).append(addr.strip())
+    return tuple(dict.fromkeys(to)), tuple(a for a in dict.fromkeys(cc) if a not in to)
 
 
 def build_series(root: Path, results: Sequence[FileResult], out_dir: Path,

@@ -80,19 +80,21 @@ def _compile(pattern: str, is_dir: Callable[[str], bool]) -> str:
     return pattern.replace(".", r"\.").replace("*", ".*").replace("?", ".")
 
 
-def _matches(path: str, regex: str) -> bool:
-    if not re.match(regex, path):
+def _matches(path: str, src: str, rx: re.Pattern) -> bool:
+    if not rx.match(path):
         return False
-    if regex.endswith("/"):
+    if src.endswith("/"):
         return True
-    return path.count("/") == regex.count("/")
+    return path.count("/") == src.count("/")
 
 
 @dataclass
 class Maintainers:
     entries: tuple[Entry, ...]
     is_dir: Callable[[str], bool] = field(default=lambda p: False)
-    _compiled: dict[str, str] = field(default_factory=dict, repr=False)
+    _compiled: dict[str, tuple[str, re.Pattern]] = field(default_factory=dict, repr=False)
+    _index: dict[str, list[Entry]] | None = field(default=None, repr=False)
+    _cache: dict[str, list[Match]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_tree(cls, root: Path, text: str | None = None) -> "Maintainers":
@@ -101,24 +103,49 @@ class Maintainers:
             text = path.read_text(errors="replace") if path.is_file() else ""
         return cls(parse(text), is_dir=lambda p: (root / p).is_dir())
 
-    def _rx(self, pattern: str) -> str:
+    def _rx(self, pattern: str) -> tuple[str, re.Pattern]:
         rx = self._compiled.get(pattern)
         if rx is None:
-            rx = self._compiled[pattern] = _compile(pattern, self.is_dir)
+            src = _compile(pattern, self.is_dir)
+            rx = self._compiled[pattern] = (src, re.compile(src))
         return rx
+
+    def _candidates(self, path: str) -> list[Entry]:
+        """Entries that can match `path`: bucketed by the first path component of
+        each pattern's literal prefix (N: regexes and glob-first patterns: always)."""
+        if self._index is None:
+            index: dict[str, list[Entry]] = {}
+            for entry in self.entries:
+                keys = set()
+                for pattern in entry.files:
+                    literal = re.split(r"[*?]", pattern, maxsplit=1)[0]
+                    head, sep, _ = literal.partition("/")
+                    keys.add(head if sep or literal == pattern else "")
+                if entry.regexes:
+                    keys.add("")
+                for key in keys:
+                    index.setdefault(key, []).append(entry)
+            self._index = index
+        head = path.partition("/")[0]
+        found = {e.order: e for e in self._index.get(head, [])}
+        found.update({e.order: e for e in self._index.get("", [])})
+        return [found[k] for k in sorted(found)]
 
     def matches(self, path: str) -> list[Match]:
         """Every entry that covers `path`, deepest first (ties: file order)."""
+        cached = self._cache.get(path)
+        if cached is not None:
+            return cached
         found: list[Match] = []
-        for entry in self.entries:
-            if any(_matches(path, self._rx(x)) for x in entry.excludes):
+        for entry in self._candidates(path):
+            if any(_matches(path, *self._rx(x)) for x in entry.excludes):
                 continue
             depth: int | None = None
             for pattern in entry.files:
-                rx = self._rx(pattern)
-                if _matches(path, rx):
-                    d = rx.count("/") + (0 if rx.endswith("/") else 1)
-                    if rx.startswith(".*"):
+                src, rx = self._rx(pattern)
+                if _matches(path, src, rx):
+                    d = src.count("/") + (0 if src.endswith("/") else 1)
+                    if src.startswith(".*"):
                         d = -1
                     depth = d if depth is None else max(depth, d)
             for regex in entry.regexes:
@@ -130,6 +157,7 @@ class Maintainers:
             if depth is not None:
                 found.append(Match(entry, depth))
         found.sort(key=lambda m: (-m.depth, m.entry.order))
+        self._cache[path] = found
         return found
 
     def best(self, path: str) -> Entry | None:

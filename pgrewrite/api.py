@@ -1,0 +1,211 @@
+"""The library entry points; the command line, the tests and editors share them.
+
+    ruleset = load_rules()                      # semantic-rules/ shipped with pgrewrite
+    result = scan_bytes("mm/x.c", data, ruleset)  # one file -> FileResult
+    result = scan_paths(["mm"], ruleset)          # many files -> ScanResult
+    new = rewrite(data, result.edits)             # byte-exact
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import Counter as Tally
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import collisions as coll
+from .accounting import Counter
+from .cache import ResultCache
+from .classify import Classifier
+from .edits import rewrite  # noqa: F401  (part of the library API)
+from .files import Candidate, InputProblem, expand  # noqa: F401
+from .lex import Lexer
+from .model import FileResult, Verdict
+from .rules.loader import RuleSet, load_ruleset
+from .sites import find_sites
+
+
+def load_rules(rules_dir: Path | str | None = None) -> RuleSet:
+    return load_ruleset(Path(rules_dir) if rules_dir is not None else None)
+
+
+class Engine:
+    """Everything needed to analyse files with one rule set (one per process)."""
+
+    def __init__(self, ruleset: RuleSet):
+        self.ruleset = ruleset
+        fam = ruleset.family
+        self.lexer = Lexer(fam.names)
+        self.new_names_lexer = Lexer(fam.replacements)
+        self.counter = Counter(fam.names)
+        self.classifier = Classifier(ruleset)
+        self._names_bytes = tuple(n.encode() for n in fam.names)
+
+    def analyse(self, path: str, data: bytes, captured: dict[str, str] | None = None,
+                unknown_as: str | None = None, keep_parse: bool = False):
+        """One file's bytes -> FileResult (and the parse, if asked for)."""
+        if not keep_parse and not any(n in data for n in self._names_bytes):
+            # no family name even as a substring: nothing to parse
+            return FileResult(path=path, digest=digest(data))
+        parsed = find_sites(path, data, self.lexer)
+        collisions = dict(captured or {})
+        for name, line in coll.local_uses(data, self.new_names_lexer).items():
+            collisions.setdefault(name, f"{path}:{line}")
+        decisions, edits, notes = self.classifier.classify(parsed, collisions, unknown_as)
+        in_code, _ = self.counter.count(data)
+        result = FileResult(path=path, decisions=tuple(decisions), edits=tuple(edits),
+                            mentions=parsed.mentions, lexical_count=in_code,
+                            parse_errors=parsed.parse_errors, notes=tuple(notes), digest=digest(data))
+        return (result, parsed) if keep_parse else result
+
+
+def digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def scan_bytes(path: str, data: bytes, ruleset: RuleSet, captured=None, unknown_as=None) -> FileResult:
+    return Engine(ruleset).analyse(path, data, captured, unknown_as)
+
+
+@dataclass
+class ScanResult:
+    files: tuple[FileResult, ...]
+    problems: tuple[InputProblem, ...] = ()
+    definitions: tuple[coll.Definition, ...] = ()
+    root: Path | None = None
+    stats: dict = field(default_factory=dict)
+
+    def decisions(self):
+        for f in self.files:
+            yield from f.decisions
+
+    def verdict_counts(self) -> dict[str, int]:
+        t = Tally(d.verdict.value for d in self.decisions())
+        return {v.value: t.get(v.value, 0) for v in Verdict}
+
+    @property
+    def accounting_difference(self) -> int:
+        return sum(f.accounting_difference for f in self.files)
+
+    @property
+    def failed(self) -> tuple[FileResult, ...]:
+        return tuple(f for f in self.files if f.error is not None)
+
+
+# ------------------------------------------------------------------ running
+
+_WORKER: dict = {}
+
+
+def _worker_init(rules_dir: str):
+    _WORKER["engine"] = Engine(load_ruleset(Path(rules_dir)))
+
+
+def _analyse_file(task) -> FileResult:
+    display, path, captured, unknown_as = task
+    engine: Engine = _WORKER["engine"]
+    return analyse_path(engine, display, Path(path), captured, unknown_as)
+
+
+def analyse_path(engine: Engine, display: str, path: Path, captured, unknown_as) -> FileResult:
+    """Read and analyse one file; any failure becomes a FileResult with an error."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return FileResult(path=display, error="file vanished while the run was going on; re-run to include it")
+    except IsADirectoryError:
+        return FileResult(path=display, error="is a directory, not a source file")
+    except PermissionError:
+        return FileResult(path=display, error="permission denied; make the file readable to include it")
+    except OSError as e:
+        return FileResult(path=display, error=f"cannot read: {e.strerror or e}")
+    problem = input_problem(data)
+    if problem is not None:
+        count, _ = engine.counter.count(data)
+        return FileResult(path=display, error=problem, lexical_count=count)
+    try:
+        return engine.analyse(display, data, captured, unknown_as)
+    except RecursionError:
+        return FileResult(path=display, error="nesting too deep to analyse; the file was skipped")
+    except Exception as e:  # one bad file must not end the run
+        return FileResult(path=display, error=f"internal error while analysing ({type(e).__name__}: {e}); please report it")
+
+
+MAX_BYTES = 64 * 1024 * 1024
+
+
+def input_problem(data: bytes) -> str | None:
+    """Why a file cannot be analysed as C at all, or None."""
+    if b"\0" in data[:65536] or b"\0" in data[-65536:]:
+        return "contains NUL bytes: looks binary, not C source; skipped"
+    if len(data) > MAX_BYTES:
+        return f"larger than {MAX_BYTES // (1024 * 1024)} MiB; skipped (is it generated?)"
+    return None
+
+
+def scan_paths(paths, ruleset: RuleSet, root: Path | None = None, jobs: int | None = None,
+               unknown_as: str | None = None, cache_dir: Path | None = None, use_cache: bool = True,
+               progress=None, cwd: Path | None = None) -> ScanResult:
+    """Analyse every candidate file under `paths`; results sorted by path."""
+    cwd = cwd or Path.cwd()
+    fam = ruleset.family
+    candidates, problems = expand(paths, fam.names, cwd)
+    if root is None and candidates:
+        root = coll.find_tree_root(candidates[0].path)
+    definitions = tuple(coll.tree_definitions(root, fam.replacements)) if root is not None else ()
+    cache = ResultCache(cache_dir, ruleset.digest, unknown_as) if use_cache else None
+    tasks, keys, results = [], [], []
+    for c in candidates:
+        captured = _captured(c, root, definitions)
+        key = cache.key(c, captured) if cache is not None else None
+        hit = cache.get(key) if cache is not None else None
+        if hit is not None:
+            results.append(hit)
+        else:
+            tasks.append((c.display, str(c.path), captured, unknown_as))
+            keys.append(key)
+    stats = {"candidates": len(candidates), "cache_hits": len(results), "analysed": len(tasks)}
+    jobs = jobs or os.cpu_count() or 1
+    if progress is not None:
+        progress.start(len(tasks))
+    fresh = list(_run(tasks, ruleset, jobs, progress))
+    if cache is not None:
+        for key, r in zip(keys, fresh):
+            cache.put(key, r)
+    results.extend(fresh)
+    results.sort(key=lambda r: r.path)
+    return ScanResult(tuple(results), tuple(problems), definitions, root, stats)
+
+
+def _captured(c: Candidate, root: Path | None, definitions) -> dict[str, str]:
+    if root is None or not definitions:
+        return {}
+    try:
+        rel = str(c.path.relative_to(root))
+    except ValueError:
+        return {}
+    out: dict[str, str] = {}
+    for d in definitions:
+        if d.name not in out and coll.visible(d, rel):
+            out[d.name] = str(d)
+    return out
+
+
+def _run(tasks, ruleset: RuleSet, jobs: int, progress):
+    if not tasks:
+        return
+    if jobs <= 1 or len(tasks) < 8:
+        engine = Engine(ruleset)
+        for t in tasks:
+            yield analyse_path(engine, t[0], Path(t[1]), t[2], t[3])
+            if progress:
+                progress(1)
+        return
+    import multiprocessing as mp
+    ctx = mp.get_context("fork") if hasattr(os, "fork") else mp.get_context()
+    chunk = max(1, min(32, len(tasks) // (jobs * 8)))
+    with ctx.Pool(jobs, initializer=_worker_init, initargs=(str(ruleset.directory),)) as pool:
+        for r in pool.imap(_analyse_file, tasks, chunksize=chunk):
+            if progress:
+                progress(1)
+            yield r

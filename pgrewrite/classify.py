@@ -1,0 +1,199 @@
+"""Rules -> one verdict per site, with the evidence that led to it.
+
+The policy (documented in semantic-rules/README.md):
+1. Sites the rules cannot judge are skipped first: #if conditions,
+   definitions of the family itself, other directives, token pasting,
+   regions tree-sitter could not parse, assembly without an asm rule.
+2. Strong rules decide. Among the strong rules that match, the highest
+   priority wins; equal priority with different meanings is a conflict.
+3. Without a strong match, weak rules may decide together: any weak logic
+   signal flags the site; otherwise two or more weak rules that agree
+   decide, one alone leaves the site unknown, disagreement is a conflict.
+4. A rename whose new name is already defined where the site can see it
+   (a name collision) is skipped, naming the definition.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .model import Context, Decision, Edit, RuleMatch, Verdict
+from .rules import conditions as C
+from .rules.loader import Rule, RuleSet
+from .rules.pattern import Matcher
+from .rules.symbols import SymbolCache
+from .sites import FoundSite, ParsedFile
+
+SKIP_REASONS = {
+    Context.CONDITION: "preprocessor condition: #if/#ifdef on the family needs a human",
+    Context.DEFINITION: "definition of the family name itself: stays while PTE_SIZE == PG_SIZE",
+}
+
+
+@dataclass
+class Classifier:
+    ruleset: RuleSet
+
+    def __post_init__(self):
+        fam = self.ruleset.family
+        self.matcher = Matcher({n: fam.equivalents(n) for n in fam.names})
+        self._by_token = {n: [r for r in self.ruleset.rules if r.tokens is None or n in r.tokens]
+                          for n in fam.names}
+
+    def rules_for(self, found: FoundSite) -> list[Rule]:
+        language = "asm" if found.site.context is Context.ASM_FILE else "c"
+        return [r for r in self._by_token.get(found.site.token, ())
+                if r.language == language and r.applies_to_path(found.site.path)]
+
+    def evaluate(self, rule: Rule, env: C.Env):
+        """Bindings if `rule` matches the site in `env`, else None."""
+        b = rule.match.site(env, {}) if env.site.node is not None or rule.language == "asm" else None
+        if b is None:
+            return None
+        for var, cond in rule.where.items():
+            bound = b.get(var)
+            if bound is None or isinstance(bound, tuple):
+                return None
+            b = cond.traced(env, cond.node, env, bound, b)
+            if b is None:
+                return None
+        return b
+
+    def classify(self, parsed: ParsedFile, collisions: dict[str, str], unknown_as: str | None = None):
+        """Decisions and edits for one parsed file."""
+        symbols = SymbolCache()
+        fam = self.ruleset.family
+        decisions, edits, notes = [], [], []
+        renamed_functions: set[tuple] = set()
+        for found in parsed.sites:
+            site = found.site
+            skip = self._skip_reason(found)
+            matches, winner_bindings = (), {}
+            if skip is None or site.context is Context.ASM_FILE:
+                env = C.Env(parsed.path, parsed.data, found, self.matcher, symbols)
+                found_matches = []
+                bindings = {}
+                for rule in self.rules_for(found):
+                    b = self.evaluate(rule, env)
+                    if b is not None:
+                        found_matches.append((rule, b))
+                        bindings[rule.id] = b
+                matches = tuple(RuleMatch(r.id, r.meaning, r.priority, r.strength, r.reason) for r, _ in found_matches)
+                if matches or skip is None:
+                    skip = None
+                    verdict, rule_id, reason = combine(matches)
+                    winner_bindings = bindings
+            if skip is not None:
+                decisions.append(Decision(site, Verdict.SKIPPED, None, None, skip, matches))
+                continue
+            replacement = fam.replacement(site.token, verdict.value) if verdict in (Verdict.PTE, Verdict.PG) else None
+            if replacement is not None and replacement in collisions:
+                reason = (f"name collision: {replacement} is already defined at {collisions[replacement]}, "
+                          f"visible here; rules say {verdict.value} ({rule_id}); resolve the clash first")
+                decisions.append(Decision(site, Verdict.SKIPPED, None, rule_id, reason, matches))
+                continue
+            decisions.append(Decision(site, verdict, replacement, rule_id, reason, matches))
+            if replacement is not None:
+                edits.append(Edit(site.start, site.end, site.token, replacement, rule_id, "family", verdict.value))
+                for rid in (rule_id or "").split("+"):
+                    rule = self.ruleset.by_id(rid)
+                    if rule.rename is not None:
+                        edits.extend(self._rename(parsed, found, rule, winner_bindings.get(rid, {}), renamed_functions, notes))
+            elif verdict is Verdict.UNKNOWN and unknown_as in ("pg", "pte"):
+                new = fam.replacement(site.token, unknown_as)
+                if new not in collisions:
+                    edits.append(Edit(site.start, site.end, site.token, new, None, "family", f"{unknown_as}-default"))
+        return decisions, sorted(edits), notes
+
+    def _skip_reason(self, found: FoundSite) -> str | None:
+        site = found.site
+        if site.context in SKIP_REASONS:
+            return SKIP_REASONS[site.context]
+        if site.context is Context.DIRECTIVE:
+            return "inside a preprocessor directive other than #define (#undef, #error, #pragma, ...)"
+        if site.pasted:
+            return "token pasting or stringification (## / #) next to the name"
+        if site.parse_error:
+            return "tree-sitter could not parse this region cleanly"
+        if site.context is Context.ASM_FILE:
+            return "assembly file: no asm rule decided this site"
+        if found.node is not None and found.node.type == "field_identifier":
+            return "a struct member of the same name, not a use of the macro"
+        return None
+
+    def _rename(self, parsed: ParsedFile, found: FoundSite, rule: Rule, bindings: dict, done: set, notes: list):
+        """Edits for a rule's declared scoped identifier rename."""
+        source = rule.rename.source
+        if source.startswith("$"):
+            node = bindings.get(source)
+            if node is None or isinstance(node, tuple) or C._unwrap(node).type != "identifier":
+                notes.append(f"{found.site.path}:{found.site.line}: rule {rule.id}: {source} is not bound to a name; rename skipped")
+                return []
+            source = C._unwrap(node).text.decode()
+        fn = found.node
+        while fn is not None and fn.type != "function_definition":
+            fn = fn.parent
+        if fn is None or found.scope.macro is not None:
+            notes.append(f"{found.site.path}:{found.site.line}: rule {rule.id}: rename of {source!r} needs a function; skipped")
+            return []
+        key = (fn.start_byte, source)
+        if key in done:
+            return []
+        done.add(key)
+        target = rule.rename.target
+        idents, clash = [], False
+        stack = [fn]
+        while stack:
+            n = stack.pop()
+            if n.type == "identifier" and n.child_count == 0:
+                text = n.text
+                if text == source.encode():
+                    idents.append(n)
+                elif text == target.encode():
+                    clash = True
+            stack.extend(n.children)
+        where = f"{found.site.path}:{found.site.line}: rule {rule.id}: rename {source} -> {target} in {found.site.function}"
+        if clash:
+            notes.append(f"{where}: {target!r} is already used there; rename skipped")
+            return []
+        if fn.has_error:
+            notes.append(f"{where}: the function has parse errors; rename skipped")
+            return []
+        raw = parsed.data[fn.start_byte:fn.end_byte]
+        lexer_count = _count_code_word(raw, source)
+        if lexer_count != len(idents):
+            notes.append(f"{where}: {lexer_count - len(idents)} use(s) hidden in macros or directives; rename skipped")
+            return []
+        return [Edit(n.start_byte, n.end_byte, source, target, rule.id, "identifier") for n in idents]
+
+
+def _count_code_word(raw: bytes, word: str) -> int:
+    from .lex import Lexer
+    lexed = Lexer([word]).lex(raw)
+    return len(lexed.words) + sum(len(d.words) for d in lexed.directives)
+
+
+def combine(matches) -> tuple[Verdict, str | None, str]:
+    """The evidence policy: see the module docstring."""
+    if not matches:
+        return Verdict.UNKNOWN, None, "no rule decided this site"
+    strong = [m for m in matches if m.strength == "strong"]
+    if strong:
+        top = max(m.priority for m in strong)
+        tops = sorted((m for m in strong if m.priority == top), key=lambda m: m.rule)
+        meanings = {m.meaning for m in tops}
+        if len(meanings) == 1:
+            return Verdict(tops[0].meaning), tops[0].rule, tops[0].reason
+        said = ", ".join(f"{m.rule} ({m.meaning})" for m in tops)
+        return Verdict.CONFLICT, None, f"rules of equal priority {top} disagree: {said}"
+    weak = sorted(matches, key=lambda m: m.rule)
+    logic = [m for m in weak if m.meaning == "logic"]
+    if logic:
+        return Verdict.LOGIC, logic[0].rule, logic[0].reason
+    meanings = {m.meaning for m in weak}
+    if len(meanings) > 1:
+        said = ", ".join(f"{m.rule} ({m.meaning})" for m in weak)
+        return Verdict.CONFLICT, None, f"weak signals disagree: {said}"
+    if len(weak) >= 2:
+        return Verdict(weak[0].meaning), "+".join(m.rule for m in weak), "weak signals agree: " + "; ".join(m.reason for m in weak)
+    m = weak[0]
+    return Verdict.UNKNOWN, None, f"only one weak signal ({m.rule}: {m.meaning}); a second one is needed to decide"

@@ -1,0 +1,204 @@
+"""The command line: parse options, call the library, print. Nothing else.
+
+Exit codes (also in the README):
+  0  success
+  1  apply/test found problems (a file was refused, an example or snapshot failed)
+  2  usage error (bad option or argument)
+  3  the rules are invalid (each problem printed as file:line: message)
+  4  some inputs could not be read or analysed (the others were processed)
+  5  internal accounting check failed: a family token was not accounted for
+"""
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__, api
+from .output import render_json, render_summary, render_text, to_document
+from .rules.loader import RuleError
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_RULES, EXIT_INPUT, EXIT_ACCOUNTING = 0, 1, 2, 3, 4, 5
+VERDICTS = ("pte", "pg", "logic", "conflict", "unknown", "skipped")
+
+
+def load_rules_or_exit(rules_dir):
+    try:
+        return api.load_rules(rules_dir)
+    except RuleError as e:
+        for p in e.problems:
+            click.echo(f"error: {p}", err=True)
+        click.echo(f"error: {len(e.problems)} problem(s) in the rules; nothing was scanned", err=True)
+        sys.exit(EXIT_RULES)
+
+
+rules_option = click.option("--rules", "rules_dir", type=click.Path(file_okay=False, path_type=Path),
+                            default=None, help="Rules directory (default: the rules shipped with pgrewrite).")
+jobs_option = click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+                           help="Parallel worker processes (default: all cores).")
+cache_options = [
+    click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                 help="Result cache directory (default: $XDG_CACHE_HOME/pgrewrite)."),
+    click.option("--no-cache", is_flag=True, help="Do not read or write the result cache."),
+]
+
+
+def with_cache_options(f):
+    for opt in reversed(cache_options):
+        f = opt(f)
+    return f
+
+
+class Progress:
+    """A progress bar on a terminal; silent otherwise (pipes, CI, tests)."""
+
+    def __init__(self, label: str):
+        self.enabled = sys.stderr.isatty()
+        self.label, self.bar = label, None
+
+    def __call__(self, n: int):
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def start(self, total: int):
+        if self.enabled and total > 50:
+            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
+            self.bar.__enter__()
+        return self
+
+    def finish(self):
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
+def run_scan(paths, ruleset, jobs, cache_dir, no_cache, unknown_as=None):
+    progress = Progress("scanning")
+    try:
+        return api.scan_paths(paths, ruleset, jobs=jobs, cache_dir=cache_dir, use_cache=not no_cache,
+                              unknown_as=unknown_as, progress=progress if progress.enabled else None)
+    finally:
+        progress.finish()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="pgrewrite")
+def cli():
+    """Split the kernel's PAGE_SIZE family into PTE_* and PG_* names.
+
+    `scan` lists every use with its verdict (the dry run), `apply` makes the
+    mechanical renames in place, `series` turns them into a patch series,
+    `explain` shows why a site got its verdict, `test` checks the rules.
+    """
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--only", multiple=True, type=click.Choice(VERDICTS), help="Only list sites with this verdict (repeatable).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the report to this file instead of standard output.")
+@rules_option
+@jobs_option
+@with_cache_options
+def scan(paths, fmt, only, output, rules_dir, jobs, cache_dir, no_cache):
+    """Dry run: list every family token in PATHS with its verdict."""
+    ruleset = load_rules_or_exit(rules_dir)
+    result = run_scan(paths, ruleset, jobs, cache_dir, no_cache)
+    doc = to_document(result, only=set(only) or None)
+    text = render_json(doc) if fmt == "json" else render_text(doc)
+    if output is not None:
+        output.write_text(text, encoding="utf-8")
+        click.echo(render_summary(doc), err=True)
+    else:
+        click.echo(text, nl=False)
+    sys.exit(exit_code(result))
+
+
+def exit_code(result) -> int:
+    if result.accounting_difference:
+        return EXIT_ACCOUNTING
+    if result.problems or result.failed:
+        return EXIT_INPUT
+    return EXIT_OK
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--allow-dirty", is_flag=True, help="Also rewrite files with uncommitted changes in git.")
+@click.option("--dry-run", is_flag=True, help="Check everything, write nothing.")
+@rules_option
+@jobs_option
+@with_cache_options
+def apply(paths, allow_dirty, dry_run, rules_dir, jobs, cache_dir, no_cache):
+    """Rewrite the pte/pg sites (and declared renames) in place, byte-exact."""
+    from .applying import apply_result
+    ruleset = load_rules_or_exit(rules_dir)
+    result = run_scan(paths, ruleset, jobs, cache_dir, no_cache)
+    report = apply_result(result, ruleset, allow_dirty=allow_dirty, dry_run=dry_run)
+    for line in report.lines():
+        click.echo(line, err=not line.startswith("rewrote"))
+    if report.refused:
+        sys.exit(EXIT_PROBLEMS)
+    sys.exit(exit_code(result))
+
+
+_LOCATION = re.compile(r"^(?P<path>.+?):(?P<line>\d+)(?::(?P<col>\d+))?$")
+
+
+@cli.command()
+@click.argument("location")
+@rules_option
+def explain(location, rules_dir):
+    """Show which rules were tried at FILE:LINE[:COL] and why each matched or not."""
+    from .explain import explain as run_explain
+    m = _LOCATION.match(location)
+    if m is None:
+        raise click.UsageError(f"{location!r}: expected FILE:LINE or FILE:LINE:COL")
+    path = Path(m.group("path"))
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        click.echo(f"error: {path}: cannot read: {e.strerror or e}", err=True)
+        sys.exit(EXIT_INPUT)
+    ruleset = load_rules_or_exit(rules_dir)
+    engine = api.Engine(ruleset)
+    click.echo(run_explain(engine, m.group("path"), data, int(m.group("line")),
+                           int(m.group("col")) if m.group("col") else None), nl=False)
+
+
+@cli.command("test")
+@click.option("--fixtures", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Fixtures directory (default: fixtures/ beside the rules directory).")
+@rules_option
+def test_cmd(fixtures, rules_dir):
+    """Run every rule's examples and compare every fixture with its snapshots."""
+    from . import ruletest
+    ruleset = load_rules_or_exit(rules_dir)
+    engine = api.Engine(ruleset)
+    fixtures = fixtures or ruleset.directory.parent / "fixtures"
+    problems = [str(f) for f in ruletest.check_examples(engine)]
+    problems += ruletest.coverage_problems(engine, fixtures)
+    problems += ruletest.compare_snapshots(engine, fixtures)
+    for p in problems:
+        click.echo(f"FAIL {p}")
+    n_examples = sum(len(r.examples_match) + len(r.examples_no_match) for r in ruleset.rules)
+    click.echo(f"{len(ruleset.rules)} rules, {n_examples} examples, "
+               f"{len(ruletest.fixture_dirs(fixtures))} fixtures: {len(problems)} problem(s)")
+    sys.exit(EXIT_PROBLEMS if problems else EXIT_OK)
+
+
+# Commands that live in modules of their own register here.
+# --- commands ---
+from .commands.series import series as series_command  # noqa: E402
+cli.add_command(series_command)
+# --- end commands ---
+
+
+def main():
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+"""The scan result as a JSON document and as quickfix text lines.
+
+Other formats (SARIF, Coccinelle report/org, HTML) are rendered from the
+same document by pgrewrite.report, so every format says the same thing.
+"""
+from __future__ import annotations
+
+import json
+
+from .model import Verdict
+
+
+def site_entry(f, d) -> dict:
+    s = d.site
+    return {
+        "path": s.path, "line": s.line, "col": s.col, "end_col": s.col + (s.end - s.start),
+        "token": s.token, "verdict": d.verdict.value, "replacement": d.replacement,
+        "rule": d.rule, "reason": d.reason, "function": s.function, "context": s.context.value,
+        "site_id": s.site_id,
+        "matches": [{"rule": m.rule, "meaning": m.meaning, "priority": m.priority,
+                     "strength": m.strength, "reason": m.reason} for m in d.matches],
+    }
+
+
+def to_document(result, only=None) -> dict:
+    """The JSON document of `pgrewrite scan --format json`."""
+    sites = []
+    renames = []
+    for f in result.files:
+        for d in f.decisions:
+            if only and d.verdict.value not in only:
+                continue
+            sites.append(site_entry(f, d))
+        for e in f.edits:
+            if e.kind == "identifier":
+                renames.append({"path": f.path, "start": e.start, "old": e.old, "new": e.new, "rule": e.rule})
+    sites.sort(key=lambda s: (s["path"], s["line"], s["col"]))
+    mentions_c = sum(f.mentions.comments for f in result.files)
+    mentions_s = sum(f.mentions.strings for f in result.files)
+    return {
+        "summary": {
+            "verdicts": result.verdict_counts(),
+            "sites": sum(len(f.decisions) for f in result.files),
+            "files_read": len(result.files),
+            "files_with_parse_errors": sum(1 for f in result.files if f.parse_errors),
+            "files_failed": len(result.failed),
+            "accounting_difference": result.accounting_difference,
+            "mentions": {"comments": mentions_c, "strings": mentions_s},
+            "renames": len(renames),
+        },
+        "sites": sites,
+        "files": [{"path": f.path, "error": f.error, "parse_errors": f.parse_errors,
+                   "accounting_difference": f.accounting_difference}
+                  for f in result.files if f.error or f.accounting_difference],
+        "problems": [{"path": p.display, "error": p.message} for p in result.problems],
+        "collisions": [{"name": d.name, "path": d.path, "line": d.line} for d in result.definitions],
+        "renames": renames,
+        "notes": sorted(n for f in result.files for n in f.notes),
+    }
+
+
+def render_json(doc: dict) -> str:
+    return json.dumps(doc, indent=2, sort_keys=False) + "\n"
+
+
+def site_line(s: dict) -> str:
+    rep = s["replacement"] or "-"
+    return f"{s['path']}:{s['line']}:{s['col']}: {s['verdict']}: {s['token']} -> {rep} [{s['rule'] or '-'}] {s['reason']}"
+
+
+def render_text(doc: dict) -> str:
+    lines = [site_line(s) for s in doc["sites"]]
+    lines.extend(f"{p['path']}: error: {p['error']}" for p in doc["problems"])
+    lines.extend(f"{f['path']}: error: {f['error']}" for f in doc["files"] if f["error"])
+    lines.extend(f"{f['path']}: accounting: {f['accounting_difference']} token(s) not accounted for"
+                 for f in doc["files"] if f["accounting_difference"] and not f["error"])
+    lines.extend(f"note: {n}" for n in doc["notes"])
+    lines.append(render_summary(doc))
+    return "\n".join(lines) + "\n"
+
+
+def render_summary(doc: dict) -> str:
+    s = doc["summary"]
+    v = s["verdicts"]
+    parts = ", ".join(f"{v.get(k.value, 0)} {k.value}" for k in Verdict)
+    out = [f"summary: {s['sites']} sites in {s['files_read']} files: {parts}",
+           f"summary: {s['renames']} declared identifier renames; "
+           f"{s['mentions']['comments']} mentions in comments and {s['mentions']['strings']} in strings (never rewritten)",
+           f"summary: {s['files_with_parse_errors']} files with parse errors, {s['files_failed']} files failed, "
+           f"accounting difference {s['accounting_difference']}"]
+    if doc.get("collisions"):
+        names = sorted({c["name"] for c in doc["collisions"]})
+        out.append(f"summary: new names already defined in the tree: {', '.join(names)} "
+                   f"({len(doc['collisions'])} definitions; renames they capture are skipped)")
+    return "\n".join(out)

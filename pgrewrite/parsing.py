@@ -1,0 +1,99 @@
+"""The only module that imports tree_sitter.
+
+Everything else sees tree-sitter nodes through their plain attributes (`type`,
+`children`, `start_byte`, ...) and calls the helpers here to parse files,
+macro bodies and rule patterns. When py-tree-sitter changes its API again
+(it did in 0.25 and 0.26), this is the file to touch.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import tree_sitter
+import tree_sitter_c
+
+# A macro body or pattern is parsed inside this wrapper so that expressions,
+# statements and do-while bodies all become statements of a function.
+_FN_PREFIX = b"void __pgrewrite_fragment__(void) {\n"
+_FN_SUFFIX = b"\n;}\n"
+
+
+@lru_cache(maxsize=1)
+def _language() -> tree_sitter.Language:
+    return tree_sitter.Language(tree_sitter_c.language())
+
+
+def _parser() -> tree_sitter.Parser:
+    # Parsers are cheap; one per call keeps worker processes independent.
+    return tree_sitter.Parser(_language())
+
+
+def parse(data: bytes):
+    """Parse a whole C file; returns the root node."""
+    return _parser().parse(data).root_node
+
+
+def count_errors(node) -> int:
+    """Number of ERROR and MISSING nodes below `node`."""
+    if not node.has_error:
+        return 0
+    n = 1 if (node.is_error or node.is_missing) else 0
+    for child in node.children:
+        n += count_errors(child)
+    return n
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """A parsed piece of code (macro body, pattern) inside a wrapper.
+
+    `nodes` are the top-level nodes that came from the fragment itself;
+    `offset` must be subtracted from node byte positions to get positions
+    within the fragment text.
+    """
+
+    nodes: tuple
+    offset: int
+    errors: int
+
+
+def parse_fragment(text: bytes) -> Fragment:
+    """Parse a fragment as function-body statements, or as top-level code.
+
+    Macro bodies may be expressions, statements, declarations or whole
+    function definitions; we keep whichever reading has fewer parse errors.
+    """
+    best = None
+    for prefix, suffix in ((_FN_PREFIX, _FN_SUFFIX), (b"", b"\n")):
+        root = _parser().parse(prefix + text + suffix).root_node
+        if prefix:
+            fn = root.children[0] if root.children else None
+            body = fn.child_by_field_name("body") if fn is not None and fn.type == "function_definition" else None
+            if body is None:
+                continue
+            nodes = tuple(c for c in body.children if c.start_byte >= len(prefix) and c.start_byte < len(prefix) + len(text))
+        else:
+            nodes = tuple(c for c in root.children if c.start_byte < len(text))
+        errors = count_errors(root)
+        if best is None or errors < best.errors:
+            best = Fragment(nodes=nodes, offset=len(prefix), errors=errors)
+        if errors == 0:
+            break
+    return best
+
+
+def parse_expression_or_statement(text: str):
+    """Parse a rule pattern; returns (node, errors).
+
+    A pattern is a C expression (`$X >> PAGE_SHIFT`) or a statement
+    (`for (...) {...}`); an expression is returned without its statement.
+    """
+    frag = parse_fragment(text.encode())
+    nodes = [n for n in frag.nodes if n.type not in ("comment", ";")]
+    if len(nodes) != 1:
+        return None, max(frag.errors, 1)
+    node = nodes[0]
+    if node.type == "expression_statement" and node.named_child_count == 1:
+        node = node.named_children[0]
+    return node, frag.errors

@@ -1,0 +1,427 @@
+"""Rule conditions: compiled from YAML mappings, evaluated at a site or node.
+
+Two places a condition can be evaluated:
+- at a *site* (the family token being classified), for the rule's `match`;
+- at a *node* (an ancestor from `inside`, a descendant from `has`, or the
+  value bound to a metavariable in `where`).
+
+Each condition returns the metavariable bindings it made (a dict) or None.
+Bindings flow left to right through `all`, so a later condition sees
+`$ADDR` bound by an earlier pattern. Every evaluation can be traced, which
+is what `pgrewrite explain` prints.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from . import symbols
+from .pattern import Matcher, Pattern
+
+LOOPS = frozenset({"for_statement", "while_statement", "do_statement"})
+KINDS = {
+    "loop": LOOPS,
+    "function": frozenset({"function_definition"}),
+    "call": frozenset({"call_expression"}),
+    "if": frozenset({"if_statement"}),
+    "assignment": frozenset({"assignment_expression"}),
+    "return": frozenset({"return_statement"}),
+    "declaration": frozenset({"declaration", "init_declarator"}),
+    "binary": frozenset({"binary_expression"}),
+    "statement": frozenset({"expression_statement", "declaration", "return_statement"}),
+}
+
+
+@dataclass
+class Env:
+    """What a condition may look at while classifying one site."""
+
+    path: str
+    data: bytes
+    site: object            # sites.FoundSite
+    matcher: Matcher
+    symbols: symbols.SymbolCache
+    trace: list | None = None
+    depth: int = 0
+
+    def note(self, text: str, ok: bool):
+        if self.trace is not None:
+            self.trace.append((self.depth, text, ok))
+
+
+class Cond:
+    label = "?"
+
+    def site(self, env: Env, b: dict):
+        raise NotImplementedError(f"{self.label} cannot be evaluated at a site")
+
+    def node(self, env: Env, n, b: dict):
+        raise NotImplementedError(f"{self.label} cannot be evaluated at a node")
+
+    def traced(self, env: Env, fn, *args):
+        env.depth += 1
+        try:
+            r = fn(*args)
+        finally:
+            env.depth -= 1
+        env.note(self.label, r is not None)
+        return r
+
+
+@dataclass
+class All(Cond):
+    items: list
+    label: str = "all"
+
+    def site(self, env, b):
+        for c in self.items:
+            b = c.traced(env, c.site, env, b)
+            if b is None:
+                return None
+        return b
+
+    def node(self, env, n, b):
+        for c in self.items:
+            b = c.traced(env, c.node, env, n, b)
+            if b is None:
+                return None
+        return b
+
+
+@dataclass
+class Any(Cond):
+    items: list
+    label: str = "any"
+
+    def site(self, env, b):
+        for c in self.items:
+            r = c.traced(env, c.site, env, b)
+            if r is not None:
+                return r
+        return None
+
+    def node(self, env, n, b):
+        for c in self.items:
+            r = c.traced(env, c.node, env, n, b)
+            if r is not None:
+                return r
+        return None
+
+
+@dataclass
+class Not(Cond):
+    item: Cond
+    label: str = "not"
+
+    def site(self, env, b):
+        return b if self.item.traced(env, self.item.site, env, b) is None else None
+
+    def node(self, env, n, b):
+        return b if self.item.traced(env, self.item.node, env, n, b) is None else None
+
+
+@dataclass
+class PatternCond(Cond):
+    """At a site: an ancestor matches with the anchor on the site token.
+    At a node: the node itself matches."""
+
+    pattern: Pattern
+    where: dict = field(default_factory=dict)   # "$X" -> Cond (node mode)
+    label: str = ""
+
+    def __post_init__(self):
+        self.label = f"pattern `{self.pattern.source}`"
+
+    def site(self, env, b):
+        leaf = env.site.node
+        if leaf is None:
+            return None
+        n = leaf
+        root = env.site.scope.root
+        while n is not None and n != root:
+            if n.type == self.pattern.root_type or self.pattern.root.metavar or self.pattern.root.contains:
+                r = env.matcher.match(self.pattern, n, b, site=leaf)
+                if r is not None:
+                    r = self._where(env, r)
+                    if r is not None:
+                        return r
+            if n.type in ("compound_statement", "translation_unit", "function_definition"):
+                break
+            n = n.parent
+        return None
+
+    def node(self, env, n, b):
+        r = env.matcher.match(self.pattern, n, b)
+        return None if r is None else self._where(env, r)
+
+    def _where(self, env, b):
+        for var, cond in self.where.items():
+            bound = b.get(var)
+            if bound is None or isinstance(bound, tuple):
+                return None
+            b = cond.traced(env, cond.node, env, bound, b)
+            if b is None:
+                return None
+        return b
+
+
+@dataclass
+class Where(Cond):
+    """Constraints on metavariables bound by the other keys of a mapping."""
+
+    where: dict
+    label: str = "where"
+
+    def _check(self, env, b):
+        for var, cond in self.where.items():
+            bound = b.get(var)
+            if bound is None or isinstance(bound, tuple):
+                return None
+            b = cond.traced(env, cond.node, env, bound, b)
+            if b is None:
+                return None
+        return b
+
+    def site(self, env, b):
+        return self._check(env, b)
+
+    def node(self, env, n, b):
+        return self._check(env, b)
+
+
+@dataclass
+class Inside(Cond):
+    """Some ancestor (of the site, or of a node) satisfies `cond`."""
+
+    cond: Cond | None
+    kinds: frozenset | None = None
+    nearest: bool = False          # only the nearest ancestor of that kind counts
+    label: str = "inside"
+
+    def _ancestors(self, env, n):
+        root = env.site.scope.root if env.site.scope else None
+        n = n.parent if n is not None else None
+        while n is not None and n != root:
+            if self.kinds is None or n.type in self.kinds:
+                yield n
+                if self.nearest:
+                    return
+            n = n.parent
+
+    def site(self, env, b):
+        return self.node(env, env.site.node, b) if env.site.node is not None else None
+
+    def node(self, env, n, b):
+        trace, env.trace = env.trace, None     # one line per ancestor is noise
+        try:
+            for a in self._ancestors(env, n):
+                r = b if self.cond is None else self.cond.node(env, a, b)
+                if r is not None:
+                    _note_found(env, trace, "in", a)
+                    return r
+            return None
+        finally:
+            env.trace = trace
+
+
+def _note_found(env, trace, verb, node):
+    if trace is not None:
+        text = node.text.decode(errors="replace").split("\n")[0].strip()
+        trace.append((env.depth + 1, f"{verb} `{text[:70]}`", True))
+
+
+@dataclass
+class Has(Cond):
+    """Some descendant of the node satisfies `cond`."""
+
+    cond: Cond
+    label: str = "has"
+
+    def node(self, env, n, b):
+        trace, env.trace = env.trace, None     # one line per descendant is noise
+        try:
+            stack = list(reversed(n.children))
+            while stack:
+                d = stack.pop()
+                r = self.cond.node(env, d, b)
+                if r is not None:
+                    _note_found(env, trace, "found", d)
+                    return r
+                stack.extend(reversed(d.children))
+            return None
+        finally:
+            env.trace = trace
+
+
+@dataclass
+class Kind(Cond):
+    kinds: frozenset
+    label: str = "kind"
+
+    def node(self, env, n, b):
+        return b if n.type in self.kinds else None
+
+
+def _unwrap(n):
+    while n.type in ("parenthesized_expression", "cast_expression") and n.named_child_count >= 1:
+        n = n.named_children[-1]
+    return n
+
+
+def callee_name(n) -> str | None:
+    n = _unwrap(n)
+    if n.type != "call_expression":
+        return None
+    f = n.child_by_field_name("function")
+    if f is None:
+        return None
+    if f.type == "field_expression":
+        f = f.child_by_field_name("field")
+    return f.text.decode(errors="replace") if f is not None and f.type in ("identifier", "field_identifier") else None
+
+
+@dataclass
+class Call(Cond):
+    """The node is a call (through casts and parentheses) to a matching name."""
+
+    name: re.Pattern
+    label: str = ""
+
+    def __post_init__(self):
+        self.label = f"call /{self.name.pattern}/"
+
+    def node(self, env, n, b):
+        name = callee_name(n)
+        return b if name is not None and self.name.fullmatch(name) else None
+
+
+@dataclass
+class InsideCall(Cond):
+    """The site (or node) lies inside argument `arg` (1-based; 0 = any) of a
+    call whose function name matches."""
+
+    name: re.Pattern
+    args: frozenset
+    nearest: bool = False
+    label: str = ""
+
+    def __post_init__(self):
+        which = "any argument" if not self.args else "argument " + "/".join(str(a) for a in sorted(self.args))
+        self.label = f"inside {which} of /{self.name.pattern}/()"
+
+    def site(self, env, b):
+        return self.node(env, env.site.node, b) if env.site.node is not None else None
+
+    def node(self, env, n, b):
+        root = env.site.scope.root if env.site.scope else None
+        child, p = n, n.parent
+        while p is not None and p != root:
+            if p.type == "argument_list" and p.parent is not None and p.parent.type == "call_expression":
+                name = callee_name(p.parent)
+                if name is not None and self.name.fullmatch(name):
+                    index = [c.id for c in p.named_children].index(child.id) + 1
+                    if not self.args or index in self.args:
+                        return b
+                if self.nearest:
+                    return None
+            child, p = p, p.parent
+        return None
+
+
+@dataclass
+class Text(Cond):
+    regex: re.Pattern
+    label: str = ""
+
+    def __post_init__(self):
+        self.label = f"text /{self.regex.pattern}/"
+
+    def node(self, env, n, b):
+        return b if self.regex.search(n.text.decode(errors="replace")) else None
+
+
+@dataclass
+class Function(Cond):
+    """The enclosing function's (or macro's) name matches."""
+
+    regex: re.Pattern
+    label: str = ""
+
+    def __post_init__(self):
+        self.label = f"function /{self.regex.pattern}/"
+
+    def site(self, env, b):
+        fn = env.site.site.function
+        return b if fn is not None and self.regex.fullmatch(fn) else None
+
+    def node(self, env, n, b):
+        return self.site(env, b)
+
+
+@dataclass
+class Line(Cond):
+    """The source line holding the site matches (works in assembly too)."""
+
+    regex: re.Pattern
+    label: str = ""
+
+    def __post_init__(self):
+        self.label = f"line /{self.regex.pattern}/"
+
+    def site(self, env, b):
+        s = env.site.site.start
+        a = env.data.rfind(b"\n", 0, s) + 1
+        e = env.data.find(b"\n", s)
+        line = env.data[a:e if e >= 0 else len(env.data)].decode(errors="replace")
+        return b if self.regex.search(line) else None
+
+
+@dataclass
+class ContextCond(Cond):
+    contexts: frozenset
+    label: str = "context"
+
+    def site(self, env, b):
+        return b if env.site.site.context.value in self.contexts else None
+
+
+@dataclass
+class TokenCond(Cond):
+    tokens: frozenset
+    label: str = "token"
+
+    def site(self, env, b):
+        return b if env.site.site.token in self.tokens else None
+
+
+@dataclass
+class TypeCond(Cond):
+    """The identifier's declared type (parameter, local or file-scope
+    variable), or a cast's type, matches. Types are normalised as
+    `struct page *`, `pte_t *`, `unsigned long`."""
+
+    regex: re.Pattern
+    label: str = ""
+
+    def __post_init__(self):
+        self.label = f"type /{self.regex.pattern}/"
+
+    def node(self, env, n, b):
+        t = env.symbols.type_of(n, env.site.scope)
+        return b if t is not None and self.regex.fullmatch(t) else None
+
+
+@dataclass
+class AssignedFrom(Cond):
+    """The identifier was assigned, earlier in the same function, from an
+    expression that satisfies `cond` (def-use within a function)."""
+
+    cond: Cond
+    label: str = "assigned-from"
+
+    def node(self, env, n, b):
+        for value in env.symbols.assignments(n, env.site.scope, before=env.site.node or n):
+            r = self.cond.traced(env, self.cond.node, env, value, b)
+            if r is not None:
+                return r
+        return None

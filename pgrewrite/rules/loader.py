@@ -1,0 +1,332 @@
+"""Load, validate and compile the rule files of a rules directory.
+
+Every problem is reported as `file:line: what is wrong`, and all files are
+checked before giving up, so a rule author sees every mistake at once.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from ..family import Family, FamilyError, load_family
+from . import conditions as C
+from .pattern import PatternError, compile_pattern
+
+DEFAULT_RULES = Path(__file__).resolve().parent.parent.parent / "semantic-rules"
+SITE_KEYS = {"all", "any", "not", "pattern", "where", "inside", "inside-call", "function", "line", "context", "token"}
+NODE_KEYS = {"all", "any", "not", "pattern", "where", "inside", "inside-call", "has", "kind", "call",
+             "text", "regex", "function", "type", "assigned-from"}
+
+
+class RuleError(ValueError):
+    """One or more rule files are invalid; str() lists them all."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Rename:
+    source: str      # identifier or metavariable
+    target: str
+    scope: str = "function"
+
+
+@dataclass
+class Rule:
+    id: str
+    path: str
+    meaning: str
+    reason: str
+    priority: int
+    strength: str
+    tokens: frozenset | None
+    language: str
+    files: tuple
+    ignores: tuple
+    match: C.Cond
+    where: dict
+    rename: Rename | None
+    examples_match: tuple
+    examples_no_match: tuple
+    line: int = 1
+    _files_re: re.Pattern | None = field(default=None, repr=False)
+    _ignores_re: re.Pattern | None = field(default=None, repr=False)
+
+    def applies_to_path(self, path: str) -> bool:
+        if self._files_re is not None and not self._files_re.match(path):
+            return False
+        return not (self._ignores_re is not None and self._ignores_re.match(path))
+
+
+@dataclass
+class RuleSet:
+    family: Family
+    rules: list[Rule]
+    directory: Path
+    digest: str          # content hash of family + every rule file (cache key)
+
+    def by_id(self, rule_id: str) -> Rule:
+        for r in self.rules:
+            if r.id == rule_id:
+                return r
+        raise KeyError(rule_id)
+
+
+def glob_regex(globs) -> re.Pattern | None:
+    """Path globs with `**` (any directories), `*`, `?`, matched on the path
+    relative to the tree root or to any directory above the file."""
+    if not globs:
+        return None
+    parts = []
+    for g in globs:
+        g = g.strip("/")
+        rx = ""
+        i = 0
+        while i < len(g):
+            if g.startswith("**/", i):
+                rx += "(?:.*/)?"
+                i += 3
+            elif g.startswith("**", i):
+                rx += ".*"
+                i += 2
+            elif g[i] == "*":
+                rx += "[^/]*"
+                i += 1
+            elif g[i] == "?":
+                rx += "[^/]"
+                i += 1
+            else:
+                rx += re.escape(g[i])
+                i += 1
+        parts.append(rx)
+    return re.compile(r"(?:.*/)?(?:" + "|".join(parts) + r")$")
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A YAML loader that remembers the line of every mapping key."""
+
+
+def _load_with_lines(text: str):
+    node = yaml.compose(text, Loader=_LineLoader)
+    lines: dict[tuple, int] = {}
+
+    def walk(n, path):
+        lines[path] = n.start_mark.line + 1
+        if isinstance(n, yaml.MappingNode):
+            for k, v in n.value:
+                key = k.value
+                lines[path + (key,)] = k.start_mark.line + 1
+                walk(v, path + (key,))
+        elif isinstance(n, yaml.SequenceNode):
+            for i, v in enumerate(n.value):
+                walk(v, path + (i,))
+
+    if node is not None:
+        walk(node, ())
+    return yaml.load(text, Loader=_LineLoader), lines
+
+
+def _line_of(lines: dict, path) -> int:
+    path = tuple(path)
+    while path and path not in lines:
+        path = path[:-1]
+    return lines.get(path, 1)
+
+
+def load_ruleset(directory: Path | None = None) -> RuleSet:
+    directory = Path(directory) if directory is not None else DEFAULT_RULES
+    problems: list[str] = []
+    if not directory.is_dir():
+        raise RuleError([f"{directory}: rules directory does not exist (pass --rules DIR)"])
+    try:
+        family = load_family(directory / "family.yaml")
+    except FamilyError as e:
+        raise RuleError([str(e)]) from e
+    schema = json.loads((directory / "schema.json").read_text()) if (directory / "schema.json").exists() \
+        else json.loads((DEFAULT_RULES / "schema.json").read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    digest = hashlib.sha256((directory / "family.yaml").read_bytes())
+    rules: list[Rule] = []
+    seen: dict[str, str] = {}
+    for path in sorted(p for p in directory.rglob("*.yaml") if p.name != "family.yaml"):
+        rel = str(path.relative_to(directory.parent)) if directory.parent in path.parents else str(path)
+        raw = path.read_bytes()
+        digest.update(path.name.encode() + b"\0" + raw)
+        rule_id = path.stem
+        if rule_id in seen:
+            problems.append(f"{rel}:1: duplicate rule id {rule_id!r} (also {seen[rule_id]}); ids are file names and must be unique")
+            continue
+        seen[rule_id] = rel
+        try:
+            doc, lines = _load_with_lines(raw.decode("utf-8"))
+        except UnicodeDecodeError as e:
+            problems.append(f"{rel}:1: not UTF-8 ({e.reason} at byte {e.start})")
+            continue
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            line = mark.line + 1 if mark is not None else 1
+            problems.append(f"{rel}:{line}: YAML syntax error: {getattr(e, 'problem', e)}")
+            continue
+        if not isinstance(doc, dict):
+            problems.append(f"{rel}:1: a rule file must be a YAML mapping")
+            continue
+        errors = sorted(validator.iter_errors(doc), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+        if errors:
+            for e in errors:
+                where = "/".join(str(p) for p in e.absolute_path) or "(top level)"
+                problems.append(f"{rel}:{_line_of(lines, e.absolute_path)}: {where}: {_schema_message(e)}")
+            continue
+        try:
+            rules.append(_compile_rule(rule_id, rel, doc, lines, family))
+        except _CompileError as e:
+            problems.append(f"{rel}:{_line_of(lines, e.path)}: {'/'.join(map(str, e.path))}: {e.message}")
+    if problems:
+        raise RuleError(problems)
+    return RuleSet(family=family, rules=rules, directory=directory, digest=digest.hexdigest())
+
+
+def _schema_message(e) -> str:
+    if e.validator == "additionalProperties":
+        return f"unknown key ({e.message.split('(')[-1].rstrip(')')})" if "(" in e.message else e.message
+    if e.validator == "enum":
+        return f"{e.instance!r} is not one of {', '.join(map(str, e.validator_value))}"
+    if e.validator == "type":
+        return f"expected {e.validator_value}, got {type(e.instance).__name__} {e.instance!r}"
+    return e.message
+
+
+class _CompileError(Exception):
+    def __init__(self, path, message):
+        super().__init__(message)
+        self.path = tuple(path)
+        self.message = message
+
+
+def _regex(value: str, path) -> re.Pattern:
+    try:
+        return re.compile(value)
+    except re.error as e:
+        raise _CompileError(path, f"bad regular expression {value!r}: {e}") from e
+
+
+def _compile_rule(rule_id, rel, doc, lines, family: Family) -> Rule:
+    names = family.names
+    tokens = doc.get("tokens")
+    for i, t in enumerate(tokens or ()):
+        if t not in names:
+            raise _CompileError(("tokens", i), f"{t!r} is not a family name ({', '.join(names)})")
+    language = doc.get("language", "c")
+    match = _compile_cond(doc["match"], ("match",), "site", names, language)
+    where = {var: _compile_cond(c, ("where", var), "node", names, language) for var, c in (doc.get("where") or {}).items()}
+    rename = None
+    if "rename" in doc:
+        r = doc["rename"]
+        if r["to"] in family.replacements or r["to"] in names:
+            raise _CompileError(("rename", "to"), f"cannot rename an identifier to the family name {r['to']!r}")
+        rename = Rename(r["from"], r["to"], r.get("scope", "function"))
+    ex = doc["examples"]
+    return Rule(
+        id=rule_id, path=rel, meaning=doc["meaning"], reason=doc["reason"].strip(),
+        priority=int(doc.get("priority", 50)), strength=doc.get("strength", "strong"),
+        tokens=frozenset(tokens) if tokens else None, language=language,
+        files=tuple(doc.get("files", ())), ignores=tuple(doc.get("ignores", ())),
+        match=match, where=where, rename=rename,
+        examples_match=tuple(ex["match"]), examples_no_match=tuple(ex["no-match"]),
+        line=lines.get((), 1),
+        _files_re=glob_regex(doc.get("files")), _ignores_re=glob_regex(doc.get("ignores")),
+    )
+
+
+def _compile_cond(obj: dict, path, mode: str, names, language: str) -> C.Cond:
+    allowed = SITE_KEYS if mode == "site" else NODE_KEYS
+    if language == "asm" and mode == "site":
+        allowed = {"all", "any", "not", "line", "function", "token"}
+    for key in obj:
+        if key not in allowed:
+            where = "at a site (the rule's match)" if mode == "site" else "at a node"
+            if language == "asm":
+                where = "in an asm rule (only line, function, token, all/any/not)"
+            raise _CompileError(path + (key,), f"{key!r} cannot be used {where}")
+    if "where" in obj and not {"pattern", "all", "any", "has", "inside"} & obj.keys():
+        raise _CompileError(path + ("where",), "'where' needs a 'pattern' (or all/any/has/inside with patterns) "
+                                               "in the same mapping to bind its metavariables")
+    items: list[C.Cond] = []
+    # pattern first, so its bindings are there for the other keys
+    if "pattern" in obj:
+        try:
+            pat = compile_pattern(obj["pattern"], names)
+        except PatternError as e:
+            raise _CompileError(path + ("pattern",), str(e)) from e
+        if mode == "site" and not pat.anchored:
+            raise _CompileError(path + ("pattern",),
+                                "a pattern in a rule's match must contain a family name or $SITE (the site it classifies); "
+                                "use `inside: {pattern: ...}` for the surrounding code")
+        where = {var: _compile_cond(c, path + ("where", var), "node", names, language)
+                 for var, c in (obj.get("where") or {}).items()}
+        items.append(C.PatternCond(pat, where))
+    for key, value in obj.items():
+        p = path + (key,)
+        if key == "pattern" or (key == "where" and "pattern" in obj):
+            continue
+        if key == "where":
+            continue      # added last, below
+        if key == "all":
+            items.append(C.All([_compile_cond(c, p + (i,), mode, names, language) for i, c in enumerate(value)]))
+        elif key == "any":
+            items.append(C.Any([_compile_cond(c, p + (i,), mode, names, language) for i, c in enumerate(value)]))
+        elif key == "not":
+            items.append(C.Not(_compile_cond(value, p, mode, names, language)))
+        elif key == "inside":
+            value = dict(value)
+            kinds = _kinds(value.pop("kind", None), p + ("kind",))
+            nearest = bool(value.pop("nearest", False))
+            inner = _compile_cond(value, p, "node", names, language) if value else None
+            items.append(C.Inside(inner, kinds, nearest))
+        elif key == "has":
+            items.append(C.Has(_compile_cond(value, p, "node", names, language)))
+        elif key == "kind":
+            items.append(C.Kind(_kinds(value, p)))
+        elif key == "call":
+            items.append(C.Call(_regex(value, p)))
+        elif key == "inside-call":
+            arg = value.get("arg", ())
+            args = frozenset([arg] if isinstance(arg, int) else arg)
+            items.append(C.InsideCall(_regex(value["name"], p + ("name",)), args, bool(value.get("nearest", False))))
+        elif key in ("text", "regex"):
+            items.append(C.Text(_regex(value, p)))
+        elif key == "function":
+            items.append(C.Function(_regex(value, p)))
+        elif key == "line":
+            items.append(C.Line(_regex(value, p)))
+        elif key == "context":
+            items.append(C.ContextCond(frozenset(value)))
+        elif key == "token":
+            for i, t in enumerate(value):
+                if t not in names:
+                    raise _CompileError(p + (i,), f"{t!r} is not a family name")
+            items.append(C.TokenCond(frozenset(value)))
+        elif key == "type":
+            items.append(C.TypeCond(_regex(value, p)))
+        elif key == "assigned-from":
+            items.append(C.AssignedFrom(_compile_cond(value, p, "node", names, language)))
+    if "where" in obj and "pattern" not in obj:
+        items.append(C.Where({var: _compile_cond(c, path + ("where", var), "node", names, language)
+                              for var, c in obj["where"].items()}))
+    return items[0] if len(items) == 1 else C.All(items)
+
+
+def _kinds(value, path) -> frozenset | None:
+    if value is None:
+        return None
+    out = set()
+    for k in [value] if isinstance(value, str) else value:
+        out |= C.KINDS.get(k, {k})
+    return frozenset(out)

@@ -1,0 +1,230 @@
+"""C patterns with metavariables, compiled once and matched against trees.
+
+A pattern is C as you would write it: `$ADDR += PAGE_SIZE * $N`,
+`memset($P, 0, PAGE_SIZE)`, `kmalloc($$$ARGS)`. Metavariables:
+
+- `$X`      any one expression / name; the same `$X` twice must match the same text
+- `$_`      any one node, not bound
+- `$$$X`    zero or more items of a list (arguments, parameters, statements)
+- `$SITE`   the site being classified (any family name)
+- `<+... P ...+>`  any expression that contains a match of pattern P
+
+A family name written in a pattern is the site's anchor when the pattern
+is matched at a site; elsewhere it also matches its PTE_/PG_ replacement,
+so that a rule reads the same before and after the rewrite.
+
+Matching is structural with Coccinelle-like isomorphisms: redundant
+parentheses in the code are ignored, and the operands of commutative
+operators (+ * & | ^ == !=) may appear in either order.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .. import parsing
+
+COMMUTATIVE = frozenset({"+", "*", "&", "|", "^", "==", "!="})
+NAME_TYPES = frozenset({"identifier", "type_identifier", "field_identifier", "statement_identifier"})
+_CONTAINS = re.compile(r"<\+\.\.\.(.*?)\.\.\.\+>", re.S)
+_PLACEHOLDER = "__pgrewrite_contains_{}__"
+SITE = "$SITE"
+
+
+class PatternError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class PNode:
+    type: str
+    text: str | None                 # leaves only
+    children: tuple = ()
+    named: bool = True
+    metavar: str | None = None       # "$X", "$_", "$SITE"
+    ellipsis: str | None = None      # "$$$X"
+    family: str | None = None        # a family name (anchor candidate)
+    contains: "Pattern | None" = None
+
+    def has_ellipsis_child(self) -> bool:
+        return any(c.ellipsis for c in self.children)
+
+
+@dataclass(frozen=True)
+class Pattern:
+    source: str
+    root: PNode
+    anchored: bool        # has a family name or $SITE to anchor at a site
+
+    @property
+    def root_type(self) -> str:
+        return self.root.type
+
+
+def compile_pattern(source: str, family_names) -> Pattern:
+    subs = []
+
+    def _sub(m):
+        subs.append(m.group(1).strip())
+        return _PLACEHOLDER.format(len(subs) - 1)
+
+    text = _CONTAINS.sub(_sub, source.strip())
+    inner = [compile_pattern(s, family_names) for s in subs]
+    node, errors = parsing.parse_expression_or_statement(text)
+    if node is None or errors:
+        raise PatternError(f"pattern does not parse as one C expression or statement: {source.strip()!r}")
+    root = _convert(node, frozenset(family_names), inner)
+    return Pattern(source=source.strip(), root=root, anchored=_anchored(root))
+
+
+def _anchored(p: PNode) -> bool:
+    if p.metavar == SITE or p.family:
+        return True
+    if p.contains is not None and p.contains.anchored:
+        return True
+    return any(_anchored(c) for c in p.children)
+
+
+def _convert(node, family, inner) -> PNode:
+    if node.child_count == 0 or node.type in ("string_literal", "char_literal", "number_literal"):
+        text = node.text.decode()
+        if node.type in NAME_TYPES or node.type == "primitive_type":
+            if text.startswith("$$$"):
+                return PNode(node.type, text, ellipsis=text)
+            if text.startswith("$"):
+                return PNode(node.type, text, metavar=text)
+            m = re.fullmatch(r"__pgrewrite_contains_(\d+)__", text)
+            if m:
+                return PNode(node.type, text, contains=inner[int(m.group(1))])
+            if text in family:
+                return PNode(node.type, text, family=text)
+        return PNode(node.type, text, named=node.is_named)
+    kids = tuple(_convert(c, family, inner) for c in node.children if c.type != "comment")
+    # `kmalloc($$$)` reads as a call with one identifier argument; `$$$`
+    # inside an expression_statement of a block is also a list item.
+    return PNode(node.type, None, kids, named=node.is_named)
+
+
+# ---------------------------------------------------------------- matching
+
+class Matcher:
+    """Matches compiled patterns against tree-sitter nodes.
+
+    `site` is the leaf a site-anchored match must bind its anchor to (or
+    None); `equivalents` maps a family name to the names it also matches.
+    """
+
+    def __init__(self, equivalents: dict[str, frozenset[str]]):
+        self.equivalents = equivalents
+
+    def match(self, pat: Pattern, node, bindings: dict, site=None):
+        return self._m(pat.root, node, bindings, site)
+
+    def _m(self, p: PNode, n, b, site):
+        if p.metavar is not None:
+            if p.metavar == SITE:
+                return b if site is not None and _same(n, site) else None
+            if not n.is_named:
+                return None
+            if p.metavar == "$_":
+                return b
+            bound = b.get(p.metavar)
+            if bound is not None:
+                return b if _norm(bound) == _norm(n) else None
+            return {**b, p.metavar: n}
+        if p.contains is not None:
+            return self._contains(p.contains, n, b, site)
+        if p.type != "parenthesized_expression":
+            while n.type == "parenthesized_expression" and n.named_child_count == 1:
+                n = n.named_children[0]
+        if p.text is not None:      # a leaf
+            if p.family is not None:
+                if site is not None and _overlaps(n, site):
+                    return b if _same(n, site) else None
+                return b if n.child_count == 0 and n.text.decode() in self.equivalents[p.family] else None
+            if n.child_count != 0 and n.type not in ("string_literal", "char_literal", "number_literal"):
+                return None
+            if p.type in NAME_TYPES and n.type in NAME_TYPES or p.type == n.type:
+                return b if n.text.decode() == p.text else None
+            return None
+        if p.type != n.type:
+            return None
+        kids = [c for c in n.children if c.type != "comment"]
+        if p.has_ellipsis_child():
+            return self._seq([c for c in p.children if c.named], [c for c in kids if c.is_named], b, site)
+        if len(kids) != len(p.children):
+            return None
+        r = self._pairs(p.children, kids, b, site)
+        if r is None and p.type == "binary_expression" and len(kids) == 3 and kids[1].type in COMMUTATIVE:
+            r = self._pairs(p.children, [kids[2], kids[1], kids[0]], b, site)
+        return r
+
+    def _pairs(self, ps, ns, b, site):
+        for p, n in zip(ps, ns):
+            if not p.named and p.metavar is None:
+                if n.is_named or n.type != p.type:
+                    return None
+                continue
+            b = self._m(p, n, b, site)
+            if b is None:
+                return None
+        return b
+
+    def _seq(self, ps, ns, b, site):
+        if not ps:
+            return b if not ns else None
+        p = ps[0]
+        if p.ellipsis is not None:
+            for k in range(len(ns) + 1):
+                nb = b if p.ellipsis == "$$$" else {**b, p.ellipsis: tuple(ns[:k])}
+                r = self._seq(ps[1:], ns[k:], nb, site)
+                if r is not None:
+                    return r
+            return None
+        if not ns:
+            return None
+        nb = self._m(p, ns[0], b, site)
+        return None if nb is None else self._seq(ps[1:], ns[1:], nb, site)
+
+    def _contains(self, inner: Pattern, n, b, site):
+        if site is not None and inner.anchored and not _overlaps(n, site):
+            return None
+        for d in _descendants(n):
+            r = self._m(inner.root, d, b, site)
+            if r is not None:
+                return r
+        return None
+
+    def find(self, pat: Pattern, node, bindings: dict):
+        """First descendant-or-self of `node` matching `pat` (no anchor)."""
+        for d in _descendants(node):
+            if d.type == pat.root.type or pat.root.metavar or pat.root.contains or d.type == "parenthesized_expression":
+                r = self._m(pat.root, d, bindings, None)
+                if r is not None:
+                    return d, r
+        return None, None
+
+
+def _descendants(node):
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(reversed(n.children))
+
+
+def _same(a, b) -> bool:
+    return a.start_byte == b.start_byte and a.end_byte == b.end_byte
+
+
+def _overlaps(n, site) -> bool:
+    return n.start_byte <= site.start_byte and site.end_byte <= n.end_byte
+
+
+_WS = re.compile(rb"\s+")
+
+
+def _norm(n) -> bytes:
+    if isinstance(n, tuple):
+        return b",".join(_norm(x) for x in n)
+    return _WS.sub(b"", n.text)

@@ -1,0 +1,228 @@
+"""Find every family token in a file: code, macro bodies, #if, attributes, asm.
+
+Candidates come from the lexer (so none can hide); tree-sitter gives each
+one its structure. A #define body is re-parsed on its own, with positions
+mapped back to the file, because tree-sitter reads macro bodies as raw text
+(and stumbles over comments inside them).
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field, replace
+
+from . import parsing
+from .lex import CONDITIONAL, Lexed, Lexer, blank
+from .model import Context, Mentions, Site
+
+# Leaves whose text is a name (tree-sitter reads `__aligned(PAGE_SIZE)` as a
+# declarator with a type_identifier parameter, so type names count too).
+NAME_LEAVES = frozenset({"identifier", "type_identifier", "field_identifier", "statement_identifier"})
+ASM_SUFFIXES = (".S", ".s", ".lds", ".asm")
+ATTRIBUTE_CALLS = frozenset({"__aligned", "__attribute__", "__attribute", "aligned", "__section", "__page_aligned_data"})
+KEEP_FOR_PARSER = CONDITIONAL | {"else", "endif"}
+# Nodes that end the "statement" used for a site's stable id.
+_BLOCKS = frozenset({
+    "compound_statement", "translation_unit", "function_definition", "field_declaration_list",
+    "if_statement", "for_statement", "while_statement", "do_statement", "switch_statement",
+    "case_statement", "labeled_statement", "preproc_if", "preproc_ifdef", "preproc_else",
+    "preproc_elif", "enumerator_list", "initializer_list", "ERROR",
+})
+
+
+@dataclass
+class Scope:
+    """Where a site's node lives: the file's tree or a macro body's."""
+
+    root: object            # tree-sitter node bounding the scope
+    delta: int              # file offset = node offset + delta
+    macro: str | None = None
+
+
+@dataclass
+class FoundSite:
+    site: Site
+    node: object | None     # the tree-sitter leaf, when tree-sitter read the token
+    scope: Scope | None
+
+
+@dataclass
+class ParsedFile:
+    path: str
+    data: bytes
+    root: object | None
+    sites: list[FoundSite]
+    mentions: Mentions
+    parse_errors: bool
+    lexed: Lexed
+    fragments: list = field(default_factory=list)
+
+
+def is_asm_path(path: str) -> bool:
+    return path.endswith(ASM_SUFFIXES)
+
+
+def find_sites(path: str, data: bytes, lexer: Lexer) -> ParsedFile:
+    lexed = lexer.lex(data)
+    mentions = Mentions(comments=sum(c for _, _, c in lexed.comments),
+                        strings=sum(c for _, _, c in lexed.strings))
+    lines = _LineIndex(data)
+    found: list[FoundSite] = []
+
+    def add(s, e, token, context, node=None, scope=None, function=None, parse_error=False):
+        line, col = lines.position(s)
+        site = Site(path=path, start=s, end=e, line=line, col=col, token=token, context=context,
+                    function=function, parse_error=parse_error, pasted=_pasted(data, s, e))
+        found.append(FoundSite(site, node, scope))
+
+    if is_asm_path(path):
+        for s, e, t in lexed.words:
+            add(s, e, t, Context.ASM_FILE)
+        for d in lexed.directives:
+            _directive_sites(d, add, asm=True)
+        return ParsedFile(path, data, None, _with_ids(found, data), mentions, False, lexed)
+
+    hidden = [(d.start, d.end) for d in lexed.directives if d.name not in KEEP_FOR_PARSER]
+    root = parsing.parse(blank(data, hidden) if hidden else data)
+    file_scope = Scope(root=root, delta=0)
+    for s, e, t in lexed.words:
+        node = root.descendant_for_byte_range(s, e)
+        if node is not None and _is_name_leaf(node, s, e):
+            ctx, fn, err = _classify_position(node, file_scope)
+            add(s, e, t, ctx, node, file_scope, fn, err)
+        else:
+            add(s, e, t, Context.CODE, None, None, None, True)
+
+    fragments = []
+    for d in lexed.directives:
+        if d.name == "define" and d.body_start is not None and any(w[0] >= d.body_start for w in d.words):
+            fragments.append(_macro_sites(data, d, add))
+        _directive_sites(d, add, asm=False)
+    return ParsedFile(path, data, root, _with_ids(found, data), mentions, root.has_error, lexed, fragments)
+
+
+def _is_name_leaf(node, s: int, e: int) -> bool:
+    return node.start_byte == s and node.end_byte == e and node.child_count == 0 and node.type in NAME_LEAVES
+
+
+def _classify_position(node, scope: Scope):
+    """Context, enclosing function (or macro) and parse-error flag of a leaf."""
+    context, function, error = Context.CODE, None, node.is_missing
+    n = node.parent
+    while n is not None and n != scope.root:
+        t = n.type
+        if t == "ERROR":
+            error = True
+        elif t == "gnu_asm_expression" and context is Context.CODE:
+            context = Context.ASM
+        elif t == "attribute_specifier" or t == "attribute_declaration":
+            context = Context.ATTRIBUTE
+        elif t in ("call_expression", "function_declarator") and context is Context.CODE:
+            callee = n.children[0] if n.children else None
+            if callee is not None and callee.type == "identifier" and callee.text.decode() in ATTRIBUTE_CALLS:
+                context = Context.ATTRIBUTE
+        elif t == "function_definition" and function is None:
+            function = function_name(n)
+        n = n.parent
+    if scope.macro is not None:
+        function = scope.macro
+        if context is Context.CODE:
+            context = Context.MACRO
+    return context, function, error
+
+
+def function_name(fn) -> str | None:
+    d = fn.child_by_field_name("declarator")
+    while d is not None and d.type != "function_declarator":
+        d = d.child_by_field_name("declarator")
+    if d is None:
+        return None
+    name = d.child_by_field_name("declarator")
+    while name is not None and name.type not in ("identifier", "field_identifier"):
+        name = name.child_by_field_name("declarator") or (name.named_children[0] if name.named_child_count else None)
+    return name.text.decode(errors="replace") if name is not None else None
+
+
+def _macro_sites(data: bytes, d, add):
+    """Re-parse a #define body and give its family tokens their structure."""
+    body = data[d.body_start:d.end]
+    frag = parsing.parse_fragment(body)
+    delta = d.body_start - frag.offset
+    scope_root = frag.nodes[0].parent if frag.nodes else None
+    scope = Scope(root=scope_root, delta=delta, macro=d.macro)
+    tree_root = scope_root
+    while tree_root is not None and tree_root.parent is not None:
+        tree_root = tree_root.parent
+    for s, e, t in [w for w in d.words if w[0] >= d.body_start]:
+        node = tree_root.descendant_for_byte_range(s - delta, e - delta) if tree_root is not None else None
+        if node is not None and _is_name_leaf(node, s - delta, e - delta):
+            ctx, _, err = _classify_position(node, scope)
+            add(s, e, t, ctx, node, scope, d.macro, err)
+        else:
+            add(s, e, t, Context.MACRO, None, None, d.macro, True)
+    return frag
+
+
+def _directive_sites(d, add, asm: bool):
+    """Family tokens in directive lines other than #define bodies."""
+    for s, e, t in d.words:
+        if d.name == "define" and d.body_start is not None and s >= d.body_start:
+            if asm:
+                add(s, e, t, Context.ASM_FILE, function=d.macro)
+            continue          # handled by _macro_sites
+        if d.name in ("define", "undef") and d.macro_span == (s, e):
+            add(s, e, t, Context.DEFINITION, function=d.macro)
+        elif d.name in CONDITIONAL:
+            add(s, e, t, Context.CONDITION)
+        else:
+            add(s, e, t, Context.DIRECTIVE, function=d.macro)
+
+
+def _pasted(data: bytes, s: int, e: int) -> bool:
+    before = data[max(0, s - 8):s].rstrip(b" \t")
+    after = data[e:e + 8].lstrip(b" \t")
+    return before.endswith(b"#") or after.startswith(b"##")
+
+
+def statement_text(found: FoundSite, data: bytes) -> bytes:
+    """Text of the statement around a site, for ids and for display."""
+    node = found.node
+    if node is None:
+        line_start = data.rfind(b"\n", 0, found.site.start) + 1
+        line_end = data.find(b"\n", found.site.end)
+        return data[line_start:line_end if line_end >= 0 else len(data)]
+    while node.parent is not None and node.parent != found.scope.root and node.parent.type not in _BLOCKS:
+        node = node.parent
+    return node.text
+
+
+_SPACE = re.compile(rb"\s+|\\\r?\n")
+
+
+def _with_ids(found: list[FoundSite], data: bytes) -> list[FoundSite]:
+    """Give each site a stable id: path, function, token, normalised statement.
+
+    Line numbers are left out on purpose so that ids survive edits above the
+    site; identical statements in one function are told apart by their order.
+    """
+    found.sort(key=lambda f: f.site.start)
+    seen: dict[str, int] = {}
+    out = []
+    for f in found:
+        text = _SPACE.sub(b"", statement_text(f, data))
+        h = hashlib.blake2s(text, digest_size=4).hexdigest()
+        base = f"{f.site.path}:{f.site.function or '-'}:{f.site.token}:{h}"
+        k = seen.get(base, 0)
+        seen[base] = k + 1
+        out.append(FoundSite(replace(f.site, site_id=base if k == 0 else f"{base}.{k}"), f.node, f.scope))
+    return out
+
+
+class _LineIndex:
+    def __init__(self, data: bytes):
+        self._starts = [0] + [m.end() for m in re.finditer(rb"\n", data)]
+
+    def position(self, offset: int) -> tuple[int, int]:
+        import bisect
+        i = bisect.bisect_right(self._starts, offset) - 1
+        return i + 1, offset - self._starts[i] + 1
