@@ -56,9 +56,11 @@ def rule_matches_in(engine: Engine, rule: Rule, path: str, data: bytes) -> list:
     return hits
 
 
-def check_examples(engine: Engine) -> list[ExampleFailure]:
+def check_examples(engine: Engine, only: str | None = None) -> list[ExampleFailure]:
     failures = []
     for rule in engine.ruleset.rules:
+        if only is not None and rule.id != only:
+            continue
         path = "example.S" if rule.language == "asm" else "example.c"
         for i, snippet in enumerate(rule.examples_match):
             data = snippet.encode() if rule.language == "asm" else example_source(snippet)
