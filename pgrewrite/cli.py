@@ -193,6 +193,8 @@ def test_cmd(fixtures, rules_dir):
 # --- commands ---
 from .commands.series import series as series_command  # noqa: E402
 cli.add_command(series_command)
+from .commands.coverage import coverage_command  # noqa: E402
+cli.add_command(coverage_command)
 # --- end commands ---
 
 
