@@ -280,7 +280,9 @@ def build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
         for p in plans:
             for s in p.edits:
                 applied[s.path].append(s.edit)
-            pfx, src = prefix.subject_prefix(git, base, p.files)
+            entry = maint.best(p.files[0]) if options.split_by == "subsystem" else None
+            hint = prefix.from_patterns(entry.files) if entry else None
+            pfx, src = prefix.subject_prefix(git, base, p.files, hint)
             subject = messages.rename_subject(pfx, p, options.only)
             files_desc = p.files[0] if len(p.files) == 1 else f"{len(p.files)} files"
             msg = messages.rename_message(subject, p, files_desc, sob)

@@ -53,8 +53,8 @@ def _kernel_style(parts: list[str]) -> list[str]:
             parts = [parts[0]] + parts[3:] if len(parts) > 3 else parts[:1]
     elif parts[:1] == ["drivers"]:
         parts = parts[1:]
-    elif parts[:1] == ["include"]:
-        parts = parts[2:] if len(parts) > 2 else parts[1:]
+    elif parts[:1] == ["include"]:   # include/linux/mm.h -> mm; include/linux alone: nothing
+        parts = parts[2:]
     return parts[:3]
 
 
@@ -81,9 +81,36 @@ def from_paths(paths: Sequence[str]) -> str:
     return min(tops, key=lambda t: (-tops[t], t))
 
 
-def subject_prefix(git: Git, base: str, paths: Sequence[str]) -> tuple[str, str]:
-    """(prefix, source) where source is 'history' or 'path'."""
+def from_patterns(patterns: Sequence[str]) -> str | None:
+    """The prefix a MAINTAINERS entry's F: patterns suggest (MEMORY MANAGEMENT:
+    mm/, include/linux/mm.h, ... -> "mm"): their most common first component."""
+    tops: collections.Counter[str] = collections.Counter()
+    for pattern in patterns:
+        literal = re.split(r"[*?]", pattern, maxsplit=1)[0]
+        parts = [p for p in literal.split("/") if p]
+        if not parts or parts[0] in ("Documentation", "tools", "scripts", "samples"):
+            continue
+        if not literal.endswith("/") and literal == pattern:
+            parts[-1] = posixpath.splitext(parts[-1])[0]
+        style = _kernel_style(parts)
+        if style:
+            tops[style[0]] += 1
+    if not tops:
+        return None
+    return min(tops, key=lambda t: (-tops[t], t))
+
+
+def subject_prefix(git: Git, base: str, paths: Sequence[str],
+                   hint: str | None = None) -> tuple[str, str]:
+    """(prefix, source) where source is 'history' or 'path'. `hint` (from the
+    MAINTAINERS entry) is used for several files without a common directory."""
     found = from_history(git, base, paths)
     if found:
         return found, "history"
+    if len(set(paths)) > 1 and hint:
+        dirs = {posixpath.dirname(p) for p in paths}
+        common = _kernel_style([p for p in posixpath.commonpath(sorted(dirs)).split("/") if p]) \
+            if all(dirs) else []
+        if not common:
+            return hint, "path"
     return from_paths(list(paths)), "path"
