@@ -425,3 +425,36 @@ class AssignedFrom(Cond):
             if r is not None:
                 return r
         return None
+
+
+@dataclass
+class Syscall(Cond):
+    """The site (or node) lies in the body of `SYSCALL_DEFINEn(name, ...)`
+    or `COMPAT_SYSCALL_DEFINEn(name, ...)` whose name fully matches. The C
+    grammar reads such a body as a bare block after a call statement, so it
+    has no function name of its own."""
+
+    regex: re.Pattern
+    label: str = ""
+
+    def __post_init__(self):
+        self.label = f"syscall /{self.regex.pattern}/"
+
+    def site(self, env, b):
+        return self.node(env, env.site.node, b) if env.site.node is not None else None
+
+    def node(self, env, n, b):
+        while n is not None and not (n.type == "compound_statement" and n.parent is not None
+                                     and n.parent.type == "translation_unit"):
+            n = n.parent
+        prev = n.prev_named_sibling if n is not None else None
+        while prev is not None and prev.type == "comment":
+            prev = prev.prev_named_sibling
+        if prev is None or prev.type != "expression_statement" or not prev.named_children:
+            return None
+        call = prev.named_children[0]
+        if call.type != "call_expression" or not re.fullmatch(r"(COMPAT_)?SYSCALL_DEFINE\d", callee_name(call) or ""):
+            return None
+        args = call.child_by_field_name("arguments")
+        first = args.named_children[0] if args is not None and args.named_children else None
+        return b if first is not None and self.regex.fullmatch(first.text.decode(errors="replace")) else None

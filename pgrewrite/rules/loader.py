@@ -19,9 +19,10 @@ from . import conditions as C
 from .pattern import PatternError, compile_pattern
 
 DEFAULT_RULES = Path(__file__).resolve().parent.parent.parent / "semantic-rules"
-SITE_KEYS = {"all", "any", "not", "pattern", "where", "inside", "inside-call", "function", "line", "context", "token"}
+SITE_KEYS = {"all", "any", "not", "pattern", "where", "inside", "inside-call", "function", "line", "context", "token",
+             "syscall"}
 NODE_KEYS = {"all", "any", "not", "pattern", "where", "inside", "inside-call", "has", "kind", "call",
-             "text", "regex", "function", "type", "assigned-from"}
+             "text", "regex", "function", "type", "assigned-from", "syscall"}
 
 
 class RuleError(ValueError):
@@ -306,6 +307,8 @@ def _compile_cond(obj: dict, path, mode: str, names, language: str) -> C.Cond:
             items.append(C.Function(_regex(value, p)))
         elif key == "line":
             items.append(C.Line(_regex(value, p)))
+        elif key == "syscall":
+            items.append(C.Syscall(_regex(value, p)))
         elif key == "context":
             items.append(C.ContextCond(frozenset(value)))
         elif key == "token":
