@@ -89,6 +89,17 @@ def parse_expression_or_statement(text: str):
     A pattern is a C expression (`$X >> PAGE_SHIFT`) or a statement
     (`for (...) {...}`); an expression is returned without its statement.
     """
+    # An expression first, inside parentheses, so that `$N * PAGE_SIZE` is
+    # not read as the declaration of a pointer named PAGE_SIZE.
+    wrapped = b"void __pgrewrite_fragment__(void) {\n__pgrewrite_lhs__ = (" + text.encode() + b");\n}\n"
+    root = _parser().parse(wrapped).root_node
+    if count_errors(root) == 0:
+        body = root.children[0].child_by_field_name("body")
+        stmt = body.named_children[0] if body is not None and body.named_children else None
+        expr = stmt.named_children[0] if stmt is not None and stmt.named_children else None
+        right = expr.child_by_field_name("right") if expr is not None and expr.type == "assignment_expression" else None
+        if right is not None and right.type == "parenthesized_expression" and right.named_child_count == 1:
+            return right.named_children[0], 0
     frag = parse_fragment(text.encode())
     nodes = [n for n in frag.nodes if n.type not in ("comment", ";")]
     if len(nodes) != 1:

@@ -183,7 +183,11 @@ def load_ruleset(directory: Path | None = None) -> RuleSet:
         if errors:
             for e in errors:
                 where = "/".join(str(p) for p in e.absolute_path) or "(top level)"
-                problems.append(f"{rel}:{_line_of(lines, e.absolute_path)}: {where}: {_schema_message(e)}")
+                at = list(e.absolute_path)
+                if e.validator == "additionalProperties" and isinstance(e.instance, dict):
+                    extra = [k for k in e.instance if k not in e.schema.get("properties", {})]
+                    at += extra[:1]       # point at the unknown key itself
+                problems.append(f"{rel}:{_line_of(lines, at)}: {where}: {_schema_message(e)}")
             continue
         try:
             rules.append(_compile_rule(rule_id, rel, doc, lines, family))

@@ -1,0 +1,184 @@
+"""The rule language: patterns, conditions, evidence policy, loader errors."""
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from pgrewrite import api, parsing
+from pgrewrite.classify import combine
+from pgrewrite.model import RuleMatch, Verdict
+from pgrewrite.rules.loader import RuleError, load_ruleset
+from pgrewrite.rules.pattern import Matcher, PatternError, compile_pattern
+
+from .conftest import REPO
+
+FAMILY = ["PAGE_SIZE", "PAGE_SHIFT"]
+EQUIV = {"PAGE_SIZE": frozenset({"PAGE_SIZE", "PTE_SIZE", "PG_SIZE"}),
+         "PAGE_SHIFT": frozenset({"PAGE_SHIFT", "PTE_SHIFT", "PG_SHIFT"})}
+
+
+def find(pattern: str, code: str):
+    root = parsing.parse(f"void f(void) {{ {code} }}".encode())
+    node, b = Matcher(EQUIV).find(compile_pattern(pattern, FAMILY), root, {})
+    return (node.text.decode() if node is not None else None,
+            {k: (v.text.decode() if hasattr(v, "text") else len(v)) for k, v in (b or {}).items()})
+
+
+@pytest.mark.parametrize("pattern, code, text, bindings", [
+    ("$A += PAGE_SIZE * $N", "addr += nr * (PAGE_SIZE);", "addr += nr * (PAGE_SIZE)", {"$A": "addr", "$N": "nr"}),
+    ("$X >> PAGE_SHIFT", "y = ((phys)) >> PAGE_SHIFT;", "((phys)) >> PAGE_SHIFT", {"$X": "((phys))"}),
+    ("kmalloc($$$ARGS)", "p = kmalloc(PAGE_SIZE, GFP_KERNEL);", "kmalloc(PAGE_SIZE, GFP_KERNEL)", {"$$$ARGS": 2}),
+    ("f($X, $X)", "f(a, a); f(a, b);", "f(a, a)", {"$X": "a"}),
+    ("kmalloc(<+... PAGE_SIZE ...+>, $$$)", "kmalloc(2 * PAGE_SIZE, GFP_KERNEL);", "kmalloc(2 * PAGE_SIZE, GFP_KERNEL)", {}),
+    ("$X >> PAGE_SHIFT", "y = v >> PG_SHIFT;", "v >> PG_SHIFT", {"$X": "v"}),   # replacements match too
+])
+def test_patterns_match_structurally(pattern, code, text, bindings):
+    assert find(pattern, code) == (text, bindings)
+
+
+@pytest.mark.parametrize("pattern, code", [
+    ("f($X, $X)", "f(a, b);"),
+    ("$X - PAGE_SHIFT", "y = PAGE_SHIFT - x;"),          # - is not commutative
+    ("memset($P, 0, PAGE_SIZE)", "memset(p, 1, PAGE_SIZE);"),
+    ("kmalloc(<+... PAGE_SIZE ...+>, $$$)", "kmalloc(64, PAGE_SIZE);"),
+])
+def test_patterns_reject(pattern, code):
+    assert find(pattern, code)[0] is None
+
+
+def test_pattern_that_is_not_c_is_an_error():
+    with pytest.raises(PatternError):
+        compile_pattern("$X >> >> PAGE_SHIFT", FAMILY)
+
+
+def m(rule, meaning, priority=50, strength="strong"):
+    return RuleMatch(rule, meaning, priority, strength, f"{rule} reason")
+
+
+@pytest.mark.parametrize("matches, verdict, rule", [
+    ([], Verdict.UNKNOWN, None),
+    ([m("a", "pte")], Verdict.PTE, "a"),
+    ([m("a", "pte", 60), m("b", "pg", 50)], Verdict.PTE, "a"),          # priority decides
+    ([m("a", "pte", 60), m("b", "pg", 60)], Verdict.CONFLICT, None),    # equal priority disagrees
+    ([m("a", "pte", 60), m("b", "logic", 90)], Verdict.LOGIC, "b"),
+    ([m("a", "pg", 10), m("w", "pte", 99, "weak"), m("v", "pte", 99, "weak")], Verdict.PG, "a"),  # strong beats weak
+    ([m("w", "pte", 40, "weak")], Verdict.UNKNOWN, None),                # one weak signal is not enough
+    ([m("w", "pte", 40, "weak"), m("v", "pte", 40, "weak")], Verdict.PTE, "v+w"),
+    ([m("w", "pte", 40, "weak"), m("v", "pg", 40, "weak")], Verdict.CONFLICT, None),
+    ([m("w", "pte", 40, "weak"), m("v", "pte", 40, "weak"), m("l", "logic", 1, "weak")], Verdict.LOGIC, "l"),
+])
+def test_evidence_policy(matches, verdict, rule):
+    v, r, _ = combine(matches)
+    assert (v, r) == (verdict, rule)
+
+
+# ------------------------------------------------------------------ loader
+
+def rules_dir(tmp_path: Path, files: dict[str, str]) -> Path:
+    d = tmp_path / "rules"
+    d.mkdir()
+    shutil.copy(REPO / "semantic-rules" / "family.yaml", d / "family.yaml")
+    shutil.copy(REPO / "semantic-rules" / "schema.json", d / "schema.json")
+    for name, text in files.items():
+        p = d / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(textwrap.dedent(text))
+    return d
+
+
+GOOD = """\
+meaning: pg
+reason: a good rule for tests
+match:
+  pattern: PAGE_SIZE << $O
+examples:
+  match: ["x = PAGE_SIZE << order;"]
+  no-match: ["x = PAGE_SIZE;"]
+"""
+
+
+def problems(tmp_path, files):
+    with pytest.raises(RuleError) as e:
+        load_ruleset(rules_dir(tmp_path, files))
+    return e.value.problems
+
+
+def test_good_rules_load(tmp_path):
+    rs = load_ruleset(rules_dir(tmp_path, {"pg/good.yaml": GOOD}))
+    assert [r.id for r in rs.rules] == ["good"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    (GOOD.replace("meaning: pg", "meaning: pg\ncolour: red"), "rules/pg/bad.yaml:2: (top level): unknown key ('colour' was unexpected)"),
+    (GOOD.replace("meaning: pg", "meaning: pgg"), "rules/pg/bad.yaml:1: meaning: 'pgg' is not one of pte, pg, logic"),
+    (GOOD.replace("meaning: pg", "meaning: pg\npriority: high"), "rules/pg/bad.yaml:2: priority: expected integer, got str 'high'"),
+    (GOOD.replace("pattern: PAGE_SIZE << $O", "pattern: PAGE_SIZE << << $O"),
+     "rules/pg/bad.yaml:4: match/pattern: pattern does not parse as one C expression or statement: 'PAGE_SIZE << << $O'"),
+    (GOOD.replace("pattern: PAGE_SIZE << $O", "function: '(unclosed'"),
+     "rules/pg/bad.yaml:4: match/function: bad regular expression '(unclosed': missing ), unterminated subpattern at position 0"),
+    (GOOD.replace("pattern: PAGE_SIZE << $O", "pattern: kmalloc($X)"),
+     "rules/pg/bad.yaml:4: match/pattern: a pattern in a rule's match must contain a family name or $SITE"),
+    (GOOD.replace("match:\n", "match: [\n"), "rules/pg/bad.yaml:5: YAML syntax error"),
+])
+def test_rule_errors_name_file_line_and_key(tmp_path, text, expected):
+    got = problems(tmp_path, {"pg/bad.yaml": text})
+    assert len(got) == 1 and got[0].startswith(expected), got
+
+
+def test_duplicate_ids_are_reported(tmp_path):
+    got = problems(tmp_path, {"pg/same.yaml": GOOD, "pte/same.yaml": GOOD.replace("pg", "pte", 1)})
+    assert got == ["rules/pte/same.yaml:1: duplicate rule id 'same' (also rules/pg/same.yaml); "
+                   "ids are file names and must be unique"]
+
+
+def test_def_use_and_declared_types(tmp_path):
+    rule = """\
+    meaning: pg
+    reason: memset of a kmapped page
+    match:
+      pattern: memset($P, 0, PAGE_SIZE)
+      where:
+        $P: {assigned-from: {call: kmap_local_page}}
+    examples:
+      match: ["void *k = kmap_local_page(p);\\nmemset(k, 0, PAGE_SIZE);"]
+      no-match: ["memset(k, 0, PAGE_SIZE);\\nk = kmap_local_page(p);"]
+    """
+    typed = """\
+    meaning: pte
+    reason: shift of a physical address
+    match:
+      pattern: $X >> PAGE_SHIFT
+      where:
+        $X: {type: 'phys_addr_t'}
+    examples:
+      match: ["phys_addr_t pa = 0;\\nx = pa >> PAGE_SHIFT;"]
+      no-match: ["unsigned long pa = 0;\\nx = pa >> PAGE_SHIFT;"]
+    """
+    rs = load_ruleset(rules_dir(tmp_path, {"pg/kmap.yaml": rule, "pte/typed.yaml": typed}))
+    from pgrewrite import ruletest
+    assert ruletest.check_examples(api.Engine(rs)) == []
+
+
+def test_declared_rename_is_applied_in_the_function_only(tmp_path):
+    rule = """\
+    meaning: pte
+    reason: CPA counts are PTE counts
+    match:
+      pattern: $N * PAGE_SIZE
+      where:
+        $N: {regex: '^nr$'}
+    rename: {from: $N, to: numpages}
+    examples:
+      match: ["x = nr * PAGE_SIZE;"]
+      no-match: ["x = count * PAGE_SIZE;"]
+    """
+    rs = load_ruleset(rules_dir(tmp_path, {"pte/cpa.yaml": rule}))
+    src = (b"static int cpa(unsigned long addr, int nr)\n{\n\treturn addr + nr * PAGE_SIZE + nr;\n}\n"
+           b"static int other(int nr)\n{\n\treturn nr;\n}\n")
+    result = api.scan_bytes("x.c", src, rs)
+    new = api.rewrite(src, result.edits)
+    assert new == (b"static int cpa(unsigned long addr, int numpages)\n{\n\treturn addr + numpages * PTE_SIZE + numpages;\n}\n"
+                   b"static int other(int nr)\n{\n\treturn nr;\n}\n")

@@ -1,0 +1,105 @@
+"""Site discovery: every family token outside comments and strings is a site,
+with its context; the independent counter agrees."""
+from __future__ import annotations
+
+import pytest
+
+from pgrewrite.accounting import Counter
+from pgrewrite.lex import Lexer
+from pgrewrite.model import Context
+from pgrewrite.sites import find_sites
+
+NAMES = ["PAGE_SIZE", "PAGE_SHIFT", "PAGE_MASK", "PAGE_ALIGN", "PAGE_ALIGN_DOWN", "PAGE_ALIGNED", "offset_in_page"]
+
+
+def sites(src: bytes, path="t.c"):
+    return find_sites(path, src, Lexer(NAMES))
+
+
+def summary(src: bytes, path="t.c"):
+    return [(f.site.line, f.site.token, f.site.context.value, f.site.function, f.site.parse_error, f.site.pasted)
+            for f in sites(src, path).sites]
+
+
+def test_code_comment_string_and_char_literals():
+    src = b'int a = PAGE_SIZE; /* PAGE_SIZE */ // PAGE_SHIFT\nchar *s = "PAGE_MASK"; int c = \'P\';\n'
+    pf = sites(src)
+    assert [(f.site.token, f.site.col) for f in pf.sites] == [("PAGE_SIZE", 9)]
+    assert (pf.mentions.comments, pf.mentions.strings) == (2, 1)
+
+
+def test_whole_words_only():
+    src = b"int a = PAGE_SIZE_BYTES + MY_PAGE_SIZE + PAGE_SIZE2 + xPAGE_SHIFT;\n"
+    assert summary(src) == []
+
+
+def test_macro_body_is_reparsed_with_positions_mapped_back():
+    src = b"#define F(x) ((x) >> PAGE_SHIFT) /* c */\n#define G  PAGE_SIZE /* c */ + \\\n   PAGE_MASK\n"
+    pf = sites(src)
+    got = [(f.site.line, f.site.col, f.site.token, f.site.context.value, f.site.function) for f in pf.sites]
+    assert got == [(1, 22, "PAGE_SHIFT", "macro", "F"), (2, 12, "PAGE_SIZE", "macro", "G"),
+                   (3, 4, "PAGE_MASK", "macro", "G")]
+    # the macro body's nodes carry structure a rule can match
+    assert all(f.node is not None and f.node.parent.type != "ERROR" for f in pf.sites)
+    assert all(src[f.site.start:f.site.end].decode() == f.site.token for f in pf.sites)
+
+
+def test_conditions_definitions_directives():
+    src = (b"#if PAGE_SHIFT > 12\n#endif\n#ifdef PAGE_SIZE\n#endif\n#define PAGE_SIZE 4096\n"
+           b"#undef PAGE_MASK\n#error don't use PAGE_SHIFT here\n#pragma foo(PAGE_SIZE)\n")
+    got = [(line, tok, ctx) for line, tok, ctx, *_ in summary(src)]
+    assert got == [(1, "PAGE_SHIFT", "condition"), (3, "PAGE_SIZE", "condition"), (5, "PAGE_SIZE", "definition"),
+                   (6, "PAGE_MASK", "definition"), (8, "PAGE_SIZE", "directive")]
+    # the apostrophe in #error starts an (unterminated) character literal: a string mention
+    assert sites(src).mentions.strings == 1
+
+
+def test_attribute_asm_and_function():
+    src = (b"struct s { int a; } __aligned(PAGE_SIZE);\n"
+           b"static int f(void)\n{\n\tasm volatile(\"nop\" :: \"i\" (PAGE_SIZE));\n\treturn PAGE_SHIFT;\n}\n")
+    got = [(tok, ctx, fn) for _, tok, ctx, fn, *_ in summary(src)]
+    assert got == [("PAGE_SIZE", "attribute", None), ("PAGE_SIZE", "asm", "f"), ("PAGE_SHIFT", "code", "f")]
+
+
+def test_token_pasting_and_parse_errors_are_marked():
+    src = (b"#define CAT(a) a##PAGE_SIZE\nstatic int g(void) { return PAGE_SHIFT; }\n"
+           b"int x = (PAGE_SIZE + ;\n")
+    got = {(tok, line): (err, pasted) for line, tok, _, _, err, pasted in summary(src)}
+    assert got[("PAGE_SIZE", 1)][1] is True
+    assert got[("PAGE_SHIFT", 2)] == (False, False)
+    assert got[("PAGE_SIZE", 3)][0] is True
+
+
+def test_assembly_files_are_lexical():
+    src = b"#include <asm/page.h>\n\t.balign PAGE_SIZE /* PAGE_SIZE */\n\tmovq $PAGE_MASK, %rax\n"
+    got = [(line, tok, ctx) for line, tok, ctx, *_ in summary(src, "head.S")]
+    assert got == [(2, "PAGE_SIZE", "asm-file"), (3, "PAGE_MASK", "asm-file")]
+
+
+def test_crlf_and_latin1_positions():
+    src = b"/* J\xfcrgen */\r\nint a = PAGE_SIZE;\r\n#define X \\\r\n  PAGE_SHIFT\r\n"
+    got = [(f.site.line, f.site.col, f.site.token) for f in sites(src).sites]
+    assert got == [(2, 9, "PAGE_SIZE"), (4, 3, "PAGE_SHIFT")]
+
+
+def test_site_ids_do_not_depend_on_line_numbers():
+    body = b"static int f(unsigned long a)\n{\n\treturn a + PAGE_SIZE + PAGE_SIZE;\n}\n"
+    before = [f.site.site_id for f in sites(body).sites]
+    after = [f.site.site_id for f in sites(b"\n" * 10 + b"int unrelated;\n" + body).sites]
+    assert before == after
+    assert len(set(before)) == 2      # identical tokens in one statement stay distinct
+
+
+@pytest.mark.parametrize("src", [
+    b"int a = PAGE_SIZE; /* unterminated PAGE_SIZE",
+    b"char *s = \"PAGE_SIZE\\\nPAGE_SHIFT\"; int b = PAGE_MASK;",
+    b"// PAGE_SIZE \\\n PAGE_SHIFT\nint c = PAGE_SIZE;",
+    b"#define A /* PAGE_SIZE\n */ PAGE_SHIFT\n",
+    b"x = 'a' + PAGE_SIZE + '\\'' + \"\\\"PAGE_SIZE\";",
+    b"#error it's PAGE_SIZE\nint d = PAGE_SHIFT;\n",
+])
+def test_discovery_agrees_with_the_independent_count(src):
+    pf = sites(src)
+    in_code, other = Counter(NAMES).count(src)
+    assert len(pf.sites) == in_code
+    assert pf.mentions.comments + pf.mentions.strings == other
