@@ -19,7 +19,7 @@ import re
 class Counter:
     def __init__(self, names):
         alt = b"|".join(re.escape(n.encode()) for n in sorted(names, key=len, reverse=True))
-        self._word = re.compile(rb"(?<![A-Za-z0-9_$])(?:" + alt + rb")(?![A-Za-z0-9_$])")
+        self._word = re.compile(rb"(?<![A-Za-z0-9_])(?:" + alt + rb")(?![A-Za-z0-9_])")
         self._opener = re.compile(rb"/\*|//|[\"']")
 
     def count(self, data: bytes) -> tuple[int, int]:

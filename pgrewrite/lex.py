@@ -21,8 +21,8 @@ _COMMENT_OR_LITERAL = (
     rb"""|(?P<str>"(?:[^"\\\n]|\\\r\n|\\.)*(?:"|(?=\n)|\Z))"""  # string; unterminated stops at newline
     rb"""|(?P<chr>'(?:[^'\\\n]|\\\r\n|\\.)*(?:'|(?=\n)|\Z))"""
 )
-_NOT_IDENT_BEFORE = rb"(?<![A-Za-z0-9_$])"
-_NOT_IDENT_AFTER = rb"(?![A-Za-z0-9_$])"
+_NOT_IDENT_BEFORE = rb"(?<![A-Za-z0-9_])"
+_NOT_IDENT_AFTER = rb"(?![A-Za-z0-9_])"
 _LOGICAL_LINE_END = re.compile(rb"(?<!\\)(?<!\\\r)\n|\Z")
 _COMMENT_OR_LITERAL_RE = re.compile(_COMMENT_OR_LITERAL, re.S)
 _DIRECTIVE_HEAD = re.compile(rb"#[ \t]*([A-Za-z_]*)")
