@@ -16,7 +16,7 @@ match:
     - syscall: 'm(un)?lock2?'
     - pattern: PAGE_ALIGN($L)
 examples:
-  match: ["x = PAGE_ALIGN(len);"]
+  match: ["SYSCALL_DEFINE1(mlock, size_t, len)\n{\n\treturn PAGE_ALIGN(len);\n}\n"]
   no-match: ["x = 1;"]
 """
 
