@@ -597,6 +597,7 @@ def main(argv: list[str] | None = None) -> int:
     fractions = ([parse_fraction(x.strip()) for x in args.subset.split(",")]
                  if args.subset else [])
 
+    load_start = os.getloadavg()[0]
     work = Path(tempfile.mkdtemp(prefix="pgrewrite-bench-"))
     results: list[TreeResult] = []
     try:
@@ -622,7 +623,10 @@ def main(argv: list[str] | None = None) -> int:
         else:
             shutil.rmtree(work, ignore_errors=True)
 
-    print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}")
+    load_end = os.getloadavg()[0]
+    print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; "
+          f"1-min load average {load_start:.1f} at start, {load_end:.1f} at end "
+          f"(other work on the machine slows every row)")
     for res in results:
         print()
         print(format_result(res))
@@ -632,6 +636,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.json:
         payload = {"cores": os.cpu_count(), "tree": str(tree),
+                   "load_average": [round(load_start, 2), round(load_end, 2)],
                    "results": [asdict(r) for r in results]}
         args.json.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
     return 0
