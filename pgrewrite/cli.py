@@ -195,6 +195,8 @@ from .commands.series import series as series_command  # noqa: E402
 cli.add_command(series_command)
 from .commands.coverage import coverage_command  # noqa: E402
 cli.add_command(coverage_command)
+from .commands.decide import decide_command  # noqa: E402
+cli.add_command(decide_command)
 # --- end commands ---
 
 
