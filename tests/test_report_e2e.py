@@ -15,6 +15,7 @@ from pgrewrite.report import apply_decisions, context_fingerprint, decide, load_
 from pgrewrite.report import render_sarif
 
 api = pytest.importorskip("pgrewrite.api", reason="the engine (pgrewrite.api) is not there yet")
+output = pytest.importorskip("pgrewrite.output", reason="pgrewrite.output is not there yet")
 
 KERNEL = Path(os.environ.get("PGREWRITE_KERNEL", "/work/kernel/linux-source-6.12"))
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -34,32 +35,6 @@ static unsigned long odd(unsigned long x)
 }
 """
 TEN_LINES = "".join(f"/* inserted line {i} */\n" for i in range(9)) + "\n"
-
-
-def scan_document(result) -> dict:
-    """The `pgrewrite scan --format json` document, as the contract describes it."""
-    sites = []
-    for f in result.files:
-        for d in f.decisions:
-            s = d.site
-            sites.append({
-                "path": s.path, "line": s.line, "col": s.col, "end_col": s.col + (s.end - s.start),
-                "token": s.token, "verdict": d.verdict.value, "replacement": d.replacement,
-                "rule": d.rule, "reason": d.reason, "function": s.function,
-                "context": str(s.context), "site_id": s.site_id,
-                "matches": [{"rule": m.rule, "meaning": m.meaning, "priority": m.priority,
-                             "strength": m.strength, "reason": m.reason} for m in d.matches]})
-    sites.sort(key=lambda x: (x["path"], x["line"], x["col"]))
-    return {"summary": {"verdicts": result.verdict_counts(), "files_read": len(result.files),
-                        "files_with_parse_errors": sum(f.parse_errors for f in result.files),
-                        "files_failed": len(result.failed),
-                        "accounting_difference": result.accounting_difference,
-                        "mentions": {"comments": sum(f.mentions.comments for f in result.files),
-                                     "strings": sum(f.mentions.strings for f in result.files)}},
-            "sites": sites,
-            "files": [{"path": f.path, "error": f.error, "parse_errors": f.parse_errors}
-                      for f in result.files],
-            "renames": []}
 
 
 def _scan(tree: Path, monkeypatch):
@@ -122,7 +97,7 @@ def test_html_report_of_real_kernel_opens_in_chromium(tmp_path, monkeypatch):
     (kept in $PGREWRITE_SCREENSHOT_DIR when set, to look at)."""
     monkeypatch.chdir(KERNEL)
     result = api.scan_paths(["mm", "arch/x86"], api.load_rules(), jobs=2, use_cache=False)
-    doc = scan_document(result)
+    doc = output.to_document(result)
     assert len(doc["sites"]) > 1000
     import jsonschema
     schema = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text())

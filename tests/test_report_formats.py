@@ -144,3 +144,12 @@ def test_compare_same_run_is_empty(doc):
     cmp = compare_docs(doc, doc)
     assert not any(cmp[k] for k in ("new_flagged", "newly_decided", "vanished", "appeared",
                                     "verdict_changes"))
+
+
+def test_sarif_input_problems_become_notifications(doc):
+    doc["problems"] = [{"path": "mm/secret.c", "error": "permission denied; make the file readable"}]
+    log = render_sarif(doc)
+    jsonschema.validate(log, _schema())
+    texts = [n["message"]["text"] for n in log["runs"][0]["invocations"][0]["toolExecutionNotifications"]]
+    assert texts == ["drivers/broken.c: not valid UTF-8 and not readable",
+                     "mm/secret.c: permission denied; make the file readable"]

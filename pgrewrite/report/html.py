@@ -316,7 +316,8 @@ _SCRIPT = """
 
 
 def _files_section(doc: Mapping[str, Any]) -> str:
-    failed = sorted((f for f in doc.get("files", ()) if f.get("error")), key=lambda f: f["path"])
+    failed = sorted([f for f in doc.get("files", ()) if f.get("error")]
+                    + list(doc.get("problems", ())), key=lambda f: (f["path"], f["error"]))
     if not failed:
         return ""
     items = "".join(f'<li>{_E(f["path"])}: {_E(f["error"])}</li>' for f in failed)

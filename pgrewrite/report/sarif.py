@@ -13,7 +13,8 @@ Mapping:
   `properties.siteId`;
 - columns are 1-based and `endColumn` is exclusive, as SARIF defines them, which is
   what the scan document holds; paths are relative URIs under `%SRCROOT%`;
-- files that failed become `toolExecutionNotifications` of the invocation.
+- files that failed, and inputs that could not be read (`problems`), become
+  `toolExecutionNotifications` of the invocation.
 """
 from __future__ import annotations
 
@@ -113,14 +114,14 @@ def render_sarif(doc: Mapping[str, Any]) -> dict[str, Any]:
     rules = _rules(all_sites)
     rule_index = {rule["id"]: i for i, rule in enumerate(rules)}
     notifications = []
-    for f in sorted(doc.get("files", ()), key=lambda f: f.get("path", "")):
-        if f.get("error"):
-            notifications.append({
-                "level": "error",
-                "message": {"text": f"{f['path']}: {f['error']}"},
-                "locations": [{"physicalLocation": {"artifactLocation": {
-                    "uri": _uri(f["path"]), "uriBaseId": "%SRCROOT%"}}}],
-            })
+    failed = [f for f in doc.get("files", ()) if f.get("error")] + list(doc.get("problems", ()))
+    for f in sorted(failed, key=lambda f: (f.get("path", ""), f.get("error", ""))):
+        notifications.append({
+            "level": "error",
+            "message": {"text": f"{f['path']}: {f['error']}"},
+            "locations": [{"physicalLocation": {"artifactLocation": {
+                "uri": _uri(f["path"]), "uriBaseId": "%SRCROOT%"}}}],
+        })
     summary = doc.get("summary", {})
     run: dict[str, Any] = {
         "tool": {"driver": {
