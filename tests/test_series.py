@@ -438,16 +438,19 @@ COLLIDING = {
     # x86's PTE_SHIFT: index bits of a page table, seen by all code built for x86
     "arch/x86/include/asm/pgtable.h": "#define PTE_SHIFT ilog2(PTRS_PER_PTE)\n",
     # a driver's private PG_SIZE, and a compatible (identical) PTE_MASK
-    "drivers/input/wdt.c": "#define PG_SIZE\t\t0x1000\n",
+    "drivers/input/wdt.c": ('#define PG_SIZE\t\t0x1000 /* one PG_SIZE chunk */\n'
+                            'static const char *msg = "PG_SIZE";\n'
+                            'int wdt_len(void) { return PG_SIZE; }\n'),
     "arch/sh/include/asm/page.h": "#define PTE_MASK\tPAGE_MASK\n",
     "mm/shift.c": "int s = PAGE_SHIFT; /* pte:pfn-shift */\nint z = PAGE_SIZE; /* pg:one-page-buffer */\n",
 }
 
 
-def test_colliding_names_are_left_out_and_reported(tmp_path, capsys):
+def test_colliding_names_are_left_out_and_reported(tmp_path):
     tree = make_tree(tmp_path / "linux", {**FILES, **COLLIDING})
     results = fake_scan(tree, SCANNED + ["mm/shift.c"])
-    report = build_series(tree, results, tmp_path / "out", SeriesOptions(date=DATE))
+    report = build_series(tree, results, tmp_path / "out",
+                          SeriesOptions(date=DATE, collisions="leave-out"))
     assert sorted(report.blocked) == ["PG_SIZE", "PTE_SHIFT"]
     assert [d.scope for d in report.blocked["PTE_SHIFT"]] == ["arch:x86"]
     all_text = "".join(p.path.read_text() for p in report.patches[1:])
@@ -459,8 +462,47 @@ def test_colliding_names_are_left_out_and_reported(tmp_path, capsys):
     assert "arch/x86/include/asm/pgtable.h:1" in cover
     assert "PTE_SHIFT (1 renames left out)" in cover
     assert any("PTE_SHIFT" in n for n in report.notes)
-    # mm/shift.c still gets its PG? no: PG_SIZE is blocked too, so it is not in the series
+    # both of mm/shift.c's renames produce a blocked name: the file is not in the series
     assert all("mm/shift.c" not in p.files for p in report.patches)
+
+
+def test_private_definitions_are_renamed_first(tmp_path):
+    tree = make_tree(tmp_path / "linux", {**FILES, **COLLIDING})
+    results = fake_scan(tree, SCANNED + ["mm/shift.c"])
+    report = build_series(tree, results, tmp_path / "out", SeriesOptions(date=DATE))
+    assert sorted(report.blocked) == ["PTE_SHIFT"]          # arch-wide: still left out
+    assert [(r.definition.path, r.new_name, r.files) for r in report.local_renames] == [
+        ("drivers/input/wdt.c", "WDT_PG_SIZE", ("drivers/input/wdt.c",))]
+    kinds = [p.kind for p in report.patches]
+    assert kinds[:3] == ["cover", "prep", "definitions"]
+    assert report.patches[1].subject == "input/wdt: rename PG_SIZE to WDT_PG_SIZE"
+    defs = report.patches[2].path.read_text()
+    assert "+#define PG_SIZE\tPAGE_SIZE" in defs and "PTE_SHIFT\t" not in defs
+    pgdemo = next(p for p in report.patches if "drivers/misc/pgdemo.c" in p.files)
+    assert "+static char buf[PG_SIZE];" in pgdemo.path.read_text()
+    cover = report.patches[0].path.read_text()
+    assert "Patches 1-1 rename private macros" in cover and "Patch 2 introduces" in cover
+
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(tree), str(clone))
+    git(clone, "-c", "user.name=A", "-c", "user.email=a@example.org", "am", "-q",
+        *[str(p.path) for p in report.patches[1:]])
+    assert (clone / "drivers/input/wdt.c").read_text() == (
+        '#define WDT_PG_SIZE\t\t0x1000 /* one WDT_PG_SIZE chunk */\n'
+        'static const char *msg = "PG_SIZE";\n'          # strings are text, not the macro
+        'int wdt_len(void) { return WDT_PG_SIZE; }\n')
+    assert (clone / "mm/shift.c").read_text().startswith("int s = PAGE_SHIFT;")
+    assert "int z = PG_SIZE;" in (clone / "mm/shift.c").read_text()
+
+
+def test_private_definition_used_elsewhere_stays_blocked(tmp_path):
+    files = {**FILES, **COLLIDING, "fs/other.c": "int o = PG_SIZE;\n"}
+    tree = make_tree(tmp_path / "linux", files)
+    report = build_series(tree, fake_scan(tree, SCANNED), tmp_path / "out",
+                          SeriesOptions(date=DATE))
+    assert sorted(report.blocked) == ["PG_SIZE", "PTE_SHIFT"]
+    assert report.local_renames == ()
+    assert any("fs/other.c, which no definition covers" in n for n in report.notes)
 
 
 def test_colliding_names_refused_on_request(tmp_path):

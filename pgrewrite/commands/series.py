@@ -48,10 +48,11 @@ def _command_line(rel, only, unknown_as, split_by) -> str:
               help="Only renames to PTE_* (or only to PG_*).")
 @click.option("--unknown-as", type=click.Choice(["pg"]), default=None,
               help="Also rename undecided sites to PG_*, in separate UNVERIFIED patches.")
-@click.option("--collisions", type=click.Choice(["leave-out", "refuse"]), default="leave-out",
-              show_default=True,
-              help="New names already defined in the tree: leave them out of the series "
-                   "(reported), or refuse to build it.")
+@click.option("--collisions", type=click.Choice(["rename-local", "leave-out", "refuse"]),
+              default="rename-local", show_default=True,
+              help="New names already defined in the tree: rename private (file or "
+                   "directory) definitions in preparatory patches and leave out names "
+                   "that arch or global headers define; leave them all out; or refuse.")
 @click.option("--check", is_flag=True,
               help="git am the series onto a scratch checkout of the base and run "
                    "scripts/checkpatch.pl on every patch.")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from ..model import Edit, FileResult, Verdict
+from ..model import FileResult, Verdict
 from . import definitions as defs_mod
 from . import messages, prefix
 from .definitions import Definition, Insertion
@@ -46,7 +46,7 @@ class SeriesOptions:
     reroll_count: int | None = None
     subject_prefix: str = "PATCH"
     only: str | None = None              # pte | pg
-    collisions: str = "leave-out"        # leave-out | refuse
+    collisions: str = "rename-local"     # rename-local | leave-out | refuse
     get_maintainer: bool = True          # use scripts/get_maintainer.pl when present
     date: str | None = None              # fixed author/committer date (reproducible runs)
     paths: tuple[str, ...] = ()          # what was scanned (for the cover letter)
@@ -57,7 +57,7 @@ class SeriesOptions:
 class PatchFile:
     path: Path
     subject: str
-    kind: str                            # cover | definitions | rules | defaults
+    kind: str                            # cover | prep | definitions | rules | defaults
     files: tuple[str, ...] = ()
     renames: int = 0
     to: tuple[str, ...] = ()
@@ -75,6 +75,7 @@ class SeriesReport:
     left_out: tuple[LeftOut, ...]
     blocked: dict[str, tuple[Definition, ...]]
     definitions: tuple[Definition, ...]
+    local_renames: tuple[defs_mod.LocalRename, ...]
     failed_files: tuple[tuple[str, str], ...]
     notes: tuple[str, ...] = field(default=())   # for stderr
 
@@ -193,7 +194,13 @@ def build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
         raise CollisionError("\n".join(
             ["refusing to build the series: some new names already exist in the tree."]
             + defs_mod.explain(blocked)
-            + ["(--collisions leave-out builds the series without those names)"]))
+            + ["(--collisions rename-local renames private definitions first and "
+               "leaves out the other names; --collisions leave-out leaves them all out)"]))
+    local_renames: tuple[defs_mod.LocalRename, ...] = ()
+    local_reasons: list[str] = []
+    if blocked and options.collisions == "rename-local":
+        local_renames, blocked, local_reasons = defs_mod.plan_local_renames(
+            git, base, found, blocked)
 
     results = sorted(results, key=lambda r: r.path)
     sel = select(results, only=options.only, blocked=set(blocked))
@@ -202,7 +209,9 @@ def build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
         raise SeriesError("no mechanical renames in the scanned paths: nothing to send")
 
     # 2. the bytes at base; the scan read the work tree, so they must agree
-    wanted = edited + [defs_mod.CONSTANTS_HEADER, defs_mod.HELPERS_HEADER, "MAINTAINERS"]
+    prep_files = sorted({f for r in local_renames for f in r.files})
+    wanted = edited + prep_files + [defs_mod.CONSTANTS_HEADER, defs_mod.HELPERS_HEADER,
+                                    "MAINTAINERS"]
     base_files = _read_base(git, base, sorted(set(wanted)))
     dirty = []
     for p in edited:
@@ -251,12 +260,12 @@ def build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
            "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": mail}
     if options.date:
         env.update(GIT_AUTHOR_DATE=options.date, GIT_COMMITTER_DATE=options.date)
-    applied: dict[str, list[Edit]] = collections.defaultdict(list)
+    applied: dict[str, list[tuple[int, int, bytes]]] = collections.defaultdict(list)
     defs_applied = False
 
     def content(path: str) -> tuple[str, bytes]:
         mode, data = base_files[path]
-        spans = [(e.start, e.end, e.new.encode()) for e in applied[path]]
+        spans = list(applied[path])
         if defs_applied:
             spans += [(i.offset, i.offset, i.text) for i in insertions if i.path == path]
         return mode, splice(data, spans)
@@ -265,6 +274,26 @@ def build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
     out_dir.mkdir(parents=True, exist_ok=True)
     with Scratch(git, base) as scratch:
         tip = base
+        prep: dict[str, list[defs_mod.LocalRename]] = {}
+        for r in local_renames:
+            prep.setdefault(subsystem(r.definition.path), []).append(r)
+        for _, group in sorted(prep.items(), key=lambda kv: kv[1][0].definition.path):
+            files = sorted({f for r in group for f in r.files})
+            for r in group:
+                for f in r.files:
+                    applied[f] += defs_mod.rename_spans(base_files[f][1], r.definition.name,
+                                                        r.new_name)
+            pfx, src = prefix.subject_prefix(git, base, [r.definition.path for r in group])
+            if len(group) == 1:
+                subject = f"{pfx}: rename {group[0].definition.name} to {group[0].new_name}"
+            else:
+                subject = f"{pfx}: rename private macros named like PTE_*/PG_*"
+            msg = messages.local_rename_message(
+                subject, group, [defs_mod.CONSTANTS_HEADER, defs_mod.HELPERS_HEADER], sob)
+            tree = scratch.stage({f: content(f) for f in files})
+            tip = scratch.commit(tree, tip, msg, env)
+            infos.append(dict(subject=subject, kind="prep", files=tuple(files),
+                              renames=sum(len(r.files) for r in group), prefix_source=src))
         if insertions:
             defs_applied = True
             hdrs = sorted({i.path for i in insertions})
@@ -279,7 +308,7 @@ def build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
                               renames=0, prefix_source=src))
         for p in plans:
             for s in p.edits:
-                applied[s.path].append(s.edit)
+                applied[s.path].append((s.edit.start, s.edit.end, s.edit.new.encode()))
             entry = maint.best(p.files[0]) if options.split_by == "subsystem" else None
             hint = prefix.from_patterns(entry.files) if entry else None
             pfx, src = prefix.subject_prefix(git, base, p.files, hint)
@@ -328,25 +357,37 @@ def build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
                else "pg-default" if s.default else (s.edit.verdict or "?"))
         renamed[key] += 1
 
-    notes = _notes(blocked, sel, collision_skips)
+    notes = _notes(blocked, sel, collision_skips, local_renames, local_reasons)
     to_u = tuple(dict.fromkeys(all_to))
     cc_u = tuple(a for a in dict.fromkeys(all_cc) if a not in to_u)
     subject, blurb = messages.cover_letter(
         title_paths=list(options.paths) or ["."], counts=dict(counts), renamed=dict(renamed),
         logic=sorted(logic, key=lambda d: (d.site.path, d.site.start)),
-        left_out_notes=notes, n_patches=len(patches), command=options.command,
+        left_out_notes=notes, n_prep=sum(1 for i in infos if i["kind"] == "prep"),
+        command=options.command,
         split_by=options.split_by)
     _add_headers(cover, to_u, cc_u, subject=subject, blurb=blurb)
     files_out.insert(0, PatchFile(path=cover, subject=subject, kind="cover", to=to_u, cc=cc_u))
 
     return SeriesReport(out_dir=out_dir, base_commit=base, patches=tuple(files_out),
                         counts=dict(counts), renamed=dict(renamed), left_out=sel.left_out,
-                        blocked=blocked, definitions=found, failed_files=sel.failed_files,
+                        blocked=blocked, definitions=found, local_renames=local_renames,
+                        failed_files=sel.failed_files,
                         notes=tuple(notes))
 
 
-def _notes(blocked: dict, sel, collision_skips: int) -> list[str]:
+def _notes(blocked: dict, sel, collision_skips: int, local_renames=(),
+           local_reasons=()) -> list[str]:
     notes: list[str] = []
+    if local_renames:
+        notes += messages.wrap(
+            "Private definitions that would clash with the new names are renamed "
+            "first, in patches of their own before the one introducing the names:")
+        for r in local_renames:
+            d = r.definition
+            notes += messages.wrap(f"{d.name} -> {r.new_name} ({d.path}:{d.line}, "
+                                   f"{len(r.files)} file(s))", "  ", "    ")
+    notes += list(local_reasons)
     if blocked:
         by_name = collections.Counter(lo.new for lo in sel.left_out
                                       if "already defined" in lo.why)

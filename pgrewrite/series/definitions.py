@@ -229,3 +229,111 @@ def plan_definitions(read, names: set[str]) -> tuple[Insertion, ...]:
         lines = [f"#define {o}(p)\t{bodies[o].partition(' ')[2]}" for o in offsets]
         out.append(Insertion(HELPERS_HEADER, pos, ("\n".join(lines) + "\n").encode()))
     return tuple(sorted(out, key=lambda i: (i.path, i.offset)))
+
+
+# ---------------------------------------------------------------- private names
+#
+# A definition in a .c file, or in a header outside include/ and arch/*/include/,
+# is private to that file or that directory. Renaming it (PG_SIZE in
+# drivers/input/touchscreen/wdt87xx_i2c.c -> WDT87XX_I2C_PG_SIZE) is itself a
+# mechanical change, and it frees the name for the generic definition, so the
+# series can do it in a preparatory patch. It is done only when every use of the
+# name in the tree is explained by a definition that covers it, and the new name
+# is not used yet in the files concerned.
+
+
+@dataclass(frozen=True)
+class LocalRename:
+    definition: Definition
+    new_name: str
+    files: tuple[str, ...]
+
+
+def _covers(d: Definition, path: str) -> bool:
+    scope = d.scope
+    if scope == "global":
+        return True
+    if scope.startswith("arch:"):
+        return path.startswith(f"arch/{scope[5:]}/")
+    if d.path.endswith((".c", ".S")):
+        return path == d.path
+    return path.startswith(d.path.rsplit("/", 1)[0] + "/") if "/" in d.path else True
+
+
+def _private_name(d: Definition) -> str:
+    stem = re.sub(r"\W", "_", d.path.rsplit("/", 1)[-1].split(".")[0]).upper()
+    new = f"{stem}_{d.name}"
+    return new if not d.name.islower() else new.lower()
+
+
+def _files_using(git: Git, base: str, name: str) -> list[str]:
+    proc = git.run("grep", "-l", "-I", "-w", "-F", "-e", name, base, "--", check=False)
+    return sorted(line[len(base) + 1:] if line.startswith(base + ":") else line
+                  for line in proc.stdout.decode(errors="replace").splitlines())
+
+
+def plan_local_renames(git: Git, base: str, defs: tuple[Definition, ...],
+                       blocked: dict[str, tuple[Definition, ...]]):
+    """(renames, still blocked, reasons): private definitions that can be renamed
+    away, the names that stay blocked, and why a private one could not be."""
+    renames: list[LocalRename] = []
+    still: dict[str, tuple[Definition, ...]] = {}
+    reasons: list[str] = []
+    for name, bad in blocked.items():
+        local = [d for d in bad if d.scope == "local"]
+        wide = tuple(d for d in bad if d.scope != "local")
+        if not local:
+            still[name] = bad
+            continue
+        all_defs = [d for d in defs if d.name == name]
+        uses = _files_using(git, base, name)
+        unexplained = [u for u in uses if not any(_covers(d, u) for d in all_defs)]
+        planned: list[LocalRename] = []
+        problem = ""
+        if unexplained:
+            problem = (f"{name} is used in {unexplained[0]}, which no definition covers")
+        else:
+            for d in local:
+                files = tuple(u for u in uses if _covers(d, u))
+                owners = [o for o in local if o != d and any(_covers(o, f) for f in files)]
+                if owners:
+                    problem = f"{d.path} and {owners[0].path} both define {name} for {files[0]}"
+                    break
+                new = _private_name(d)
+                if _files_using_in(git, base, new, files):
+                    problem = f"{new} (for {d.path}) is already used there"
+                    break
+                planned.append(LocalRename(d, new, files))
+        if problem:
+            reasons.append(f"{name}: private definition not renamed: {problem}")
+            still[name] = bad
+            continue
+        renames += planned
+        if wide:
+            still[name] = wide
+    return tuple(renames), still, reasons
+
+
+def _files_using_in(git: Git, base: str, name: str, files) -> bool:
+    proc = git.run("grep", "-q", "-w", "-F", "-e", name, base, "--", *files, check=False)
+    return proc.returncode == 0
+
+
+_LEXEME = re.compile(rb'//[^\n]*|/\*.*?\*/|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'|[A-Za-z_]\w*',
+                     re.S)
+
+
+def rename_spans(data: bytes, old: str, new: str) -> list[tuple[int, int, bytes]]:
+    """Byte spans renaming the identifier `old` in code and comments (not in
+    string or character literals)."""
+    old_b, new_b = old.encode(), new.encode()
+    word = re.compile(rb"\b" + re.escape(old_b) + rb"\b")
+    spans = []
+    for m in _LEXEME.finditer(data):
+        tok = m.group()
+        if tok == old_b:
+            spans.append((m.start(), m.end(), new_b))
+        elif tok.startswith((b"//", b"/*")):
+            spans += [(m.start() + w.start(), m.start() + w.end(), new_b)
+                      for w in word.finditer(tok)]
+    return spans

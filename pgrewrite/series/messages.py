@@ -97,7 +97,7 @@ def rename_message(subject: str, p: PatchPlan, files_desc: str, sob: str) -> str
 
 
 def cover_letter(*, title_paths: list[str], counts: dict[str, int], renamed: dict[str, int],
-                 logic: list[Decision], left_out_notes: list[str], n_patches: int,
+                 logic: list[Decision], left_out_notes: list[str], n_prep: int = 0,
                  command: str, split_by: str = "subsystem",
                  logic_limit: int = 40) -> tuple[str, str]:
     """(subject, body) for the cover letter."""
@@ -105,7 +105,12 @@ def cover_letter(*, title_paths: list[str], counts: dict[str, int], renamed: dic
     lines: list[str] = []
     lines += wrap(WHY)
     lines.append("")
-    lines += wrap("Patch 1 introduces the new names as aliases of today's values; the "
+    first = "Patch 1"
+    if n_prep:
+        lines += wrap(f"Patches 1-{n_prep} rename private macros that already use some of "
+                      "the new names, so that the generic ones can be introduced.")
+        first = f"Patch {n_prep + 1}"
+    lines += wrap(f"{first} introduces the new names as aliases of today's values; the "
                   f"other patches are mechanical renames, one per {split_by}, in "
                   f"{', '.join(title_paths)}. No patch changes generated code, and each "
                   "builds on its own. Logic changes are not part of this series.")
@@ -133,3 +138,27 @@ def cover_letter(*, title_paths: list[str], counts: dict[str, int], renamed: dic
         lines += left_out_notes
         lines.append("")
     return subject, "\n".join(lines).rstrip("\n")
+
+
+def local_rename_message(subject: str, renames, headers: list[str], sob: str) -> str:
+    lines = [subject, ""]
+    names = sorted({r.definition.name for r in renames})
+    lines += wrap(f"A following patch introduces {', '.join(names)} as generic "
+                  f"name{'s' if len(names) > 1 else ''} in {' and '.join(headers)} "
+                  "(PTE_* for the mapping granularity, PG_* for the allocation "
+                  "granularity, both aliases of PAGE_* today), which the code below "
+                  "also sees. Its own definition means something else:")
+    lines.append("")
+    for r in renames:
+        d = r.definition
+        lines += wrap(f"{d.path}:{d.line}: {d.text}", "  ", "    ")
+    lines.append("")
+    lines += wrap("Rename it, with every use in the files that see it, so that the "
+                  "generic definition neither redefines it nor gets captured by it:")
+    lines.append("")
+    for r in renames:
+        lines.append(f"  {r.definition.name} -> {r.new_name}")
+    lines.append("")
+    lines += wrap("No functional change: the new name has the old definition.")
+    lines += ["", f"Signed-off-by: {sob}", ""]
+    return "\n".join(lines)
