@@ -74,6 +74,9 @@ def test_flagged_sites_with_context_ids_and_rules(page, doc):
     assert page.index('data-verdict="logic" open') < page.index('data-verdict="conflict" open') \
         < page.index('data-verdict="unknown" open') < page.index('data-verdict="skipped" open')
     assert "<code>align-alloc vs align-user</code>" in page
+    # the index lists every group with a link to it
+    assert '<a href="#g1-0" class="goto">align-alloc vs align-user</a> 1' in page
+    assert '<details class="group" id="g1-0" open>' in page
 
 
 def test_progress_rows(page):
@@ -151,10 +154,13 @@ def test_chromium_detects_a_script_error(tmp_path, page):
                                          "mm/memory.c:odd:PAGE_MASK:6ac2bad5",
                                          "mm/memory.c:BIG_PAGES:PAGE_SHIFT:ce8061f3"}),
     ("#q=page%20array", {"mm/memory.c:fill_pages:PAGE_SIZE:f727b9ab"}),
+    ("#g1-0", None),  # a group anchor from the index is not a filter
 ])
 def test_chromium_filters_from_the_url(tmp_path, page_file, fragment, visible):
     p = dom(tmp_path, page_file, fragment)
     shown = {a["data-id"] for a in p.articles if "hidden" not in a}
+    if visible is None:
+        visible = {a["data-id"] for a in p.articles}
     assert shown == visible
     assert p.body.get("data-shown") == str(len(visible))
 

@@ -178,6 +178,7 @@ def _card(site: Mapping[str, Any], sources: _Sources) -> str:
 
 def _flagged(all_sites: list[dict[str, Any]], sources: _Sources) -> str:
     out = []
+    index = []
     for v in FLAGGED:
         in_cat = [s for s in all_sites if s["verdict"] == v]
         if not in_cat:
@@ -188,17 +189,22 @@ def _flagged(all_sites: list[dict[str, Any]], sources: _Sources) -> str:
         out.append(f'<details class="category" data-verdict="{v}" open><summary>'
                    f'<span class="badge v-{v}">{v}</span> {_E(VERDICT_TITLES[v])} '
                    f'(<span class="count" data-total="{len(in_cat)}">{len(in_cat)}</span>)</summary>')
+        entries = []
         for name, members in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
             reason = members[0].get("reason") or ""
-            out.append(f'<details class="group" open><summary><code>{_E(name)}</code> '
+            anchor = f"g{len(index)}-{len(entries)}"
+            entries.append(f'<li><a href="#{anchor}" class="goto">{_E(name)}</a> {len(members)}</li>')
+            out.append(f'<details class="group" id="{anchor}" open><summary><code>{_E(name)}</code> '
                        f'(<span class="count" data-total="{len(members)}">{len(members)}</span>)'
                        f' <span class="greason">{_E(reason[:160])}</span></summary>')
             out.extend(_card(s, sources) for s in members)
             out.append("</details>")
         out.append("</details>")
+        index.append(f'<li><span class="badge v-{v}">{v}</span> {len(in_cat)}<ul>{"".join(entries)}</ul></li>')
     if not out:
         return '<p class="empty">No flagged sites: every site is a mechanical rename.</p>'
-    return "".join(out)
+    return ('<details id="index"><summary>Groups: by category, then by rule</summary>'
+            f'<ul class="index">{"".join(index)}</ul></details>' + "".join(out))
 
 
 def _filters(all_sites: list[dict[str, Any]]) -> str:
@@ -252,6 +258,8 @@ mark{background:#ffd54f;padding:0}.sid{margin:.2em 0;color:#555;font-size:12px}
 code.id{background:#eef;padding:0 .3em}code.cmd{color:#666}
 table.matches{border-collapse:collapse;font-size:12px}table.matches td,table.matches th{padding:1px 6px;border-bottom:1px solid #eee;text-align:left}
 [hidden]{display:none!important}#js-errors{color:#fff;background:#c62828;padding:.5em}
+ul.index{columns:2;font-size:12px;margin:.3em 0}ul.index ul{margin:0 0 .4em;padding-left:1.2em}
+#index>summary{cursor:pointer;color:#444}
 .files li{font-family:ui-monospace,monospace;font-size:12px}
 """
 
@@ -296,6 +304,7 @@ _SCRIPT = """
   }
   function fromHash(){
     var h=location.hash.replace(/^#/,''), got={};
+    if(h && h.indexOf('=')<0){return;}
     h.split('&').forEach(function(kv){var i=kv.indexOf('=');if(i>0){got[kv.slice(0,i)]=decodeURIComponent(kv.slice(i+1));}});
     if('verdict' in got){var want=got.verdict.split(',');boxes.forEach(function(b){b.checked=want.indexOf(b.value)>=0;});}
     if(dirSel){
@@ -308,7 +317,10 @@ _SCRIPT = """
   boxes.forEach(function(b){b.addEventListener('change',apply);});
   if(dirSel){dirSel.addEventListener('change',apply);}
   if(q){q.addEventListener('input',apply);}
-  window.addEventListener('hashchange',function(){fromHash();apply();});
+  window.addEventListener('hashchange',function(){if(location.hash.indexOf('=')>=0||!location.hash){fromHash();apply();}});
+  [].slice.call(document.querySelectorAll('a.goto')).forEach(function(a){a.addEventListener('click',function(ev){
+    ev.preventDefault();var g=document.getElementById(a.getAttribute('href').slice(1));
+    if(g){g.open=true;if(g.parentNode&&g.parentNode.tagName==='DETAILS'){g.parentNode.open=true;}g.scrollIntoView();}});});
   fromHash();apply();
   document.body.setAttribute('data-ready','yes');
 })();
