@@ -84,7 +84,9 @@ def test_vanished_decision_is_reported(tmp_path, result):
     assert [(p.kind, p.site_id, p.line) for p in problems] == [
         ("vanished", "mm/memory.c:gone:PAGE_SIZE:deadbeef", 3)]
     # decisions for files this run did not read are not "vanished"
-    assert "no site with this id" in str(problems[0])
+    assert str(problems[0]) == (f"{tmp_path / 'pgrewrite-decisions.yaml'}:3: vanished: "
+                                "mm/memory.c:gone:PAGE_SIZE:deadbeef: no site with this id exists "
+                                "any more; the statement or its function changed, or the site was removed")
 
 
 def test_context_fingerprint_change_is_reported_but_applied(result):

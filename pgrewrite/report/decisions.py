@@ -87,9 +87,11 @@ class DecisionProblem:
     kind: str        # invalid | vanished | context-changed | not-renameable
     message: str
     line: int | None = None
+    path: str | None = None   # the decisions file
 
     def __str__(self) -> str:
-        where = f"{DEFAULT_NAME}:{self.line}: " if self.line else ""
+        """`file:line: kind: site-id: message`, as editors read it."""
+        where = f"{self.path or DEFAULT_NAME}:{self.line}: " if self.line else ""
         return f"{where}{self.kind}: {self.site_id}: {self.message}"
 
 
@@ -180,7 +182,7 @@ def parse_decisions(data: Mapping[str, Any], path: str | None = None) -> Decisio
             site_id, Verdict(verdict.strip().lower()),
             str(comment).strip() if comment not in (None, "") else None,
             str(context).strip() if context not in (None, "") else None, line)
-    return DecisionsFile(path, entries, tuple(problems))
+    return DecisionsFile(path, entries, tuple(replace(p, path=path) for p in problems))
 
 
 def load_decisions(path: str | Path) -> DecisionsFile:
@@ -259,6 +261,7 @@ def apply_decisions(decisions_file_data: Any, file_results: Iterable[FileResult]
     (the site is left as the engine classified it).
     """
     entries, problems_in = _as_entries(decisions_file_data)
+    file_path = getattr(decisions_file_data, "path", None)
     problems = list(problems_in)
     results = tuple(file_results)
     seen: set[str] = set()
@@ -307,6 +310,7 @@ def apply_decisions(decisions_file_data: Any, file_results: Iterable[FileResult]
             problems.append(DecisionProblem(
                 site_id, "vanished", "no site with this id exists any more; the statement "
                 "or its function changed, or the site was removed", person.line))
+    problems = [replace(p, path=p.path or file_path) for p in problems]
     problems.sort(key=lambda p: (p.line or 0, p.site_id, p.kind))
     return tuple(out), tuple(problems)
 
