@@ -17,7 +17,17 @@ from pgrewrite.report import render_sarif
 api = pytest.importorskip("pgrewrite.api", reason="the engine (pgrewrite.api) is not there yet")
 output = pytest.importorskip("pgrewrite.output", reason="pgrewrite.output is not there yet")
 
-KERNEL = Path(os.environ.get("PGREWRITE_KERNEL", "/work/kernel/linux-source-6.12"))
+
+
+def _kernel() -> Path:
+    """$PGREWRITE_KERNEL, else where scripts/get-kernel unpacks it, else /work/kernel."""
+    if os.environ.get("PGREWRITE_KERNEL"):
+        return Path(os.environ["PGREWRITE_KERNEL"])
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "pgrewrite" / "linux-source-6.12"
+    return cache if (cache / ".complete").is_file() else Path("/work/kernel/linux-source-6.12")
+
+
+KERNEL = _kernel()
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 WALK_C = """\
