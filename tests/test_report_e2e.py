@@ -11,12 +11,11 @@ from pathlib import Path
 import pytest
 
 from pgrewrite.model import Verdict
-from pgrewrite.report import apply_decisions, context_fingerprint, decide, load_decisions, render_html
-from pgrewrite.report import render_sarif
+from pgrewrite.report import (apply_decisions, context_fingerprint, decide, load_decisions,
+                              render_html, render_sarif)
 
 api = pytest.importorskip("pgrewrite.api", reason="the engine (pgrewrite.api) is not there yet")
 output = pytest.importorskip("pgrewrite.output", reason="pgrewrite.output is not there yet")
-
 
 
 def _kernel() -> Path:
