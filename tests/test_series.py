@@ -361,14 +361,19 @@ def test_each_patch_is_one_subsystem_and_renames_only(tree, tmp_path):
     vmalloc = next(p for p in report.patches if p.files == ("mm/vmalloc.c",))
     assert vmalloc.subject == "mm/vmalloc: rename PAGE_* uses to PTE_*/PG_*"
     assert vmalloc.prefix_source == "history"
-    assert vmalloc.to == ("Uladzislau Rezki <urezki@example.org>",)
-    assert "Andrew Morton <akpm@example.org>" in vmalloc.cc
+    # every matching entry's maintainers, deepest entry first; lists and THE REST in Cc
+    assert vmalloc.to == ("Uladzislau Rezki <urezki@example.org>",
+                          "Andrew Morton <akpm@example.org>")
+    assert vmalloc.cc == ("linux-mm@example.org", "Linus Torvalds <torvalds@example.org>",
+                          "linux-kernel@example.org")
     # the logic site is context at most, never a changed line
     assert " \tunsigned long size = count << PAGE_SHIFT;" in vmalloc.path.read_text()
     assert not re.search(r"^[-+].*count <<", vmalloc.path.read_text(), re.M)
     pat = next(p for p in report.patches if p.files == ("arch/x86/mm/pat/set_memory.c",))
     assert pat.subject.startswith("x86/mm/pat: ")
     assert pat.to == ("Thomas Gleixner <tglx@example.org>",)     # X: excludes X86 MM
+    demo = next(p for p in report.patches if p.files == ("drivers/misc/pgdemo.c",))
+    assert demo.to == ("Linus Torvalds <torvalds@example.org>",)  # nobody else: promoted
     demo = next(p for p in report.patches if p.files == ("drivers/misc/pgdemo.c",))
     assert demo.prefix_source == "path" and demo.subject.startswith("misc/pgdemo: ")
 
@@ -466,10 +471,12 @@ def test_colliding_names_are_left_out_and_reported(tmp_path):
     assert all("mm/shift.c" not in p.files for p in report.patches)
 
 
-def test_private_definitions_are_renamed_first(tmp_path):
+def test_private_definitions_are_renamed_first(tmp_path, snapshot):
     tree = make_tree(tmp_path / "linux", {**FILES, **COLLIDING})
     results = fake_scan(tree, SCANNED + ["mm/shift.c"])
     report = build_series(tree, results, tmp_path / "out", SeriesOptions(date=DATE))
+    snapshot.snapshot_dir = SNAPSHOTS
+    snapshot.assert_match(series_text(report), "collisions.txt")
     assert sorted(report.blocked) == ["PTE_SHIFT"]          # arch-wide: still left out
     assert [(r.definition.path, r.new_name, r.files) for r in report.local_renames] == [
         ("drivers/input/wdt.c", "WDT_PG_SIZE", ("drivers/input/wdt.c",))]
@@ -481,7 +488,7 @@ def test_private_definitions_are_renamed_first(tmp_path):
     pgdemo = next(p for p in report.patches if "drivers/misc/pgdemo.c" in p.files)
     assert "+static char buf[PG_SIZE];" in pgdemo.path.read_text()
     cover = report.patches[0].path.read_text()
-    assert "Patches 1-1 rename private macros" in cover and "Patch 2 introduces" in cover
+    assert "Patch 1 renames private macros" in cover and "Patch 2 introduces" in cover
 
     clone = tmp_path / "clone"
     git(tmp_path, "clone", "-q", str(tree), str(clone))

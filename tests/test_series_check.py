@@ -136,3 +136,27 @@ def test_real_checkpatch_accepts_the_series(tmp_path):
     assert checked.checkpatch == "ran"
     assert checked.ok, "\n".join(checked.lines())
     assert not [f for c in checked.patches for f in c.introduced], "\n".join(checked.lines())
+
+
+@pytest.mark.kernel
+@pytest.mark.skipif(not (KERNEL / "scripts/get_maintainer.pl").is_file(), reason="no 6.12 tree")
+def test_get_maintainer_agrees_with_our_maintainers_parser(tmp_path):
+    tree = make_tree(tmp_path / "linux", FILES)
+    shutil.copy(KERNEL / "scripts/get_maintainer.pl", tree / "scripts.pl")
+    (tree / "scripts").mkdir()
+    (tree / "scripts.pl").rename(tree / "scripts/get_maintainer.pl")
+    # get_maintainer.pl wants to run at the top of a kernel tree
+    for name in ("COPYING", "CREDITS", "Kbuild", "Makefile", "README"):
+        (tree / name).write_text("stub\n")
+    for d in ("Documentation", "fs", "init", "ipc", "kernel", "lib"):
+        (tree / d).mkdir(exist_ok=True)
+        (tree / d / "stub").write_text("stub\n")
+    git(tree, "add", "-A")
+    git(tree, "commit", "-q", "-m", "top-level stubs")
+    results = fake_scan(tree, SCANNED)
+    with_script = build_series(tree, results, tmp_path / "a", SeriesOptions(date=DATE))
+    without = build_series(tree, results, tmp_path / "b",
+                           SeriesOptions(date=DATE, get_maintainer=False))
+    for a, b in zip(with_script.patches[1:], without.patches[1:]):
+        assert a.to and set(a.to) == set(b.to), a.subject
+        assert set(a.cc) == set(b.cc), a.subject

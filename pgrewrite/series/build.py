@@ -22,7 +22,7 @@ from . import definitions as defs_mod
 from . import messages, prefix
 from .definitions import Definition, Insertion
 from .git import Git, GitError, Scratch
-from .maintainers import Maintainers
+from .maintainers import Maintainers, promote
 from .plan import NO_ENTRY, PatchPlan, plan
 from .select import LeftOut, Selected, select
 
@@ -166,7 +166,7 @@ def _get_maintainer(root: Path, patch: Path) -> tuple[tuple[str, ...], tuple[str
             continue
         is_to = role.startswith(("maintainer", "supporter"))
         (to if is_to else cc).append(addr.strip())
-    return tuple(dict.fromkeys(to)), tuple(a for a in dict.fromkeys(cc) if a not in to)
+    return promote(tuple(dict.fromkeys(to)), tuple(dict.fromkeys(cc)))
 
 
 def build_series(root: Path, results: Sequence[FileResult], out_dir: Path,

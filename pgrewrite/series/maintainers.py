@@ -165,23 +165,29 @@ class Maintainers:
         return found[0].entry if found else None
 
     def recipients(self, paths: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """(To, Cc) for a patch touching `paths`: the best entry's maintainers are
-        To; its reviewers and lists, then every other matching entry's people and
-        lists (deepest first), are Cc. Duplicates removed, order kept."""
+        """(To, Cc) for a patch touching `paths`, as scripts/get_maintainer.pl
+        assigns them: the maintainers of every matching entry (deepest first) are
+        To; reviewers and lists are Cc; THE REST's maintainer ("chief penguin") is
+        Cc. With nobody in To, the first person in Cc is promoted."""
         to: list[str] = []
         cc: list[str] = []
         for path in sorted(paths):
-            found = self.matches(path)
-            if not found:
-                continue
-            best, rest = found[0].entry, found[1:]
-            to.extend(best.maintainers)
-            cc.extend(best.reviewers + best.lists)
-            for m in rest:
-                cc.extend(m.entry.maintainers + m.entry.reviewers + m.entry.lists)
-        to_u = _unique(to)
-        cc_u = tuple(a for a in _unique(cc) if a not in to_u)
-        return to_u, cc_u
+            for m in self.matches(path):
+                if m.entry.name == "THE REST":
+                    cc.extend(m.entry.maintainers)
+                else:
+                    to.extend(m.entry.maintainers)
+                cc.extend(m.entry.reviewers + m.entry.lists)
+        return promote(_unique(to), _unique(cc))
+
+
+def promote(to: tuple[str, ...], cc: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    cc = tuple(a for a in cc if a not in to)
+    if not to:
+        person = next((a for a in cc if "<" in a), None)
+        if person:
+            return (person,), tuple(a for a in cc if a != person)
+    return to, cc
 
 
 def _unique(items: Iterable[str]) -> tuple[str, ...]:

@@ -107,8 +107,9 @@ def cover_letter(*, title_paths: list[str], counts: dict[str, int], renamed: dic
     lines.append("")
     first = "Patch 1"
     if n_prep:
-        lines += wrap(f"Patches 1-{n_prep} rename private macros that already use some of "
-                      "the new names, so that the generic ones can be introduced.")
+        which = "Patch 1 renames" if n_prep == 1 else f"Patches 1-{n_prep} rename"
+        lines += wrap(f"{which} private macros that already use some of the new names, "
+                      "so that the generic ones can be introduced.")
         first = f"Patch {n_prep + 1}"
     lines += wrap(f"{first} introduces the new names as aliases of today's values; the "
                   f"other patches are mechanical renames, one per {split_by}, in "
@@ -143,15 +144,16 @@ def cover_letter(*, title_paths: list[str], counts: dict[str, int], renamed: dic
 def local_rename_message(subject: str, renames, headers: list[str], sob: str) -> str:
     lines = [subject, ""]
     names = sorted({r.definition.name for r in renames})
-    lines += wrap(f"A following patch introduces {', '.join(names)} as generic "
-                  f"name{'s' if len(names) > 1 else ''} in {' and '.join(headers)} "
+    what = "generic names" if len(names) > 1 else "a generic name"
+    lines += wrap(f"A following patch introduces {', '.join(names)} as {what} in "
+                  f"{' and '.join(headers)} "
                   "(PTE_* for the mapping granularity, PG_* for the allocation "
                   "granularity, both aliases of PAGE_* today), which the code below "
                   "also sees. Its own definition means something else:")
     lines.append("")
     for r in renames:
         d = r.definition
-        lines += wrap(f"{d.path}:{d.line}: {d.text}", "  ", "    ")
+        lines += wrap(f"{d.path}:{d.line}: {' '.join(d.text.split())}", "  ", "    ")
     lines.append("")
     lines += wrap("Rename it, with every use in the files that see it, so that the "
                   "generic definition neither redefines it nor gets captured by it:")
