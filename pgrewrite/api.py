@@ -85,11 +85,26 @@ class ScanResult:
 
     @property
     def accounting_difference(self) -> int:
-        return sum(f.accounting_difference for f in self.files)
+        # a file that could not be analysed is reported as failed, not as lost sites
+        return sum(f.accounting_difference for f in self.files if f.error is None)
 
     @property
     def failed(self) -> tuple[FileResult, ...]:
         return tuple(f for f in self.files if f.error is not None)
+
+
+def apply_person_decisions(result: "ScanResult", ruleset: RuleSet, start: Path | None = None):
+    """Apply pgrewrite-decisions.yaml (nearest at or above the tree root or
+    `start`) to a scan result: (new result, problems with the decisions).
+    Raises report.DecisionsError if the file itself is broken."""
+    import dataclasses
+
+    from .report import apply_decisions, find_decisions_file, load_decisions
+    path = find_decisions_file(result.root or start or Path.cwd())
+    if not path.exists():
+        return result, ()
+    files, problems = apply_decisions(load_decisions(path), result.files, family=ruleset.family)
+    return dataclasses.replace(result, files=tuple(files)), tuple(problems)
 
 
 # ------------------------------------------------------------------ running
@@ -97,8 +112,13 @@ class ScanResult:
 _WORKER: dict = {}
 
 
-def _worker_init(rules_dir: str):
-    _WORKER["engine"] = Engine(load_ruleset(Path(rules_dir)))
+def _worker_init(ruleset: RuleSet | None):
+    # With fork the parent's engine is inherited; otherwise the already
+    # loaded (and validated) rule set is sent along. Workers never re-read
+    # the rules: a rule file edited mid-run cannot make them fail to start,
+    # which would make the pool respawn them forever.
+    if "engine" not in _WORKER:
+        _WORKER["engine"] = Engine(ruleset)
 
 
 def _analyse_file(task) -> FileResult:
@@ -119,9 +139,11 @@ def analyse_path(engine: Engine, display: str, path: Path, captured, unknown_as)
         return FileResult(path=display, error="permission denied; make the file readable to include it")
     except OSError as e:
         return FileResult(path=display, error=f"cannot read: {e.strerror or e}")
-    problem = input_problem(data)
+    problem = input_problem(data, engine._names_bytes)
     if problem is not None:
         count, _ = engine.counter.count(data)
+        if count:
+            problem += f"; {count} family token(s) in it were not analysed"
         return FileResult(path=display, error=problem, lexical_count=count)
     try:
         return engine.analyse(display, data, captured, unknown_as)
@@ -131,15 +153,25 @@ def analyse_path(engine: Engine, display: str, path: Path, captured, unknown_as)
         return FileResult(path=display, error=f"internal error while analysing ({type(e).__name__}: {e}); please report it")
 
 
-MAX_BYTES = 64 * 1024 * 1024
+# No 6.12 source file that mentions the family is over 1 MiB; analysis of a
+# directive-dense file runs at about 10 s/MiB, so larger ones are generated
+# tables that must not stall a run.
+MAX_BYTES = 8 * 1024 * 1024
 
 
-def input_problem(data: bytes) -> str | None:
-    """Why a file cannot be analysed as C at all, or None."""
-    if b"\0" in data[:65536] or b"\0" in data[-65536:]:
-        return "contains NUL bytes: looks binary, not C source; skipped"
-    if len(data) > MAX_BYTES:
-        return f"larger than {MAX_BYTES // (1024 * 1024)} MiB; skipped (is it generated?)"
+def input_problem(data: bytes, names_bytes=None) -> str | None:
+    """Why a file cannot be analysed as C at all, or None.
+
+    Size only matters for files that mention a family name (`names_bytes`;
+    None: any file): a big generated header without one is simply read."""
+    nul = data.find(b"\0")
+    if nul >= 0:
+        line = data.count(b"\n", 0, nul) + 1
+        return (f"line {line}: contains NUL bytes: looks binary, not C source; skipped "
+                "(remove the NUL bytes, or the file if it is not source, to include it)")
+    if len(data) > MAX_BYTES and (names_bytes is None or any(n in data for n in names_bytes)):
+        return (f"{len(data) // (1024 * 1024)} MiB, larger than the {MAX_BYTES // (1024 * 1024)} MiB limit; "
+                "skipped (a generated file? convert it by hand or split it)")
     return None
 
 
@@ -152,11 +184,12 @@ def scan_paths(paths, ruleset: RuleSet, root: Path | None = None, jobs: int | No
     candidates, problems = expand(paths, fam.names, cwd)
     if root is None and candidates:
         root = coll.find_tree_root(candidates[0].path)
-    definitions = tuple(coll.tree_definitions(root, fam.replacements)) if root is not None else ()
+    index = coll.CollisionIndex.build(root, fam.replacements) if root is not None else None
+    definitions = index.definitions if index is not None else ()
     cache = ResultCache(cache_dir, ruleset.digest, unknown_as) if use_cache else None
     tasks, keys, results = [], [], []
     for c in candidates:
-        captured = _captured(c, root, definitions)
+        captured = _captured(c, root, index)
         key = cache.key(c, captured) if cache is not None else None
         hit = cache.get(key) if cache is not None else None
         if hit is not None:
@@ -174,21 +207,37 @@ def scan_paths(paths, ruleset: RuleSet, root: Path | None = None, jobs: int | No
             cache.put(key, r)
     results.extend(fresh)
     results.sort(key=lambda r: r.path)
+    if root is not None:
+        results = [root_relative_ids(r, root, cwd) for r in results]
     return ScanResult(tuple(results), tuple(problems), definitions, root, stats)
 
 
-def _captured(c: Candidate, root: Path | None, definitions) -> dict[str, str]:
-    if root is None or not definitions:
+def root_relative_ids(result: FileResult, root: Path, cwd: Path) -> FileResult:
+    """Site ids start with the path from the tree root, whatever the cwd, so
+    that a decisions file at the root matches scans run from anywhere."""
+    import dataclasses
+    try:
+        rel = (cwd / result.path).resolve().relative_to(root.resolve()).as_posix()
+    except (ValueError, OSError):
+        return result
+    if rel == result.path or not result.decisions:
+        return result
+    n = len(result.path)
+    decisions = tuple(
+        dataclasses.replace(d, site=dataclasses.replace(d.site, site_id=rel + d.site.site_id[n:]))
+        if d.site.site_id.startswith(result.path + ":") else d
+        for d in result.decisions)
+    return dataclasses.replace(result, decisions=decisions)
+
+
+def _captured(c: Candidate, root: Path | None, index) -> dict[str, str]:
+    if root is None or index is None or not index.definitions:
         return {}
     try:
-        rel = str(c.path.relative_to(root))
+        rel = c.path.relative_to(root).as_posix()
     except ValueError:
         return {}
-    out: dict[str, str] = {}
-    for d in definitions:
-        if d.name not in out and coll.visible(d, rel):
-            out[d.name] = str(d)
-    return out
+    return index.captured(rel)
 
 
 def _run(tasks, ruleset: RuleSet, jobs: int, progress):
@@ -204,7 +253,9 @@ def _run(tasks, ruleset: RuleSet, jobs: int, progress):
     import multiprocessing as mp
     ctx = mp.get_context("fork") if hasattr(os, "fork") else mp.get_context()
     chunk = max(1, min(32, len(tasks) // (jobs * 8)))
-    with ctx.Pool(jobs, initializer=_worker_init, initargs=(str(ruleset.directory),)) as pool:
+    _WORKER["engine"] = Engine(ruleset)
+    initargs = (None,) if ctx.get_start_method() == "fork" else (ruleset,)
+    with ctx.Pool(jobs, initializer=_worker_init, initargs=initargs) as pool:
         for r in pool.imap(_analyse_file, tasks, chunksize=chunk):
             if progress:
                 progress(1)

@@ -7,6 +7,7 @@ Exit codes (also in the README):
   3  the rules are invalid (each problem printed as file:line: message)
   4  some inputs could not be read or analysed (the others were processed)
   5  internal accounting check failed: a family token was not accounted for
+  130 apply was interrupted (Ctrl-C, SIGTERM): each file is old or new, none partial
 """
 from __future__ import annotations
 
@@ -93,27 +94,72 @@ def cli():
     """
 
 
+FORMATS = ("text", "json", "sarif", "report", "org", "html")
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="text: quickfix lines; json: one document; sarif: SARIF 2.1.0; report/org: like "
+                   "`make coccicheck MODE=report|org`; html: a self-contained worklist (use -o).")
 @click.option("--only", multiple=True, type=click.Choice(VERDICTS), help="Only list sites with this verdict (repeatable).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the report to this file instead of standard output.")
+@click.option("--compare", "compare_with", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="Show what changed since an earlier `scan --format json` document.")
+@click.option("--no-decisions", is_flag=True, help="Ignore pgrewrite-decisions.yaml.")
 @rules_option
 @jobs_option
 @with_cache_options
-def scan(paths, fmt, only, output, rules_dir, jobs, cache_dir, no_cache):
+def scan(paths, fmt, only, output, compare_with, no_decisions, rules_dir, jobs, cache_dir, no_cache):
     """Dry run: list every family token in PATHS with its verdict."""
     ruleset = load_rules_or_exit(rules_dir)
     result = run_scan(paths, ruleset, jobs, cache_dir, no_cache)
+    if not no_decisions:
+        result = with_decisions(result, ruleset)
     doc = to_document(result, only=set(only) or None)
-    text = render_json(doc) if fmt == "json" else render_text(doc)
+    if compare_with is not None:
+        from .report import compare_docs, render_compare
+        import json
+        cmp = compare_docs(json.loads(compare_with.read_text(encoding="utf-8")), doc)
+        text = json.dumps(cmp, indent=2) + "\n" if fmt == "json" else render_compare(cmp, limit=50)
+    else:
+        text = render(doc, fmt)
     if output is not None:
         output.write_text(text, encoding="utf-8")
         click.echo(render_summary(doc), err=True)
     else:
         click.echo(text, nl=False)
     sys.exit(exit_code(result))
+
+
+def render(doc: dict, fmt: str) -> str:
+    import json
+    from . import report
+    if fmt == "json":
+        return render_json(doc)
+    if fmt == "sarif":
+        return json.dumps(report.render_sarif(doc), indent=2) + "\n"
+    if fmt == "report":
+        return report.render_report(doc)
+    if fmt == "org":
+        return report.render_org(doc)
+    if fmt == "html":
+        return report.render_html(doc, read_source=Path.cwd())
+    return render_text(doc)
+
+
+def with_decisions(result, ruleset):
+    """Apply the people's decisions file, printing its problems."""
+    from .report import DecisionsError
+    try:
+        result, problems = api.apply_person_decisions(result, ruleset)
+    except DecisionsError as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(EXIT_INPUT)
+    for p in problems:
+        click.echo(f"warning: {p}", err=True)
+    return result
 
 
 def exit_code(result) -> int:
@@ -135,10 +181,16 @@ def apply(paths, allow_dirty, dry_run, rules_dir, jobs, cache_dir, no_cache):
     """Rewrite the pte/pg sites (and declared renames) in place, byte-exact."""
     from .applying import apply_result
     ruleset = load_rules_or_exit(rules_dir)
-    result = run_scan(paths, ruleset, jobs, cache_dir, no_cache)
+    result = with_decisions(run_scan(paths, ruleset, jobs, cache_dir, no_cache), ruleset)
     report = apply_result(result, ruleset, allow_dirty=allow_dirty, dry_run=dry_run)
+    for p in result.problems:
+        click.echo(f"{p.display}: error: {p.message}", err=True)
+    for f in result.failed:
+        click.echo(f"{f.path}: error: {f.error}", err=True)
     for line in report.lines():
         click.echo(line, err=not line.startswith("rewrote"))
+    if report.interrupted:
+        sys.exit(130)
     if report.refused:
         sys.exit(EXIT_PROBLEMS)
     sys.exit(exit_code(result))
@@ -195,6 +247,8 @@ from .commands.series import series as series_command  # noqa: E402
 cli.add_command(series_command)
 from .commands.coverage import coverage_command  # noqa: E402
 cli.add_command(coverage_command)
+from .commands.verify import verify_command  # noqa: E402
+cli.add_command(verify_command)
 from .commands.decide import decide_command  # noqa: E402
 cli.add_command(decide_command)
 # --- end commands ---
