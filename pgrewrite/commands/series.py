@@ -108,6 +108,8 @@ def series(paths, out_dir, rules_dir, max_files, max_lines, split_by, reroll_cou
         click.echo(str(p.path))
     click.echo(f"{len(report.patches) - 1} patches + cover letter on "
                f"{report.base_commit[:12]}: {sum(report.renamed.values())} renames", err=True)
+    click.echo(f"apply with: git am --empty=drop {out_dir}/*.patch  (the cover letter has "
+               "no diff; --empty=drop skips it)", err=True)
 
     code = 4 if (report.failed_files or result.problems) else 0
     if check:

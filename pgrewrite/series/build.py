@@ -320,7 +320,11 @@ def build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
             infos.append(dict(subject=subject, kind="defaults" if p.default else "rules",
                               files=p.files, renames=len(p.edits), prefix_source=src))
 
-        args = ["format-patch", "--cover-letter", f"--base={base}", "--no-thread",
+        # the user's configuration must not change what `git am` will see
+        pinned = ["-c", "diff.noprefix=false", "-c", "diff.mnemonicPrefix=false",
+                  "-c", "diff.relative=false", "-c", "format.suffix=.patch",
+                  "-c", "format.signOff=false"]
+        args = [*pinned, "format-patch", "--cover-letter", f"--base={base}", "--no-thread",
                 "--numbered", f"--subject-prefix={options.subject_prefix}",
                 "--signature=pgrewrite", "-o", str(out_dir.resolve())]
         if options.reroll_count:

@@ -129,7 +129,7 @@ def check_series(root: Path, base: str, patches: Sequence[Path],
 
         results: list[PatchCheck] = []
         for patch in patches:
-            proc = git.run("am", "--quiet", str(patch), check=False)
+            proc = git.run("am", "--quiet", "--no-3way", str(patch), check=False)
             if proc.returncode != 0:
                 err = (proc.stderr or proc.stdout).decode(errors="replace").strip()
                 git.run("am", "--abort", check=False)
