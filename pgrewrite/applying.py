@@ -3,15 +3,24 @@
 Each file is rewritten only if: it is unchanged since it was analysed, it
 has no uncommitted changes in git (unless allowed), and the rewrite passes
 the self-checks (edits.self_check). Each write is atomic.
+
+Ctrl-C (SIGINT) or SIGTERM stops the run between two files or in the middle
+of one write: the file being written keeps its old bytes (its temporary file
+is removed), the files already written keep their new bytes, and the report
+says how far the run got. After `kill -9` every file is still old or new;
+only a temporary file may be left, which the next run removes.
 """
 from __future__ import annotations
 
+import signal
 import subprocess
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .api import Engine, digest
-from .edits import EditError, rewrite, self_check, write_atomically
+from .edits import EditError, remove_stale_temporaries, rewrite, self_check, write_atomically
 
 
 @dataclass
@@ -19,15 +28,40 @@ class ApplyReport:
     rewritten: list = field(default_factory=list)     # (path, renames)
     refused: list = field(default_factory=list)       # (path, reason)
     dry_run: bool = False
+    cleaned: list = field(default_factory=list)       # stale temporary files removed
+    interrupted: bool = False
+    not_reached: int = 0                              # files left alone after an interruption
 
     def lines(self):
         for path, n in self.rewritten:
             yield f"{'would rewrite' if self.dry_run else 'rewrote'} {path}: {n} rename(s)"
         for path, why in self.refused:
             yield f"{path}: refused: {why}"
+        for path in self.cleaned:
+            yield f"{path}: removed a temporary file left by an interrupted run"
+        if self.interrupted:
+            yield (f"interrupted: every file is either rewritten completely or untouched; "
+                   f"{self.not_reached} file(s) were not reached; re-run to finish")
         total = sum(n for _, n in self.rewritten)
         verb = "would rewrite" if self.dry_run else "rewrote"
         yield f"summary: {verb} {len(self.rewritten)} file(s) ({total} renames), refused {len(self.refused)}"
+
+
+@contextmanager
+def sigterm_as_interrupt():
+    """Make SIGTERM unwind like Ctrl-C, so temporary files are cleaned up."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def dirty_files(paths: list[Path]) -> set[Path]:
@@ -41,13 +75,13 @@ def dirty_files(paths: list[Path]) -> set[Path]:
             r = subprocess.run(["git", "-C", str(d), "status", "--porcelain", "-z", "--", *[f.name for f in files]],
                                capture_output=True, timeout=120)
         except (OSError, subprocess.TimeoutExpired):
-            continue
+            return
         if r.returncode != 0:
             continue     # not a git tree
         top = subprocess.run(["git", "-C", str(d), "rev-parse", "--show-toplevel"], capture_output=True, text=True)
         root = Path(top.stdout.strip())
         for entry in r.stdout.split(b"\0"):
-            if len(entry) > 3 and entry[:2] != b"??":
+            if len(entry) > 3:      # modified, staged, or untracked (no committed copy to go back to)
                 dirty.add((root / entry[3:].decode("utf-8", "surrogateescape")).resolve())
     return dirty
 
@@ -59,33 +93,51 @@ def apply_result(result, ruleset, allow_dirty: bool = False, dry_run: bool = Fal
     paths = {f.path: (cwd / f.path) for f in todo}
     dirty = set() if allow_dirty else dirty_files(list(paths.values()))
     engine = Engine(ruleset)
-    for f in todo:
-        path = paths[f.path]
-        if path.resolve() in dirty:
-            report.refused.append((f.path, "has uncommitted changes; commit or stash them, or pass --allow-dirty"))
-            continue
-        try:
-            old = path.read_bytes()
-        except OSError as e:
-            report.refused.append((f.path, f"cannot read: {e.strerror or e}"))
-            continue
-        if digest(old) != f.digest:
-            report.refused.append((f.path, "changed since it was analysed; re-run"))
-            continue
-        try:
-            new = rewrite(old, f.edits)
-        except EditError as e:
-            report.refused.append((f.path, f"edits do not fit the file ({e}); re-run"))
-            continue
-        problems = self_check(old, new, f.edits, engine)
-        if problems:
-            report.refused.append((f.path, "self-check failed: " + "; ".join(problems)))
-            continue
-        if not dry_run:
+    with sigterm_as_interrupt():
+        for i, f in enumerate(todo):
             try:
-                write_atomically(path, new, old)
-            except (OSError, EditError) as e:
-                report.refused.append((f.path, f"not written: {e}"))
-                continue
-        report.rewritten.append((f.path, len(f.edits)))
+                _apply_file(f, paths[f.path], engine, dirty, dry_run, report, cwd)
+            except KeyboardInterrupt:
+                report.interrupted = True
+                report.not_reached = len(todo) - i - 1
+                break
     return report
+
+
+def _apply_file(f, path: Path, engine, dirty, dry_run: bool, report: ApplyReport, cwd: Path) -> None:
+    if path.resolve() in dirty:
+        report.refused.append((f.path, "has uncommitted changes (or is untracked); commit or stash them, or pass --allow-dirty"))
+        return
+    try:
+        old = path.read_bytes()
+    except OSError as e:
+        report.refused.append((f.path, f"cannot read: {e.strerror or e}"))
+        return
+    if digest(old) != f.digest:
+        report.refused.append((f.path, "changed since it was analysed; re-run"))
+        return
+    try:
+        new = rewrite(old, f.edits)
+    except EditError as e:
+        report.refused.append((f.path, f"edits do not fit the file ({e}); re-run"))
+        return
+    problems = self_check(old, new, f.edits, engine, f.path, sites_before=len(f.decisions))
+    if problems:
+        report.refused.append((f.path, "self-check failed: " + "; ".join(problems)))
+        return
+    if not dry_run:
+        for stale in remove_stale_temporaries(path):
+            report.cleaned.append(_display(stale, cwd))
+        try:
+            write_atomically(path, new, old)
+        except (OSError, EditError) as e:
+            report.refused.append((f.path, f"not written: {e}"))
+            return
+    report.rewritten.append((f.path, len(f.edits)))
+
+
+def _display(p: Path, cwd: Path) -> str:
+    try:
+        return str(p.relative_to(cwd))
+    except ValueError:
+        return str(p)

@@ -2,6 +2,11 @@
 
 Only the bytes of renamed tokens change; everything else (whitespace,
 comments, CRLF, bytes that are not UTF-8) is copied through untouched.
+
+Writing is atomic: the new bytes go to a temporary file beside the target,
+which is then renamed over it. A crash, Ctrl-C or `kill -9` leaves either
+the old file or the new one, never a mix (a `kill -9` may leave a temporary
+file `.NAME.XXXX.pgrewrite`, which the next `apply` removes).
 """
 from __future__ import annotations
 
@@ -10,6 +15,8 @@ import tempfile
 from pathlib import Path
 
 from . import parsing
+
+TEMP_SUFFIX = ".pgrewrite"
 
 
 class EditError(ValueError):
@@ -31,48 +38,121 @@ def rewrite(data: bytes, edits) -> bytes:
     return b"".join(out)
 
 
-def self_check(old: bytes, new: bytes, edits, engine) -> list[str]:
+def new_positions(edits) -> list[tuple[int, int]]:
+    """Where each edit's new text lies in the rewritten file, in edit order."""
+    out, shift = [], 0
+    for e in sorted(edits, key=lambda e: e.start):
+        start = e.start + shift
+        out.append((start, start + len(e.new.encode())))
+        shift += len(e.new.encode()) - (e.end - e.start)
+    return out
+
+
+def self_check(old: bytes, new: bytes, edits, engine, path: str = "file.c", sites_before: int | None = None) -> list[str]:
     """Problems that make a rewrite unsafe (empty list: safe).
 
+    - every family edit renames a family name to one of its two replacements;
+    - the file length changed by exactly the renames;
     - the family tokens that disappeared are exactly the renamed ones;
     - the new file has no more parse errors than the old one;
-    - the result is stable: renamed sites are gone, nothing else moved.
+    - idempotence: analysing the new bytes again finds no family site and no
+      edit at a renamed position, and every site that was not renamed is
+      still there (a second run is a no-op for what this run did).
     """
     problems = []
+    fam = engine.ruleset.family
     fam_edits = [e for e in edits if e.kind == "family"]
+    for e in fam_edits:
+        if e.old not in fam.names or e.new not in fam.equivalents(e.old) or e.new == e.old:
+            problems.append(f"edit at byte {e.start} renames {e.old!r} to {e.new!r}, which is not a family rename")
+    if len(new) - len(old) != sum(len(e.new.encode()) - (e.end - e.start) for e in edits):
+        problems.append("the file length changed by more than the renames")
     before, _ = engine.counter.count(old)
     after, _ = engine.counter.count(new)
     if before - after != len(fam_edits):
         problems.append(f"family token count went from {before} to {after}, but {len(fam_edits)} were renamed")
     if parsing.count_errors(parsing.parse(new)) > parsing.count_errors(parsing.parse(old)):
         problems.append("the rewritten file has more parse errors than the original")
-    if len(new) - len(old) != sum(len(e.new) - len(e.old) for e in edits):
-        problems.append("the file length changed by more than the renames")
+    problems += idempotence_problems(old, new, edits, engine, path, sites_before)
     return problems
 
 
-def write_atomically(path: Path, data: bytes, expected_old: bytes) -> None:
-    """Replace `path` with `data` in one rename, keeping its mode.
+def idempotence_problems(old: bytes, new: bytes, edits, engine, path: str, sites_before: int | None = None) -> list[str]:
+    """Re-analyse the new bytes: renamed tokens must no longer be sites.
 
-    Refuses if the file changed since it was read (`expected_old`). The
-    temporary file lives in the same directory so the rename is atomic: a
-    crash or Ctrl-C leaves either the old or the new file, never a mix.
+    `sites_before` is the number of sites the first analysis found (it is
+    recomputed from `old` when not given)."""
+    fam_edits = [e for e in edits if e.kind == "family"]
+    try:
+        if sites_before is None:
+            sites_before = len(engine.analyse(path, old).decisions)
+        second = engine.analyse(path, new)
+    except Exception as e:  # noqa: BLE001 - a crash here is a failed check, not a crash of the run
+        return [f"re-analysing the rewritten file failed ({type(e).__name__}: {e})"]
+    renamed = {s for (s, _), e in zip(new_positions(edits), sorted(edits, key=lambda e: e.start))
+               if e.kind == "family"}
+    problems = []
+    again = sorted({d.site.start for d in second.decisions} & renamed)
+    if again:
+        problems.append(f"not idempotent: {len(again)} renamed token(s) are still family sites "
+                        f"(first at byte {again[0]})")
+    redo = sorted(e.start for e in second.edits if e.start in renamed)
+    if redo and not again:
+        problems.append(f"not idempotent: a second run would edit byte {redo[0]} again")
+    if len(second.decisions) != sites_before - len(fam_edits):
+        problems.append(f"a second analysis finds {len(second.decisions)} site(s), expected "
+                        f"{sites_before - len(fam_edits)} ({sites_before} minus {len(fam_edits)} renamed)")
+    return problems
+
+
+def remove_stale_temporaries(path: Path) -> list[Path]:
+    """Delete temporary files an earlier, killed run left beside `path`."""
+    removed = []
+    try:
+        siblings = list(path.parent.glob(f".{glob_escape(path.name)}.*{TEMP_SUFFIX}"))
+    except OSError:
+        return removed
+    for p in siblings:
+        try:
+            if p.is_file() and not p.is_symlink():
+                p.unlink()
+                removed.append(p)
+        except OSError:
+            pass
+    return removed
+
+
+def glob_escape(name: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[" else c for c in name)
+
+
+def write_atomically(path: Path, data: bytes, expected_old: bytes) -> None:
+    """Replace `path` with `data` in one rename, keeping its mode and owner.
+
+    Refuses if the file changed since it was read (`expected_old`) and never
+    writes through or replaces a symbolic link. The temporary file lives in
+    the same directory so the rename is atomic: a crash or Ctrl-C leaves
+    either the old or the new file, never a mix.
     """
     path = Path(path)
+    if path.is_symlink():
+        raise EditError("is a symbolic link; pgrewrite never writes through links (rewrite its target instead)")
     if path.read_bytes() != expected_old:
         raise EditError("the file changed since it was read; re-run")
     st = path.stat()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".pgrewrite", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, st.st_mode & 0o7777)
         try:
             os.chown(tmp, st.st_uid, st.st_gid)
         except PermissionError:
             pass
+        os.chmod(tmp, st.st_mode & 0o7777)   # after chown, which clears set-id bits
+        if path.read_bytes() != expected_old:   # last look, just before the rename
+            raise EditError("the file changed while it was being rewritten; re-run")
         os.replace(tmp, path)
     except BaseException:
         try:

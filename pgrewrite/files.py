@@ -56,13 +56,40 @@ def expand(paths, names, cwd: Path | None = None, use_git: bool = True):
             if found is None:
                 found = _walk(p)
             for f in found:
+                if os.path.islink(f):
+                    f = _follow(f, p, cwd, problems)
+                    if f is None:
+                        continue
                 out.setdefault(f, Candidate(display_path(f, cwd), f))
         elif p.is_file() or p.is_symlink():
             # a file named explicitly is read whatever its suffix
+            if os.path.islink(p):
+                p = _follow(p, cwd, cwd, problems)
+                if p is None:
+                    continue
             out.setdefault(p, Candidate(display_path(p, cwd), p))
         else:
             problems.append(InputProblem(str(raw), "not a regular file or directory; skipped"))
     return sorted(out.values(), key=lambda c: c.display), problems
+
+
+def _follow(link: Path, top: Path, cwd: Path, problems: list) -> Path | None:
+    """A symbolic link is analysed (and written) as its target, once, when
+    the target is a file inside `top`; any other link is reported, never
+    followed for writing."""
+    target = link.resolve()
+    real_top = top.resolve()
+    shown = display_path(link, cwd)
+    if not target.is_file():
+        problems.append(InputProblem(shown, f"symbolic link to {os.readlink(link)!r}, which is not a file; skipped"))
+        return None
+    try:
+        rel = target.relative_to(real_top)
+    except ValueError:
+        problems.append(InputProblem(shown, f"symbolic link to {os.readlink(link)!r}, outside the tree; neither analysed nor "
+                                            "written (name the target itself to convert it)"))
+        return None
+    return top / rel
 
 
 def _walk(top: Path):

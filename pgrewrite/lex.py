@@ -29,6 +29,8 @@ _DIRECTIVE_HEAD = re.compile(rb"#[ \t]*([A-Za-z_]*)")
 _DEFINE_HEAD = re.compile(rb"#[ \t]*(?:define|undef)[ \t]+([A-Za-z_$][A-Za-z0-9_$]*)(\([^)]*\))?")
 
 CONDITIONAL = frozenset({"if", "ifdef", "ifndef", "elif", "elifdef", "elifndef"})
+DIRECTIVE_NAMES = CONDITIONAL | {"", "define", "undef", "include", "include_next", "else", "endif", "error",
+                                 "warning", "pragma", "line", "ident", "sccs", "assert", "unassert", "import"}
 
 
 @dataclass
@@ -108,8 +110,9 @@ class Lexer:
         for s, e, kind in own:
             target = comments if kind in ("bc", "lc") else strings
             target.append((s, e, self.count_in(data, s, e)))
-        # names inside the directive, outside its comments and literals
-        cursor = head.end()
+        # names inside the directive, outside its comments and literals; in a
+        # non-directive (`# PAGE_SIZE`) the name after '#' is one of them
+        cursor = head.end() if d.name in DIRECTIVE_NAMES else start + 1
         if d.name in ("define", "undef"):
             dm = _DEFINE_HEAD.match(data, start)
             if dm is not None:

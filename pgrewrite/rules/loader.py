@@ -174,7 +174,9 @@ def load_ruleset(directory: Path | None = None) -> RuleSet:
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)
             line = mark.line + 1 if mark is not None else 1
-            problems.append(f"{rel}:{line}: YAML syntax error: {getattr(e, 'problem', e)}")
+            ctx = getattr(e, "context_mark", None)
+            opened = f" ({e.context} at line {ctx.line + 1})" if ctx is not None and getattr(e, "context", None) else ""
+            problems.append(f"{rel}:{line}: YAML syntax error: {getattr(e, 'problem', e)}{opened}")
             continue
         if not isinstance(doc, dict):
             problems.append(f"{rel}:1: a rule file must be a YAML mapping")
@@ -200,7 +202,9 @@ def load_ruleset(directory: Path | None = None) -> RuleSet:
 
 def _schema_message(e) -> str:
     if e.validator == "additionalProperties":
-        return f"unknown key ({e.message.split('(')[-1].rstrip(')')})" if "(" in e.message else e.message
+        allowed = ", ".join(sorted(e.schema.get("properties", {})))
+        msg = f"unknown key ({e.message.split('(')[-1].rstrip(')')})" if "(" in e.message else e.message
+        return f"{msg}; allowed keys: {allowed}" if allowed else msg
     if e.validator == "enum":
         return f"{e.instance!r} is not one of {', '.join(map(str, e.validator_value))}"
     if e.validator == "type":

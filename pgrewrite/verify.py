@@ -1,0 +1,286 @@
+"""Proof that the renames are mechanical: the generated code does not change.
+
+For a kernel tree, `verify` makes a scratch copy, adds the first patch's
+aliases (`#define PTE_SIZE PAGE_SIZE` ..., exactly what series/definitions.py
+puts into the series), builds the objects of the touched files for x86_64
+defconfig ("before"), applies the renames with the same code as `apply`
+(atomic writes and self-checks included), builds them again ("after") and
+compares each object. The aliases are in both builds, so line numbers in
+the headers (which end up in the bug table) are the same on both sides: the
+only difference between the two builds is the renames.
+
+An object is *identical* when its bytes are; when they are not, its
+disassembly with relocations and the contents of every non-debug section
+are compared (`objdump -d -r`, `objdump -s`), which is what "generated code"
+means; anything left over is reported as *differs* with the first lines of
+the difference. The user's tree is only read (rsync to the scratch copy).
+See docs/verify.md for prerequisites and timings.
+"""
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import api
+from .applying import apply_result
+from .series import definitions as defs
+
+IDENTICAL, SAME_CODE, DIFFERS, NOT_BUILT = "identical", "same-code", "differs", "not-built"
+
+
+class VerifyError(RuntimeError):
+    """The comparison could not be made (missing tools, broken build set-up)."""
+
+
+@dataclass(frozen=True)
+class ObjectResult:
+    path: str          # object path relative to the tree, e.g. mm/memory.o
+    status: str        # identical | same-code | differs | not-built
+    detail: str = ""
+
+
+@dataclass
+class VerifyReport:
+    objects: list = field(default_factory=list)
+    renamed_files: list = field(default_factory=list)   # (path, renames)
+    refused: list = field(default_factory=list)         # (path, why) from apply
+    blocked: tuple = ()
+    headers: dict = field(default_factory=dict)         # touched header -> objects including it
+    seconds: dict = field(default_factory=dict)
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.objects if o.status == status)
+
+    @property
+    def ok(self) -> bool:
+        return not self.refused and self.count(DIFFERS) == 0 and self.count(IDENTICAL) + self.count(SAME_CODE) > 0
+
+    def lines(self):
+        for path, why in self.refused:
+            yield f"{path}: refused: {why}"
+        for o in sorted(self.objects, key=lambda o: o.path):
+            yield f"{o.path}: {o.status}" + (f": {o.detail}" if o.detail else "")
+        for h, objs in sorted(self.headers.items()):
+            yield (f"{h}: header covered by {len(objs)} built object(s)" if objs
+                   else f"{h}: header not included by any built object: not verified")
+        if self.blocked:
+            yield f"note: names left out (defined elsewhere with another meaning): {', '.join(self.blocked)}"
+        t = ", ".join(f"{k} {v:.0f}s" for k, v in self.seconds.items())
+        yield (f"summary: {len(self.renamed_files)} file(s) renamed "
+               f"({sum(n for _, n in self.renamed_files)} renames); objects: {self.count(IDENTICAL)} identical, "
+               f"{self.count(SAME_CODE)} same code, {self.count(DIFFERS)} differ, "
+               f"{self.count(NOT_BUILT)} not built by defconfig; {t}")
+
+
+def check_prerequisites() -> list[str]:
+    missing = [t for t in ("make", "gcc", "flex", "bison", "bc", "objdump", "rsync") if shutil.which(t) is None]
+    problems = [f"{t} not found" for t in missing]
+    if not any(Path(p, "libelf.h").exists() for p in ("/usr/include", "/usr/local/include")):
+        problems.append("libelf.h not found (Debian: libelf-dev)")
+    if not Path("/usr/include/openssl/ssl.h").exists():
+        problems.append("openssl headers not found (Debian: libssl-dev)")
+    return problems
+
+
+def _run(args, cwd=None, log=None, check=True):
+    r = subprocess.run(args, cwd=cwd, capture_output=True)
+    if log is not None:
+        log.write(b"$ " + " ".join(map(str, args)).encode() + b"\n" + r.stdout + r.stderr)
+    if check and r.returncode != 0:
+        tail = (r.stderr or r.stdout).decode(errors="replace").strip().splitlines()[-15:]
+        raise VerifyError(f"{' '.join(map(str, args[:4]))} ... failed:\n" + "\n".join(tail))
+    return r
+
+
+def blocked_names(definitions, src: Path) -> tuple[str, ...]:
+    """New names that the tree defines with another meaning (the series leaves them out)."""
+    bodies = defs._bodies({n for n, _ in defs.CONSTANTS})
+    blocked = set()
+    for d in definitions:
+        try:
+            text = (src / d.path).read_bytes().splitlines()[d.line - 1].decode(errors="replace")
+        except (OSError, IndexError):
+            blocked.add(d.name)
+            continue
+        m = defs._DEFINE.match(text)
+        ok = m is not None and not text.rstrip().endswith("\\") and defs._norm(m.group(2)) == defs._norm(bodies[d.name])
+        if not ok:
+            blocked.add(d.name)
+    return tuple(sorted(blocked))
+
+
+def add_aliases(src: Path, blocked) -> list[str]:
+    """Write the first patch's definitions into the scratch tree."""
+    def read(p):
+        f = src / p
+        return f.read_bytes() if f.is_file() else None
+
+    names = set(defs.NEW_NAMES) - set(blocked)
+    touched = []
+    by_path: dict[str, list] = {}
+    for ins in defs.plan_definitions(read, names):
+        by_path.setdefault(ins.path, []).append(ins)
+    for path, inss in by_path.items():
+        data = read(path)
+        for ins in sorted(inss, key=lambda i: i.offset, reverse=True):
+            data = data[:ins.offset] + ins.text + data[ins.offset:]
+        (src / path).write_bytes(data)
+        touched.append(path)
+    return touched
+
+
+def object_targets(paths, touched_c) -> list[str]:
+    """make targets: `dir/` for directories given, `x.o` for touched .c files elsewhere."""
+    dirs = [p.rstrip("/") + "/" for p in paths if not p.endswith((".c", ".h", ".S"))]
+    files = [c[:-2] + ".o" for c in touched_c if not any(c.startswith(d) for d in dirs)]
+    return dirs + sorted(files)
+
+
+def _objects(build: Path, targets) -> list[str]:
+    out = []
+    for t in targets:
+        if t.endswith("/"):
+            top = build / t
+            if top.is_dir():
+                out += [str(p.relative_to(build)) for p in top.rglob("*.o")
+                        if p.is_file() and not p.name.endswith((".mod.o",))]
+        elif (build / t).is_file():
+            out.append(t)
+    return sorted(set(out))
+
+
+def _clean(build: Path, targets) -> None:
+    for t in targets:
+        if t.endswith("/"):
+            for p in (build / t).rglob("*.o") if (build / t).is_dir() else ():
+                p.unlink()
+        else:
+            (build / t).unlink(missing_ok=True)
+
+
+def _make(src: Path, build: Path, targets, jobs: int, log) -> None:
+    # -k: an object that does not build with defconfig must not stop the others
+    _run(["make", "-C", str(src), f"O={build}", f"-j{jobs}", "-k", *targets], log=log, check=False)
+
+
+def _normalised(obj: Path) -> str:
+    d = subprocess.run(["objdump", "-d", "-r", "-w", str(obj)], capture_output=True).stdout
+    s = subprocess.run(["objdump", "-s", "-R", ".comment", str(obj)], capture_output=True).stdout
+    text = (d + s).decode(errors="replace").splitlines()
+    # drop the "file format" headers (they name the file) and debug sections
+    out, skip = [], False
+    for line in text:
+        if "file format" in line:
+            continue
+        if line.startswith("Contents of section"):
+            skip = ".debug" in line or ".note" in line
+        if not skip:
+            out.append(line)
+    return "\n".join(out)
+
+
+def compare(before: Path, after: Path) -> tuple[str, str]:
+    if not after.is_file():
+        return DIFFERS, "built before the renames, not after"
+    if before.read_bytes() == after.read_bytes():
+        return IDENTICAL, ""
+    a, b = _normalised(before), _normalised(after)
+    if a == b:
+        return SAME_CODE, "bytes differ outside code and data (debug or notes)"
+    diff = [l for l in difflib.unified_diff(a.splitlines(), b.splitlines(), lineterm="", n=0)
+            if l.startswith(("+", "-")) and not l.startswith(("+++", "---"))]
+    return DIFFERS, "; ".join(diff[:4])
+
+
+def verify(tree: Path, paths, ruleset, work: Path, jobs: int = 2, log_path: Path | None = None,
+           progress=None) -> VerifyReport:
+    """Build the objects of the files the renames under `paths` touch, before
+    and after, and compare them. `tree` is only read."""
+    problems = check_prerequisites()
+    if problems:
+        raise VerifyError("missing build prerequisites: " + "; ".join(problems) + " (see docs/verify.md)")
+    tree, work = Path(tree).resolve(), Path(work).resolve()
+    if not (tree / "arch" / "x86").is_dir() or not (tree / "Makefile").is_file():
+        raise VerifyError(f"{tree}: not a kernel tree (no Makefile or arch/x86)")
+    src, build, saved = work / "src", work / "build", work / "before"
+    work.mkdir(parents=True, exist_ok=True)
+    report = VerifyReport()
+    say = progress or (lambda msg: None)
+    with open(log_path or work / "verify.log", "wb") as log:
+        t = time.monotonic()
+        say("copying the tree")
+        _run(["rsync", "-a", "--delete", "--exclude", ".git", f"{tree}/", f"{src}/"], log=log)
+        report.seconds["copy"] = time.monotonic() - t
+
+        t = time.monotonic()
+        say("scanning")
+        result = api.scan_paths(list(paths), ruleset, root=src, jobs=jobs, use_cache=False, cwd=src)
+        report.blocked = blocked_names(result.definitions, src)
+        files = []
+        for f in result.files:
+            edits = tuple(e for e in f.edits if not (e.kind == "family" and e.new in report.blocked))
+            if edits and f.error is None:
+                files.append(dataclasses.replace(f, edits=edits))
+        if not files:
+            raise VerifyError("no renames in the given paths: nothing to verify")
+        add_aliases(src, report.blocked)
+        report.seconds["scan"] = time.monotonic() - t
+
+        touched_c = [f.path for f in files if f.path.endswith(".c")]
+        targets = object_targets(list(paths), touched_c)
+        t = time.monotonic()
+        build.mkdir(exist_ok=True)
+        if not (build / ".config").is_file():
+            say("make defconfig")
+            _run(["make", "-C", str(src), f"O={build}", "defconfig"], log=log)
+        say("make prepare")
+        _run(["make", "-C", str(src), f"O={build}", f"-j{jobs}", "prepare"], log=log)
+        report.seconds["prepare"] = time.monotonic() - t
+
+        t = time.monotonic()
+        say(f"building before: {' '.join(targets)}")
+        _clean(build, targets)
+        _make(src, build, targets, jobs, log)
+        built = _objects(build, targets)
+        shutil.rmtree(saved, ignore_errors=True)
+        for o in built:
+            (saved / o).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(build / o, saved / o)
+        report.seconds["build-before"] = time.monotonic() - t
+
+        say("applying the renames")
+        scan = dataclasses.replace(result, files=tuple(files))
+        applied = apply_result(scan, ruleset, allow_dirty=True, cwd=src)
+        report.renamed_files = list(applied.rewritten)
+        report.refused = list(applied.refused)
+
+        t = time.monotonic()
+        say("building after")
+        _clean(build, targets)
+        _make(src, build, targets, jobs, log)
+        report.seconds["build-after"] = time.monotonic() - t
+
+        for c in touched_c:
+            o = c[:-2] + ".o"
+            if o not in built:
+                report.objects.append(ObjectResult(o, NOT_BUILT, "not built with x86_64 defconfig"))
+        for o in built:
+            status, detail = compare(saved / o, build / o)
+            report.objects.append(ObjectResult(o, status, detail))
+        for h in sorted(f.path for f in files if f.path.endswith(".h")):
+            report.headers[h] = [o for o in built if _includes(build, o, h)]
+    return report
+
+
+def _includes(build: Path, obj: str, header: str) -> bool:
+    cmd = build / Path(obj).parent / f".{Path(obj).name}.cmd"
+    try:
+        return header in cmd.read_text(errors="replace")
+    except OSError:
+        return False

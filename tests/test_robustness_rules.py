@@ -1,0 +1,63 @@
+"""Broken rule files: exit code 3 and one `file:line: message` per problem."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pgrewrite.cli import EXIT_RULES, cli
+from pgrewrite.rules.loader import DEFAULT_RULES
+
+BASE = """\
+meaning: pte
+priority: 60
+reason: a physical address shifted by PAGE_SHIFT is a PFN
+tokens: [PAGE_SHIFT]
+match:
+  pattern: $X >> PAGE_SHIFT
+  where:
+    $X:
+      call: '__pa|virt_to_phys'
+examples:
+  match:
+    - |
+      pfn = __pa(v) >> PAGE_SHIFT;
+  no-match:
+    - |
+      index = pos >> PAGE_SHIFT;
+"""
+
+CASES = {
+    "yaml-syntax": ("pte/broken.yaml", BASE.replace("tokens: [PAGE_SHIFT]", "tokens: [PAGE_SHIFT")),
+    "unknown-key": ("pte/broken.yaml", BASE.replace("priority: 60\n", "priority: 60\nconfidence: high\n")),
+    "wrong-type": ("pte/broken.yaml", BASE.replace("priority: 60", "priority: high")),
+    "bad-regex": ("pte/broken.yaml", BASE.replace("'__pa|virt_to_phys'", "'__pa(|virt_to_phys'")),
+    "pattern-not-c": ("pte/broken.yaml", BASE.replace("pattern: $X >> PAGE_SHIFT", "pattern: '$X >> PAGE_SHIFT ) {'")),
+    "duplicate-id": ("pg/pte-copy.yaml", BASE),
+}
+
+
+@pytest.fixture
+def snap(snapshot):
+    snapshot.snapshot_dir = Path(__file__).parent / "snapshots" / "robustness"
+    return snapshot
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_broken_rule_file(case, tmp_path, snap):
+    rules = tmp_path / "semantic-rules"
+    shutil.copytree(DEFAULT_RULES, rules)
+    rel, text = CASES[case]
+    if case == "duplicate-id":
+        (rules / "pte" / "pte-copy.yaml").write_text(BASE)
+    (rules / rel).write_text(text)
+    (tmp_path / "x.c").write_text("int x = PAGE_SIZE;\n")
+    r = CliRunner().invoke(cli, ["scan", str(tmp_path / "x.c"), "--rules", str(rules), "--no-cache"])
+    assert r.exit_code == EXIT_RULES, r.output
+    out = r.output.replace(str(tmp_path), "<tmp>")
+    lines = [line for line in out.splitlines() if line.startswith("error: semantic-rules/")]
+    assert len(lines) == 1, out
+    assert lines[0].split(":")[2].isdigit()       # error: file:LINE: message
+    snap.assert_match(out, f"rules_{case}.txt")
