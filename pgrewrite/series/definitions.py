@@ -266,8 +266,13 @@ def _private_name(d: Definition) -> str:
     return new if not d.name.islower() else new.lower()
 
 
+SOURCES = ("*.c", "*.h", "*.S", "*.s", "*.lds", "*.dts", "*.dtsi")
+
+
 def _files_using(git: Git, base: str, name: str) -> list[str]:
-    proc = git.run("grep", "-l", "-I", "-w", "-F", "-e", name, base, "--", check=False)
+    """C/assembly files that use `name` (documentation and logs do not count)."""
+    proc = git.run("grep", "-l", "-I", "-w", "-F", "-e", name, base, "--", *SOURCES,
+                   check=False)
     return sorted(line[len(base) + 1:] if line.startswith(base + ":") else line
                   for line in proc.stdout.decode(errors="replace").splitlines())
 
@@ -282,7 +287,9 @@ def plan_local_renames(git: Git, base: str, defs: tuple[Definition, ...],
     for name, bad in blocked.items():
         local = [d for d in bad if d.scope == "local"]
         wide = tuple(d for d in bad if d.scope != "local")
-        if not local:
+        if not local or wide:
+            # an arch or global header keeps the name blocked anyway: renaming
+            # the private ones would not make it usable
             still[name] = bad
             continue
         all_defs = [d for d in defs if d.name == name]
@@ -309,8 +316,6 @@ def plan_local_renames(git: Git, base: str, defs: tuple[Definition, ...],
             still[name] = bad
             continue
         renames += planned
-        if wide:
-            still[name] = wide
     return tuple(renames), still, reasons
 
 

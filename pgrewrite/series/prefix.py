@@ -54,7 +54,8 @@ def _kernel_style(parts: list[str]) -> list[str]:
     elif parts[:1] == ["drivers"]:
         parts = parts[1:]
     elif parts[:1] == ["include"]:   # include/linux/mm.h -> mm; include/linux alone: nothing
-        parts = parts[2:]
+        nested = parts[1:3] in (["trace", "events"], ["uapi", "linux"], ["uapi", "asm-generic"])
+        parts = parts[3:] if nested else parts[2:]
     return parts[:3]
 
 
@@ -82,11 +83,19 @@ def from_paths(paths: Sequence[str]) -> str:
 
 
 def from_patterns(patterns: Sequence[str]) -> str | None:
-    """The prefix a MAINTAINERS entry's F: patterns suggest (MEMORY MANAGEMENT:
-    mm/, include/linux/mm.h, ... -> "mm"): their most common first component."""
-    tops: collections.Counter[str] = collections.Counter()
+    """The prefix a MAINTAINERS entry's F: patterns suggest: their most common
+    first component (MEMORY MANAGEMENT: mm/, include/linux/mm.h, ... -> "mm"),
+    with the second one when most of those patterns agree on it (XEN HYPERVISOR
+    X86: arch/x86/xen/, arch/x86/include/asm/xen/ -> "x86/xen": at least 40%
+    of them, and more than any other)."""
+    styles = []
+    seen = set()
     for pattern in patterns:
         literal = re.split(r"[*?]", pattern, maxsplit=1)[0]
+        key = posixpath.splitext(literal)[0]
+        if key in seen:       # mm/hugetlb_vmemmap.c and .h count once
+            continue
+        seen.add(key)
         parts = [p for p in literal.split("/") if p]
         if not parts or parts[0] in ("Documentation", "tools", "scripts", "samples"):
             continue
@@ -94,23 +103,34 @@ def from_patterns(patterns: Sequence[str]) -> str | None:
             parts[-1] = posixpath.splitext(parts[-1])[0]
         style = _kernel_style(parts)
         if style:
-            tops[style[0]] += 1
-    if not tops:
+            styles.append(style)
+    if not styles:
         return None
-    return min(tops, key=lambda t: (-tops[t], t))
+    tops = collections.Counter(s[0] for s in styles)
+    top = min(tops, key=lambda t: (-tops[t], t))
+    seconds = collections.Counter(s[1] for s in styles if s[0] == top and len(s) > 1)
+    ranked = sorted(seconds.items(), key=lambda kv: (-kv[1], kv[0]))
+    if ranked:
+        second, n = ranked[0]
+        runner_up = ranked[1][1] if len(ranked) > 1 else 0
+        if n > runner_up and n * 5 >= tops[top] * 2:
+            return f"{top}/{second}"
+    return top
 
 
 def subject_prefix(git: Git, base: str, paths: Sequence[str],
                    hint: str | None = None) -> tuple[str, str]:
-    """(prefix, source) where source is 'history' or 'path'. `hint` (from the
-    MAINTAINERS entry) is used for several files without a common directory."""
+    """(prefix, source) where source is 'history' or 'path'. For several files,
+    `hint` (from the MAINTAINERS entry) wins when the paths alone give nothing
+    more specific."""
     found = from_history(git, base, paths)
     if found:
         return found, "history"
+    by_path = from_paths(list(paths))
     if len(set(paths)) > 1 and hint:
         dirs = {posixpath.dirname(p) for p in paths}
         common = _kernel_style([p for p in posixpath.commonpath(sorted(dirs)).split("/") if p]) \
             if all(dirs) else []
-        if not common:
+        if not common or hint.startswith("/".join(common) + "/"):
             return hint, "path"
-    return from_paths(list(paths)), "path"
+    return by_path, "path"
