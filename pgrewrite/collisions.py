@@ -1,19 +1,43 @@
 """Existing definitions of the new names, and which files they capture.
 
 A rename to PTE_SHIFT is wrong wherever another PTE_SHIFT is visible: x86
-defines one (the index bits of a page table) in an arch-wide header. The
-visibility model is the kernel's include structure, simplified and safe:
+defines one (the index bits of a page table) in a header that nearly every
+x86 file includes. Visibility follows the kernel's include graph:
 
-- a definition under `include/` is visible everywhere;
-- one under `arch/<A>/include/` is visible in `arch/<A>/` and in all
-  generic code (everything outside `arch/`), which is built for <A> too;
-- one in any other header is visible in its directory and below;
-- one in a .c file is visible in that file.
+- Every `#include` line of every .h, .c and .S file in the tree counts,
+  whatever #if it sits under (conservative: a file may include more than a
+  given configuration does, never less).
+- `<p>` resolves as the kernel's -I list does for arch A: arch/A/include/p,
+  include/p, arch/A/include/uapi/p, include/uapi/p, first that exists.
+  `<asm/x.h>` missing from arch/A/include/asm/ is one of the generated
+  wrappers: include/asm-generic/x.h (and arch/A/include/uapi/asm/x.h if that
+  exists too; both count), else include/uapi/asm-generic/x.h.
+  `"p"` is tried relative to the including file first, then as `<p>`.
+- Unresolvable includes (<generated/...>, paths a Makefile adds with -I,
+  computed includes, files with other suffixes) are treated as reaching
+  nothing. A file always sees its own definitions, and api.Engine.analyse
+  adds every new name a file itself mentions.
+- A file under arch/A/ is built for A only; any other file for every arch.
+  Each definition under arch/A/ is followed over A's resolution of the
+  graph; definitions elsewhere over the union of all arches' resolutions.
+- A definition is visible in a file if some file compiled together with it
+  reaches the definition: a .c file sees what it includes transitively; a
+  header's text (its macro bodies above all) is compiled inside every file
+  that includes it, so a header sees what any of its includers sees.
+
+CollisionIndex.build reads the include lines once per run (3-4 s of CPU for
+the whole kernel tree, on a thread beside the `git grep` for the definitions),
+then answers `captured(rel_path)` from two propagations of bit masks, one
+bit per definition: `reach` upwards from the defining files, `seen`
+downwards from every file that reaches one.
 """
 from __future__ import annotations
 
+import mmap
+import os
 import re
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,19 +102,6 @@ def _walk_definitions(root: Path, names) -> list[Definition]:
     return out
 
 
-def visible(defn: Definition, rel: str) -> bool:
-    """Is `defn` visible in the file at tree-relative path `rel`?"""
-    d = defn.path
-    parts = d.split("/")
-    if parts[0] == "include":
-        return True
-    if parts[0] == "arch" and len(parts) > 2 and parts[2] == "include":
-        return rel.startswith(f"arch/{parts[1]}/") or not rel.startswith("arch/")
-    if d.endswith(".h"):
-        return rel.startswith(d.rsplit("/", 1)[0] + "/") if "/" in d else True
-    return rel == d
-
-
 def local_uses(data: bytes, lexer: Lexer) -> dict[str, int]:
     """New names this file already uses or defines (outside comments): name -> first line."""
     lexed = lexer.lex(data)
@@ -98,3 +109,260 @@ def local_uses(data: bytes, lexer: Lexer) -> dict[str, int]:
     for s, _, name in lexed.words + [w for d in lexed.directives for w in d.words]:
         out.setdefault(name, data.count(b"\n", 0, s) + 1)
     return out
+
+
+# ------------------------------------------------------------------ include lines
+
+_INCLUDE = re.compile(rb'[ \t]*#[ \t]*include[ \t]*([<"])([^>"\n]+)[>"]')
+GRAPH_SUFFIXES = (".h", ".c", ".S")
+
+
+def include_specs(data) -> list[tuple[bool, str]]:
+    """(quoted, path) of every #include line in `data` (bytes or mmap)."""
+    out = []
+    i = data.find(b"include")
+    while i >= 0:   # a literal search, then a check at the line start: fast on huge headers
+        m = _INCLUDE.match(data, data.rfind(b"\n", 0, i) + 1)
+        if m is not None and m.end(1) > i:
+            out.append((m.group(1) == b'"', m.group(2).decode("latin-1").strip()))
+        i = data.find(b"include", i + 7)
+    return out
+
+
+def _read(path: str):
+    """The file's bytes (an mmap for big generated headers), or None."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        size = os.fstat(fd).st_size
+        if size < 1 << 20:
+            return os.read(fd, size + 1)
+        return mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):
+        return None
+    finally:
+        os.close(fd)
+
+
+def _read_specs(path: str) -> list[tuple[bool, str]]:
+    data = _read(path)
+    if data is None:
+        return []
+    try:
+        return include_specs(data)
+    finally:
+        if isinstance(data, mmap.mmap):
+            data.close()
+
+
+def _tree_files(root: Path) -> list[str]:
+    """Tree-relative paths of every .h, .c and .S file (dot directories skipped)."""
+    out = []
+    stack = [("", str(root))]
+    while stack:
+        rel, path = stack.pop()
+        try:
+            entries = list(os.scandir(path))
+        except OSError:
+            continue
+        for e in entries:
+            if e.name.startswith("."):
+                continue
+            r = f"{rel}{e.name}"
+            if e.is_dir(follow_symlinks=False):
+                stack.append((r + "/", e.path))
+            elif e.name.endswith(GRAPH_SUFFIXES):
+                out.append(r)
+    return out
+
+
+def _arch_of(rel: str) -> str | None:
+    if rel.startswith("arch/"):
+        parts = rel.split("/", 2)
+        if len(parts) == 3:
+            return parts[1]
+    return None
+
+
+# ------------------------------------------------------------------ the index
+
+class CollisionIndex:
+    """Which definitions of the new names each file of one tree sees."""
+
+    def __init__(self, root: Path, definitions, files, specs):
+        self.root = Path(root)
+        self.definitions = tuple(sorted(definitions, key=lambda d: (d.path, d.line)))
+        self.files = set(files)
+        self.arches = sorted({a for f in self.files if (a := _arch_of(f)) and f.startswith(f"arch/{a}/include/")})
+        self._specs = specs                      # rel path -> include specs (read lazily if missing)
+        self._bit_pass = []                      # per bit: the arch whose graph it follows, or None
+        self.pass_bits: dict[str | None, int] = {}
+        self._own: dict[str, int] = {}
+        for i, d in enumerate(self.definitions):
+            a = _arch_of(d.path)
+            self._bit_pass.append(a)
+            self.pass_bits[a] = self.pass_bits.get(a, 0) | (1 << i)
+            self._own[d.path] = self._own.get(d.path, 0) | (1 << i)
+        self.full = (1 << len(self.definitions)) - 1
+        self._arch_paths = {}                    # p -> arches with arch/A/include{,/uapi}/p
+        for f in self.files:
+            a = _arch_of(f)
+            if a and f.startswith(pre := f"arch/{a}/include/"):
+                p = f[len(pre):]
+                if p.startswith("uapi/"):
+                    p = p[5:]
+                self._arch_paths.setdefault(p, set()).add(a)
+        self._angle_cache: dict[str, tuple[tuple[str, int], ...]] = {}
+        self.reach: dict[str, int] = {}
+        self.seen: dict[str, int] = {}
+        if self.definitions:
+            self._propagate()
+
+    @classmethod
+    def build(cls, root: Path, names, definitions=None) -> CollisionIndex:
+        """Find the definitions of `names` (unless given) and read the tree's include graph."""
+        root = Path(root)
+        with ThreadPoolExecutor(1) as pool:   # git grep runs on the other core meanwhile
+            found = pool.submit(tree_definitions, root, names) if definitions is None else None
+            files = _tree_files(root)
+            specs = {f: _read_specs(os.path.join(root, f)) for f in files}
+            defs = found.result() if found is not None else definitions
+        return cls(root, defs, files, specs)
+
+    # -------------------------------------------------------------- resolution
+
+    def _resolve_for(self, p: str, arch: str) -> list[str]:
+        """Files `<p>` names when building for `arch`."""
+        files = self.files
+        if p.startswith("asm/"):
+            own = f"arch/{arch}/include/{p}"
+            if own in files:
+                return [own]
+            y = p[4:]
+            out = [t for t in (f"include/asm-generic/{y}", f"arch/{arch}/include/uapi/{p}") if t in files]
+            if not out and f"include/uapi/asm-generic/{y}" in files:
+                out = [f"include/uapi/asm-generic/{y}"]
+            return out
+        for t in (f"arch/{arch}/include/{p}", f"include/{p}", f"arch/{arch}/include/uapi/{p}", f"include/uapi/{p}"):
+            if t in files:
+                return [t]
+        if p.startswith("uapi/asm/") and f"include/uapi/asm-generic/{p[9:]}" in files:
+            return [f"include/uapi/asm-generic/{p[9:]}"]
+        return []
+
+    def _angle(self, p: str) -> tuple[tuple[str, int], ...]:
+        """(target, mask of definition bits whose graph has this edge) for `<p>`."""
+        hit = self._angle_cache.get(p)
+        if hit is not None:
+            return hit
+        if not p.startswith(("asm/", "uapi/asm/")) and p not in self._arch_paths:
+            t = next((t for t in (f"include/{p}", f"include/uapi/{p}") if t in self.files), None)
+            out = ((t, self.full),) if t is not None else ()
+        else:
+            acc: dict[str, int] = {}
+            for a, bits in self.pass_bits.items():
+                for arch in (self.arches if a is None else (a,)):
+                    for t in self._resolve_for(p, arch):
+                        acc[t] = acc.get(t, 0) | bits
+            out = tuple(sorted(acc.items()))
+        self._angle_cache[p] = out
+        return out
+
+    def _edges(self, src: str) -> list[tuple[str, int]]:
+        specs = self._specs.get(src)
+        if specs is None:
+            specs = self._specs[src] = _read_specs(os.path.join(self.root, src))
+        here = src.rsplit("/", 1)[0] + "/" if "/" in src else ""
+        files, full, angle = self.files, self.full, self._angle
+        out = []
+        for quoted, p in specs:
+            if "./" in p or "//" in p:
+                p = os.path.normpath(p)
+            if quoted:
+                q = here + p
+                if q in files or (".." in p and (q := os.path.normpath(q)) in files):
+                    out.append((q, full))
+                    continue
+            out.extend(angle(p))
+        return out
+
+    # -------------------------------------------------------------- propagation
+
+    def _propagate(self) -> None:
+        # edges present in every arch's graph are kept apart, as bare strings: most are
+        full = self.full
+        down_all: dict[str, list[str]] = {}
+        down_some: dict[str, list[tuple[str, int]]] = {}
+        up_all: dict[str, list[str]] = {}
+        up_some: dict[str, list[tuple[str, int]]] = {}
+        for src in self._specs:
+            edges = self._edges(src)
+            if not edges:
+                continue
+            da, ds = [], []
+            for t, m in edges:
+                if m == full:
+                    da.append(t)
+                    up_all.setdefault(t, []).append(src)
+                else:
+                    ds.append((t, m))
+                    up_some.setdefault(t, []).append((src, m))
+            down_all[src] = da
+            if ds:
+                down_some[src] = ds
+        self.reach = self._spread(dict(self._own), up_all, up_some)
+        self.seen = self._spread(dict(self.reach), down_all, down_some)
+
+    @staticmethod
+    def _spread(bits: dict[str, int], plain, masked) -> dict[str, int]:
+        """Push each node's bits along the edges until nothing changes."""
+        stack = list(bits)
+        get = bits.get
+        while stack:
+            n = stack.pop()
+            b = bits[n]
+            for t in plain.get(n, ()):
+                if b & ~get(t, 0):
+                    bits[t] = get(t, 0) | b
+                    stack.append(t)
+            for t, m in masked.get(n, ()):
+                if b & m & ~get(t, 0):
+                    bits[t] = get(t, 0) | (b & m)
+                    stack.append(t)
+        return bits
+
+    # -------------------------------------------------------------- queries
+
+    def _mask(self, rel: str) -> int:
+        if not self.definitions:
+            return 0
+        if rel in self.seen or rel in self.files:
+            mask = self.seen.get(rel, 0)
+        else:                          # not part of the graph (other suffix): its own includes
+            mask = self._own.get(rel, 0)
+            for t, m in self._edges(rel):
+                mask |= self.reach.get(t, 0) & m
+            self.seen[rel] = mask
+        arch = _arch_of(rel)
+        if arch is not None:           # built for its own arch only
+            mask &= self.pass_bits.get(arch, 0) | self.pass_bits.get(None, 0)
+        return mask
+
+    def visible(self, rel: str) -> tuple[Definition, ...]:
+        """Every definition visible in the file at tree-relative path `rel`."""
+        mask = self._mask(rel)
+        return tuple(d for i, d in enumerate(self.definitions) if mask >> i & 1)
+
+    def captured(self, rel: str) -> dict[str, str]:
+        """New name -> "path:line" of a definition visible in `rel` (the nearest one)."""
+        arch = _arch_of(rel)
+
+        def nearness(d: Definition):
+            return (d.path != rel, _arch_of(d.path) != arch, _arch_of(d.path) is not None, d.path, d.line)
+
+        out: dict[str, str] = {}
+        for d in sorted(self.visible(rel), key=nearness):
+            out.setdefault(d.name, str(d))
+        return out

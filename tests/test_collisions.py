@@ -1,0 +1,172 @@
+"""Which existing definitions of the new names capture which files (include-graph model)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pgrewrite import api
+from pgrewrite import collisions as coll
+
+NAMES = ("PTE_SIZE", "PG_SIZE", "PTE_SHIFT", "PG_SHIFT", "PTE_MASK", "PG_MASK")
+
+TREE = {
+    # x86: PTE_SHIFT in the arch-wide pgtable header, reached through <linux/mm.h>
+    "arch/x86/include/asm/pgtable.h": "#ifndef _ASM_PGTABLE_H\n#include <asm/page.h>\n\n"
+                                      "#define PTE_SHIFT ilog2(PTRS_PER_PTE)\n#endif\n",
+    "arch/x86/include/asm/page.h": "#include <linux/types.h>\n",
+    "arch/x86/include/asm/tlb.h": "/* x86 has its own: no pgtable.h here */\n",
+    "arch/x86/mm/init.c": "#include <linux/mm.h>\n",
+    "include/linux/types.h": "",
+    "include/linux/mm.h": "#ifndef _LINUX_MM_H\n#define _LINUX_MM_H\n#include <linux/types.h>\n"
+                          "#ifdef CONFIG_MMU\n# include <asm/pgtable.h>\n#endif\n#endif\n",
+    "include/linux/pfn.h": "#define PFN_UP(x) (((x) + PAGE_SIZE-1) >> PAGE_SHIFT)\n",
+    "include/linux/lonely.h": "#define LONELY PAGE_SIZE\n",
+    "mm/foo.c": '#include <linux/mm.h>\n#include <linux/pfn.h>\n#include <generated/autoconf.h>\n',
+    "mm/bar.c": "#include <linux/types.h>\n#include <linux/lonely.h>\n",
+    # asm-generic: <asm/cache.h> is a generated wrapper on x86, so it reaches x86's pgtable.h
+    "include/asm-generic/cache.h": "#include <asm/pgtable.h>\n",
+    "mm/cache.c": "#include <asm/cache.h>\n",
+    # ... but x86's own <asm/tlb.h> wins over asm-generic's
+    "include/asm-generic/tlb.h": "#include <asm/pgtable.h>\n",
+    "mm/tlb.c": "#include <asm/tlb.h>\n",
+    # powerpc: PTE_SIZE in a header only KVM code includes
+    "arch/powerpc/include/asm/kvm_book3s_32.h": "#define PTE_SIZE\t12\n",
+    "arch/powerpc/include/asm/kvm_book3s.h": "#include <asm/kvm_book3s_32.h>\n",
+    "arch/powerpc/include/asm/pgtable.h": "#include <asm/page.h>\n",
+    "arch/powerpc/include/asm/page.h": "",
+    "arch/powerpc/kvm/book3s.c": "#include <linux/mm.h>\n#include <asm/kvm_book3s.h>\n",
+    "arch/powerpc/mm/init.c": "#include <linux/mm.h>\n",
+    # driver-local definitions: in a .c file, and in a header next to it
+    "drivers/foo/foo.c": "#include <linux/types.h>\n#define PG_SIZE 0x1000\n",
+    "drivers/foo/wrap.c": '#include "foo.c"\n',
+    "drivers/foo/other.c": "#include <linux/mm.h>\n",
+    "drivers/bar/regs.h": "#define PG_MASK 0xffff\n",
+    "drivers/bar/main.c": '#include "regs.h"\n',
+    "drivers/bar/sub/deep.c": '#include "../regs.h"\n',
+}
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("linux")
+    for rel, text in TREE.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+    return root
+
+
+@pytest.fixture(scope="module")
+def index(tree) -> coll.CollisionIndex:
+    return coll.CollisionIndex.build(tree, NAMES)
+
+
+def names_seen(index, rel):
+    return {d.name: f"{d.path}:{d.line}" for d in index.visible(rel)}
+
+
+def test_definitions_are_found_with_their_lines(index):
+    assert [str(d) for d in index.definitions] == [
+        "arch/powerpc/include/asm/kvm_book3s_32.h:1",
+        "arch/x86/include/asm/pgtable.h:4",
+        "drivers/bar/regs.h:1",
+        "drivers/foo/foo.c:2",
+    ]
+
+
+def test_x86_pte_shift_captures_through_linux_mm_h(index):
+    assert index.captured("mm/foo.c") == {"PTE_SHIFT": "arch/x86/include/asm/pgtable.h:4"}
+    assert index.captured("arch/x86/mm/init.c") == {"PTE_SHIFT": "arch/x86/include/asm/pgtable.h:4"}
+    assert index.captured("include/linux/mm.h")["PTE_SHIFT"] == "arch/x86/include/asm/pgtable.h:4"
+
+
+def test_a_file_that_includes_nothing_relevant_is_not_captured(index):
+    assert index.captured("mm/bar.c") == {}
+
+
+def test_powerpc_kvm_header_does_not_reach_mm(index):
+    assert "PTE_SIZE" not in index.captured("mm/foo.c")
+    assert index.captured("arch/powerpc/kvm/book3s.c") == {"PTE_SIZE": "arch/powerpc/include/asm/kvm_book3s_32.h:1"}
+    # powerpc code is built for powerpc only: x86's PTE_SHIFT never reaches it
+    assert index.captured("arch/powerpc/mm/init.c") == {}
+
+
+def test_asm_generic_wrapper_leads_back_to_the_arch(index):
+    assert index.captured("mm/cache.c") == {"PTE_SHIFT": "arch/x86/include/asm/pgtable.h:4"}
+    # x86 has its own asm/tlb.h; powerpc's asm-generic/tlb.h reaches powerpc's pgtable.h only
+    assert index.captured("mm/tlb.c") == {}
+
+
+def test_definition_in_a_c_file_is_visible_there_and_where_it_is_included(index):
+    assert index.captured("drivers/foo/foo.c") == {"PG_SIZE": "drivers/foo/foo.c:2"}
+    assert index.captured("drivers/foo/wrap.c") == {"PG_SIZE": "drivers/foo/foo.c:2"}
+    assert "PG_SIZE" not in index.captured("drivers/foo/other.c")
+    assert "PG_SIZE" not in index.captured("mm/foo.c")
+
+
+def test_quoted_includes_resolve_relative_to_the_including_file(index):
+    assert index.captured("drivers/bar/main.c") == {"PG_MASK": "drivers/bar/regs.h:1"}
+    assert index.captured("drivers/bar/sub/deep.c") == {"PG_MASK": "drivers/bar/regs.h:1"}
+    assert "PG_MASK" not in index.captured("mm/foo.c")
+
+
+def test_a_header_sees_what_the_files_including_it_see(index):
+    # pfn.h includes nothing, but its macros expand in mm/foo.c after <linux/mm.h>
+    assert names_seen(index, "include/linux/pfn.h") == {"PTE_SHIFT": "arch/x86/include/asm/pgtable.h:4"}
+    # its only includer, mm/bar.c, sees no definition
+    assert index.captured("include/linux/lonely.h") == {}
+    # mm.h is compiled in powerpc KVM code too, beside kvm_book3s_32.h: a macro of
+    # mm.h renamed to PTE_SIZE would expand to 12 there
+    assert names_seen(index, "include/linux/mm.h").keys() == {"PTE_SHIFT", "PTE_SIZE"}
+    # linux/types.h is compiled in drivers/foo/foo.c, which defines PG_SIZE
+    assert names_seen(index, "include/linux/types.h").keys() == {"PTE_SHIFT", "PTE_SIZE", "PG_SIZE"}
+
+
+def test_the_nearest_definition_is_named(tree):
+    (tree / "drivers/foo/near.c").write_text("#include <linux/mm.h>\n#define PTE_SHIFT 3\n")
+    try:
+        index = coll.CollisionIndex.build(tree, NAMES)
+        assert index.captured("drivers/foo/near.c") == {"PTE_SHIFT": "drivers/foo/near.c:2"}
+        assert len(index.visible("drivers/foo/near.c")) == 2
+    finally:
+        (tree / "drivers/foo/near.c").unlink()
+
+
+def test_files_outside_the_graph_use_their_own_includes(tree, index):
+    (tree / "mm/script.lds").write_text("#include <linux/mm.h>\n")
+    try:
+        assert index.captured("mm/script.lds") == {"PTE_SHIFT": "arch/x86/include/asm/pgtable.h:4"}
+    finally:
+        (tree / "mm/script.lds").unlink()
+
+
+def test_no_definitions_captures_nothing(tree):
+    index = coll.CollisionIndex.build(tree, ("PG_ALIGN",))
+    assert index.definitions == ()
+    assert index.captured("mm/foo.c") == {}
+
+
+def test_include_specs_reads_every_form():
+    data = b'#include <a/b.h>\n  #  include "c.h"\n#\tinclude<d.h>\n// include e\nx = include;\n#include MACRO\n'
+    assert coll.include_specs(data) == [(False, "a/b.h"), (True, "c.h"), (False, "d.h")]
+
+
+def test_scan_skips_captured_sites_and_names_the_definition(tree, ruleset):
+    (tree / "mm/pfn.c").write_text("#include <linux/mm.h>\nvoid *f(unsigned long pfn)\n"
+                                   "{\n\treturn __va(pfn << PAGE_SHIFT);\n}\n")
+    (tree / "mm/pfn2.c").write_text("#include <linux/types.h>\nvoid *f(unsigned long pfn)\n"
+                                    "{\n\treturn __va(pfn << PAGE_SHIFT);\n}\n")
+    try:
+        result = api.scan_paths([tree / "mm/pfn.c", tree / "mm/pfn2.c"], ruleset, root=tree,
+                                jobs=1, use_cache=False, cwd=tree)
+    finally:
+        (tree / "mm/pfn.c").unlink()
+        (tree / "mm/pfn2.c").unlink()
+    by_file = {f.path: f.decisions for f in result.files}
+    [captured] = by_file["mm/pfn.c"]
+    assert captured.verdict.value == "skipped"
+    assert captured.reason.startswith("name collision: PTE_SHIFT is already defined at "
+                                      "arch/x86/include/asm/pgtable.h:4")
+    [free] = by_file["mm/pfn2.c"]
+    assert free.verdict.value == "pte"
