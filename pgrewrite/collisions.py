@@ -360,7 +360,8 @@ class CollisionIndex:
         arch = _arch_of(rel)
 
         def nearness(d: Definition):
-            return (d.path != rel, _arch_of(d.path) != arch, _arch_of(d.path) is not None, d.path, d.line)
+            # x86 is the architecture the split is for: name its clash first
+            return (d.path != rel, _arch_of(d.path) != arch, (_arch_of(d.path) or "x86") != "x86", d.path, d.line)
 
         out: dict[str, str] = {}
         for d in sorted(self.visible(rel), key=nearness):
