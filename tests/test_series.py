@@ -525,6 +525,18 @@ def test_colliding_names_refused_on_request(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_files_with_their_own_page_size_are_left_out(tmp_path):
+    files = {**FILES, "include/linux/raid/pq.h": (
+        "#ifndef __KERNEL__\n# define PAGE_SIZE 4096\n#endif\n"
+        "# define free_pages(x, y) munmap((void *)(x), PAGE_SIZE << (y)) /* pg:pg-order */\n")}
+    tree = make_tree(tmp_path / "linux", files)
+    results = fake_scan(tree, SCANNED + ["include/linux/raid/pq.h"])
+    report = build_series(tree, results, tmp_path / "out", SeriesOptions(date=DATE))
+    assert all("include/linux/raid/pq.h" not in p.files for p in report.patches)
+    assert [(lo.path, lo.new) for lo in report.left_out] == [("include/linux/raid/pq.h", "PG_SIZE")]
+    assert any("defines PAGE_* itself" in n for n in report.notes)
+
+
 def test_dirty_work_tree_is_refused(tree, tmp_path):
     with open(tree / "mm/vmalloc.c", "a") as f:
         f.write("/* local change */\n")

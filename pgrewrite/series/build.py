@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import collections
+import dataclasses
 import email.utils
 import re
 import shutil
@@ -229,6 +230,10 @@ def build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
             raise SeriesError(f"{s.path}: edit at byte {s.edit.start} expects "
                               f"{s.edit.old!r}; the scan and the file disagree")
 
+    sel = _leave_out_own_page_size(sel, base_files)
+    if not sel.edits:
+        raise SeriesError("no mechanical renames in the scanned paths: nothing to send")
+
     names = set(defs_mod.NEW_NAMES) - set(blocked)
     try:
         insertions = defs_mod.plan_definitions(
@@ -378,6 +383,25 @@ def build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
                         blocked=blocked, definitions=found, local_renames=local_renames,
                         failed_files=sel.failed_files,
                         notes=tuple(notes))
+
+
+_OWN_PAGE_SIZE = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+(PAGE_SIZE|PAGE_SHIFT|PAGE_MASK)\b", re.M)
+
+
+def _leave_out_own_page_size(sel, base_files):
+    """A file outside arch/*/include/ that defines PAGE_SIZE itself is built
+    without the kernel's headers at least sometimes (include/linux/raid/pq.h for
+    the user-space raid6 test, boot code, linker scripts): the new names are not
+    defined there, so its renames are left out."""
+    own = {p for p in {s.path for s in sel.edits}
+           if not re.match(r"arch/[^/]+/include/", p) and _OWN_PAGE_SIZE.search(base_files[p][1])}
+    if not own:
+        return sel
+    why = "the file defines PAGE_* itself (also built without the kernel headers)"
+    dropped = tuple(LeftOut(s.path, s.edit.start, s.edit.old, s.edit.new, why)
+                    for s in sel.edits if s.path in own)
+    return dataclasses.replace(sel, edits=tuple(s for s in sel.edits if s.path not in own),
+                               left_out=tuple(sorted(sel.left_out + dropped)))
 
 
 def _notes(blocked: dict, sel, collision_skips: int, local_renames=(),
