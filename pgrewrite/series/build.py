@@ -407,6 +407,11 @@ def _leave_out_own_page_size(sel, base_files):
 def _notes(blocked: dict, sel, collision_skips: int, local_renames=(),
            local_reasons=()) -> list[str]:
     notes: list[str] = []
+
+    def section() -> None:
+        if notes and notes[-1] != "":
+            notes.append("")
+
     if local_renames:
         notes += messages.wrap(
             "Private definitions that would clash with the new names are renamed "
@@ -415,8 +420,10 @@ def _notes(blocked: dict, sel, collision_skips: int, local_renames=(),
             d = r.definition
             notes += messages.wrap(f"{d.name} -> {r.new_name} ({d.path}:{d.line}, "
                                    f"{len(r.files)} file(s))", "  ", "    ")
-    notes += list(local_reasons)
+    for reason in local_reasons:
+        notes += messages.wrap(reason, "", "  ")
     if blocked:
+        section()
         by_name = collections.Counter(lo.new for lo in sel.left_out
                                       if "already defined" in lo.why)
         notes += messages.wrap(
@@ -430,6 +437,7 @@ def _notes(blocked: dict, sel, collision_skips: int, local_renames=(),
         notes += messages.wrap("Rename those definitions first, then regenerate the "
                                "series to convert the remaining uses.")
     if collision_skips:
+        section()
         notes += messages.wrap(f"{collision_skips} site(s) were skipped by the scan "
                                "because of a name collision.")
     other = collections.Counter(lo.why for lo in sel.left_out
@@ -437,7 +445,10 @@ def _notes(blocked: dict, sel, collision_skips: int, local_renames=(),
     for why, n in sorted(other.items()):
         notes += messages.wrap(f"{n} edit(s) left out: {why}.")
     if sel.failed_files:
+        section()
         notes += messages.wrap(f"{len(sel.failed_files)} file(s) could not be scanned and "
                                "are not in the series:")
         notes += [f"  {p}: {err}" for p, err in sel.failed_files[:20]]
+    while notes and notes[-1] == "":
+        notes.pop()
     return notes

@@ -110,6 +110,7 @@ def cover_letter(*, title_paths: list[str], counts: dict[str, int], renamed: dic
         which = "Patch 1 renames" if n_prep == 1 else f"Patches 1-{n_prep} rename"
         lines += wrap(f"{which} private macros that already use some of the new names, "
                       "so that the generic ones can be introduced.")
+        lines.append("")
         first = f"Patch {n_prep + 1}"
     lines += wrap(f"{first} introduces the new names as aliases of today's values; the "
                   f"other patches are mechanical renames, one per {split_by}, in "
