@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import bisect
 import collections
-import dataclasses
 import email.utils
 import re
-import shutil
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -21,11 +18,11 @@ from typing import Iterable, Sequence
 from ..model import FileResult, Verdict
 from . import definitions as defs_mod
 from . import messages, prefix
-from .definitions import Definition, Insertion
-from .git import Git, GitError, Scratch
-from .maintainers import Maintainers, promote
-from .plan import NO_ENTRY, PatchPlan, plan
-from .select import LeftOut, Selected, select
+from .definitions import Definition
+from .git import Git, GitError, Scratch, read_blobs
+from .maintainers import Maintainers, get_maintainer
+from .plan import NO_ENTRY, plan
+from .select import LeftOut, leave_out_own_page_size, select
 
 
 class SeriesError(RuntimeError):
@@ -92,31 +89,6 @@ def splice(data: bytes, spans: Iterable[tuple[int, int, bytes]]) -> bytes:
     return b"".join(out)
 
 
-def _read_base(git: Git, base: str, paths: Sequence[str]) -> dict[str, tuple[str, bytes]]:
-    """{path: (mode, bytes)} for the paths that exist at `base`."""
-    if not paths:
-        return {}
-    modes: dict[str, str] = {}
-    listing = git.run("ls-tree", "-z", base, "--", *paths).stdout
-    for rec in listing.split(b"\0"):
-        if rec:
-            meta, name = rec.split(b"\t", 1)
-            mode, kind, _ = meta.decode().split()
-            if kind == "blob":
-                modes[name.decode()] = mode
-    wanted = sorted(modes)
-    proc = git.run("cat-file", "--batch",
-                   input="".join(f"{base}:{p}\n" for p in wanted).encode())
-    out, buf, pos = {}, proc.stdout, 0
-    for p in wanted:
-        nl = buf.index(b"\n", pos)
-        header = buf[pos:nl].decode().split()
-        size = int(header[2])
-        out[p] = (modes[p], buf[nl + 1:nl + 1 + size])
-        pos = nl + 1 + size + 1
-    return out
-
-
 def _addr(a: str) -> str:
     name, mail = email.utils.parseaddr(a)
     if not mail:
@@ -142,32 +114,6 @@ def _add_headers(path: Path, to: Sequence[str], cc: Sequence[str],
     if blurb is not None:
         body = body.replace("*** BLURB HERE ***", blurb)
     path.write_text(head + sep + body)
-
-
-def _get_maintainer(root: Path, patch: Path) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
-    """(To, Cc) from the tree's scripts/get_maintainer.pl: maintainers and
-    supporters are To, reviewers and lists Cc. None if it cannot be run."""
-    script = root / "scripts" / "get_maintainer.pl"
-    if not script.is_file() or not shutil.which("perl"):
-        return None
-    try:
-        proc = subprocess.run(
-            ["perl", str(script), "--no-git", "--no-git-fallback", "--no-rolestats",
-             "--roles", "--m", "--r", "--l", "--no-s", str(patch)],
-            cwd=root, capture_output=True, text=True, timeout=300)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    if proc.returncode != 0:
-        return None
-    to: list[str] = []
-    cc: list[str] = []
-    for line in proc.stdout.splitlines():
-        addr, _, role = line.partition(" (")
-        if "@" not in addr:
-            continue
-        is_to = role.startswith(("maintainer", "supporter"))
-        (to if is_to else cc).append(addr.strip())
-    return promote(tuple(dict.fromkeys(to)), tuple(dict.fromkeys(cc)))
 
 
 def build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
@@ -213,7 +159,7 @@ def build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
     prep_files = sorted({f for r in local_renames for f in r.files})
     wanted = edited + prep_files + [defs_mod.CONSTANTS_HEADER, defs_mod.HELPERS_HEADER,
                                     "MAINTAINERS"]
-    base_files = _read_base(git, base, sorted(set(wanted)))
+    base_files = read_blobs(git, base, sorted(set(wanted)))
     dirty = []
     for p in edited:
         disk = root / p
@@ -230,7 +176,7 @@ def build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
             raise SeriesError(f"{s.path}: edit at byte {s.edit.start} expects "
                               f"{s.edit.old!r}; the scan and the file disagree")
 
-    sel = _leave_out_own_page_size(sel, base_files)
+    sel = leave_out_own_page_size(sel, base_files)
     if not sel.edits:
         raise SeriesError("no mechanical renames in the scanned paths: nothing to send")
 
@@ -343,7 +289,7 @@ def build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
     all_to: list[str] = []
     all_cc: list[str] = []
     for path, info in zip(patches, infos):
-        rcpt = _get_maintainer(root, path) if options.get_maintainer else None
+        rcpt = get_maintainer(root, path) if options.get_maintainer else None
         to, cc = rcpt if rcpt else maint.recipients(info["files"])
         _add_headers(path, to, cc)
         all_to += to
@@ -366,7 +312,7 @@ def build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
                else "pg-default" if s.default else (s.edit.verdict or "?"))
         renamed[key] += 1
 
-    notes = _notes(blocked, sel, collision_skips, local_renames, local_reasons)
+    notes = messages.notes(blocked, sel, collision_skips, local_renames, local_reasons)
     to_u = tuple(dict.fromkeys(all_to))
     cc_u = tuple(a for a in dict.fromkeys(all_cc) if a not in to_u)
     subject, blurb = messages.cover_letter(
@@ -383,72 +329,3 @@ def build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
                         blocked=blocked, definitions=found, local_renames=local_renames,
                         failed_files=sel.failed_files,
                         notes=tuple(notes))
-
-
-_OWN_PAGE_SIZE = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+(PAGE_SIZE|PAGE_SHIFT|PAGE_MASK)\b", re.M)
-
-
-def _leave_out_own_page_size(sel, base_files):
-    """A file outside arch/*/include/ that defines PAGE_SIZE itself is built
-    without the kernel's headers at least sometimes (include/linux/raid/pq.h for
-    the user-space raid6 test, boot code, linker scripts): the new names are not
-    defined there, so its renames are left out."""
-    own = {p for p in {s.path for s in sel.edits}
-           if not re.match(r"arch/[^/]+/include/", p) and _OWN_PAGE_SIZE.search(base_files[p][1])}
-    if not own:
-        return sel
-    why = "the file defines PAGE_* itself (also built without the kernel headers)"
-    dropped = tuple(LeftOut(s.path, s.edit.start, s.edit.old, s.edit.new, why)
-                    for s in sel.edits if s.path in own)
-    return dataclasses.replace(sel, edits=tuple(s for s in sel.edits if s.path not in own),
-                               left_out=tuple(sorted(sel.left_out + dropped)))
-
-
-def _notes(blocked: dict, sel, collision_skips: int, local_renames=(),
-           local_reasons=()) -> list[str]:
-    notes: list[str] = []
-
-    def section() -> None:
-        if notes and notes[-1] != "":
-            notes.append("")
-
-    if local_renames:
-        notes += messages.wrap(
-            "Private definitions that would clash with the new names are renamed "
-            "first, in patches of their own before the one introducing the names:")
-        for r in local_renames:
-            d = r.definition
-            notes += messages.wrap(f"{d.name} -> {r.new_name} ({d.path}:{d.line}, "
-                                   f"{len(r.files)} file(s))", "  ", "    ")
-    for reason in local_reasons:
-        notes += messages.wrap(reason, "", "  ")
-    if blocked:
-        section()
-        by_name = collections.Counter(lo.new for lo in sel.left_out
-                                      if "already defined" in lo.why)
-        notes += messages.wrap(
-            "Name collisions: these new names already exist with another meaning, so "
-            "the series neither defines them nor renames anything to them (those uses "
-            "keep their PAGE_* spelling):")
-        for n, defs in blocked.items():
-            where = ", ".join(f"{d.path}:{d.line}" for d in defs)
-            notes += messages.wrap(f"{n} ({by_name.get(n, 0)} renames left out): "
-                                   f"defined in {where}", "  ", "    ")
-        notes += messages.wrap("Rename those definitions first, then regenerate the "
-                               "series to convert the remaining uses.")
-    if collision_skips:
-        section()
-        notes += messages.wrap(f"{collision_skips} site(s) were skipped by the scan "
-                               "because of a name collision.")
-    other = collections.Counter(lo.why for lo in sel.left_out
-                                if "already defined" not in lo.why)
-    for why, n in sorted(other.items()):
-        notes += messages.wrap(f"{n} edit(s) left out: {why}.")
-    if sel.failed_files:
-        section()
-        notes += messages.wrap(f"{len(sel.failed_files)} file(s) could not be scanned and "
-                               "are not in the series:")
-        notes += [f"  {p}: {err}" for p, err in sel.failed_files[:20]]
-    while notes and notes[-1] == "":
-        notes.pop()
-    return notes

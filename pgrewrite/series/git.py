@@ -12,6 +12,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Sequence
 
 
 class GitError(RuntimeError):
@@ -96,3 +97,28 @@ class Scratch:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def read_blobs(git: Git, base: str, paths: Sequence[str]) -> dict[str, tuple[str, bytes]]:
+    """{path: (mode, bytes)} for the paths that exist at `base`."""
+    if not paths:
+        return {}
+    modes: dict[str, str] = {}
+    listing = git.run("ls-tree", "-z", base, "--", *paths).stdout
+    for rec in listing.split(b"\0"):
+        if rec:
+            meta, name = rec.split(b"\t", 1)
+            mode, kind, _ = meta.decode().split()
+            if kind == "blob":
+                modes[name.decode()] = mode
+    wanted = sorted(modes)
+    proc = git.run("cat-file", "--batch",
+                   input="".join(f"{base}:{p}\n" for p in wanted).encode())
+    out, buf, pos = {}, proc.stdout, 0
+    for p in wanted:
+        nl = buf.index(b"\n", pos)
+        header = buf[pos:nl].decode().split()
+        size = int(header[2])
+        out[p] = (modes[p], buf[nl + 1:nl + 1 + size])
+        pos = nl + 1 + size + 1
+    return out

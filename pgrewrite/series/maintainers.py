@@ -12,6 +12,8 @@ Ties go to the entry that appears first in the file.
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -198,3 +200,29 @@ def _unique(items: Iterable[str]) -> tuple[str, ...]:
         if addr and addr not in seen:
             seen[addr] = None
     return tuple(seen)
+
+
+def get_maintainer(root: Path, patch: Path) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """(To, Cc) from the tree's scripts/get_maintainer.pl: maintainers and
+    supporters are To, reviewers and lists Cc. None if it cannot be run."""
+    script = root / "scripts" / "get_maintainer.pl"
+    if not script.is_file() or not shutil.which("perl"):
+        return None
+    try:
+        proc = subprocess.run(
+            ["perl", str(script), "--no-git", "--no-git-fallback", "--no-rolestats",
+             "--roles", "--m", "--r", "--l", "--no-s", str(patch)],
+            cwd=root, capture_output=True, text=True, timeout=300)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if proc.returncode != 0:
+        return None
+    to: list[str] = []
+    cc: list[str] = []
+    for line in proc.stdout.splitlines():
+        addr, _, role = line.partition(" (")
+        if "@" not in addr:
+            continue
+        is_to = role.startswith(("maintainer", "supporter"))
+        (to if is_to else cc).append(addr.strip())
+    return promote(tuple(dict.fromkeys(to)), tuple(dict.fromkeys(cc)))

@@ -165,3 +165,53 @@ def local_rename_message(subject: str, renames, headers: list[str], sob: str) ->
     lines += wrap("No functional change: the new name has the old definition.")
     lines += ["", f"Signed-off-by: {sob}", ""]
     return "\n".join(lines)
+
+
+def notes(blocked: dict, sel, collision_skips: int, local_renames=(),
+           local_reasons=()) -> list[str]:
+    notes: list[str] = []
+
+    def section() -> None:
+        if notes and notes[-1] != "":
+            notes.append("")
+
+    if local_renames:
+        notes += wrap(
+            "Private definitions that would clash with the new names are renamed "
+            "first, in patches of their own before the one introducing the names:")
+        for r in local_renames:
+            d = r.definition
+            notes += wrap(f"{d.name} -> {r.new_name} ({d.path}:{d.line}, "
+                                   f"{len(r.files)} file(s))", "  ", "    ")
+    for reason in local_reasons:
+        notes += wrap(reason, "", "  ")
+    if blocked:
+        section()
+        by_name = collections.Counter(lo.new for lo in sel.left_out
+                                      if "already defined" in lo.why)
+        notes += wrap(
+            "Name collisions: these new names already exist with another meaning, so "
+            "the series neither defines them nor renames anything to them (those uses "
+            "keep their PAGE_* spelling):")
+        for n, defs in blocked.items():
+            where = ", ".join(f"{d.path}:{d.line}" for d in defs)
+            notes += wrap(f"{n} ({by_name.get(n, 0)} renames left out): "
+                                   f"defined in {where}", "  ", "    ")
+        notes += wrap("Rename those definitions first, then regenerate the "
+                               "series to convert the remaining uses.")
+    if collision_skips:
+        section()
+        notes += wrap(f"{collision_skips} site(s) were skipped by the scan "
+                               "because of a name collision.")
+    other = collections.Counter(lo.why for lo in sel.left_out
+                                if "already defined" not in lo.why)
+    for why, n in sorted(other.items()):
+        notes += wrap(f"{n} edit(s) left out: {why}.")
+    if sel.failed_files:
+        section()
+        notes += wrap(f"{len(sel.failed_files)} file(s) could not be scanned and "
+                               "are not in the series:")
+        notes += [f"  {p}: {err}" for p, err in sel.failed_files[:20]]
+    while notes and notes[-1] == "":
+        notes.pop()
+    return notes

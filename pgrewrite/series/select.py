@@ -7,6 +7,7 @@ produce a name an existing definition owns, is left out with a reason.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
@@ -89,3 +90,22 @@ def select(results: tuple[FileResult, ...] | list[FileResult], *, only: str | No
             chosen.append(Selected(fr.path, e, False, reason))
         chosen.extend(family)
     return Selection(tuple(sorted(chosen)), tuple(sorted(left)), tuple(sorted(failed)))
+
+
+_OWN_PAGE_SIZE = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+(PAGE_SIZE|PAGE_SHIFT|PAGE_MASK)\b", re.M)
+
+
+def leave_out_own_page_size(sel, base_files):
+    """A file outside arch/*/include/ that defines PAGE_SIZE itself is built
+    without the kernel's headers at least sometimes (include/linux/raid/pq.h for
+    the user-space raid6 test, boot code, linker scripts): the new names are not
+    defined there, so its renames are left out."""
+    own = {p for p in {s.path for s in sel.edits}
+           if not re.match(r"arch/[^/]+/include/", p) and _OWN_PAGE_SIZE.search(base_files[p][1])}
+    if not own:
+        return sel
+    why = "the file defines PAGE_* itself (also built without the kernel headers)"
+    dropped = tuple(LeftOut(s.path, s.edit.start, s.edit.old, s.edit.new, why)
+                    for s in sel.edits if s.path in own)
+    return dataclasses.replace(sel, edits=tuple(s for s in sel.edits if s.path not in own),
+                               left_out=tuple(sorted(sel.left_out + dropped)))
