@@ -439,6 +439,24 @@ def test_max_files_splits_into_numbered_parts(tmp_path):
     assert "[PATCH v2 0/" in report.patches[0].path.read_text()
 
 
+def test_max_lines_counts_changed_lines_and_keeps_files_whole(tmp_path):
+    files = dict(FILES)
+    files["mm/big.c"] = "".join(f"int b{i} = PAGE_SIZE; /* pg:one-page-buffer */\n"
+                                for i in range(5))
+    files["mm/small.c"] = "int s = PAGE_SIZE; /* pg:one-page-buffer */\n"
+    tree = make_tree(tmp_path / "linux", files)
+    results = fake_scan(tree, sorted(p for p in files if p.endswith((".c", ".h"))))
+    report = build_series(tree, results, tmp_path / "out",
+                          SeriesOptions(date=DATE, max_lines=3))
+    mm = [p for p in report.patches if p.subject.startswith("mm: rename")]
+    # page_alloc.c (2 lines) | big.c (5 lines, alone although over 3) | small.c (1 line)
+    # big.c (5 changed lines) is a part of its own although over 3; page_alloc.c (2)
+    # and small.c (1) fill the next; the parts share the group's prefix
+    assert [p.files for p in mm] == [("mm/big.c",), ("mm/page_alloc.c", "mm/small.c")]
+    assert [p.subject for p in mm] == ["mm: rename PAGE_* uses to PTE_*/PG_* (part 1/2)",
+                                       "mm: rename PAGE_* uses to PTE_*/PG_* (part 2/2)"]
+
+
 COLLIDING = {
     # x86's PTE_SHIFT: index bits of a page table, seen by all code built for x86
     "arch/x86/include/asm/pgtable.h": "#define PTE_SHIFT ilog2(PTRS_PER_PTE)\n",

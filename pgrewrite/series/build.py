@@ -206,6 +206,11 @@ def build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
     plans = plan(sel.edits, split_by=options.split_by, subsystem=subsystem,
                  line_of=line_of, max_files=options.max_files, max_lines=options.max_lines)
 
+    group_files: dict[tuple[str, bool], tuple[str, ...]] = {}
+    for p in plans:
+        key = (p.key, p.default)
+        group_files[key] = tuple(sorted(set(group_files.get(key, ())) | set(p.files)))
+
     # 3. commits in a scratch object store
     env = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": mail,
            "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": mail}
@@ -260,9 +265,11 @@ def build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
         for p in plans:
             for s in p.edits:
                 applied[s.path].append((s.edit.start, s.edit.end, s.edit.new.encode()))
-            entry = maint.best(p.files[0]) if options.split_by == "subsystem" else None
+            # the parts of one group share their prefix
+            group = group_files[(p.key, p.default)]
+            entry = maint.best(group[0]) if options.split_by == "subsystem" else None
             hint = prefix.from_patterns(entry.files) if entry else None
-            pfx, src = prefix.subject_prefix(git, base, p.files, hint)
+            pfx, src = prefix.subject_prefix(git, base, group, hint)
             subject = messages.rename_subject(pfx, p, options.only)
             files_desc = p.files[0] if len(p.files) == 1 else f"{len(p.files)} files"
             msg = messages.rename_message(subject, p, files_desc, sob)
