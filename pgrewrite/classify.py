@@ -47,16 +47,7 @@ class Classifier:
     def evaluate(self, rule: Rule, env: C.Env):
         """Bindings if `rule` matches the site in `env`, else None."""
         b = rule.match.site(env, {}) if env.site.node is not None or rule.language == "asm" else None
-        if b is None:
-            return None
-        for var, cond in rule.where.items():
-            bound = b.get(var)
-            if bound is None or isinstance(bound, tuple):
-                return None
-            b = cond.traced(env, cond.node, env, bound, b)
-            if b is None:
-                return None
-        return b
+        return None if b is None else C.check_where(env, rule.where, b)
 
     def classify(self, parsed: ParsedFile, collisions: dict[str, str], unknown_as: str | None = None):
         """Decisions and edits for one parsed file."""

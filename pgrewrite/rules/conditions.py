@@ -155,14 +155,7 @@ class PatternCond(Cond):
         return None if r is None else self._where(env, r)
 
     def _where(self, env, b):
-        for var, cond in self.where.items():
-            bound = b.get(var)
-            if bound is None or isinstance(bound, tuple):
-                return None
-            b = cond.traced(env, cond.node, env, bound, b)
-            if b is None:
-                return None
-        return b
+        return check_where(env, self.where, b)
 
 
 @dataclass
@@ -172,21 +165,24 @@ class Where(Cond):
     where: dict
     label: str = "where"
 
-    def _check(self, env, b):
-        for var, cond in self.where.items():
-            bound = b.get(var)
-            if bound is None or isinstance(bound, tuple):
-                return None
-            b = cond.traced(env, cond.node, env, bound, b)
-            if b is None:
-                return None
-        return b
-
     def site(self, env, b):
-        return self._check(env, b)
+        return check_where(env, self.where, b)
 
     def node(self, env, n, b):
-        return self._check(env, b)
+        return check_where(env, self.where, b)
+
+
+def check_where(env: Env, where: dict, b: dict):
+    """Each bound metavariable satisfies its condition (evaluated at the node
+    it is bound to); an unbound one, or a `$$$` list, fails."""
+    for var, cond in where.items():
+        bound = b.get(var)
+        if bound is None or isinstance(bound, tuple):
+            return None
+        b = cond.traced(env, cond.node, env, bound, b)
+        if b is None:
+            return None
+    return b
 
 
 @dataclass
