@@ -40,6 +40,7 @@ class Engine:
         self.counter = Counter(fam.names)
         self.classifier = Classifier(ruleset)
         self._names_bytes = tuple(n.encode() for n in fam.names)
+        self._new_names_bytes = tuple(n.encode() for n in fam.replacements)
 
     def analyse(self, path: str, data: bytes, captured: dict[str, str] | None = None,
                 unknown_as: str | None = None, keep_parse: bool = False):
@@ -49,7 +50,11 @@ class Engine:
             return FileResult(path=path, digest=digest(data))
         parsed = find_sites(path, data, self.lexer)
         collisions = dict(captured or {})
-        for name, line in coll.local_uses(data, self.new_names_lexer).items():
+        # a second lexer pass only when a new name occurs at all (a substring
+        # test; most files have none)
+        uses = (coll.local_uses(data, self.new_names_lexer)
+                if any(n in data for n in self._new_names_bytes) else {})
+        for name, line in uses.items():
             collisions.setdefault(name, f"{path}:{line}")
         decisions, edits, notes = self.classifier.classify(parsed, collisions, unknown_as)
         in_code, _ = self.counter.count(data)
@@ -184,7 +189,7 @@ def scan_paths(paths, ruleset: RuleSet, root: Path | None = None, jobs: int | No
     candidates, problems = expand(paths, fam.names, cwd)
     if root is None and candidates:
         root = coll.find_tree_root(candidates[0].path)
-    index = coll.CollisionIndex.build(root, fam.replacements) if root is not None else None
+    index = coll.CollisionIndex.build(root, fam.replacements, aliases=fam.aliases()) if root is not None else None
     definitions = index.definitions if index is not None else ()
     cache = ResultCache(cache_dir, ruleset.digest, unknown_as) if use_cache else None
     tasks, keys, results = [], [], []
@@ -237,7 +242,7 @@ def _captured(c: Candidate, root: Path | None, index) -> dict[str, str]:
         rel = c.path.relative_to(root).as_posix()
     except ValueError:
         return {}
-    return index.captured(rel)
+    return index.unavailable(rel)
 
 
 def _run(tasks, ruleset: RuleSet, jobs: int, progress):

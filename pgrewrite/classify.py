@@ -78,8 +78,8 @@ class Classifier:
                 continue
             replacement = fam.replacement(site.token, verdict.value) if verdict in (Verdict.PTE, Verdict.PG) else None
             if replacement is not None and replacement in collisions:
-                reason = (f"name collision: {replacement} is already defined at {collisions[replacement]}, "
-                          f"visible here; rules say {verdict.value} ({rule_id}); resolve the clash first")
+                reason = (f"name collision: {replacement} is already defined at {collisions[replacement]}; "
+                          f"rules say {verdict.value} ({rule_id}); resolve the clash first")
                 decisions.append(Decision(site, Verdict.SKIPPED, None, rule_id, reason, matches))
                 continue
             decisions.append(Decision(site, verdict, replacement, rule_id, reason, matches))

@@ -49,9 +49,23 @@ class Definition:
     name: str
     path: str      # relative to the tree root
     line: int
+    body: str = ""  # the replacement text, as written
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}"
+
+    @property
+    def shared(self) -> bool:
+        """In a header shared by the whole tree or an arch (include/,
+        arch/*/include/): the generic definition of the same name, which
+        the series must add, would clash with it in every build."""
+        parts = self.path.split("/")
+        return parts[0] == "include" or (parts[0] == "arch" and len(parts) > 2 and parts[2] == "include")
+
+    def compatible(self, alias_of: str | None) -> bool:
+        """Already an alias of today's name (sh: `#define PTE_MASK PAGE_MASK`),
+        so a rename to it changes nothing."""
+        return alias_of is not None and re.sub(r"[\s()]", "", self.body) in (alias_of, f"{alias_of}x")
 
 
 def find_tree_root(start: Path) -> Path | None:
@@ -84,7 +98,8 @@ def tree_definitions(root: Path, names) -> list[Definition]:
         path, lineno, text = line.split(":", 2)
         m = _DEFINE.match(text.encode())
         if m and m.group(1).decode() in names:
-            out.append(Definition(m.group(1).decode(), path, int(lineno)))
+            body = text.encode()[m.end():].decode("utf-8", "replace")
+            out.append(Definition(m.group(1).decode(), path, int(lineno), _strip_comment(body)))
     return sorted(out, key=lambda d: (d.path, d.line))
 
 
@@ -98,8 +113,15 @@ def _walk_definitions(root: Path, names) -> list[Definition]:
         for m in _DEFINE.finditer(data):
             name = m.group(1).decode()
             if name in wanted:
-                out.append(Definition(name, str(p.relative_to(root)), data.count(b"\n", 0, m.start()) + 1))
+                end = data.find(b"\n", m.end())
+                body = data[m.end():end if end >= 0 else len(data)].decode("utf-8", "replace")
+                out.append(Definition(name, str(p.relative_to(root)), data.count(b"\n", 0, m.start()) + 1,
+                                      _strip_comment(body)))
     return out
+
+
+def _strip_comment(body: str) -> str:
+    return re.sub(r"/\*.*?(\*/|$)|//.*$", "", body).strip()
 
 
 def local_uses(data: bytes, lexer: Lexer) -> dict[str, int]:
@@ -221,14 +243,19 @@ class CollisionIndex:
             self._propagate()
 
     @classmethod
-    def build(cls, root: Path, names, definitions=None) -> CollisionIndex:
-        """Find the definitions of `names` (unless given) and read the tree's include graph."""
+    def build(cls, root: Path, names, definitions=None, aliases: dict[str, str] | None = None) -> CollisionIndex:
+        """Find the definitions of `names` (unless given) and read the tree's include graph.
+
+        `aliases` maps a new name to today's name it stands for (PTE_MASK ->
+        PAGE_MASK): a definition that already says exactly that is no clash."""
         root = Path(root)
         with ThreadPoolExecutor(1) as pool:   # git grep runs on the other core meanwhile
             found = pool.submit(tree_definitions, root, names) if definitions is None else None
             files = _tree_files(root)
             specs = {f: _read_specs(os.path.join(root, f)) for f in files}
             defs = found.result() if found is not None else definitions
+        aliases = aliases or {}
+        defs = [d for d in defs if not d.compatible(aliases.get(d.name))]
         return cls(root, defs, files, specs)
 
     # -------------------------------------------------------------- resolution
@@ -366,4 +393,15 @@ class CollisionIndex:
         out: dict[str, str] = {}
         for d in sorted(self.visible(rel), key=nearness):
             out.setdefault(d.name, str(d))
+        return out
+
+    def unavailable(self, rel: str) -> dict[str, str]:
+        """New names a rename in `rel` must not produce: those `captured`
+        there, and those a shared header (include/, arch/*/include/) defines
+        anywhere, since the generic definition a series adds first would
+        clash with it in every build of that arch."""
+        out = self.captured(rel)
+        for d in self.definitions:
+            if d.shared and d.name not in out:
+                out[d.name] = f"{d} (a shared header: no generic {d.name} can be added until it is renamed)"
         return out

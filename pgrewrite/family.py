@@ -37,6 +37,10 @@ class Family:
         m = self.member(name)
         return m.pte if meaning == "pte" else m.pg
 
+    def aliases(self) -> dict[str, str]:
+        """New name -> today's name it stands for (PTE_SIZE -> PAGE_SIZE)."""
+        return {n: m.name for m in self.members for n in (m.pte, m.pg)}
+
     def equivalents(self, name: str) -> frozenset[str]:
         """A family name and its replacements: the same value today."""
         m = self.member(name)

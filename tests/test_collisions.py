@@ -168,5 +168,24 @@ def test_scan_skips_captured_sites_and_names_the_definition(tree, ruleset):
     assert captured.verdict.value == "skipped"
     assert captured.reason.startswith("name collision: PTE_SHIFT is already defined at "
                                       "arch/x86/include/asm/pgtable.h:4")
-    [free] = by_file["mm/pfn2.c"]
-    assert free.verdict.value == "pte"
+    # pfn2.c does not see x86's PTE_SHIFT, but a shared header's clash blocks
+    # the name everywhere until it is renamed (the series cannot define it)
+    [blocked] = by_file["mm/pfn2.c"]
+    assert blocked.verdict.value == "skipped"
+    assert "(a shared header: no generic PTE_SHIFT can be added until it is renamed)" in blocked.reason
+
+
+def test_shared_header_definitions_block_the_name_everywhere(index):
+    # mm/bar.c cannot see powerpc's KVM-only PTE_SIZE, but the generic
+    # PTE_SIZE a series adds first would clash with it on powerpc
+    assert "PTE_SIZE" not in index.captured("mm/bar.c")
+    assert index.unavailable("mm/bar.c")["PTE_SIZE"].startswith("arch/powerpc/include/asm/kvm_book3s_32.h:1 (a shared header")
+
+
+def test_a_definition_that_is_already_the_alias_is_no_clash(tmp_path):
+    (tmp_path / "arch/sh/include/asm").mkdir(parents=True)
+    (tmp_path / "include/linux").mkdir(parents=True)
+    (tmp_path / "arch/sh/include/asm/page.h").write_text("#define PTE_MASK\tPAGE_MASK /* same */\n")
+    (tmp_path / "arch/sh/include/asm/pg.h").write_text("#define PTE_SHIFT 9\n")
+    idx = coll.CollisionIndex.build(tmp_path, ["PTE_MASK", "PTE_SHIFT"], aliases={"PTE_MASK": "PAGE_MASK", "PTE_SHIFT": "PAGE_SHIFT"})
+    assert [d.name for d in idx.definitions] == ["PTE_SHIFT"]
