@@ -54,7 +54,7 @@ def expand(paths, names, cwd: Path | None = None, use_git: bool = True):
         if p.is_dir():
             found = _git_candidates(p, names) if use_git else None
             if found is None:
-                found = _walk(p)
+                found = _walk_prefiltered(p, names) if use_git else _walk(p)
             for f in found:
                 if os.path.islink(f):
                     f = _follow(f, p, cwd, problems)
@@ -100,6 +100,27 @@ def _walk(top: Path):
                 yield Path(dirpath) / name
 
 
+def _walk_prefiltered(top: Path, names):
+    """The walk's files, minus regular files `git grep --no-index -w` finds no
+    family name in (outside a git tree it is still ~5x faster than reading
+    every file in Python). Symbolic links stay, for the caller to judge. If
+    git is missing or reports any error, nothing is dropped."""
+    args = ["git", "-C", str(top), "grep", "--no-index", "-l", "-z", "-F", "-w"]
+    for n in names:
+        args += ["-e", n]
+    args += ["--", *(f"*{s}" for s in SOURCE_SUFFIXES)]
+    try:
+        r = subprocess.run(args, capture_output=True, timeout=600)
+    except (OSError, subprocess.TimeoutExpired):
+        r = None
+    walked = _walk(top)
+    if r is None or r.returncode not in (0, 1) or r.stderr.strip():
+        return walked
+    listed = {os.path.normpath(os.path.join(top, f.decode("utf-8", "surrogateescape")))
+              for f in r.stdout.split(b"\0") if f}
+    return [f for f in walked if str(f) in listed or os.path.islink(f)]
+
+
 def _git_candidates(top: Path, names):
     """Files under `top` that git grep says contain a family name, or None
     when `top` is not inside a git work tree (or git is missing)."""
@@ -110,18 +131,23 @@ def _git_candidates(top: Path, names):
         return None
     if inside.returncode != 0 or inside.stdout.strip() != "true":
         return None
-    args = ["git", "-C", str(top), "grep", "-l", "-z", "--untracked", "-F", "-w"]
-    for n in names:
-        args += ["-e", n]
-    args += ["--", "."]
-    try:
-        r = subprocess.run(args, capture_output=True, timeout=600)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    if r.returncode not in (0, 1):
-        return None
-    files = [top / f.decode("utf-8", "surrogateescape") for f in r.stdout.split(b"\0") if f]
-    return [f for f in files if is_source(f.name)]
+    # Tracked files, then untracked ones that are not ignored: `--untracked`
+    # alone also drops tracked files that match an ignore pattern (Debian's
+    # kernel source ships a top-level .gitignore with "/*").
+    found: set[Path] = set()
+    for extra in ([], ["--untracked"]):
+        args = ["git", "-C", str(top), "grep", "-l", "-z", *extra, "-F", "-w"]
+        for n in names:
+            args += ["-e", n]
+        args += ["--", "."]
+        try:
+            r = subprocess.run(args, capture_output=True, timeout=600)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        if r.returncode not in (0, 1):
+            return None
+        found.update(top / f.decode("utf-8", "surrogateescape") for f in r.stdout.split(b"\0") if f)
+    return sorted(f for f in found if is_source(f.name))
 
 
 def mentions_family(data: bytes, names_bytes) -> bool:
