@@ -70,7 +70,7 @@ def series(paths, out_dir, rules_dir, max_files, max_lines, split_by, reroll_cou
     git tree; the work tree, index and objects of that repository are not modified.
     """
     from pgrewrite import api
-    from pgrewrite.cli import load_rules_or_exit
+    from pgrewrite.cli import load_rules_or_exit, with_decisions
 
     try:
         root = toplevel(Path.cwd())
@@ -85,6 +85,7 @@ def series(paths, out_dir, rules_dir, max_files, max_lines, split_by, reroll_cou
     ruleset = load_rules_or_exit(rules_dir)
     result = api.scan_paths(rel, ruleset, root=root, jobs=jobs, unknown_as=unknown_as,
                             cwd=root)
+    result = with_decisions(result, ruleset)      # pgrewrite-decisions.yaml, if any
     for prob in result.problems:
         click.echo(f"warning: {prob}", err=True)
 

@@ -76,6 +76,13 @@ def rename_message(subject: str, p: PatchPlan, files_desc: str, sob: str) -> str
             reason = next((m.reason for m in members if m.reason), "")
             n = len(members)
             head = f"- {rule} ({n} rename{'s' if n != 1 else ''})"
+            if rule == "person":
+                # decided by a person in pgrewrite-decisions.yaml: say so, with each comment
+                lines += wrap(f"- decided by a person, not by a rule ({n} rename{'s' if n != 1 else ''}):", "", "  ")
+                for m in members:
+                    why = m.reason.removeprefix("decided by a person").lstrip(": ") or "no comment"
+                    lines += wrap(f"{m.path}: {m.edit.old} -> {m.edit.new}: {why}", "  ", "    ")
+                continue
             lines += wrap(f"{head}: {reason}" if reason else head, "", "  ")
     lines.append("")
     for (old, new), n in sorted(renames.items()):

@@ -1,0 +1,92 @@
+"""A person's decision, end to end: recorded with `pgrewrite decide`, it
+survives edits above the site, turns the site into a rename in `apply` and
+`series` (marked as decided by a person), and a vanished site is reported."""
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from pgrewrite.cli import cli
+
+SRC = """\
+#include <linux/mm.h>
+
+static unsigned long round_len(unsigned long len)
+{
+\treturn (len + PAGE_SIZE - 1) & PAGE_MASK;
+}
+"""
+
+
+def git(cwd, *args):
+    return subprocess.run(["git", "-C", str(cwd), "-c", "user.name=Test Person", "-c", "user.email=t@example.org", *args],
+                          check=True, capture_output=True, text=True).stdout
+
+
+def make_tree(tmp_path: Path) -> Path:
+    root = tmp_path / "linux"
+    for d in ("arch/x86/include/asm", "include/linux", "mm"):
+        (root / d).mkdir(parents=True)
+    (root / "include/linux/mm.h").write_text(
+        "#ifndef _LINUX_MM_H\n#define _LINUX_MM_H\n"
+        "#define PAGE_ALIGNED(addr)\tIS_ALIGNED((unsigned long)(addr), PAGE_SIZE)\n"
+        "#define offset_in_page(p)\t((unsigned long)(p) & ~PAGE_MASK)\n#endif\n")
+    (root / "include/asm-generic").mkdir(parents=True)
+    (root / "include/asm-generic/memory_model.h").write_text(
+        "#ifndef __ASM_MEMORY_MODEL_H\n#define __ASM_MEMORY_MODEL_H\n#endif\n")
+    (root / "MAINTAINERS").write_text("MEMORY MANAGEMENT\nM:\tA Person <a@example.org>\nS:\tMaintained\nF:\tmm/\n")
+    (root / "mm/len.c").write_text(SRC)
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "base")
+    return root
+
+
+def scan(root: Path) -> dict:
+    r = CliRunner().invoke(cli, ["scan", "mm", "--format", "json", "--no-cache"], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    return json.loads(r.stdout)
+
+
+def test_decision_survives_edits_and_becomes_a_rename(tmp_path, monkeypatch):
+    root = make_tree(tmp_path)
+    monkeypatch.chdir(root)
+    [site] = [s for s in scan(root)["sites"] if s["token"] == "PAGE_MASK"]
+    assert site["verdict"] == "unknown"
+    r = CliRunner().invoke(cli, ["decide", site["site_id"], "pte", "-m", "user length, checked by mmap"])
+    assert r.exit_code == 0, r.output
+
+    # ten lines above the site: same id, the decision still applies
+    (root / "mm/len.c").write_text("/* a comment */\n" * 10 + SRC)
+    git(root, "commit", "-qam", "ten lines above")
+    [after] = [s for s in scan(root)["sites"] if s["token"] == "PAGE_MASK"]
+    assert after["site_id"] == site["site_id"] and after["line"] == site["line"] + 10
+    assert (after["verdict"], after["replacement"], after["rule"]) == ("pte", "PTE_MASK", "person")
+    assert after["reason"] == "decided by a person: user length, checked by mmap"
+
+    out = tmp_path / "series"
+    r = CliRunner().invoke(cli, ["series", "mm", "-o", str(out)], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    patches = sorted(out.glob("*.patch"))
+    rename = patches[-1].read_text()
+    assert "-\treturn (len + PAGE_SIZE - 1) & PAGE_MASK;" in rename
+    assert "+\treturn (len + PAGE_SIZE - 1) & PTE_MASK;" in rename
+    assert "decided by a person, not by a rule" in rename
+    assert "user length, checked by mmap" in rename
+
+    r = CliRunner().invoke(cli, ["apply", "mm", "--no-cache"], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    assert "& PTE_MASK;" in (root / "mm/len.c").read_text()
+
+
+def test_a_decision_for_a_vanished_site_is_reported(tmp_path, monkeypatch):
+    root = make_tree(tmp_path)
+    monkeypatch.chdir(root)
+    [site] = [s for s in scan(root)["sites"] if s["token"] == "PAGE_MASK"]
+    CliRunner().invoke(cli, ["decide", site["site_id"], "pg"])
+    (root / "mm/len.c").write_text(SRC.replace("& PAGE_MASK", "& ~(PAGE_SIZE - 1)"))
+    r = CliRunner().invoke(cli, ["scan", "mm", "--no-cache"])
+    assert "vanished" in r.stderr and site["site_id"] in r.stderr
