@@ -14,6 +14,7 @@ The policy (documented in semantic-rules/README.md):
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .model import Context, Decision, Edit, RuleMatch, Verdict
@@ -23,6 +24,7 @@ from .rules.pattern import Matcher
 from .rules.symbols import SymbolCache
 from .sites import FoundSite, ParsedFile
 
+_ARCH_INCLUDE = re.compile(r"(^|/)arch/[^/]+/include/")
 SKIP_REASONS = {
     Context.CONDITION: "preprocessor condition: #if/#ifdef on the family needs a human",
     Context.DEFINITION: "definition of the family name itself: stays while PTE_SIZE == PG_SIZE",
@@ -55,6 +57,7 @@ class Classifier:
         fam = self.ruleset.family
         decisions, edits, notes = [], [], []
         renamed_functions: set[tuple] = set()
+        own = self._own_definition(parsed)
         for found in parsed.sites:
             site = found.site
             skip = self._skip_reason(found)
@@ -77,6 +80,12 @@ class Classifier:
                 decisions.append(Decision(site, Verdict.SKIPPED, None, None, skip, matches))
                 continue
             replacement = fam.replacement(site.token, verdict.value) if verdict in (Verdict.PTE, Verdict.PG) else None
+            if replacement is not None and own is not None:
+                reason = (f"the file defines {own} itself (outside arch/*/include/, so it is also built "
+                          f"without the kernel's headers, where {replacement} does not exist); "
+                          f"rules say {verdict.value} ({rule_id})")
+                decisions.append(Decision(site, Verdict.SKIPPED, None, rule_id, reason, matches))
+                continue
             if replacement is not None and replacement in collisions:
                 reason = (f"name collision: {replacement} is already defined at {collisions[replacement]}; "
                           f"rules say {verdict.value} ({rule_id}); resolve the clash first")
@@ -94,6 +103,19 @@ class Classifier:
                 if new not in collisions:
                     edits.append(Edit(site.start, site.end, site.token, new, None, "family", f"{unknown_as}-default"))
         return decisions, sorted(edits), notes
+
+    def _own_definition(self, parsed: ParsedFile) -> str | None:
+        """A constant of the family (PAGE_SIZE, not PAGE_ALIGN()) that the file
+        #defines itself, outside the arch headers that normally define them:
+        such files (include/linux/raid/pq.h) are also built in user space."""
+        if _ARCH_INCLUDE.search(parsed.path):
+            return None
+        fam = self.ruleset.family
+        for f in parsed.sites:
+            if f.site.context is Context.DEFINITION and not fam.member(f.site.token).function_like \
+                    and parsed.data[:f.site.start].rstrip().endswith((b"define", b"DEFINE")):
+                return f.site.token
+        return None
 
     def _skip_reason(self, found: FoundSite) -> str | None:
         site = found.site

@@ -182,3 +182,12 @@ def test_declared_rename_is_applied_in_the_function_only(tmp_path):
     new = api.rewrite(src, result.edits)
     assert new == (b"static int cpa(unsigned long addr, int numpages)\n{\n\treturn addr + numpages * PTE_SIZE + numpages;\n}\n"
                    b"static int other(int nr)\n{\n\treturn nr;\n}\n")
+
+
+def test_files_that_define_page_size_themselves_are_not_renamed(ruleset):
+    src = b"#ifndef PAGE_SIZE\n#define PAGE_SIZE 4096\n#endif\nvoid *f(void) { return kmalloc(PAGE_SIZE, GFP_KERNEL); }\n"
+    user_space = api.scan_bytes("include/linux/raid/pq.h", src, ruleset)
+    assert user_space.edits == ()
+    assert user_space.decisions[-1].reason.startswith("the file defines PAGE_SIZE itself")
+    arch = api.scan_bytes("arch/x86/include/asm/page.h", src, ruleset)
+    assert [e.new for e in arch.edits] == ["PG_SIZE"]
