@@ -179,9 +179,12 @@ def unknown_shapes(result, names, cwd: Path, jobs: int):
 
 # ------------------------------------------------------------------ report
 
+_COLLISION = re.compile(r"^(name collision: \S+ is already defined at \S+?)[,;] .*$", re.S)
+
+
 def _normalise_reason(reason: str) -> str:
     # a collision names its definition; the verdict the rules wanted varies per site
-    return reason.split(", visible here")[0] if reason.startswith("name collision") else reason
+    return _COLLISION.sub(r"\1", reason)
 
 
 def build_report(result, names, cwd: Path, top: int = 10, jobs: int = 1, shapes: bool = True) -> dict:
