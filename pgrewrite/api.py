@@ -42,10 +42,16 @@ class Engine:
         self._names_bytes = tuple(n.encode() for n in fam.names)
         self._new_names_bytes = tuple(n.encode() for n in fam.replacements)
 
+    def mentions_family(self, data: bytes) -> bool:
+        """A whole-word family name anywhere (code, comment or string)? Generated
+        register headers hold names like `..._PAGE_SIZE_MASK` by the thousand:
+        the substring test alone would send megabytes of them to the lexer."""
+        return any(n in data for n in self._names_bytes) and self.lexer.count_in(data) > 0
+
     def analyse(self, path: str, data: bytes, captured: dict[str, str] | None = None,
                 unknown_as: str | None = None, keep_parse: bool = False):
         """One file's bytes -> FileResult (and the parse, if asked for)."""
-        if not keep_parse and not any(n in data for n in self._names_bytes):
+        if not keep_parse and not self.mentions_family(data):
             # no family name even as a substring: nothing to parse
             return FileResult(path=path, digest=digest(data))
         parsed = find_sites(path, data, self.lexer)
@@ -144,7 +150,7 @@ def analyse_path(engine: Engine, display: str, path: Path, captured, unknown_as)
         return FileResult(path=display, error="permission denied; make the file readable to include it")
     except OSError as e:
         return FileResult(path=display, error=f"cannot read: {e.strerror or e}")
-    problem = input_problem(data, engine._names_bytes)
+    problem = input_problem(data, engine.mentions_family)
     if problem is not None:
         count, _ = engine.counter.count(data)
         if count:
@@ -164,17 +170,17 @@ def analyse_path(engine: Engine, display: str, path: Path, captured, unknown_as)
 MAX_BYTES = 8 * 1024 * 1024
 
 
-def input_problem(data: bytes, names_bytes=None) -> str | None:
+def input_problem(data: bytes, mentions=None) -> str | None:
     """Why a file cannot be analysed as C at all, or None.
 
-    Size only matters for files that mention a family name (`names_bytes`;
+    Size only matters for files that mention a family name (`mentions(data)`;
     None: any file): a big generated header without one is simply read."""
     nul = data.find(b"\0")
     if nul >= 0:
         line = data.count(b"\n", 0, nul) + 1
         return (f"line {line}: contains NUL bytes: looks binary, not C source; skipped "
                 "(remove the NUL bytes, or the file if it is not source, to include it)")
-    if len(data) > MAX_BYTES and (names_bytes is None or any(n in data for n in names_bytes)):
+    if len(data) > MAX_BYTES and (mentions is None or mentions(data)):
         return (f"{len(data) // (1024 * 1024)} MiB, larger than the {MAX_BYTES // (1024 * 1024)} MiB limit; "
                 "skipped (a generated file? convert it by hand or split it)")
     return None
