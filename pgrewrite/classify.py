@@ -54,6 +54,7 @@ class Classifier:
     def classify(self, parsed: ParsedFile, collisions: dict[str, str], unknown_as: str | None = None):
         """Decisions and edits for one parsed file."""
         symbols = SymbolCache()
+        memo: dict = {}     # condition results per node, shared by the file's sites
         fam = self.ruleset.family
         decisions, edits, notes = [], [], []
         renamed_functions: set[tuple] = set()
@@ -63,7 +64,7 @@ class Classifier:
             skip = self._skip_reason(found)
             matches, winner_bindings = (), {}
             if skip is None or site.context is Context.ASM_FILE:
-                env = C.Env(parsed.path, parsed.data, found, self.matcher, symbols)
+                env = C.Env(parsed.path, parsed.data, found, self.matcher, symbols, memo=memo)
                 found_matches = []
                 bindings = {}
                 for rule in self.rules_for(found):

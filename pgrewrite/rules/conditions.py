@@ -43,6 +43,8 @@ class Env:
     symbols: symbols.SymbolCache
     trace: list | None = None
     depth: int = 0
+    memo: dict | None = None   # per file: see `_memoised`; None: no memoisation
+
 
     def note(self, text: str, ok: bool):
         if self.trace is not None:
@@ -208,6 +210,9 @@ class Inside(Cond):
         return self.node(env, env.site.node, b) if env.site.node is not None else None
 
     def node(self, env, n, b):
+        return _memoised(self, env, n, b, self._node)
+
+    def _node(self, env, n, b):
         trace, env.trace = env.trace, None     # one line per ancestor is noise
         try:
             for a in self._ancestors(env, n):
@@ -218,6 +223,78 @@ class Inside(Cond):
             return None
         finally:
             env.trace = trace
+
+
+# ------------------------------------------------------------ memoisation
+#
+# Sites of one function re-ask the same questions (`inside: {kind: function,
+# has: {call: ...}}`) about the same subtrees. `Has` and `Inside` results are
+# memoised per file (Env.memo, one dict per classify call, while every tree of
+# the file is alive so node ids are unique). The key holds everything the
+# result can depend on: the condition, the node, the incoming bindings when
+# the condition reads or binds metavariables, and the parts of the site the
+# condition looks at (its scope, its function name, or the site itself).
+
+_MISS = object()
+_SAME = object()          # the result was the incoming bindings themselves
+# what a node-mode condition reads besides the node: "b" the bindings,
+# "scope" the site's scope, "function" its function name, "site" the site
+_READS = {}
+
+
+def _reads(cond) -> frozenset:
+    r = cond.__dict__.get("_reads_memo")
+    if r is None:
+        r = _READS.get(type(cond), frozenset({"b", "site"}))
+        for child in _children(cond):
+            r = r | _reads(child)
+        cond.__dict__["_reads_memo"] = r
+    return r
+
+
+def _children(cond):
+    if isinstance(cond, (All, Any)):
+        return list(cond.items)
+    if isinstance(cond, Not):
+        return [cond.item]
+    if isinstance(cond, (PatternCond, Where)):
+        return list(cond.where.values())
+    if isinstance(cond, (Inside, Has, AssignedFrom)):
+        return [cond.cond] if cond.cond is not None else []
+    return []
+
+
+def _node_id(v):
+    return tuple(x.id for x in v) if isinstance(v, tuple) else v.id
+
+
+def _memo_key(cond, env, n, b):
+    reads = _reads(cond)
+    key = (id(cond), n.id)
+    if "b" in reads:
+        key += (tuple(sorted((k, _node_id(v)) for k, v in b.items())),)
+    if "scope" in reads:
+        key += (id(env.site.scope),)
+    if "function" in reads:
+        key += (env.site.site.function,)
+    if "site" in reads:
+        key += (env.site.site.start,)
+    return key
+
+
+def _memoised(cond, env, n, b, compute):
+    """compute(env, n, b), remembered per file (not while tracing: a trace
+    must show each evaluation)."""
+    memo = env.memo
+    if memo is None or env.trace is not None:
+        return compute(env, n, b)
+    key = _memo_key(cond, env, n, b)
+    hit = memo.get(key, _MISS)
+    if hit is not _MISS:
+        return b if hit is _SAME else hit
+    r = compute(env, n, b)
+    memo[key] = _SAME if r is b else r
+    return r
 
 
 def _note_found(env, trace, verb, node):
@@ -234,6 +311,16 @@ class Has(Cond):
     label: str = "has"
 
     def node(self, env, n, b):
+        return _memoised(self, env, n, b, self._node)
+
+    def _node(self, env, n, b):
+        if isinstance(self.cond, Call) and env.memo is not None and env.trace is None:
+            # the most common shape, `has: {call: RE}`: one walk per node
+            # collects its callee names for every such condition
+            names = env.memo.get(("calls", n.id))
+            if names is None:
+                names = env.memo[("calls", n.id)] = _call_names(n)
+            return b if any(self.cond.name.fullmatch(x) for x in names) else None
         trace, env.trace = env.trace, None     # one line per descendant is noise
         try:
             stack = list(reversed(n.children))
@@ -247,6 +334,21 @@ class Has(Cond):
             return None
         finally:
             env.trace = trace
+
+
+def _call_names(n) -> frozenset:
+    """Callee names of the calls among the descendants of `n` (a call seen
+    through casts or parentheses is also a descendant itself)."""
+    names = set()
+    stack = list(n.children)
+    while stack:
+        d = stack.pop()
+        if d.type == "call_expression":
+            name = callee_name(d)
+            if name is not None:
+                names.add(name)
+        stack.extend(d.children)
+    return frozenset(names)
 
 
 @dataclass
@@ -454,3 +556,13 @@ class Syscall(Cond):
         args = call.child_by_field_name("arguments")
         first = args.named_children[0] if args is not None and args.named_children else None
         return b if first is not None and self.regex.fullmatch(first.text.decode(errors="replace")) else None
+
+
+_READS.update({
+    All: frozenset(), Any: frozenset(), Not: frozenset(),
+    PatternCond: frozenset({"b"}), Where: frozenset({"b"}),
+    Inside: frozenset({"scope"}), InsideCall: frozenset({"scope"}), Has: frozenset(),
+    Kind: frozenset(), Call: frozenset(), Text: frozenset(), Syscall: frozenset(),
+    Function: frozenset({"function"}), TypeCond: frozenset({"scope"}),
+    AssignedFrom: frozenset({"scope", "site"}),
+})
