@@ -25,18 +25,23 @@ x86 file includes. Visibility follows the kernel's include graph:
   header's text (its macro bodies above all) is compiled inside every file
   that includes it, so a header sees what any of its includers sees.
 
-CollisionIndex.build reads the include lines once per run (3-4 s of CPU for
-the whole kernel tree, on a thread beside the `git grep` for the definitions),
-then answers `captured(rel_path)` from two propagations of bit masks, one
+CollisionIndex.build reads the include lines (3-4 s of CPU for
+the whole kernel tree, on a thread beside the `git grep` for the definitions;
+with a cache directory only files changed since the last run, see the end of
+the module), then answers `captured(rel_path)` from two propagations of bit masks, one
 bit per definition: `reach` upwards from the defining files, `seen`
 downwards from every file that reaches one.
 """
 from __future__ import annotations
 
+import hashlib
 import mmap
 import os
+import pickle
 import re
 import subprocess
+import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -200,6 +205,31 @@ def _tree_files(root: Path) -> list[str]:
     return out
 
 
+def _tree_stats(root: Path) -> list[tuple[str, tuple[int, int, int, int]]]:
+    """Like _tree_files, with each file's (size, mtime_ns, ctime_ns, inode)."""
+    out = []
+    stack = [("", str(root))]
+    while stack:
+        rel, path = stack.pop()
+        try:
+            entries = list(os.scandir(path))
+        except OSError:
+            continue
+        for e in entries:
+            if e.name.startswith("."):
+                continue
+            r = f"{rel}{e.name}"
+            if e.is_dir(follow_symlinks=False):
+                stack.append((r + "/", e.path))
+            elif e.name.endswith(GRAPH_SUFFIXES):
+                try:
+                    st = e.stat()
+                except OSError:
+                    st = None
+                out.append((r, (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) if st else (-1, 0, 0, 0)))
+    return out
+
+
 def _arch_of(rel: str) -> str | None:
     if rel.startswith("arch/"):
         parts = rel.split("/", 2)
@@ -243,12 +273,17 @@ class CollisionIndex:
             self._propagate()
 
     @classmethod
-    def build(cls, root: Path, names, definitions=None, aliases: dict[str, str] | None = None) -> CollisionIndex:
+    def build(cls, root: Path, names, definitions=None, aliases: dict[str, str] | None = None,
+              cache_dir: Path | None = None) -> CollisionIndex:
         """Find the definitions of `names` (unless given) and read the tree's include graph.
 
         `aliases` maps a new name to today's name it stands for (PTE_MASK ->
-        PAGE_MASK): a definition that already says exactly that is no clash."""
+        PAGE_MASK): a definition that already says exactly that is no clash.
+        With `cache_dir`, the include lines and the index itself are kept
+        across runs (see `_cached_build`)."""
         root = Path(root)
+        if definitions is None and cache_dir is not None:
+            return _cached_build(cls, root, names, aliases or {}, Path(cache_dir))
         with ThreadPoolExecutor(1) as pool:   # git grep runs on the other core meanwhile
             found = pool.submit(tree_definitions, root, names) if definitions is None else None
             files = _tree_files(root)
@@ -257,6 +292,20 @@ class CollisionIndex:
         aliases = aliases or {}
         defs = [d for d in defs if not d.compatible(aliases.get(d.name))]
         return cls(root, defs, files, specs)
+
+    _STATE = ("definitions", "files", "arches", "_bit_pass", "pass_bits", "_own", "full",
+              "_arch_paths", "reach", "seen")
+
+    def _state(self) -> dict:
+        return {k: getattr(self, k) for k in self._STATE}
+
+    @classmethod
+    def _from_state(cls, root: Path, state: dict) -> CollisionIndex:
+        self = cls.__new__(cls)
+        self.root = Path(root)
+        self.__dict__.update(state)
+        self._specs, self._angle_cache = {}, {}    # read lazily if a query needs them
+        return self
 
     # -------------------------------------------------------------- resolution
 
@@ -405,3 +454,82 @@ class CollisionIndex:
             if d.shared and d.name not in out:
                 out[d.name] = f"{d} (a shared header: no generic {d.name} can be added until it is renamed)"
         return out
+
+
+# ------------------------------------------------------------------ across runs
+#
+# Reading the include lines of 61,000 files costs ~2.5 s of CPU and building
+# the index ~1.3 s more, every run. Both are kept in the cache directory, per
+# tree root and set of names:
+# - `<key>.specs`: each file's include specs with the (size, mtime_ns,
+#   ctime_ns, inode) it was read at; a file whose stat differs is read again;
+# - `<key>.state`: the built index, with a digest of every file's stat: when
+#   no file was added, removed or changed, it is the answer (no reads, no
+#   git grep). Otherwise the definitions are searched again and the index is
+#   rebuilt from the kept specs plus the files read again.
+# Files changed less than STALE_NS before the run are not trusted to keep
+# (an edit within the same timestamp granule would not show in their stat).
+
+CACHE_VERSION = b"pgrewrite-includes-1"
+STALE_NS = 2_000_000_000
+
+
+def _cache_paths(cache_dir: Path, root: Path, names, aliases: dict) -> tuple[Path, Path]:
+    try:
+        where = str(root.resolve())
+    except OSError:
+        where = str(root)
+    h = hashlib.blake2b(CACHE_VERSION + repr((where, sorted(names), sorted(aliases.items()))).encode(),
+                        digest_size=16).hexdigest()
+    d = cache_dir / "includes"
+    return d / f"{h}.state", d / f"{h}.specs"
+
+
+def _fingerprint(stats) -> bytes:
+    return hashlib.blake2b("\n".join(f"{r}\0{k}" for r, k in stats).encode(), digest_size=20).digest()
+
+
+def _load(path: Path):
+    try:
+        with open(path, "rb") as fh:
+            return pickle.load(fh)
+    except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError, ImportError, IndexError):
+        return None
+
+
+def _save(path: Path, obj) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent)
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except OSError:
+        pass             # a cache that cannot be written is only slower
+
+
+def _cached_build(cls, root: Path, names, aliases: dict, cache_dir: Path) -> CollisionIndex:
+    state_path, specs_path = _cache_paths(cache_dir, root, names, aliases)
+    with ThreadPoolExecutor(1) as pool:
+        stats = _tree_stats(root)
+        fp = _fingerprint(stats)
+        state = _load(state_path)
+        if isinstance(state, dict) and state.get("fingerprint") == fp:
+            return cls._from_state(root, state["index"])
+        found = pool.submit(tree_definitions, root, names)   # git grep on the other core
+        old = _load(specs_path)
+        old = old if isinstance(old, dict) else {}
+        trusted_before = time.time_ns() - STALE_NS
+        specs, keep = {}, {}
+        for rel, key in stats:
+            hit = old.get(rel)
+            specs[rel] = hit[1] if hit is not None and hit[0] == key else _read_specs(os.path.join(root, rel))
+            if max(key[1], key[2]) < trusted_before:
+                keep[rel] = (key, specs[rel])
+        defs = found.result()
+    defs = [d for d in defs if not d.compatible(aliases.get(d.name))]
+    index = cls(root, defs, [r for r, _ in stats], specs)
+    _save(specs_path, keep)
+    if len(keep) == len(stats):
+        _save(state_path, {"fingerprint": fp, "index": index._state()})
+    return index

@@ -189,3 +189,48 @@ def test_a_definition_that_is_already_the_alias_is_no_clash(tmp_path):
     (tmp_path / "arch/sh/include/asm/pg.h").write_text("#define PTE_SHIFT 9\n")
     idx = coll.CollisionIndex.build(tmp_path, ["PTE_MASK", "PTE_SHIFT"], aliases={"PTE_MASK": "PAGE_MASK", "PTE_SHIFT": "PAGE_SHIFT"})
     assert [d.name for d in idx.definitions] == ["PTE_SHIFT"]
+
+
+def _same_index(a, b, files):
+    assert a.definitions == b.definitions and a.files == b.files
+    for rel in files:
+        assert a.unavailable(rel) == b.unavailable(rel), rel
+
+
+def test_the_include_cache_gives_the_fresh_index_and_sees_edits(tmp_path, monkeypatch):
+    root = tmp_path / "linux"
+    for rel, text in TREE.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    cache = tmp_path / "cache"
+    monkeypatch.setattr(coll, "STALE_NS", 0)     # the files are brand new; trust them anyway
+    fresh = coll.CollisionIndex.build(root, NAMES)
+    cold = coll.CollisionIndex.build(root, NAMES, cache_dir=cache)
+    state = next((cache / "includes").glob("*.state"))
+    warm = coll.CollisionIndex.build(root, NAMES, cache_dir=cache)
+    _same_index(fresh, cold, TREE)
+    _same_index(fresh, warm, TREE)
+    # an include added to an existing file (same size class, new stat) is read again
+    (root / "mm/bar.c").write_text("#include <linux/mm.h>\n")
+    edited = coll.CollisionIndex.build(root, NAMES, cache_dir=cache)
+    assert edited.captured("mm/bar.c") == {"PTE_SHIFT": "arch/x86/include/asm/pgtable.h:4"}
+    _same_index(coll.CollisionIndex.build(root, NAMES), edited, TREE)
+    # a new definition in a new file is found
+    (root / "mm/new.c").write_text("#define PG_SHIFT 12\n")
+    added = coll.CollisionIndex.build(root, NAMES, cache_dir=cache)
+    assert added.captured("mm/new.c") == {"PG_SHIFT": "mm/new.c:1"}
+    assert state.exists()
+
+
+def test_files_changed_just_now_are_not_kept(tmp_path):
+    root = tmp_path / "linux"
+    for rel, text in TREE.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    cache = tmp_path / "cache"
+    coll.CollisionIndex.build(root, NAMES, cache_dir=cache)
+    # every file is younger than STALE_NS: no index is kept, no specs either
+    assert not list((cache / "includes").glob("*.state"))
+    (root / "mm/bar.c").write_text("#include <linux/mm.h>\n")     # same mtime granule is possible
+    again = coll.CollisionIndex.build(root, NAMES, cache_dir=cache)
+    assert again.captured("mm/bar.c") == {"PTE_SHIFT": "arch/x86/include/asm/pgtable.h:4"}
