@@ -195,14 +195,16 @@ def scan_paths(paths, ruleset: RuleSet, root: Path | None = None, jobs: int | No
     candidates, problems = expand(paths, fam.names, cwd)
     if root is None and candidates:
         root = coll.find_tree_root(candidates[0].path)
-    index = coll.CollisionIndex.build(root, fam.replacements, aliases=fam.aliases()) if root is not None else None
-    definitions = index.definitions if index is not None else ()
     cache = ResultCache(cache_dir, ruleset.digest, unknown_as) if use_cache else None
+    index = coll.CollisionIndex.build(root, fam.replacements, aliases=fam.aliases(),
+                                      cache_dir=cache.dir if cache is not None else None) if root is not None else None
+    definitions = index.definitions if index is not None else ()
     tasks, keys, results = [], [], []
+    if cache is not None:
+        cache.open_index(root or cwd)        # unchanged files: a stat, no read
     for c in candidates:
         captured = _captured(c, root, index)
-        key = cache.key(c, captured) if cache is not None else None
-        hit = cache.get(key) if cache is not None else None
+        hit, key = cache.lookup(c, captured) if cache is not None else (None, None)
         if hit is not None:
             results.append(hit)
         else:
@@ -216,6 +218,7 @@ def scan_paths(paths, ruleset: RuleSet, root: Path | None = None, jobs: int | No
     if cache is not None:
         for key, r in zip(keys, fresh):
             cache.put(key, r)
+        cache.save_index()
     results.extend(fresh)
     results.sort(key=lambda r: r.path)
     if root is not None:

@@ -159,3 +159,36 @@ def test_lexer_matches_the_reference_on_the_sample_tree():
         if p.is_file() and files.is_source(p.name):
             data = p.read_bytes()
             assert _dump(fast.lex(data)) == _dump(ref.lex(data)), p
+
+
+def test_the_stat_index_answers_an_unchanged_rerun_without_reading(tmp_path, monkeypatch):
+    from pgrewrite import api, cache as cache_mod
+    tree = big_tree(tmp_path)
+    ruleset = api.load_rules(RULES)
+    cache = tmp_path / "cache"
+    monkeypatch.setattr(cache_mod, "STALE_NS", 0)   # the files are brand new; trust them anyway
+    cold = api.scan_paths(["."], ruleset, jobs=1, cache_dir=cache, cwd=tree)
+    assert list((cache / "index").glob("*.pickle"))
+    reads = []
+    real_key = cache_mod.ResultCache.key
+    monkeypatch.setattr(cache_mod.ResultCache, "key", lambda self, c, cap: reads.append(c.display) or real_key(self, c, cap))
+    warm = api.scan_paths(["."], ruleset, jobs=1, cache_dir=cache, cwd=tree)
+    assert reads == [] and warm.files == cold.files
+    assert warm.stats["cache_hits"] == warm.stats["candidates"]
+    # a same-size edit changes the stat: that file (only) is read and analysed again
+    victim = sorted(tree.glob("mm/*.c"))[0]
+    data = victim.read_bytes()
+    assert b"PAGE_SIZE" in data
+    victim.write_bytes(data.replace(b"PAGE_SIZE", b"PAGE_MASK", 1))
+    edited = api.scan_paths(["."], ruleset, jobs=1, cache_dir=cache, cwd=tree)
+    assert reads == [f"mm/{victim.name}"] or reads == [str(victim.relative_to(tree))]
+    assert edited.stats["analysed"] == 1
+    assert edited.files == api.scan_paths(["."], ruleset, jobs=1, use_cache=False, cwd=tree).files
+    # a file changed just before its stat was taken is not kept in the index:
+    # it is read again on every run (the other files still are not)
+    monkeypatch.setattr(cache_mod, "STALE_NS", 10**15)
+    victim.write_bytes(data)
+    for _ in range(2):
+        reads.clear()
+        again = api.scan_paths(["."], ruleset, jobs=1, cache_dir=cache, cwd=tree)
+        assert len(reads) == 1 and again.files == cold.files
