@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections import Counter as Tally
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -192,12 +193,26 @@ def scan_paths(paths, ruleset: RuleSet, root: Path | None = None, jobs: int | No
     """Analyse every candidate file under `paths`; results sorted by path."""
     cwd = cwd or Path.cwd()
     fam = ruleset.family
-    candidates, problems = expand(paths, fam.names, cwd)
-    if root is None and candidates:
-        root = coll.find_tree_root(candidates[0].path)
     cache = ResultCache(cache_dir, ruleset.digest, unknown_as) if use_cache else None
-    index = coll.CollisionIndex.build(root, fam.replacements, aliases=fam.aliases(),
-                                      cache_dir=cache.dir if cache is not None else None) if root is not None else None
+
+    def build_index(at: Path):
+        return coll.CollisionIndex.build(at, fam.replacements, aliases=fam.aliases(),
+                                         cache_dir=cache.dir if cache is not None else None)
+
+    # the index is built for the likely root while expand waits for git grep;
+    # the root really is the one of the first candidate
+    guess = root or _likely_root(paths, cwd)
+    with ThreadPoolExecutor(1) as pool:
+        early = pool.submit(build_index, guess) if guess is not None else None
+        candidates, problems = expand(paths, fam.names, cwd)
+        if root is None and candidates:
+            root = coll.find_tree_root(candidates[0].path)
+        if root is None:
+            index = None
+        elif early is not None and root == guess:
+            index = early.result()
+        else:
+            index = build_index(root)
     definitions = index.definitions if index is not None else ()
     tasks, keys, results = [], [], []
     if cache is not None:
@@ -224,6 +239,14 @@ def scan_paths(paths, ruleset: RuleSet, root: Path | None = None, jobs: int | No
     if root is not None:
         results = [root_relative_ids(r, root, cwd) for r in results]
     return ScanResult(tuple(results), tuple(problems), definitions, root, stats)
+
+
+def _likely_root(paths, cwd: Path) -> Path | None:
+    for raw in paths:
+        p = Path(raw) if Path(raw).is_absolute() else cwd / raw
+        if os.path.exists(p):
+            return coll.find_tree_root(p)
+    return None
 
 
 def root_relative_ids(result: FileResult, root: Path, cwd: Path) -> FileResult:

@@ -109,16 +109,46 @@ def _walk_prefiltered(top: Path, names):
     for n in names:
         args += ["-e", n]
     args += ["--", *(f"*{s}" for s in SOURCE_SUFFIXES)]
+    try:      # git grep runs on the other core while this process walks the tree
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    except OSError:
+        proc = None
+    walked = list(_scan(str(top)))
     try:
-        r = subprocess.run(args, capture_output=True, timeout=600)
-    except (OSError, subprocess.TimeoutExpired):
-        r = None
-    walked = _walk(top)
-    if r is None or r.returncode not in (0, 1) or r.stderr.strip():
-        return walked
+        out, err = proc.communicate(timeout=600) if proc is not None else (None, None)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        out = None
+    if out is None or proc.returncode not in (0, 1) or err.strip():
+        return [Path(f) for f, _ in walked]
     listed = {os.path.normpath(os.path.join(top, f.decode("utf-8", "surrogateescape")))
-              for f in r.stdout.split(b"\0") if f}
-    return [f for f in walked if str(f) in listed or os.path.islink(f)]
+              for f in out.split(b"\0") if f}
+    return [Path(f) for f, link in walked if link or f in listed]
+
+
+def _scan(top: str):
+    """What _walk yields, in the same order, as (path string, is a symlink)."""
+    try:
+        entries = list(os.scandir(top))
+    except OSError:
+        return
+    dirs, files = [], []
+    for e in entries:
+        try:
+            is_dir = e.is_dir()
+        except OSError:
+            is_dir = False
+        if is_dir:
+            if not e.name.startswith("."):
+                dirs.append(e)
+        elif is_source(e.name):
+            files.append(e)
+    for e in sorted(files, key=lambda e: e.name):
+        yield e.path, e.is_symlink()
+    for d in sorted(dirs, key=lambda e: e.name):
+        if not d.is_symlink():
+            yield from _scan(d.path)
 
 
 def _git_candidates(top: Path, names):
