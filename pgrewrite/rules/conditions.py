@@ -44,6 +44,7 @@ class Env:
     trace: list | None = None
     depth: int = 0
     memo: dict | None = None   # per file: see `_memoised`; None: no memoisation
+    chain: list | None = None  # the site's ancestors a site pattern may match (lazily)
 
 
     def note(self, text: str, ok: bool):
@@ -61,6 +62,8 @@ class Cond:
         raise NotImplementedError(f"{self.label} cannot be evaluated at a node")
 
     def traced(self, env: Env, fn, *args):
+        if env.trace is None:       # nothing records depth or notes: skip the bookkeeping
+            return fn(*args)
         env.depth += 1
         try:
             r = fn(*args)
@@ -138,18 +141,18 @@ class PatternCond(Cond):
         leaf = env.site.node
         if leaf is None:
             return None
-        n = leaf
-        root = env.site.scope.root
-        while n is not None and n != root:
-            if n.type == self.pattern.root_type or self.pattern.root.metavar or self.pattern.root.contains:
+        chain = env.chain
+        if chain is None:
+            chain = env.chain = _statement_chain(leaf, env.site.scope.root)
+        root = self.pattern.root
+        any_type = root.metavar or root.contains
+        for n, t in chain:
+            if any_type or t == root.type:
                 r = env.matcher.match(self.pattern, n, b, site=leaf)
                 if r is not None:
                     r = self._where(env, r)
                     if r is not None:
                         return r
-            if n.type in ("compound_statement", "translation_unit", "function_definition"):
-                break
-            n = n.parent
         return None
 
     def node(self, env, n, b):
@@ -158,6 +161,20 @@ class PatternCond(Cond):
 
     def _where(self, env, b):
         return check_where(env, self.where, b)
+
+
+def _statement_chain(leaf, root) -> list:
+    """(node, type) from the site's leaf up to its enclosing block, which a
+    site pattern may match: the same for every rule at one site."""
+    chain = []
+    n = leaf
+    while n is not None and n != root:
+        t = n.type
+        chain.append((n, t))
+        if t in ("compound_statement", "translation_unit", "function_definition"):
+            break
+        n = n.parent
+    return chain
 
 
 @dataclass
@@ -314,13 +331,26 @@ class Has(Cond):
         return _memoised(self, env, n, b, self._node)
 
     def _node(self, env, n, b):
-        if isinstance(self.cond, Call) and env.memo is not None and env.trace is None:
-            # the most common shape, `has: {call: RE}`: one walk per node
-            # collects its callee names for every such condition
-            names = env.memo.get(("calls", n.id))
-            if names is None:
-                names = env.memo[("calls", n.id)] = _call_names(n)
-            return b if any(self.cond.name.fullmatch(x) for x in names) else None
+        memo = env.memo
+        if memo is not None and env.trace is None:
+            # one walk per node, shared by every `has` asked about it
+            desc = memo.get(("desc", n.id))
+            if desc is None:
+                desc = memo[("desc", n.id)] = _descendants(n)
+            cond = self.cond
+            if isinstance(cond, Call):
+                # the most common shape, `has: {call: RE}`: the callee names once
+                names = memo.get(("calls", n.id))
+                if names is None:
+                    names = memo[("calls", n.id)] = _call_names(desc)
+                return b if any(cond.name.fullmatch(x) for x in names) else None
+            kinds = _kind_filter(cond)
+            for d, t in desc:
+                if kinds is None or t in kinds:
+                    r = cond.node(env, d, b)
+                    if r is not None:
+                        return r
+            return None
         trace, env.trace = env.trace, None     # one line per descendant is noise
         try:
             stack = list(reversed(n.children))
@@ -336,19 +366,38 @@ class Has(Cond):
             env.trace = trace
 
 
-def _call_names(n) -> frozenset:
-    """Callee names of the calls among the descendants of `n` (a call seen
-    through casts or parentheses is also a descendant itself)."""
-    names = set()
-    stack = list(n.children)
+def _descendants(n) -> list:
+    """(node, type) of every descendant of `n`, in the order Has walks them."""
+    out = []
+    stack = list(reversed(n.children))
     while stack:
         d = stack.pop()
-        if d.type == "call_expression":
-            name = callee_name(d)
-            if name is not None:
-                names.add(name)
-        stack.extend(d.children)
+        out.append((d, d.type))
+        stack.extend(reversed(d.children))
+    return out
+
+
+def _call_names(desc) -> frozenset:
+    """Callee names of the calls among the descendants (a call seen through
+    casts or parentheses is also a descendant itself)."""
+    names = {callee_name(d) for d, t in desc if t == "call_expression"}
+    names.discard(None)
     return frozenset(names)
+
+
+def _kind_filter(cond) -> frozenset | None:
+    """Node types outside which `cond` surely fails (a `kind` it requires), or None."""
+    f = cond.__dict__.get("_kind_filter", _MISS)
+    if f is _MISS:
+        f = None
+        if isinstance(cond, Kind):
+            f = cond.kinds
+        elif isinstance(cond, All):
+            for item in cond.items:
+                if isinstance(item, Kind):
+                    f = item.kinds if f is None else f & item.kinds
+        cond.__dict__["_kind_filter"] = f
+    return f
 
 
 @dataclass
