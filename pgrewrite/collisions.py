@@ -184,9 +184,8 @@ def _read_specs(path: str) -> list[tuple[bool, str]]:
             data.close()
 
 
-def _tree_files(root: Path) -> list[str]:
-    """Tree-relative paths of every .h, .c and .S file (dot directories skipped)."""
-    out = []
+def _tree_entries(root: Path):
+    """(tree-relative path, DirEntry) of every .h, .c and .S file (dot directories skipped)."""
     stack = [("", str(root))]
     while stack:
         rel, path = stack.pop()
@@ -201,32 +200,22 @@ def _tree_files(root: Path) -> list[str]:
             if e.is_dir(follow_symlinks=False):
                 stack.append((r + "/", e.path))
             elif e.name.endswith(GRAPH_SUFFIXES):
-                out.append(r)
-    return out
+                yield r, e
+
+
+def _tree_files(root: Path) -> list[str]:
+    return [r for r, _ in _tree_entries(root)]
 
 
 def _tree_stats(root: Path) -> list[tuple[str, tuple[int, int, int, int]]]:
     """Like _tree_files, with each file's (size, mtime_ns, ctime_ns, inode)."""
     out = []
-    stack = [("", str(root))]
-    while stack:
-        rel, path = stack.pop()
+    for r, e in _tree_entries(root):
         try:
-            entries = list(os.scandir(path))
+            st = e.stat()
         except OSError:
-            continue
-        for e in entries:
-            if e.name.startswith("."):
-                continue
-            r = f"{rel}{e.name}"
-            if e.is_dir(follow_symlinks=False):
-                stack.append((r + "/", e.path))
-            elif e.name.endswith(GRAPH_SUFFIXES):
-                try:
-                    st = e.stat()
-                except OSError:
-                    st = None
-                out.append((r, (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) if st else (-1, 0, 0, 0)))
+            st = None
+        out.append((r, (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) if st else (-1, 0, 0, 0)))
     return out
 
 
