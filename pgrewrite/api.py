@@ -53,7 +53,7 @@ class Engine:
                 unknown_as: str | None = None, keep_parse: bool = False):
         """One file's bytes -> FileResult (and the parse, if asked for)."""
         if not keep_parse and not self.mentions_family(data):
-            # no family name even as a substring: nothing to parse
+            # no whole-word family name anywhere: nothing to parse
             return FileResult(path=path, digest=digest(data))
         parsed = find_sites(path, data, self.lexer)
         collisions = dict(captured or {})

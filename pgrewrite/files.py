@@ -179,6 +179,3 @@ def _git_candidates(top: Path, names):
         found.update(top / f.decode("utf-8", "surrogateescape") for f in r.stdout.split(b"\0") if f)
     return sorted(f for f in found if is_source(f.name))
 
-
-def mentions_family(data: bytes, names_bytes) -> bool:
-    return any(n in data for n in names_bytes)
