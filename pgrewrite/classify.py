@@ -6,6 +6,9 @@ The policy (documented in semantic-rules/README.md):
    regions tree-sitter could not parse, assembly without an asm rule.
 2. Strong rules decide. Among the strong rules that match, the highest
    priority wins; equal priority with different meanings is a conflict.
+   A logic rule that lists the winning meaning in `overrides` (weak or
+   strong) turns that decision into a flag: e.g. a one-page buffer (PG)
+   in hypervisor interface code, where the page is a 4K frame by ABI.
 3. Without a strong match, weak rules may decide together: any weak logic
    signal flags the site; otherwise two or more weak rules that agree
    decide, one alone leaves the site unknown, disagreement is a conflict.
@@ -72,7 +75,7 @@ class Classifier:
                     if b is not None:
                         found_matches.append((rule, b))
                         bindings[rule.id] = b
-                matches = tuple(RuleMatch(r.id, r.meaning, r.priority, r.strength, r.reason) for r, _ in found_matches)
+                matches = tuple(RuleMatch(r.id, r.meaning, r.priority, r.strength, r.reason, r.overrides) for r, _ in found_matches)
                 if matches or skip is None:
                     skip = None
                     verdict, rule_id, reason = combine(matches)
@@ -196,7 +199,11 @@ def combine(matches) -> tuple[Verdict, str | None, str]:
         tops = sorted((m for m in strong if m.priority == top), key=lambda m: m.rule)
         meanings = {m.meaning for m in tops}
         if len(meanings) == 1:
-            return Verdict(tops[0].meaning), tops[0].rule, tops[0].reason
+            meaning = tops[0].meaning
+            over = sorted((m for m in matches if m.meaning == "logic" and meaning in m.overrides), key=lambda m: m.rule)
+            if over:
+                return Verdict.LOGIC, over[0].rule, f"{over[0].reason} (overrides {tops[0].rule}, which says {meaning})"
+            return Verdict(meaning), tops[0].rule, tops[0].reason
         said = ", ".join(f"{m.rule} ({m.meaning})" for m in tops)
         return Verdict.CONFLICT, None, f"rules of equal priority {top} disagree: {said}"
     weak = sorted(matches, key=lambda m: m.rule)

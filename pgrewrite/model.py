@@ -65,6 +65,7 @@ class RuleMatch:
     priority: int
     strength: str        # strong | weak
     reason: str
+    overrides: tuple = ()  # logic rules: strong meanings this signal turns into logic
 
 
 @dataclass(frozen=True)

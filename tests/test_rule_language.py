@@ -54,8 +54,8 @@ def test_pattern_that_is_not_c_is_an_error():
         compile_pattern("$X >> >> PAGE_SHIFT", FAMILY)
 
 
-def m(rule, meaning, priority=50, strength="strong"):
-    return RuleMatch(rule, meaning, priority, strength, f"{rule} reason")
+def m(rule, meaning, priority=50, strength="strong", overrides=()):
+    return RuleMatch(rule, meaning, priority, strength, f"{rule} reason", overrides)
 
 
 @pytest.mark.parametrize("matches, verdict, rule", [
@@ -69,6 +69,11 @@ def m(rule, meaning, priority=50, strength="strong"):
     ([m("w", "pte", 40, "weak"), m("v", "pte", 40, "weak")], Verdict.PTE, "v+w"),
     ([m("w", "pte", 40, "weak"), m("v", "pg", 40, "weak")], Verdict.CONFLICT, None),
     ([m("w", "pte", 40, "weak"), m("v", "pte", 40, "weak"), m("l", "logic", 1, "weak")], Verdict.LOGIC, "l"),
+    # a logic signal that overrides pg turns a strong pg decision into a flag ...
+    ([m("a", "pg", 60), m("l", "logic", 90, "weak", ("pg",))], Verdict.LOGIC, "l"),
+    # ... but leaves a strong decision of another meaning alone
+    ([m("a", "pte", 60), m("l", "logic", 90, "weak", ("pg",))], Verdict.PTE, "a"),
+    ([m("a", "pg", 60), m("l", "logic", 90, "weak")], Verdict.PG, "a"),
 ])
 def test_evidence_policy(matches, verdict, rule):
     v, r, _ = combine(matches)
@@ -122,6 +127,7 @@ def test_good_rules_load(tmp_path):
     (GOOD.replace("pattern: PAGE_SIZE << $O", "pattern: kmalloc($X)"),
      "rules/pg/bad.yaml:4: match/pattern: a pattern in a rule's match must contain a family name or $SITE"),
     (GOOD.replace("match:\n", "match: [\n"), "rules/pg/bad.yaml:5: YAML syntax error"),
+    (GOOD.replace("meaning: pg", "meaning: pg\noverrides: [pte]"), "rules/pg/bad.yaml:2: overrides: only a logic rule can override other verdicts"),
 ])
 def test_rule_errors_name_file_line_and_key(tmp_path, text, expected):
     got = problems(tmp_path, {"pg/bad.yaml": text})

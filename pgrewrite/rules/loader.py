@@ -58,6 +58,7 @@ class Rule:
     examples_match: tuple
     examples_no_match: tuple
     line: int = 1
+    overrides: tuple = ()   # logic rules only: meanings of strong verdicts this rule turns into logic
     _files_re: re.Pattern | None = field(default=None, repr=False)
     _ignores_re: re.Pattern | None = field(default=None, repr=False)
 
@@ -235,6 +236,9 @@ def _compile_rule(rule_id, rel, doc, lines, family: Family) -> Rule:
     language = doc.get("language", "c")
     match = _compile_cond(doc["match"], ("match",), "site", names, language)
     where = {var: _compile_cond(c, ("where", var), "node", names, language) for var, c in (doc.get("where") or {}).items()}
+    overrides = tuple(doc.get("overrides", ()))
+    if overrides and doc["meaning"] != "logic":
+        raise _CompileError(("overrides",), "only a logic rule can override other verdicts")
     rename = None
     if "rename" in doc:
         r = doc["rename"]
@@ -249,7 +253,7 @@ def _compile_rule(rule_id, rel, doc, lines, family: Family) -> Rule:
         files=tuple(doc.get("files", ())), ignores=tuple(doc.get("ignores", ())),
         match=match, where=where, rename=rename,
         examples_match=tuple(ex["match"]), examples_no_match=tuple(ex["no-match"]),
-        line=lines.get((), 1),
+        line=lines.get((), 1), overrides=overrides,
         _files_re=glob_regex(doc.get("files")), _ignores_re=glob_regex(doc.get("ignores")),
     )
 
