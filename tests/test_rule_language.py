@@ -197,3 +197,29 @@ def test_files_that_define_page_size_themselves_are_not_renamed(ruleset):
     assert user_space.decisions[-1].reason.startswith("the file defines PAGE_SIZE itself")
     arch = api.scan_bytes("arch/x86/include/asm/page.h", src, ruleset)
     assert [e.new for e in arch.edits] == ["PG_SIZE"]
+
+
+def test_control_conditions_and_for_clauses_are_statements(tmp_path):
+    # `inside: {kind: statement, nearest: true}` stops at the condition of an
+    # if/while or a clause of a for header, never at the body of the
+    # statement around it.
+    rule = """\
+    meaning: logic
+    reason: a limit in pages
+    match:
+      inside:
+        kind: statement
+        nearest: true
+        has: {regex: '^RLIMIT_AS$'}
+    examples:
+      match:
+        - "if (total_vm + npages > rlimit(RLIMIT_AS) >> PAGE_SHIFT)\\n\\treturn false;"
+        - "while (n < rlimit(RLIMIT_AS) >> PAGE_SHIFT)\\n\\tn++;"
+        - "for (i = 0; i < rlimit(RLIMIT_AS) >> PAGE_SHIFT; i++)\\n\\tf(i);"
+      no-match:
+        - "if (x > PAGE_SIZE)\\n\\tlimit = rlimit(RLIMIT_AS);"
+        - "for (i = 0; i < n; i += PAGE_SIZE)\\n\\tlimit = rlimit(RLIMIT_AS);"
+    """
+    rs = load_ruleset(rules_dir(tmp_path, {"logic/limit.yaml": rule}))
+    from pgrewrite import ruletest
+    assert ruletest.check_examples(api.Engine(rs)) == []

@@ -28,8 +28,24 @@ KINDS = {
     "return": frozenset({"return_statement"}),
     "declaration": frozenset({"declaration", "init_declarator"}),
     "binary": frozenset({"binary_expression"}),
-    "statement": frozenset({"expression_statement", "declaration", "return_statement"}),
+    # The clause marker: the condition of an if/while/do/switch and the three
+    # clauses of a for header are statements of their own for `inside`, so a
+    # site in `if (total_vm > limit >> PAGE_SHIFT)` has a nearest statement.
+    "statement": frozenset({"expression_statement", "declaration", "return_statement", "<clause>"}),
 }
+_CONDITION_OWNERS = frozenset({"if_statement", "while_statement", "do_statement", "switch_statement"})
+
+
+def _is_clause(n) -> bool:
+    """n is the condition of a control statement or a clause of a for header."""
+    p = n.parent
+    if p is None:
+        return False
+    if p.type in _CONDITION_OWNERS:
+        return p.child_by_field_name("condition") == n
+    if p.type == "for_statement":
+        return n.is_named and n != p.child_by_field_name("body") and n.type != "comment"
+    return False
 
 
 @dataclass
@@ -216,8 +232,9 @@ class Inside(Cond):
     def _ancestors(self, env, n):
         root = env.site.scope.root if env.site.scope else None
         n = n.parent if n is not None else None
+        clauses = self.kinds is not None and "<clause>" in self.kinds
         while n is not None and n != root:
-            if self.kinds is None or n.type in self.kinds:
+            if self.kinds is None or n.type in self.kinds or (clauses and _is_clause(n)):
                 yield n
                 if self.nearest:
                     return
