@@ -134,20 +134,21 @@ def build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
         raise SeriesError(f"{out_dir} already holds .patch files; use an empty directory "
                           "so that `git am DIR/*.patch` applies this series only")
 
-    # 1. existing definitions of the new names, before anything else
-    found = defs_mod.find_definitions(git, base)
-    blocked = defs_mod.blocked_names(found)
+    # 1. existing definitions of the new names, before anything else; `apply`
+    # makes the same preparatory renames from the same plan (definitions.prepare)
+    try:
+        prep = defs_mod.prepare(git, base, collisions=options.collisions)
+    except defs_mod.DefinitionsError as exc:
+        raise SeriesError(str(exc)) from None
+    found, blocked = prep.definitions, prep.blocked
     if blocked and options.collisions == "refuse":
         raise CollisionError("\n".join(
             ["refusing to build the series: some new names already exist in the tree."]
             + defs_mod.explain(blocked)
             + ["(--collisions rename-local renames private definitions first and "
                "leaves out the other names; --collisions leave-out leaves them all out)"]))
-    local_renames: tuple[defs_mod.LocalRename, ...] = ()
-    local_reasons: list[str] = []
-    if blocked and options.collisions == "rename-local":
-        local_renames, blocked, local_reasons = defs_mod.plan_local_renames(
-            git, base, found, blocked)
+    local_renames = prep.renames
+    local_reasons = list(prep.reasons)
 
     results = sorted(results, key=lambda r: r.path)
     sel = select(results, only=options.only, blocked=set(blocked))
@@ -235,10 +236,9 @@ def build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
             prep.setdefault(subsystem(r.definition.path), []).append(r)
         for _, group in sorted(prep.items(), key=lambda kv: kv[1][0].definition.path):
             files = sorted({f for r in group for f in r.files})
-            for r in group:
-                for f in r.files:
-                    applied[f] += defs_mod.rename_spans(base_files[f][1], r.definition.name,
-                                                        r.new_name)
+            for f in files:
+                applied[f] += defs_mod.Preparation(renames=tuple(group)).spans(
+                    f, base_files[f][1])
             pfx, src = prefix.subject_prefix(git, base, [r.definition.path for r in group])
             if len(group) == 1:
                 subject = f"{pfx}: rename {group[0].definition.name} to {group[0].new_name}"
