@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import os
 from collections import Counter as Tally
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -195,24 +194,33 @@ def scan_paths(paths, ruleset: RuleSet, root: Path | None = None, jobs: int | No
     fam = ruleset.family
     cache = ResultCache(cache_dir, ruleset.digest, unknown_as) if use_cache else None
 
+    walks: dict = {}
+
     def build_index(at: Path):
         return coll.CollisionIndex.build(at, fam.replacements, aliases=fam.aliases(),
-                                         cache_dir=cache.dir if cache is not None else None)
+                                         cache_dir=cache.dir if cache is not None else None,
+                                         walk=walks.get(str(at)))
 
-    # the index is built for the likely root while expand waits for git grep;
+    # the index is built for the likely root while expand waits for git (in
+    # this thread: two threads doing file system calls slow each other down),
+    # from the stat pass expand made of the same directory if it made one;
     # the root really is the one of the first candidate
     guess = root or _likely_root(paths, cwd)
-    with ThreadPoolExecutor(1) as pool:
-        early = pool.submit(build_index, guess) if guess is not None else None
-        candidates, problems = expand(paths, fam.names, cwd)
-        if root is None and candidates:
-            root = coll.find_tree_root(candidates[0].path)
-        if root is None:
-            index = None
-        elif early is not None and root == guess:
-            index = early.result()
-        else:
-            index = build_index(root)
+    early: dict = {}
+
+    def idle():
+        if guess is not None:
+            early["index"] = build_index(guess)
+    candidates, problems = expand(paths, fam.names, cwd, cache_dir=cache.dir if cache is not None else None,
+                                  idle=idle, walks=walks)
+    if root is None and candidates:
+        root = coll.find_tree_root(candidates[0].path)
+    if root is None:
+        index = None
+    elif root == guess:
+        index = early["index"] if "index" in early else build_index(root)
+    else:
+        index = build_index(root)
     definitions = index.definitions if index is not None else ()
     tasks, keys, results = [], [], []
     if cache is not None:
@@ -237,7 +245,8 @@ def scan_paths(paths, ruleset: RuleSet, root: Path | None = None, jobs: int | No
     results.extend(fresh)
     results.sort(key=lambda r: r.path)
     if root is not None:
-        results = [root_relative_ids(r, root, cwd) for r in results]
+        rel = _RootRelative(root, cwd)
+        results = [root_relative_ids(r, root, cwd, rel) for r in results]
     return ScanResult(tuple(results), tuple(problems), definitions, root, stats)
 
 
@@ -249,15 +258,38 @@ def _likely_root(paths, cwd: Path) -> Path | None:
     return None
 
 
-def root_relative_ids(result: FileResult, root: Path, cwd: Path) -> FileResult:
+class _RootRelative:
+    """`(cwd / path).resolve().relative_to(root.resolve()).as_posix()`, with
+    the root and each directory resolved once (realpath of dir/name is
+    realpath of realpath(dir)/name)."""
+
+    def __init__(self, root: Path, cwd: Path):
+        self.root = root.resolve()
+        self.cwd = str(cwd)
+        self.dirs: dict[str, str] = {}
+
+    def __call__(self, path: str) -> str:
+        d, name = os.path.split(os.path.join(self.cwd, path))
+        rd = self.dirs.get(d)
+        if rd is None:
+            rd = self.dirs[d] = os.path.realpath(d)
+        full = os.path.join(rd, name)
+        if name in ("", ".", "..") or os.path.islink(full):
+            full = os.path.realpath(full)
+        return Path(full).relative_to(self.root).as_posix()
+
+
+def root_relative_ids(result: FileResult, root: Path, cwd: Path, relative=None) -> FileResult:
     """Site ids start with the path from the tree root, whatever the cwd, so
     that a decisions file at the root matches scans run from anywhere."""
     import dataclasses
+    if not result.decisions:
+        return result
     try:
-        rel = (cwd / result.path).resolve().relative_to(root.resolve()).as_posix()
+        rel = (relative or _RootRelative(root, cwd))(result.path)
     except (ValueError, OSError):
         return result
-    if rel == result.path or not result.decisions:
+    if rel == result.path:
         return result
     n = len(result.path)
     decisions = tuple(

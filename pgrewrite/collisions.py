@@ -219,6 +219,27 @@ def _tree_stats(root: Path) -> list[tuple[str, tuple[int, int, int, int]]]:
     return out
 
 
+def _stats_from_walk(root: Path, walked) -> list[tuple[str, tuple[int, int, int, int]]]:
+    """_tree_stats(root), in the same order, from files.walk(root): the
+    scan's own stat pass, not a second one."""
+    from .files import FILE
+    prefix = os.path.join(str(root), "")
+    out = []
+    for path, kind, st in walked:
+        rel = path[len(prefix):]
+        name = rel.rpartition("/")[2]
+        if name.startswith(".") or not name.endswith(GRAPH_SUFFIXES):
+            continue
+        if kind != FILE or st is None:     # _tree_entries follows links
+            try:
+                s = os.stat(path)
+                st = (s.st_size, s.st_mtime_ns, s.st_ctime_ns, s.st_ino)
+            except OSError:
+                st = (-1, 0, 0, 0)
+        out.append((rel, st))
+    return out
+
+
 def _arch_of(rel: str) -> str | None:
     if rel.startswith("arch/"):
         parts = rel.split("/", 2)
@@ -263,19 +284,20 @@ class CollisionIndex:
 
     @classmethod
     def build(cls, root: Path, names, definitions=None, aliases: dict[str, str] | None = None,
-              cache_dir: Path | None = None) -> CollisionIndex:
+              cache_dir: Path | None = None, walk=None) -> CollisionIndex:
         """Find the definitions of `names` (unless given) and read the tree's include graph.
 
         `aliases` maps a new name to today's name it stands for (PTE_MASK ->
         PAGE_MASK): a definition that already says exactly that is no clash.
         With `cache_dir`, the include lines and the index itself are kept
-        across runs (see `_cached_build`)."""
+        across runs (see `_cached_build`). `walk` is files.walk(root) if the
+        caller has it already."""
         root = Path(root)
         if definitions is None and cache_dir is not None:
-            return _cached_build(cls, root, names, aliases or {}, Path(cache_dir))
+            return _cached_build(cls, root, names, aliases or {}, Path(cache_dir), walk)
         with ThreadPoolExecutor(1) as pool:   # git grep runs on the other core meanwhile
             found = pool.submit(tree_definitions, root, names) if definitions is None else None
-            files = _tree_files(root)
+            files = _tree_files(root) if walk is None else [r for r, _ in _stats_from_walk(root, walk)]
             specs = {f: _read_specs(os.path.join(root, f)) for f in files}
             defs = found.result() if found is not None else definitions
         aliases = aliases or {}
@@ -497,10 +519,10 @@ def _save(path: Path, obj) -> None:
         pass             # a cache that cannot be written is only slower
 
 
-def _cached_build(cls, root: Path, names, aliases: dict, cache_dir: Path) -> CollisionIndex:
+def _cached_build(cls, root: Path, names, aliases: dict, cache_dir: Path, walk=None) -> CollisionIndex:
     state_path, specs_path = _cache_paths(cache_dir, root, names, aliases)
     with ThreadPoolExecutor(1) as pool:
-        stats = _tree_stats(root)
+        stats = _tree_stats(root) if walk is None else _stats_from_walk(root, walk)
         fp = _fingerprint(stats)
         state = _load(state_path)
         if isinstance(state, dict) and state.get("fingerprint") == fp:

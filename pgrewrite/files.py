@@ -5,11 +5,23 @@ faster than reading every file in Python); elsewhere every source file is
 read and a cheap substring test drops files without a family name. Either
 way the accounting stays exact, because a file dropped here cannot contain
 a whole-word family name.
+
+With a cache directory the prefilter's answer is kept per file, keyed by the
+file's stat (size, mtime_ns, ctime_ns, inode; in a git tree also whether git
+tracks it): an unchanged tree then costs a walk (or `git ls-files`) and a
+stat per file, and only new or changed files are searched again. A file
+changed less than STALE_NS before the search started is not kept (an edit
+within the same timestamp granule would not show in its stat).
 """
 from __future__ import annotations
 
+import hashlib
 import os
+import pickle
+import re
 import subprocess
+import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,9 +51,16 @@ def display_path(p: Path, cwd: Path) -> str:
         return str(p)
 
 
-def expand(paths, names, cwd: Path | None = None, use_git: bool = True):
-    """Candidate files under `paths` and problems with the paths themselves."""
+def expand(paths, names, cwd: Path | None = None, use_git: bool = True, cache_dir: Path | None = None,
+           idle=None, walks: dict | None = None):
+    """Candidate files under `paths` and problems with the paths themselves.
+    With `cache_dir`, the prefilter's answers are kept there across runs.
+    `idle()` is called (at most once) while git works in another process,
+    for the caller to use this process meanwhile. `walks`, if given, gets
+    the walk of each directory walked (str(dir) -> what `walk` returns), for
+    the caller's own use of the same stat pass."""
     cwd = cwd or Path.cwd()
+    idle = _once(idle)
     out: dict[Path, Candidate] = {}
     problems: list[InputProblem] = []
     for raw in paths:
@@ -52,9 +71,9 @@ def expand(paths, names, cwd: Path | None = None, use_git: bool = True):
             problems.append(InputProblem(str(raw), "no such file or directory; check the path"))
             continue
         if p.is_dir():
-            found = _git_candidates(p, names) if use_git else None
+            found = _git_candidates(p, names, cache_dir, idle, walks) if use_git else None
             if found is None:
-                found = _walk_prefiltered(p, names) if use_git else _walk(p)
+                found = _walk_prefiltered(p, names, cache_dir, idle, walks) if use_git else _walk(p)
             for f in found:
                 if os.path.islink(f):
                     f = _follow(f, p, cwd, problems)
@@ -71,6 +90,16 @@ def expand(paths, names, cwd: Path | None = None, use_git: bool = True):
         else:
             problems.append(InputProblem(str(raw), "not a regular file or directory; skipped"))
     return sorted(out.values(), key=lambda c: c.display), problems
+
+
+def _once(fn):
+    done = []
+
+    def call():
+        if fn is not None and not done:
+            done.append(True)
+            fn()
+    return call
 
 
 def _follow(link: Path, top: Path, cwd: Path, problems: list) -> Path | None:
@@ -100,82 +129,311 @@ def _walk(top: Path):
                 yield Path(dirpath) / name
 
 
-def _walk_prefiltered(top: Path, names):
-    """The walk's files, minus regular files `git grep --no-index -w` finds no
-    family name in (outside a git tree it is still ~5x faster than reading
-    every file in Python). Symbolic links stay, for the caller to judge. If
-    git is missing or reports any error, nothing is dropped."""
+# ------------------------------------------------------------ the prefilter
+
+PREFILTER_VERSION = b"pgrewrite-prefilter-1"
+STALE_NS = 2_000_000_000
+# more new or changed files than this: one `git grep` over the tree is faster
+# than reading them in Python (or than long pathspec lists)
+FULL_SEARCH_OVER = 3000
+
+
+class _Known:
+    """The prefilter's earlier answers for one tree: path -> (key, listed).
+
+    `start` is taken before any file is searched: an answer is kept only for
+    a file whose last change (mtime and ctime) is STALE_NS older than that,
+    so the content searched is the content its stat describes."""
+
+    def __init__(self, cache_dir: Path | None, top: Path, names, kind: str):
+        self.start = time.time_ns()
+        self.path = None
+        self.old: dict = {}
+        if cache_dir is None:
+            return
+        try:
+            where = str(top.resolve())
+        except OSError:
+            where = str(top)
+        h = hashlib.blake2b(PREFILTER_VERSION + repr((kind, where, sorted(names), SOURCE_SUFFIXES)).encode(),
+                            digest_size=16).hexdigest()
+        self.path = Path(cache_dir) / "prefilter" / f"{h}.pickle"
+        try:
+            with open(self.path, "rb") as fh:
+                old = pickle.load(fh)
+        except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError, ImportError, IndexError):
+            old = None
+        self.old = old if isinstance(old, dict) else {}
+
+    def get(self, path: str, key):
+        """True/False when `path` was searched at this key, else None."""
+        hit = self.old.get(path)
+        return hit[1] if hit is not None and hit[0] == key else None
+
+    def trusted(self, st) -> bool:
+        return st is not None and max(st[1], st[2]) < self.start - STALE_NS
+
+    def save(self, new: dict) -> None:
+        if self.path is None or new == self.old:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent)
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump(new, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, self.path)
+        except OSError:
+            pass             # a cache that cannot be written is only slower
+
+
+def _stamp(st) -> tuple[int, int, int, int]:
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def _word_test(names):
+    """Whole-word test with `git grep -F -w`'s idea of a word (ASCII letters,
+    digits, underscore); tests/test_performance_properties.py checks that the
+    two agree."""
+    needles = tuple(n.encode() for n in names)
+    alt = b"|".join(re.escape(n) for n in sorted(needles, key=len, reverse=True))
+    word = re.compile(rb"(?<![A-Za-z0-9_])(?:" + alt + rb")(?![A-Za-z0-9_])")
+
+    def mentions(path: str) -> bool | None:
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read()
+        except OSError:
+            return None          # unreadable: kept, and reported by the analysis
+        return any(n in data for n in needles) and word.search(data) is not None
+    return mentions
+
+
+def _grep_no_index(top: Path, names):
     args = ["git", "-C", str(top), "grep", "--no-index", "-l", "-z", "-F", "-w"]
     for n in names:
         args += ["-e", n]
     args += ["--", *(f"*{s}" for s in SOURCE_SUFFIXES)]
-    try:      # git grep runs on the other core while this process walks the tree
-        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    except OSError:
-        proc = None
-    walked = list(_scan(str(top)))
     try:
-        out, err = proc.communicate(timeout=600) if proc is not None else (None, None)
+        return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    except OSError:
+        return None
+
+
+def _grep_listed(proc, top: Path) -> set[str] | None:
+    """The files a `git grep -l -z` process listed (normalised absolute
+    paths), or None if it failed in any way."""
+    if proc is None:
+        return None
+    try:
+        out, err = proc.communicate(timeout=600)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.communicate()
-        out = None
-    if out is None or proc.returncode not in (0, 1) or err.strip():
-        return [Path(f) for f, _ in walked]
-    listed = {os.path.normpath(os.path.join(top, f.decode("utf-8", "surrogateescape")))
-              for f in out.split(b"\0") if f}
-    return [Path(f) for f, link in walked if link or f in listed]
+        return None
+    if proc.returncode not in (0, 1) or err.strip():
+        return None
+    return {os.path.normpath(os.path.join(top, f.decode("utf-8", "surrogateescape")))
+            for f in out.split(b"\0") if f}
 
 
-def _scan(top: str):
-    """What _walk yields, in the same order, as (path string, is a symlink)."""
-    try:
-        entries = list(os.scandir(top))
-    except OSError:
-        return
-    dirs, files = [], []
-    for e in entries:
+def _walk_prefiltered(top: Path, names, cache_dir: Path | None = None, idle=_once(None), walks=None):
+    """The walk's files, minus regular files `git grep --no-index -w` finds no
+    family name in (outside a git tree it is still ~5x faster than reading
+    every file in Python). Symbolic links stay, for the caller to judge. If
+    git is missing or reports any error, nothing is dropped. Files whose stat
+    is unchanged since an earlier run keep that run's answer."""
+    known = _Known(cache_dir, top, names, "walk")
+    # without earlier answers git grep runs on the other core during the walk
+    proc = _grep_no_index(top, names) if not known.old else None
+    walked = walk(top)
+    if walks is not None:
+        walks[str(top)] = walked
+    files = [(f, kind, st) for f, kind, st in walked if kind != DIR_LINK]
+    unknown = [f for f, kind, st in files if kind == FILE and (st is None or known.get(f, st) is None)]
+    answers: dict[str, bool | None] = {}
+    if proc is None and len(unknown) > FULL_SEARCH_OVER:
+        proc = _grep_no_index(top, names)
+    if proc is not None:
+        idle()
+        listed = _grep_listed(proc, top)
+        if listed is None:
+            return _walk_order(top, [f for f, _, _ in files])
+        answers = {f: f in listed for f in unknown}
+    else:
+        mentions = _word_test(names)
+        answers = {f: mentions(f) for f in unknown}
+    out, keep = [], {}
+    for f, kind, st in files:
+        if kind == LINK:
+            out.append(f)
+            continue
+        hit = answers[f] if f in answers else known.get(f, st)
+        if hit is None or hit:
+            out.append(f)
+        if hit is not None and known.trusted(st):
+            keep[f] = (st, hit)
+    known.save(keep)
+    return _walk_order(top, out)
+
+
+def _walk_order(top: Path, paths) -> list[Path]:
+    """`paths` in _walk's order: in each directory its files by name, then
+    its subdirectories by name (problems are reported in this order)."""
+    prefix = len(os.path.join(str(top), ""))
+
+    def key(p):
+        parts = str(p)[prefix:].split("/")
+        return [(1, d) for d in parts[:-1]] + [(0, parts[-1])]
+    return [Path(p) for p in sorted(paths, key=key)]
+
+
+FILE, LINK, DIR_LINK = 0, 1, 2
+
+
+def walk(top: Path) -> list[tuple[str, int, tuple | None]]:
+    """Every file under `top` named like a source file, dot directories and
+    symbolic links to directories not entered: (path string, kind, stat key
+    or None). Kind FILE: not a symbolic link (stat key unless stat failed);
+    LINK: a symbolic link to something else than a directory; DIR_LINK: a
+    symbolic link to a directory. Directories are visited depth-first from a
+    stack, entries in os.scandir order (collisions._tree_entries' order)."""
+    out = []
+    stack = [str(top)]
+    while stack:
         try:
-            is_dir = e.is_dir()
+            entries = list(os.scandir(stack.pop()))
         except OSError:
-            is_dir = False
-        if is_dir:
-            if not e.name.startswith("."):
-                dirs.append(e)
-        elif is_source(e.name):
-            files.append(e)
-    for e in sorted(files, key=lambda e: e.name):
-        yield e.path, e.is_symlink()
-    for d in sorted(dirs, key=lambda e: e.name):
-        if not d.is_symlink():
-            yield from _scan(d.path)
+            continue
+        for e in entries:
+            name = e.name
+            try:
+                is_dir = e.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir:
+                if e.is_symlink():
+                    if name.endswith(SOURCE_SUFFIXES):
+                        out.append((e.path, DIR_LINK, None))
+                elif not name.startswith("."):
+                    stack.append(e.path)
+            elif name.endswith(SOURCE_SUFFIXES):
+                if e.is_symlink():
+                    out.append((e.path, LINK, None))
+                    continue
+                try:
+                    st = e.stat(follow_symlinks=False)
+                except OSError:
+                    out.append((e.path, FILE, None))
+                    continue
+                out.append((e.path, FILE, (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)))
+    return out
 
 
-def _git_candidates(top: Path, names):
-    """Files under `top` that git grep says contain a family name, or None
-    when `top` is not inside a git work tree (or git is missing)."""
+def _git(top: Path, *args, timeout=600):
     try:
-        inside = subprocess.run(["git", "-C", str(top), "rev-parse", "--is-inside-work-tree"],
-                                capture_output=True, text=True, timeout=30)
+        r = subprocess.run(["git", "-C", str(top), *args], capture_output=True, timeout=timeout)
     except (OSError, subprocess.TimeoutExpired):
         return None
-    if inside.returncode != 0 or inside.stdout.strip() != "true":
-        return None
-    # Tracked files, then untracked ones that are not ignored: `--untracked`
-    # alone also drops tracked files that match an ignore pattern (Debian's
-    # kernel source ships a top-level .gitignore with "/*").
-    found: set[Path] = set()
-    for extra in ([], ["--untracked"]):
-        args = ["git", "-C", str(top), "grep", "-l", "-z", *extra, "-F", "-w"]
-        for n in names:
-            args += ["-e", n]
-        args += ["--", "."]
-        try:
-            r = subprocess.run(args, capture_output=True, timeout=600)
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-        if r.returncode not in (0, 1):
-            return None
-        found.update(top / f.decode("utf-8", "surrogateescape") for f in r.stdout.split(b"\0") if f)
-    return sorted(f for f in found if is_source(f.name))
+    return r
 
+
+def _git_grep(top: Path, names, pathspecs, idle=_once(None)) -> set[Path] | None:
+    """Tracked files, then untracked ones that are not ignored: `--untracked`
+    alone also drops tracked files that match an ignore pattern (Debian's
+    kernel source ships a top-level .gitignore with "/*")."""
+    found: set[Path] = set()
+    chunks = [pathspecs[i:i + 500] for i in range(0, len(pathspecs), 500)] or [["."]]
+    for extra in ([], ["--untracked"]):
+        for chunk in chunks:
+            args = ["grep", "-l", "-z", *extra, "-F", "-w"]
+            for n in names:
+                args += ["-e", n]
+            try:
+                proc = subprocess.Popen(["git", "-C", str(top), *args, "--", *chunk],
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            except OSError:
+                return None
+            idle()
+            try:
+                out, _ = proc.communicate(timeout=600)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.communicate()
+                return None
+            if proc.returncode not in (0, 1):
+                return None
+            found.update(top / f.decode("utf-8", "surrogateescape") for f in out.split(b"\0") if f)
+    return found
+
+
+def _git_candidates(top: Path, names, cache_dir: Path | None = None, idle=_once(None), walks=None):
+    """Files under `top` that git grep says contain a family name, or None
+    when `top` is not inside a git work tree (or git is missing)."""
+    inside = _git(top, "rev-parse", "--is-inside-work-tree", timeout=30)
+    if inside is None or inside.returncode != 0 or inside.stdout.strip() != b"true":
+        return None
+    if cache_dir is None:
+        found = _git_grep(top, names, [], idle)
+        return None if found is None else sorted(f for f in found if is_source(f.name))
+    # Which files git would search (tracked, or untracked and not ignored),
+    # and whether git tracks each: that is part of a file's key.
+    known = _Known(cache_dir, top, names, "git")
+    try:
+        ls = subprocess.Popen(["git", "-C", str(top), "ls-files", "-z", "-t", "--cached", "--others",
+                               "--exclude-standard", "--", "."], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    except OSError:
+        return None
+    walked = walk(top)        # the stat keys, while git lists the files
+    if walks is not None:
+        walks[str(top)] = walked
+    idle()
+    try:
+        listing, _ = ls.communicate(timeout=600)
+    except subprocess.TimeoutExpired:
+        ls.kill()
+        ls.communicate()
+        return None
+    if ls.returncode != 0:
+        return None
+    tracked: dict[str, bool] = {}
+    for item in listing.split(b"\0"):
+        if len(item) > 2:
+            rel = item[2:].decode("utf-8", "surrogateescape")
+            if is_source(rel):
+                tracked[rel] = tracked.get(rel, False) or item[:1] != b"?"
+    seen = {f: (kind, st) for f, kind, st in walked}
+    keys: dict[str, tuple | None] = {}
+    for rel, t in tracked.items():
+        path = os.path.join(top, rel)
+        kind, st = seen.get(path, (None, None))
+        try:
+            if kind is None:        # not walked: in a dot directory, say
+                st = _stamp(os.lstat(path))
+                kind = LINK if os.path.islink(path) else FILE
+            elif st is None and kind == FILE:
+                st = _stamp(os.lstat(path))
+            if kind == FILE:
+                key = (t, st)
+            else:    # git grep skips tracked symbolic links, reads untracked ones
+                key = (t, _stamp(os.lstat(path)), _stamp(os.stat(path)))
+        except OSError:
+            key = None
+        keys[rel] = key
+    unknown = [rel for rel, key in keys.items() if key is None or known.get(rel, key) is None]
+    answers: dict[str, bool] = {}
+    if unknown:
+        specs = [] if len(unknown) > FULL_SEARCH_OVER else [":(literal)" + rel for rel in unknown]
+        found = _git_grep(top, names, specs, idle)
+        if found is None:
+            return None
+        listed = {f.relative_to(top).as_posix() for f in found}
+        answers = {rel: rel in listed for rel in unknown}
+    out, keep = [], {}
+    for rel, key in keys.items():
+        hit = answers[rel] if rel in answers else known.get(rel, key)
+        if hit:
+            out.append(top / rel)
+        if key is not None and known.trusted(key[1]) and (len(key) < 3 or known.trusted(key[2])):
+            keep[rel] = (key, hit)
+    known.save(keep)
+    return sorted(out)

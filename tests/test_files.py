@@ -1,6 +1,7 @@
 """Which files a scan reads."""
 from __future__ import annotations
 
+import os
 import subprocess
 
 from pgrewrite.files import expand
@@ -40,3 +41,100 @@ def test_outside_git_every_source_file_is_a_candidate(tmp_path):
     got, problems = expand([".", "missing.c"], NAMES, cwd=tmp_path)
     assert [c.display for c in got] == ["a.c"]
     assert [(p.display, p.message) for p in problems] == [("missing.c", "no such file or directory; check the path")]
+
+
+# --------------------------------------------------- the prefilter's cache
+
+def forbid_grep(monkeypatch):
+    """Fail the test if git grep runs; returns the list of git commands run."""
+    import pgrewrite.files as files
+    ran = []
+    real = subprocess.Popen
+
+    def popen(args, *a, **k):
+        ran.append(list(args))
+        assert "grep" not in args, f"git grep ran: {args}"
+        return real(args, *a, **k)
+    monkeypatch.setattr(files.subprocess, "Popen", popen)
+    return ran
+
+
+def trust_at_once(monkeypatch):
+    """Keep answers about files changed up to now (the two seconds'
+    margin would make these tests sleep)."""
+    import pgrewrite.files as files
+    monkeypatch.setattr(files, "STALE_NS", 0)
+
+
+def displays(tmp_path, **k):
+    got, _ = expand(["."], NAMES, cwd=tmp_path, **k)
+    return [c.display for c in got]
+
+
+def test_prefilter_cache_outside_git(tmp_path, monkeypatch):
+    trust_at_once(monkeypatch)
+    tree = tmp_path / "tree"
+    (tree / "mm").mkdir(parents=True)
+    (tree / "mm/a.c").write_text("int a = PAGE_SIZE;\n")
+    (tree / "mm/none.c").write_text("int a = MY_PAGE_SIZE;\n")
+    (tree / "b.h").write_text("#define X PAGE_SHIFT\n")
+    cache = tmp_path / "cache"
+    assert displays(tree, cache_dir=cache) == displays(tree) == ["b.h", "mm/a.c"]
+    with monkeypatch.context() as m:
+        forbid_grep(m)          # nothing changed: a stat per file, no search
+        assert displays(tree, cache_dir=cache) == ["b.h", "mm/a.c"]
+        # an edited file, a new file and a file losing its name are searched
+        # again (in Python: only a few files changed)
+        (tree / "mm/none.c").write_text("int a = PAGE_SIZE;\n")
+        (tree / "mm/new.c").write_text("long n = offset_in_page(x) + PAGE_SHIFT;\n")
+        (tree / "mm/new2.c").write_text("long n = xPAGE_SHIFT;\n")
+        (tree / "b.h").write_text("#define X PAGE_SHIFTED\n")
+        expect = ["mm/a.c", "mm/new.c", "mm/none.c"]
+        assert displays(tree, cache_dir=cache) == expect
+        assert displays(tree, cache_dir=cache) == expect
+    assert displays(tree) == expect
+
+
+def test_prefilter_cache_keeps_no_answer_about_a_fresh_file(tmp_path):
+    import time
+
+    from pgrewrite.files import _Known
+    (tmp_path / "old.c").write_text("int a = PAGE_SIZE;\n")
+    time.sleep(2.1)             # its ctime is older than the margin
+    (tmp_path / "fresh.c").write_text("int a = PAGE_SIZE;\n")
+    cache = tmp_path / "cache"
+    assert displays(tmp_path, cache_dir=cache) == ["fresh.c", "old.c"]
+    kept = _Known(cache, tmp_path, NAMES, "walk").old
+    assert sorted(os.path.basename(p) for p in kept) == ["old.c"]
+    # the same size and mtime, another content: only a fresh file could do
+    # that within a timestamp granule, and its answer was not kept
+    st = (tmp_path / "fresh.c").stat()
+    (tmp_path / "fresh.c").write_text("int a = PAGE_SIZF;\n")
+    os.utime(tmp_path / "fresh.c", ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert displays(tmp_path, cache_dir=cache) == ["old.c"]
+
+
+def test_prefilter_cache_in_a_git_tree(tmp_path, monkeypatch):
+    trust_at_once(monkeypatch)
+    (tmp_path / "mm").mkdir()
+    (tmp_path / "mm/tracked.c").write_text("int a = PAGE_SIZE;\n")
+    (tmp_path / "mm/nothing.c").write_text("int a = 1;\n")
+    (tmp_path / "mm/ignored.c").write_text("int c = PAGE_SHIFT;\n")
+    (tmp_path / ".gitignore").write_text("/mm/ignored.c\n")
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", "mm/tracked.c", "mm/nothing.c", ".gitignore")
+    git(tmp_path, "commit", "-qm", "base")
+    cache = tmp_path / "cache"
+    (tmp_path / ".gitignore").write_text("/mm/ignored.c\n/cache\n")
+    assert displays(tmp_path, cache_dir=cache) == displays(tmp_path) == ["mm/tracked.c"]
+    with monkeypatch.context() as m:
+        ran = forbid_grep(m)
+        assert displays(tmp_path, cache_dir=cache) == ["mm/tracked.c"]
+        assert any("ls-files" in a for a in ran)
+    # edited, new untracked, and no longer ignored files: searched again
+    (tmp_path / "mm/nothing.c").write_text("int a = PAGE_SIZE;\n")
+    (tmp_path / "mm/new.c").write_text("int b = PAGE_SHIFT;\n")
+    expect = ["mm/new.c", "mm/nothing.c", "mm/tracked.c"]
+    assert displays(tmp_path, cache_dir=cache) == displays(tmp_path) == expect
+    (tmp_path / ".gitignore").write_text("/cache\n")
+    assert displays(tmp_path, cache_dir=cache) == displays(tmp_path) == ["mm/ignored.c", *expect]
