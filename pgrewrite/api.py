@@ -85,6 +85,10 @@ class ScanResult:
     definitions: tuple[coll.Definition, ...] = ()
     root: Path | None = None
     stats: dict = field(default_factory=dict)
+    # the preparatory renames of private definitions (series/definitions.py),
+    # planned on the work tree when the tree has such definitions; None: none
+    preparation: object | None = None
+    notes: tuple[str, ...] = ()
 
     def decisions(self):
         for f in self.files:
@@ -199,7 +203,7 @@ def scan_paths(paths, ruleset: RuleSet, root: Path | None = None, jobs: int | No
     def build_index(at: Path):
         return coll.CollisionIndex.build(at, fam.replacements, aliases=fam.aliases(),
                                          cache_dir=cache.dir if cache is not None else None,
-                                         walk=walks.get(str(at)))
+                                         walk=walks.get(str(at)), extra=plan_preparation)
 
     # the index is built for the likely root while expand waits for git (in
     # this thread: two threads doing file system calls slow each other down),
@@ -222,11 +226,12 @@ def scan_paths(paths, ruleset: RuleSet, root: Path | None = None, jobs: int | No
     else:
         index = build_index(root)
     definitions = index.definitions if index is not None else ()
+    preparation, prep_notes = index.extra if index is not None and index.extra else (None, ())
     tasks, keys, results = [], [], []
     if cache is not None:
         cache.open_index(root or cwd)        # unchanged files: a stat, no read
     for c in candidates:
-        captured = _captured(c, root, index)
+        captured = _captured(c, root, index, preparation)
         hit, key = cache.lookup(c, captured) if cache is not None else (None, None)
         if hit is not None:
             results.append(hit)
@@ -247,7 +252,29 @@ def scan_paths(paths, ruleset: RuleSet, root: Path | None = None, jobs: int | No
     if root is not None:
         rel = _RootRelative(root, cwd)
         results = [root_relative_ids(r, root, cwd, rel) for r in results]
-    return ScanResult(tuple(results), tuple(problems), definitions, root, stats)
+    return ScanResult(tuple(results), tuple(problems), definitions, root, stats,
+                      preparation, prep_notes)
+
+
+def plan_preparation(root: Path | None, definitions) -> tuple[object | None, tuple[str, ...]]:
+    """The preparatory renames `series` makes first and `apply` makes too: the
+    same plan (series.definitions.prepare), here on the files on disk. Only
+    looked for when a definition outside include/ and arch/*/include/ clashes
+    with a new name that no shared header blocks anyway. It costs a
+    fixed-string `git grep` of the whole tree (2-8 s for 6.12), so it is
+    made with the collision index and cached with it (rebuilt when a .c, .h
+    or .S file changes)."""
+    shared = {d.name for d in definitions if d.shared}
+    if root is None or not any(not d.shared and d.name not in shared for d in definitions):
+        return None, ()
+    from .series import definitions as defs_mod
+    from .series.git import Git
+    try:
+        prep = defs_mod.prepare(Git(root), None)
+    except (defs_mod.DefinitionsError, OSError) as e:
+        return None, (f"private definitions of new names could not be planned for "
+                      f"renaming ({e}); apply will not rename them",)
+    return prep, tuple(prep.notes())
 
 
 def _likely_root(paths, cwd: Path) -> Path | None:
@@ -299,14 +326,30 @@ def root_relative_ids(result: FileResult, root: Path, cwd: Path, relative=None) 
     return dataclasses.replace(result, decisions=decisions)
 
 
-def _captured(c: Candidate, root: Path | None, index) -> dict[str, str]:
+def _captured(c: Candidate, root: Path | None, index, preparation=None) -> dict[str, str]:
     if root is None or index is None or not index.definitions:
         return {}
     try:
         rel = c.path.relative_to(root).as_posix()
     except ValueError:
         return {}
-    return index.unavailable(rel)
+    out = index.unavailable(rel)
+    if preparation is None:
+        return out
+    # say what apply and series do about a private definition: rename it first
+    # (the site is converted by a run after that), or leave its name out tree-wide
+    renamed = {f"{r.definition.path}:{r.definition.line}": r for r in preparation.renames}
+    for name, where in out.items():
+        r = renamed.get(where)
+        if r is not None:
+            out[name] = (f"{where} (a private definition: apply and series first rename it to "
+                         f"{r.new_name}; run again after that to convert this site)")
+    for name, defs in preparation.blocked.items():
+        if name not in out and all(d.scope == "local" for d in defs):
+            d = defs[0]
+            out[name] = (f"{d.path}:{d.line} (a private definition that cannot be renamed first, "
+                         f"so no generic {name} is added; see the notes)")
+    return out
 
 
 def _run(tasks, ruleset: RuleSet, jobs: int, progress):

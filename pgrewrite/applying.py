@@ -21,6 +21,7 @@ from pathlib import Path
 
 from .api import Engine, digest
 from .edits import EditError, remove_stale_temporaries, rewrite, self_check, write_atomically
+from .model import Edit
 
 
 @dataclass
@@ -31,10 +32,13 @@ class ApplyReport:
     cleaned: list = field(default_factory=list)       # stale temporary files removed
     interrupted: bool = False
     not_reached: int = 0                              # files left alone after an interruption
+    prepared: dict = field(default_factory=dict)      # path -> (count, "OLD -> NEW, ...") of preparatory renames
 
     def lines(self):
         for path, n in self.rewritten:
-            yield f"{'would rewrite' if self.dry_run else 'rewrote'} {path}: {n} rename(s)"
+            prep = self.prepared.get(path)
+            extra = f" ({prep[0]} preparatory: {prep[1]})" if prep else ""
+            yield f"{'would rewrite' if self.dry_run else 'rewrote'} {path}: {n} rename(s){extra}"
         for path, why in self.refused:
             yield f"{path}: refused: {why}"
         for path in self.cleaned:
@@ -86,17 +90,50 @@ def dirty_files(paths: list[Path]) -> set[Path]:
     return dirty
 
 
+@dataclass
+class _Task:
+    """One file to rewrite: its scan result (None for a file only the
+    preparatory renames touch) and the private names renamed in it."""
+
+    display: str
+    path: Path
+    result: object | None
+    private: dict          # old name -> new name (series/definitions.Preparation)
+
+
+def _tasks(result, cwd: Path) -> list[_Task]:
+    tasks: dict[Path, _Task] = {}
+    for f in result.files:
+        if f.edits and f.error is None:
+            tasks[(cwd / f.path).resolve()] = _Task(f.path, cwd / f.path, f, {})
+    prep = getattr(result, "preparation", None)
+    if prep is not None and result.root is not None:
+        scanned = {(cwd / f.path).resolve(): f for f in result.files}
+        for rel, pairs in sorted(prep.pairs().items()):
+            path = Path(result.root) / rel
+            key = path.resolve()
+            if key not in tasks:
+                f = scanned.get(key)
+                if f is not None and f.error is not None:
+                    continue     # reported as failed; nothing is written to it
+                tasks[key] = _Task(_display(path, cwd), path, f, {})
+            tasks[key].private.update(pairs)
+    return sorted(tasks.values(), key=lambda t: t.display)
+
+
 def apply_result(result, ruleset, allow_dirty: bool = False, dry_run: bool = False, cwd: Path | None = None) -> ApplyReport:
+    """Make the renames of a scan result, and the preparatory renames of
+    private definitions that `series` puts first (result.preparation), so that
+    apply + the series' first patch == the series applied."""
     cwd = cwd or Path.cwd()
     report = ApplyReport(dry_run=dry_run)
-    todo = [f for f in result.files if f.edits and f.error is None]
-    paths = {f.path: (cwd / f.path) for f in todo}
-    dirty = set() if allow_dirty else dirty_files(list(paths.values()))
+    todo = _tasks(result, cwd)
+    dirty = set() if allow_dirty else dirty_files([t.path for t in todo])
     engine = Engine(ruleset)
     with sigterm_as_interrupt():
-        for i, f in enumerate(todo):
+        for i, t in enumerate(todo):
             try:
-                _apply_file(f, paths[f.path], engine, dirty, dry_run, report, cwd)
+                _apply_file(t, engine, dirty, dry_run, report, cwd)
             except KeyboardInterrupt:
                 report.interrupted = True
                 report.not_reached = len(todo) - i - 1
@@ -104,26 +141,39 @@ def apply_result(result, ruleset, allow_dirty: bool = False, dry_run: bool = Fal
     return report
 
 
-def _apply_file(f, path: Path, engine, dirty, dry_run: bool, report: ApplyReport, cwd: Path) -> None:
+def private_edits(data: bytes, private: dict) -> list[Edit]:
+    """The preparatory renames of one file as edits (kind "private")."""
+    from .series.definitions import rename_spans
+    return [Edit(start, end, old, new.decode(), None, "private")
+            for old, name in sorted(private.items())
+            for start, end, new in rename_spans(data, old, name)]
+
+
+def _apply_file(t: _Task, engine, dirty, dry_run: bool, report: ApplyReport, cwd: Path) -> None:
+    f, path = t.result, t.path
     if path.resolve() in dirty:
-        report.refused.append((f.path, "has uncommitted changes (or is untracked); commit or stash them, or pass --allow-dirty"))
+        report.refused.append((t.display, "has uncommitted changes (or is untracked); commit or stash them, or pass --allow-dirty"))
         return
     try:
         old = path.read_bytes()
     except OSError as e:
-        report.refused.append((f.path, f"cannot read: {e.strerror or e}"))
+        report.refused.append((t.display, f"cannot read: {e.strerror or e}"))
         return
-    if digest(old) != f.digest:
-        report.refused.append((f.path, "changed since it was analysed; re-run"))
+    if f is not None and digest(old) != f.digest:
+        report.refused.append((t.display, "changed since it was analysed; re-run"))
         return
+    edits = list(f.edits) if f is not None else []
+    private = private_edits(old, t.private) if t.private else []
     try:
-        new = rewrite(old, f.edits)
+        new = rewrite(old, edits + private)
     except EditError as e:
-        report.refused.append((f.path, f"edits do not fit the file ({e}); re-run"))
+        report.refused.append((t.display, f"edits do not fit the file ({e}); re-run"))
         return
-    problems = self_check(old, new, f.edits, engine, f.path, sites_before=len(f.decisions))
+    problems = self_check(old, new, edits + private, engine, t.display,
+                          sites_before=len(f.decisions) if f is not None else None,
+                          private=t.private)
     if problems:
-        report.refused.append((f.path, "self-check failed: " + "; ".join(problems)))
+        report.refused.append((t.display, "self-check failed: " + "; ".join(problems)))
         return
     if not dry_run:
         for stale in remove_stale_temporaries(path):
@@ -131,9 +181,12 @@ def _apply_file(f, path: Path, engine, dirty, dry_run: bool, report: ApplyReport
         try:
             write_atomically(path, new, old)
         except (OSError, EditError) as e:
-            report.refused.append((f.path, f"not written: {e}"))
+            report.refused.append((t.display, f"not written: {e}"))
             return
-    report.rewritten.append((f.path, len(f.edits)))
+    report.rewritten.append((t.display, len(edits) + len(private)))
+    if private:
+        report.prepared[t.display] = (len(private), ", ".join(
+            f"{o} -> {n}" for o, n in sorted(t.private.items())))
 
 
 def _display(p: Path, cwd: Path) -> str:

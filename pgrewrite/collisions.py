@@ -284,17 +284,20 @@ class CollisionIndex:
 
     @classmethod
     def build(cls, root: Path, names, definitions=None, aliases: dict[str, str] | None = None,
-              cache_dir: Path | None = None, walk=None) -> CollisionIndex:
+              cache_dir: Path | None = None, extra=None, walk=None) -> CollisionIndex:
         """Find the definitions of `names` (unless given) and read the tree's include graph.
 
         `aliases` maps a new name to today's name it stands for (PTE_MASK ->
         PAGE_MASK): a definition that already says exactly that is no clash.
         With `cache_dir`, the include lines and the index itself are kept
-        across runs (see `_cached_build`). `walk` is files.walk(root) if the
-        caller has it already."""
+        across runs (see `_cached_build`). `extra(root, definitions)`, if
+        given, is computed with the index and kept with it (`index.extra`):
+        api uses it for the plan of preparatory renames, which needs a
+        `git grep` of the whole tree that an unchanged tree need not repeat.
+        `walk` is files.walk(root) if the caller has it already."""
         root = Path(root)
         if definitions is None and cache_dir is not None:
-            return _cached_build(cls, root, names, aliases or {}, Path(cache_dir), walk)
+            return _cached_build(cls, root, names, aliases or {}, Path(cache_dir), extra, walk)
         with ThreadPoolExecutor(1) as pool:   # git grep runs on the other core meanwhile
             found = pool.submit(tree_definitions, root, names) if definitions is None else None
             files = _tree_files(root) if walk is None else [r for r, _ in _stats_from_walk(root, walk)]
@@ -302,9 +305,13 @@ class CollisionIndex:
             defs = found.result() if found is not None else definitions
         aliases = aliases or {}
         defs = [d for d in defs if not d.compatible(aliases.get(d.name))]
-        return cls(root, defs, files, specs)
+        index = cls(root, defs, files, specs)
+        index.extra = extra(root, index.definitions) if extra is not None else None
+        return index
 
-    _STATE = ("definitions", "files", "arches", "_bit_pass", "pass_bits", "_own", "full",
+    extra = None
+
+    _STATE = ("definitions", "files", "arches", "_bit_pass", "pass_bits", "_own", "full", "extra",
               "_arch_paths", "reach", "seen")
 
     def _state(self) -> dict:
@@ -481,7 +488,7 @@ class CollisionIndex:
 # Files changed less than STALE_NS before the run are not trusted to keep
 # (an edit within the same timestamp granule would not show in their stat).
 
-CACHE_VERSION = b"pgrewrite-includes-1"
+CACHE_VERSION = b"pgrewrite-includes-2"
 STALE_NS = 2_000_000_000
 
 
@@ -519,13 +526,14 @@ def _save(path: Path, obj) -> None:
         pass             # a cache that cannot be written is only slower
 
 
-def _cached_build(cls, root: Path, names, aliases: dict, cache_dir: Path, walk=None) -> CollisionIndex:
+def _cached_build(cls, root: Path, names, aliases: dict, cache_dir: Path, extra=None, walk=None) -> CollisionIndex:
     state_path, specs_path = _cache_paths(cache_dir, root, names, aliases)
     with ThreadPoolExecutor(1) as pool:
         stats = _tree_stats(root) if walk is None else _stats_from_walk(root, walk)
         fp = _fingerprint(stats)
         state = _load(state_path)
-        if isinstance(state, dict) and state.get("fingerprint") == fp:
+        if isinstance(state, dict) and state.get("fingerprint") == fp and (
+                extra is None or state["index"].get("extra") is not None):
             return cls._from_state(root, state["index"])
         found = pool.submit(tree_definitions, root, names)   # git grep on the other core
         old = _load(specs_path)
@@ -540,6 +548,7 @@ def _cached_build(cls, root: Path, names, aliases: dict, cache_dir: Path, walk=N
         defs = found.result()
     defs = [d for d in defs if not d.compatible(aliases.get(d.name))]
     index = cls(root, defs, [r for r, _ in stats], specs)
+    index.extra = extra(root, index.definitions) if extra is not None else None
     _save(specs_path, keep)
     if len(keep) == len(stats):
         _save(state_path, {"fingerprint": fp, "index": index._state()})

@@ -48,10 +48,16 @@ def new_positions(edits) -> list[tuple[int, int]]:
     return out
 
 
-def self_check(old: bytes, new: bytes, edits, engine, path: str = "file.c", sites_before: int | None = None) -> list[str]:
+def self_check(old: bytes, new: bytes, edits, engine, path: str = "file.c", sites_before: int | None = None,
+               private: dict[str, str] | None = None) -> list[str]:
     """Problems that make a rewrite unsafe (empty list: safe).
 
     - every family edit renames a family name to one of its two replacements;
+    - every preparatory edit (kind "private") is one of the renames `private`
+      allows (old name -> new name, planned by series.definitions.prepare);
+      afterwards the old name is gone from the file's code and comments, and
+      the new name occurs exactly where the edits put it;
+    - no edit of another kind than family, identifier or (allowed) private;
     - the file length changed by exactly the renames;
     - the family tokens that disappeared are exactly the renamed ones;
     - the new file has no more parse errors than the old one;
@@ -65,6 +71,7 @@ def self_check(old: bytes, new: bytes, edits, engine, path: str = "file.c", site
     for e in fam_edits:
         if e.old not in fam.names or e.new not in fam.equivalents(e.old) or e.new == e.old:
             problems.append(f"edit at byte {e.start} renames {e.old!r} to {e.new!r}, which is not a family rename")
+    problems += _private_problems(old, new, edits, private or {})
     if len(new) - len(old) != sum(len(e.new.encode()) - (e.end - e.start) for e in edits):
         problems.append("the file length changed by more than the renames")
     before, _ = engine.counter.count(old)
@@ -74,6 +81,29 @@ def self_check(old: bytes, new: bytes, edits, engine, path: str = "file.c", site
     if parsing.count_errors(parsing.parse(new)) > parsing.count_errors(parsing.parse(old)):
         problems.append("the rewritten file has more parse errors than the original")
     problems += idempotence_problems(old, new, edits, engine, path, sites_before)
+    return problems
+
+
+def _private_problems(old: bytes, new: bytes, edits, private: dict[str, str]) -> list[str]:
+    from .series.definitions import rename_spans
+    problems = []
+    for e in edits:
+        if e.kind not in ("family", "identifier", "private"):
+            problems.append(f"edit at byte {e.start} is of unknown kind {e.kind!r}")
+        elif e.kind == "private" and private.get(e.old) != e.new:
+            problems.append(f"edit at byte {e.start} renames {e.old!r} to {e.new!r}, which is not "
+                            "a planned preparatory rename")
+    for old_name, new_name in sorted(private.items()):
+        left = rename_spans(new, old_name, new_name)
+        if left:
+            problems.append(f"{old_name} is still used after its preparatory rename "
+                            f"(byte {left[0][0]})")
+        made = sum(1 for e in edits if e.kind == "private" and e.new == new_name)
+        before = len(rename_spans(old, new_name, new_name))
+        after = len(rename_spans(new, new_name, new_name))
+        if after != before + made:
+            problems.append(f"{new_name} occurs {after} time(s) after the preparatory rename, "
+                            f"expected {before + made}")
     return problems
 
 

@@ -55,7 +55,7 @@ def to_document(result, only=None) -> dict:
         "problems": [{"path": p.display, "error": p.message} for p in result.problems],
         "collisions": [{"name": d.name, "path": d.path, "line": d.line} for d in result.definitions],
         "renames": renames,
-        "notes": sorted(n for f in result.files for n in f.notes),
+        "notes": sorted([n for f in result.files for n in f.notes] + list(getattr(result, "notes", ()))),
     }
 
 

@@ -255,7 +255,8 @@ def verify(tree: Path, paths, ruleset, work: Path, jobs: int = 2, log_path: Path
         report.seconds["build-before"] = time.monotonic() - t
 
         say("applying the renames")
-        scan = dataclasses.replace(result, files=tuple(files))
+        # verify leaves blocked names out instead of renaming private definitions
+        scan = dataclasses.replace(result, files=tuple(files), preparation=None)
         applied = apply_result(scan, ruleset, allow_dirty=True, cwd=src)
         report.renamed_files = list(applied.rewritten)
         report.refused = list(applied.refused)

@@ -179,7 +179,7 @@ def unknown_shapes(result, names, cwd: Path, jobs: int):
 
 # ------------------------------------------------------------------ report
 
-_COLLISION = re.compile(r"^(name collision: \S+ is already defined at \S+?)[,;] .*$", re.S)
+_COLLISION = re.compile(r"^(name collision: \S+ is already defined at \S+?)(?: \(.*?\))?[,;] .*$", re.S)
 
 
 def _normalise_reason(reason: str) -> str:
