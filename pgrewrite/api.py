@@ -247,6 +247,7 @@ def scan_paths(paths, ruleset: RuleSet, root: Path | None = None, jobs: int | No
         for key, r in zip(keys, fresh):
             cache.put(key, r)
         cache.save_index()
+        cache.finish()
     results.extend(fresh)
     results.sort(key=lambda r: r.path)
     if root is not None:

@@ -12,12 +12,21 @@ result. A file whose stat is unchanged is a hit without being read; any
 other goes through the content key above. Files changed less than STALE_NS
 before their stat was taken are not put in the index (an edit within the
 same timestamp granule would not show in the stat).
+
+The directory is bounded (PGREWRITE_CACHE_MAX_MB, default 512 MiB): a run
+that wrote to it adds what it wrote to a running total kept in
+`size-ledger`, and when that total is over the limit, the least recently
+used files (by mtime: a file read from the cache is touched) are deleted
+until a quarter of the limit is free again. Files this run used or wrote
+are kept. Only pgrewrite's own entries are ever deleted (`verify/` and any
+unknown file stay).
 """
 from __future__ import annotations
 
 import hashlib
 import os
 import pickle
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -27,6 +36,20 @@ from .model import FileResult
 VERSION = b"pgrewrite-cache-1"
 INDEX_VERSION = b"pgrewrite-index-1"
 STALE_NS = 2_000_000_000
+DEFAULT_MAX_BYTES = 512 * 1024 * 1024
+LEDGER = "size-ledger"
+# what prune may delete: result entries (two hex digits / key) and the
+# per-tree files of index/, includes/ and prefilter/
+_ENTRY_DIR = re.compile(r"[0-9a-f]{2}")
+_META_DIRS = ("index", "includes", "prefilter")
+
+
+def max_bytes_from_env() -> int:
+    raw = os.environ.get("PGREWRITE_CACHE_MAX_MB")
+    try:
+        return int(float(raw) * 1024 * 1024) if raw else DEFAULT_MAX_BYTES
+    except ValueError:
+        return DEFAULT_MAX_BYTES
 
 
 def default_cache_dir() -> Path:
@@ -35,9 +58,13 @@ def default_cache_dir() -> Path:
 
 
 class ResultCache:
-    def __init__(self, directory: Path | None, rules_digest: str, unknown_as: str | None):
+    def __init__(self, directory: Path | None, rules_digest: str, unknown_as: str | None,
+                 max_bytes: int | None = None):
         self.dir = Path(directory) if directory is not None else default_cache_dir()
         self.salt = VERSION + rules_digest.encode() + repr(unknown_as).encode()
+        self.max_bytes = max_bytes if max_bytes is not None else max_bytes_from_env()
+        self.started = time.time_ns()
+        self.written = 0          # bytes this run added to the directory
 
     def _key(self, display: str, data: bytes, captured: dict) -> str:
         h = hashlib.blake2b(self.salt, digest_size=20)
@@ -58,6 +85,7 @@ class ResultCache:
         try:
             with open(self._index_path, "rb") as fh:
                 old = pickle.load(fh)
+            touch(self._index_path)
         except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError, ImportError, IndexError):
             old = None
         self._index = old if isinstance(old, dict) else {}
@@ -113,6 +141,7 @@ class ResultCache:
             fd, tmp = tempfile.mkstemp(dir=self._index_path.parent)
             with os.fdopen(fd, "wb") as fh:
                 pickle.dump(index, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                self.written += fh.tell()
             os.replace(tmp, self._index_path)
         except OSError:
             pass
@@ -129,6 +158,7 @@ class ResultCache:
         try:
             with open(self.dir / k[:2] / k, "rb") as fh:
                 r = pickle.load(fh)
+            touch(self.dir / k[:2] / k)        # recently used: pruned last
             return r if isinstance(r, FileResult) else None
         except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError):
             return None
@@ -145,6 +175,92 @@ class ResultCache:
             fd, tmp = tempfile.mkstemp(dir=d)
             with os.fdopen(fd, "wb") as fh:
                 pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                self.written += fh.tell()
             os.replace(tmp, d / k)
         except OSError:
             pass             # a cache that cannot be written is only slower
+
+    def finish(self) -> None:
+        """Add what this run wrote to the ledger; prune when over the limit."""
+        note_written(self.dir, self.written, self.max_bytes, self.started)
+        self.written = 0
+
+
+def touch(path) -> None:
+    try:
+        os.utime(path)
+    except OSError:
+        pass
+
+
+def note_written(directory: Path, written: int, max_bytes: int, keep_after_ns: int) -> None:
+    """Count `written` bytes into the directory's ledger, and prune it when
+    the total is over `max_bytes` (or unknown: no ledger yet)."""
+    if written <= 0:
+        return
+    ledger = Path(directory) / LEDGER
+    try:
+        total = int(ledger.read_text()) + written
+    except (OSError, ValueError):
+        total = None                  # never counted: count it now
+    if total is not None and total <= max_bytes:
+        _write_ledger(ledger, total)
+        return
+    _write_ledger(ledger, prune(directory, max_bytes, keep_after_ns))
+
+
+def _write_ledger(ledger: Path, total: int) -> None:
+    try:
+        fd, tmp = tempfile.mkstemp(dir=ledger.parent)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(str(total))
+        os.replace(tmp, ledger)
+    except OSError:
+        pass
+
+
+def cache_files(directory: Path):
+    """(mtime_ns, size, path) of every file prune may delete."""
+    out = []
+    try:
+        tops = list(os.scandir(directory))
+    except OSError:
+        return out
+    for top in tops:
+        if not (top.is_dir(follow_symlinks=False)
+                and (_ENTRY_DIR.fullmatch(top.name) or top.name in _META_DIRS)):
+            continue
+        try:
+            entries = list(os.scandir(top.path))
+        except OSError:
+            continue
+        for e in entries:
+            try:
+                if e.is_file(follow_symlinks=False):
+                    st = e.stat(follow_symlinks=False)
+                    out.append((st.st_mtime_ns, st.st_size, e.path))
+            except OSError:
+                pass
+    return out
+
+
+def prune(directory: Path, max_bytes: int, keep_after_ns: int) -> int:
+    """Delete the least recently used cache files until the directory holds
+    at most 3/4 of `max_bytes`; files touched at or after `keep_after_ns`
+    (this run's) stay whatever the size. Returns the bytes left."""
+    files = cache_files(Path(directory))
+    total = sum(size for _, size, _ in files)
+    if total <= max_bytes:
+        return total
+    goal = max_bytes * 3 // 4
+    for mtime, size, path in sorted(files):
+        if total <= goal or mtime >= keep_after_ns:
+            break
+        try:
+            os.unlink(path)
+            total -= size
+        except FileNotFoundError:
+            total -= size
+        except OSError:
+            pass
+    return total

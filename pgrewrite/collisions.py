@@ -534,6 +534,11 @@ def _cached_build(cls, root: Path, names, aliases: dict, cache_dir: Path, extra=
         state = _load(state_path)
         if isinstance(state, dict) and state.get("fingerprint") == fp and (
                 extra is None or state["index"].get("extra") is not None):
+            for p in (state_path, specs_path):     # recently used (cache.prune deletes the oldest)
+                try:
+                    os.utime(p)
+                except OSError:
+                    pass
             return cls._from_state(root, state["index"])
         found = pool.submit(tree_definitions, root, names)   # git grep on the other core
         old = _load(specs_path)

@@ -161,6 +161,7 @@ class _Known:
         try:
             with open(self.path, "rb") as fh:
                 old = pickle.load(fh)
+            os.utime(self.path)         # recently used (cache.prune deletes the oldest)
         except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError, ImportError, IndexError):
             old = None
         self.old = old if isinstance(old, dict) else {}

@@ -1,0 +1,90 @@
+"""The result cache stays bounded: least recently used files go first,
+this run's files and anything that is not pgrewrite's own entry stay."""
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from pgrewrite import cache
+from pgrewrite.cli import cli
+
+SAMPLE = Path(__file__).resolve().parent.parent / "sample-tree"
+RULES = Path(__file__).resolve().parent.parent / "semantic-rules"
+
+
+def entry(d: Path, name: str, size: int, age_s: float) -> Path:
+    d.mkdir(parents=True, exist_ok=True)
+    p = d / name
+    p.write_bytes(b"x" * size)
+    t = time.time() - age_s
+    os.utime(p, (t, t))
+    return p
+
+
+def test_prune_deletes_least_recently_used_first(tmp_path):
+    old = entry(tmp_path / "ab", "ab01", 400, 300)
+    older_index = entry(tmp_path / "index", "i.pickle", 300, 400)
+    mid = entry(tmp_path / "cd", "cd01", 200, 200)
+    new = entry(tmp_path / "ef", "ef01", 100, 100)
+    mine = entry(tmp_path / "ef", "ef02", 500, 0)               # written by this run
+    verify = entry(tmp_path / "verify" / "ab", "build.o", 5000, 1000)   # not a cache entry
+    stray = entry(tmp_path, "notes.txt", 5000, 1000)
+    left = cache.prune(tmp_path, max_bytes=1000, keep_after_ns=time.time_ns() - 10_000_000_000)
+    # 1500 bytes > 1000: oldest first until at most 750 are left
+    assert not older_index.exists() and not old.exists() and not mid.exists()
+    assert new.exists() and mine.exists() and verify.exists() and stray.exists()
+    assert left == 600
+
+
+def test_prune_never_deletes_this_runs_files(tmp_path):
+    a = entry(tmp_path / "ab", "ab01", 800, 0)
+    b = entry(tmp_path / "ab", "ab02", 800, 0)
+    assert cache.prune(tmp_path, max_bytes=100, keep_after_ns=time.time_ns() - 60_000_000_000) == 1600
+    assert a.exists() and b.exists()
+
+
+def test_ledger_counts_writes_and_prunes_over_the_limit(tmp_path):
+    old = entry(tmp_path / "ab", "ab01", 700, 100)
+    now = time.time_ns()
+    cache.note_written(tmp_path, 100, max_bytes=1000, keep_after_ns=now)   # no ledger: counted
+    assert (tmp_path / cache.LEDGER).read_text() == "700"
+    cache.note_written(tmp_path, 200, max_bytes=1000, keep_after_ns=now)   # 900: no pruning
+    assert old.exists() and (tmp_path / cache.LEDGER).read_text() == "900"
+    entry(tmp_path / "cd", "cd01", 400, 0)
+    cache.note_written(tmp_path, 400, max_bytes=1000, keep_after_ns=now)   # 1300: counted, 1100: pruned
+    assert not old.exists()
+    assert (tmp_path / cache.LEDGER).read_text() == "400"
+
+
+def test_scans_with_changing_rules_keep_the_cache_under_the_limit(tmp_path, monkeypatch):
+    tree = tmp_path / "tree"
+    shutil.copytree(SAMPLE, tree, symlinks=True)
+    rules = tmp_path / "rules"
+    shutil.copytree(RULES, rules)
+    store = tmp_path / "cache"
+    limit = 150 * 1024           # one run on sample-tree writes ~100 KiB (results and index)
+    monkeypatch.setenv("PGREWRITE_CACHE_MAX_MB", str(limit / (1024 * 1024)))
+    monkeypatch.chdir(tree)
+    outputs, first = [], None
+    for i in range(4):
+        # another rule set each time: every result is new
+        rule = sorted(rules.glob("*/*.yaml"))[0]
+        rule.write_text(rule.read_text() + f"\n# edit {i}\n")
+        r = CliRunner().invoke(cli, ["scan", ".", "--format", "json", "--cache-dir", str(store),
+                                     "--rules", str(rules)], catch_exceptions=False)
+        assert r.exit_code in (0, 4, 5), r.output
+        outputs.append(r.output)
+        files = cache.cache_files(store)
+        assert sum(size for _, size, _ in files) <= limit, i
+        if first is None:
+            first = [p for _, _, p in files if "/index/" in p or Path(p).parent.name not in cache._META_DIRS]
+    assert first and not any(os.path.exists(p) for p in first)     # the first run's results were pruned
+    assert len(set(outputs)) == 1
+    # and a warm run after pruning still gives the same answer
+    r = CliRunner().invoke(cli, ["scan", ".", "--format", "json", "--cache-dir", str(store),
+                                 "--rules", str(rules)], catch_exceptions=False)
+    assert r.output == outputs[-1]
