@@ -4,7 +4,8 @@ The real engine and the real commands on a small git tree built here (the
 tree of test_series.py, plus drivers that define new names privately): the
 preparatory renames of private definitions come from one plan
 (series.definitions.prepare) that `series` turns into patches, `apply` makes
-in place and `scan` reports.
+in place and `scan` reports. Also: how to apply the series (the cover letter
+has no diff, so a plain `git am DIR/*.patch` stops at it).
 """
 from __future__ import annotations
 
@@ -179,3 +180,39 @@ def test_self_check_allows_only_the_planned_preparatory_renames(engine):
     odd = [Edit(spans[0][0], spans[0][1], "PG_SIZE", "WDT_PG_SIZE", None, "other")]
     problems = self_check(old, old.replace(b"PG_SIZE", b"WDT_PG_SIZE", 1), odd, engine, "drivers/x.c")
     assert any("unknown kind" in p for p in problems)
+
+
+def test_series_says_how_to_git_am_it(tmp_path, monkeypatch):
+    tree = make_tree(tmp_path / "linux", {**FILES, **PRIVATE}, history=[])
+    out = tmp_path / "out"
+    r, patches = series(tree, out, monkeypatch)
+    lines = r.stderr.splitlines()
+    assert f"apply with: git am --empty=drop {out}/*.patch" in lines
+    assert any("stops at 0000-cover-letter.patch" in l and "Patch is empty" in l for l in lines)
+    without = next(l for l in lines if "without the cover letter" in l).split(": ", 1)[1]
+
+    # a plain `git am DIR/*.patch` does stop at the cover letter
+    plain = clone(tree, tmp_path / "plain")
+    proc = subprocess.run(f"git am {out}/*.patch", shell=True, cwd=plain,
+                          capture_output=True, text=True)
+    assert proc.returncode != 0 and "Patch is empty" in proc.stdout + proc.stderr
+
+    # both printed commands apply the whole series, run as printed
+    expected = None
+    for name, command in (("drop", lines[lines.index(
+            f"apply with: git am --empty=drop {out}/*.patch")].split(": ", 1)[1]),
+                          ("skip", without)):
+        c = clone(tree, tmp_path / name)
+        proc = subprocess.run(command, shell=True, cwd=c, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        n = git(c, "rev-list", "--count", "origin/HEAD..HEAD").strip()
+        assert int(n) == len(patches) - 1
+        expected = expected or tree_files(c)
+        assert tree_files(c) == expected
+
+
+def test_readme_gives_the_git_am_command():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    assert "git am --empty=drop ../out/*.patch" in readme
+    assert not re.search(r"git am (?!--empty=drop)\S*out/\*\.patch", readme.replace(
+        "a plain `git am ../out/*.patch`", ""))

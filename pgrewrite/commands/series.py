@@ -28,6 +28,17 @@ def _command_line(rel, only, unknown_as, split_by) -> str:
     return " ".join(words)
 
 
+def am_hint(out_dir: Path, cover: str) -> list[str]:
+    """How to apply the series: the cover letter has no diff, so a plain
+    `git am DIR/*.patch` stops at it ("Patch is empty"), as with any
+    `git format-patch --cover-letter` output."""
+    d = shlex.quote(str(out_dir))
+    return [f"apply with: git am --empty=drop {d}/*.patch",
+            f"  a plain `git am {d}/*.patch` stops at {cover} (\"Patch is empty\": the cover "
+            "letter has no diff); --empty=drop (git 2.35 or later) skips it",
+            f"  or, without the cover letter: git am $(ls {d}/*.patch | grep -v -- -cover-letter.patch)"]
+
+
 @click.command("series")
 @click.argument("paths", nargs=-1, required=True)
 @click.option("-o", "--output", "out_dir", required=True,
@@ -109,8 +120,8 @@ def series(paths, out_dir, rules_dir, max_files, max_lines, split_by, reroll_cou
         click.echo(str(p.path))
     click.echo(f"{len(report.patches) - 1} patches + cover letter on "
                f"{report.base_commit[:12]}: {sum(report.renamed.values())} renames", err=True)
-    click.echo(f"apply with: git am --empty=drop {out_dir}/*.patch  (the cover letter has "
-               "no diff; --empty=drop skips it)", err=True)
+    for line in am_hint(out_dir, report.patches[0].path.name):
+        click.echo(line, err=True)
 
     code = 4 if (report.failed_files or result.problems) else 0
     if check:

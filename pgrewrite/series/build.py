@@ -132,7 +132,7 @@ def build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
     sob = f"{name} <{mail}>"
     if out_dir.exists() and any(out_dir.glob("*.patch")):
         raise SeriesError(f"{out_dir} already holds .patch files; use an empty directory "
-                          "so that `git am DIR/*.patch` applies this series only")
+                          "so that `git am --empty=drop DIR/*.patch` applies this series only")
 
     # 1. existing definitions of the new names, before anything else; `apply`
     # makes the same preparatory renames from the same plan (definitions.prepare)
