@@ -34,6 +34,7 @@ def find(pattern: str, code: str):
     ("f($X, $X)", "f(a, a); f(a, b);", "f(a, a)", {"$X": "a"}),
     ("kmalloc(<+... PAGE_SIZE ...+>, $$$)", "kmalloc(2 * PAGE_SIZE, GFP_KERNEL);", "kmalloc(2 * PAGE_SIZE, GFP_KERNEL)", {}),
     ("$X >> PAGE_SHIFT", "y = v >> PG_SHIFT;", "v >> PG_SHIFT", {"$X": "v"}),   # replacements match too
+    ("PAGE_SIZE << $O", "n = (unsigned int)PAGE_SIZE << order;", "(unsigned int)PAGE_SIZE << order", {"$O": "order"}),  # a cast family name
 ])
 def test_patterns_match_structurally(pattern, code, text, bindings):
     assert find(pattern, code) == (text, bindings)
@@ -44,6 +45,7 @@ def test_patterns_match_structurally(pattern, code, text, bindings):
     ("$X - PAGE_SHIFT", "y = PAGE_SHIFT - x;"),          # - is not commutative
     ("memset($P, 0, PAGE_SIZE)", "memset(p, 1, PAGE_SIZE);"),
     ("kmalloc(<+... PAGE_SIZE ...+>, $$$)", "kmalloc(64, PAGE_SIZE);"),
+    ("PAGE_SIZE << $O", "n = (unsigned int)size << order;"),          # only a family name is seen through a cast
 ])
 def test_patterns_reject(pattern, code):
     assert find(pattern, code)[0] is None

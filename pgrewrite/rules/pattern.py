@@ -107,6 +107,16 @@ def _convert(node, family, inner) -> PNode:
 
 # ---------------------------------------------------------------- matching
 
+def _uncast(n):
+    """The family name under a cast (and parentheses), or n itself."""
+    if n.type != "cast_expression":
+        return n
+    v = n.child_by_field_name("value")
+    while v is not None and v.type == "parenthesized_expression" and v.named_child_count == 1:
+        v = v.named_children[0]
+    return v if v is not None and v.child_count == 0 else n
+
+
 class Matcher:
     """Matches compiled patterns against tree-sitter nodes.
 
@@ -139,6 +149,7 @@ class Matcher:
                 n = n.named_children[0]
         if p.text is not None:      # a leaf
             if p.family is not None:
+                n = _uncast(n)      # `(u64)PAGE_SIZE << order` is still PAGE_SIZE << order
                 if site is not None and _overlaps(n, site):
                     return b if _same(n, site) else None
                 return b if n.child_count == 0 and n.text.decode() in self.equivalents[p.family] else None
