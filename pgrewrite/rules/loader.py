@@ -158,7 +158,7 @@ def load_ruleset(directory: Path | None = None) -> RuleSet:
     digest = hashlib.sha256((directory / "family.yaml").read_bytes())
     rules: list[Rule] = []
     seen: dict[str, str] = {}
-    for path in sorted(p for p in directory.rglob("*.yaml") if p.name != "family.yaml"):
+    for path in sorted(p for p in directory.rglob("*.yaml") if p.name not in ("family.yaml", "clashes.yaml")):
         rel = str(path.relative_to(directory.parent)) if directory.parent in path.parents else str(path)
         raw = path.read_bytes()
         digest.update(path.name.encode() + b"\0" + raw)
