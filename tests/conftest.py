@@ -39,3 +39,18 @@ def kernel():
     if tree is None:
         pytest.skip("no kernel tree: run scripts/get-kernel (./run tests does) or set PGREWRITE_KERNEL")
     return tree
+
+
+def copy_rules(to: Path, clashes: str | None = None) -> Path:
+    """A copy of the shipped rules in `to` whose clashes.yaml is `clashes`
+    (None: no clashes.yaml, so every clash blocks its name as it is found)."""
+    import shutil
+    shutil.copytree(REPO / "semantic-rules", to, ignore=shutil.ignore_patterns("clashes.yaml"))
+    if clashes is not None:
+        (to / "clashes.yaml").write_text(clashes)
+    return to
+
+
+@pytest.fixture(scope="session")
+def rules_without_clashes(tmp_path_factory) -> Path:
+    return copy_rules(tmp_path_factory.mktemp("rules") / "semantic-rules")

@@ -73,7 +73,8 @@ class RuleSet:
     family: Family
     rules: list[Rule]
     directory: Path
-    digest: str          # content hash of family + every rule file (cache key)
+    digest: str          # content hash of family + every rule file + clashes.yaml (cache key)
+    clashes: tuple = ()  # clashes.Clash entries of clashes.yaml (declared clash resolutions)
 
     def by_id(self, rule_id: str) -> Rule:
         for r in self.rules:
@@ -196,9 +197,15 @@ def load_ruleset(directory: Path | None = None) -> RuleSet:
             rules.append(_compile_rule(rule_id, rel, doc, lines, family))
         except _CompileError as e:
             problems.append(f"{rel}:{_line_of(lines, e.path)}: {'/'.join(map(str, e.path))}: {e.message}")
+    from ..clashes import load_clashes
+    clashes, clash_problems, raw = load_clashes(directory, family, DEFAULT_RULES / "clashes.schema.json")
+    problems += clash_problems
+    if raw:
+        digest.update(b"clashes.yaml\0" + raw)
     if problems:
         raise RuleError(problems)
-    return RuleSet(family=family, rules=rules, directory=directory, digest=digest.hexdigest())
+    return RuleSet(family=family, rules=rules, directory=directory, digest=digest.hexdigest(),
+                   clashes=clashes)
 
 
 def _schema_message(e) -> str:
