@@ -62,6 +62,8 @@ class Engine:
                 if any(n in data for n in self._new_names_bytes) else {})
         for name, line in uses.items():
             collisions.setdefault(name, f"{path}:{line}")
+        # None: this file's own uses of the name are renamed first (clashes.yaml)
+        collisions = {n: w for n, w in collisions.items() if w is not None}
         decisions, edits, notes = self.classifier.classify(parsed, collisions, unknown_as)
         in_code, _ = self.counter.count(data)
         result = FileResult(path=path, decisions=tuple(decisions), edits=tuple(edits),
@@ -200,10 +202,16 @@ def scan_paths(paths, ruleset: RuleSet, root: Path | None = None, jobs: int | No
 
     walks: dict = {}
 
+    clashes = getattr(ruleset, "clashes", ())
+
+    def plan(at, definitions):
+        return plan_preparation(at, definitions, clashes)
+
     def build_index(at: Path):
         return coll.CollisionIndex.build(at, fam.replacements, aliases=fam.aliases(),
                                          cache_dir=cache.dir if cache is not None else None,
-                                         walk=walks.get(str(at)), extra=plan_preparation)
+                                         walk=walks.get(str(at)), extra=plan,
+                                         extra_key=repr(clashes))
 
     # the index is built for the likely root while expand waits for git (in
     # this thread: two threads doing file system calls slow each other down),
@@ -257,21 +265,28 @@ def scan_paths(paths, ruleset: RuleSet, root: Path | None = None, jobs: int | No
                       preparation, prep_notes)
 
 
-def plan_preparation(root: Path | None, definitions) -> tuple[object | None, tuple[str, ...]]:
+def plan_preparation(root: Path | None, definitions, clashes=()) -> tuple[object | None, tuple[str, ...]]:
     """The preparatory renames `series` makes first and `apply` makes too: the
     same plan (series.definitions.prepare), here on the files on disk. Only
     looked for when a definition outside include/ and arch/*/include/ clashes
-    with a new name that no shared header blocks anyway. It costs a
-    fixed-string `git grep` of the whole tree (2-8 s for 6.12), so it is
-    made with the collision index and cached with it (rebuilt when a .c, .h
-    or .S file changes)."""
+    with a new name that no shared header blocks anyway, or clashes.yaml
+    declares a resolution for a defined name. It costs a fixed-string `git
+    grep` of the whole tree (2-8 s for 6.12), so it is made with the
+    collision index and cached with it (rebuilt when a .c, .h or .S file
+    changes, or clashes.yaml). A clashes.yaml that does not fit the tree is
+    an error (rules.loader.RuleError), as an invalid rule is."""
     shared = {d.name for d in definitions if d.shared}
-    if root is None or not any(not d.shared and d.name not in shared for d in definitions):
+    declared = {c.name for c in clashes}
+    if root is None or not any((not d.shared and d.name not in shared) or d.name in declared
+                               for d in definitions):
         return None, ()
+    from .rules.loader import RuleError
     from .series import definitions as defs_mod
     from .series.git import Git
     try:
-        prep = defs_mod.prepare(Git(root), None)
+        prep = defs_mod.prepare(Git(root), None, clashes=clashes)
+    except defs_mod.ClashError as e:
+        raise RuleError(e.problems) from None
     except (defs_mod.DefinitionsError, OSError) as e:
         return None, (f"private definitions of new names could not be planned for "
                       f"renaming ({e}); apply will not rename them",)
@@ -337,6 +352,19 @@ def _captured(c: Candidate, root: Path | None, index, preparation=None) -> dict[
     out = index.unavailable(rel)
     if preparation is None:
         return out
+    resolved = getattr(preparation, "resolved", frozenset())
+    if resolved:
+        # a definition clashes.yaml renames away blocks nothing: the site gets
+        # its rule verdict, unless another definition of the name is visible
+        for name in [n for n, w in out.items() if w.split(" ", 1)[0] in resolved]:
+            others = [d for d in index.visible(rel) if d.name == name and str(d) not in resolved]
+            if others:
+                out[name] = str(others[0])
+            else:
+                del out[name]
+        for c in preparation.clash_renames:
+            if rel in c.files:
+                out.setdefault(c.name, None)    # its own uses are renamed too: no capture
     # say what apply and series do about a private definition: rename it first
     # (the site is converted by a run after that), or leave its name out tree-wide
     renamed = {f"{r.definition.path}:{r.definition.line}": r for r in preparation.renames}

@@ -29,10 +29,15 @@ def load_rules_or_exit(rules_dir):
     try:
         return api.load_rules(rules_dir)
     except RuleError as e:
-        for p in e.problems:
-            click.echo(f"error: {p}", err=True)
-        click.echo(f"error: {len(e.problems)} problem(s) in the rules; nothing was scanned", err=True)
-        sys.exit(EXIT_RULES)
+        rules_error_exit(e)
+
+
+def rules_error_exit(e: RuleError):
+    """Print the problems of the rules (or of clashes.yaml against the tree) and exit 3."""
+    for p in e.problems:
+        click.echo(f"error: {p}", err=True)
+    click.echo(f"error: {len(e.problems)} problem(s) in the rules; nothing was scanned", err=True)
+    sys.exit(EXIT_RULES)
 
 
 rules_option = click.option("--rules", "rules_dir", type=click.Path(file_okay=False, path_type=Path),
@@ -79,6 +84,8 @@ def run_scan(paths, ruleset, jobs, cache_dir, no_cache, unknown_as=None):
     try:
         return api.scan_paths(paths, ruleset, jobs=jobs, cache_dir=cache_dir, use_cache=not no_cache,
                               unknown_as=unknown_as, progress=progress if progress.enabled else None)
+    except RuleError as e:         # clashes.yaml does not fit the tree
+        rules_error_exit(e)
     finally:
         progress.finish()
 

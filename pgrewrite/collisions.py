@@ -284,7 +284,7 @@ class CollisionIndex:
 
     @classmethod
     def build(cls, root: Path, names, definitions=None, aliases: dict[str, str] | None = None,
-              cache_dir: Path | None = None, extra=None, walk=None) -> CollisionIndex:
+              cache_dir: Path | None = None, extra=None, walk=None, extra_key: str = "") -> CollisionIndex:
         """Find the definitions of `names` (unless given) and read the tree's include graph.
 
         `aliases` maps a new name to today's name it stands for (PTE_MASK ->
@@ -294,10 +294,11 @@ class CollisionIndex:
         given, is computed with the index and kept with it (`index.extra`):
         api uses it for the plan of preparatory renames, which needs a
         `git grep` of the whole tree that an unchanged tree need not repeat.
-        `walk` is files.walk(root) if the caller has it already."""
+        `walk` is files.walk(root) if the caller has it already; `extra_key`
+        is what else `extra` depends on (clashes.yaml), part of the cache key."""
         root = Path(root)
         if definitions is None and cache_dir is not None:
-            return _cached_build(cls, root, names, aliases or {}, Path(cache_dir), extra, walk)
+            return _cached_build(cls, root, names, aliases or {}, Path(cache_dir), extra, walk, extra_key)
         with ThreadPoolExecutor(1) as pool:   # git grep runs on the other core meanwhile
             found = pool.submit(tree_definitions, root, names) if definitions is None else None
             files = _tree_files(root) if walk is None else [r for r, _ in _stats_from_walk(root, walk)]
@@ -492,7 +493,7 @@ CACHE_VERSION = b"pgrewrite-includes-2"
 STALE_NS = 2_000_000_000
 
 
-def _cache_paths(cache_dir: Path, root: Path, names, aliases: dict) -> tuple[Path, Path]:
+def _cache_paths(cache_dir: Path, root: Path, names, aliases: dict, extra_key: str = "") -> tuple[Path, Path]:
     try:
         where = str(root.resolve())
     except OSError:
@@ -500,7 +501,9 @@ def _cache_paths(cache_dir: Path, root: Path, names, aliases: dict) -> tuple[Pat
     h = hashlib.blake2b(CACHE_VERSION + repr((where, sorted(names), sorted(aliases.items()))).encode(),
                         digest_size=16).hexdigest()
     d = cache_dir / "includes"
-    return d / f"{h}.state", d / f"{h}.specs"
+    # the include specs do not depend on extra_key, the index's extra does
+    state = hashlib.blake2b(f"{h}\0{extra_key}".encode(), digest_size=16).hexdigest() if extra_key else h
+    return d / f"{state}.state", d / f"{h}.specs"
 
 
 def _fingerprint(stats) -> bytes:
@@ -526,8 +529,9 @@ def _save(path: Path, obj) -> None:
         pass             # a cache that cannot be written is only slower
 
 
-def _cached_build(cls, root: Path, names, aliases: dict, cache_dir: Path, extra=None, walk=None) -> CollisionIndex:
-    state_path, specs_path = _cache_paths(cache_dir, root, names, aliases)
+def _cached_build(cls, root: Path, names, aliases: dict, cache_dir: Path, extra=None, walk=None,
+                  extra_key: str = "") -> CollisionIndex:
+    state_path, specs_path = _cache_paths(cache_dir, root, names, aliases, extra_key)
     with ThreadPoolExecutor(1) as pool:
         stats = _tree_stats(root) if walk is None else _stats_from_walk(root, walk)
         fp = _fingerprint(stats)

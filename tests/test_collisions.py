@@ -1,6 +1,8 @@
 """Which existing definitions of the new names capture which files (include-graph model)."""
 from __future__ import annotations
 
+import dataclasses
+
 from pathlib import Path
 
 import pytest
@@ -152,7 +154,33 @@ def test_include_specs_reads_every_form():
     assert coll.include_specs(data) == [(False, "a/b.h"), (True, "c.h"), (False, "d.h")]
 
 
+def _scan_pfn(tree, ruleset):
+    (tree / "mm/pfn.c").write_text("#include <linux/mm.h>\nvoid *f(unsigned long pfn)\n"
+                                   "{\n\treturn __va(pfn << PAGE_SHIFT);\n}\n")
+    (tree / "mm/pfn2.c").write_text("#include <linux/types.h>\nvoid *f(unsigned long pfn)\n"
+                                    "{\n\treturn __va(pfn << PAGE_SHIFT);\n}\n")
+    try:
+        result = api.scan_paths([tree / "mm/pfn.c", tree / "mm/pfn2.c"], ruleset, root=tree,
+                                jobs=1, use_cache=False, cwd=tree)
+    finally:
+        (tree / "mm/pfn.c").unlink()
+        (tree / "mm/pfn2.c").unlink()
+    return {f.path: f.decisions for f in result.files}, result
+
+
+def test_declared_clash_frees_the_name(tree, ruleset):
+    # the shipped clashes.yaml resolves x86's PTE_SHIFT (and the powerpc KVM
+    # PTE_SIZE header this tree has): the sites get their rule verdict
+    by_file, result = _scan_pfn(tree, ruleset)
+    for path in ("mm/pfn.c", "mm/pfn2.c"):
+        [d] = by_file[path]
+        assert d.verdict.value == "pte" and d.replacement == "PTE_SHIFT", (path, d.reason)
+    assert any("PTE_SHIFT (arch/x86/include/asm/pgtable.h:4) has another meaning; apply and series "
+               "first rename it to PTE_INDEX_BITS" in n for n in result.notes), result.notes
+
+
 def test_scan_skips_captured_sites_and_names_the_definition(tree, ruleset):
+    ruleset = dataclasses.replace(ruleset, clashes=())      # no clashes.yaml
     (tree / "mm/pfn.c").write_text("#include <linux/mm.h>\nvoid *f(unsigned long pfn)\n"
                                    "{\n\treturn __va(pfn << PAGE_SHIFT);\n}\n")
     (tree / "mm/pfn2.c").write_text("#include <linux/types.h>\nvoid *f(unsigned long pfn)\n"

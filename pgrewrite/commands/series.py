@@ -81,7 +81,8 @@ def series(paths, out_dir, rules_dir, max_files, max_lines, split_by, reroll_cou
     git tree; the work tree, index and objects of that repository are not modified.
     """
     from pgrewrite import api
-    from pgrewrite.cli import load_rules_or_exit, with_decisions
+    from pgrewrite.cli import load_rules_or_exit, rules_error_exit, with_decisions
+    from pgrewrite.rules.loader import RuleError
 
     try:
         root = toplevel(Path.cwd())
@@ -94,8 +95,11 @@ def series(paths, out_dir, rules_dir, max_files, max_lines, split_by, reroll_cou
         except ValueError:
             raise click.UsageError(f"{p}: outside the git tree {root}")
     ruleset = load_rules_or_exit(rules_dir)
-    result = api.scan_paths(rel, ruleset, root=root, jobs=jobs, unknown_as=unknown_as,
-                            cwd=root)
+    try:
+        result = api.scan_paths(rel, ruleset, root=root, jobs=jobs, unknown_as=unknown_as,
+                                cwd=root)
+    except RuleError as e:         # clashes.yaml does not fit the tree
+        rules_error_exit(e)
     result = with_decisions(result, ruleset)      # pgrewrite-decisions.yaml, if any
     for prob in result.problems:
         click.echo(f"warning: {prob}", err=True)
@@ -103,7 +107,8 @@ def series(paths, out_dir, rules_dir, max_files, max_lines, split_by, reroll_cou
     options = SeriesOptions(
         base=base, split_by=split_by, max_files=max_files, max_lines=max_lines,
         reroll_count=reroll_count, subject_prefix=subject_prefix, only=only,
-        collisions=collisions, get_maintainer=not no_get_maintainer, paths=tuple(rel),
+        collisions=collisions, clashes=ruleset.clashes,
+        get_maintainer=not no_get_maintainer, paths=tuple(rel),
         command=_command_line(rel, only, unknown_as, split_by))
     try:
         report = build_series(root, result.files, out_dir, options)

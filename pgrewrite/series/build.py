@@ -45,6 +45,7 @@ class SeriesOptions:
     subject_prefix: str = "PATCH"
     only: str | None = None              # pte | pg
     collisions: str = "rename-local"     # rename-local | leave-out | refuse
+    clashes: tuple = ()                  # RuleSet.clashes: declared clash resolutions (clashes.yaml)
     get_maintainer: bool = True          # use scripts/get_maintainer.pl when present
     date: str | None = None              # fixed author/committer date (reproducible runs)
     paths: tuple[str, ...] = ()          # what was scanned (for the cover letter)
@@ -74,6 +75,7 @@ class SeriesReport:
     blocked: dict[str, tuple[Definition, ...]]
     definitions: tuple[Definition, ...]
     local_renames: tuple[defs_mod.LocalRename, ...]
+    clash_renames: tuple[defs_mod.ClashRename, ...]
     failed_files: tuple[tuple[str, str], ...]
     notes: tuple[str, ...] = field(default=())   # for stderr
 
@@ -137,7 +139,10 @@ def build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
     # 1. existing definitions of the new names, before anything else; `apply`
     # makes the same preparatory renames from the same plan (definitions.prepare)
     try:
-        prep = defs_mod.prepare(git, base, collisions=options.collisions)
+        prep = defs_mod.prepare(git, base, collisions=options.collisions, clashes=options.clashes)
+    except defs_mod.ClashError as exc:
+        raise CollisionError("clashes.yaml does not fit the tree at the base commit:\n"
+                             + str(exc)) from None
     except defs_mod.DefinitionsError as exc:
         raise SeriesError(str(exc)) from None
     found, blocked = prep.definitions, prep.blocked
@@ -149,6 +154,7 @@ def build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
                "leaves out the other names; --collisions leave-out leaves them all out)"]))
     local_renames = prep.renames
     local_reasons = list(prep.reasons)
+    clash_renames = prep.clash_renames
 
     results = sorted(results, key=lambda r: r.path)
     sel = select(results, only=options.only, blocked=set(blocked))
@@ -157,7 +163,8 @@ def build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
         raise SeriesError("no mechanical renames in the scanned paths: nothing to send")
 
     # 2. the bytes at base; the scan read the work tree, so they must agree
-    prep_files = sorted({f for r in local_renames for f in r.files})
+    prep_files = sorted({f for r in local_renames for f in r.files}
+                        | {f for c in clash_renames for f in c.files})
     wanted = edited + prep_files + [defs_mod.CONSTANTS_HEADER, defs_mod.HELPERS_HEADER,
                                     "MAINTAINERS"]
     base_files = read_blobs(git, base, sorted(set(wanted)))
@@ -250,6 +257,24 @@ def build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
             tip = scratch.commit(tree, tip, msg, env)
             infos.append(dict(subject=subject, kind="prep", files=tuple(files),
                               renames=sum(len(r.files) for r in group), prefix_source=src))
+        # declared clashes (clashes.yaml): one patch per entry, in file order
+        n_clash = 0
+        for c in clash_renames:
+            n = 0
+            for f in c.files:
+                spans = defs_mod.rename_spans(base_files[f][1], c.name, c.new_name)
+                applied[f] += spans
+                n += len(spans)
+            pfx, src = prefix.subject_prefix(git, base, [d.path for d in c.definitions] or list(c.files))
+            subject = f"{pfx}: rename {c.name} to {c.new_name}"
+            header = (defs_mod.CONSTANTS_HEADER if c.name in dict(defs_mod.CONSTANTS)
+                      else defs_mod.HELPERS_HEADER)
+            msg = messages.clash_rename_message(subject, c, [header], sob)
+            tree = scratch.stage({f: content(f) for f in c.files})
+            tip = scratch.commit(tree, tip, msg, env)
+            infos.append(dict(subject=subject, kind="prep", files=tuple(c.files),
+                              renames=n, prefix_source=src))
+            n_clash += 1
         if insertions:
             defs_applied = True
             hdrs = sorted({i.path for i in insertions})
@@ -319,13 +344,13 @@ def build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
                else "pg-default" if s.default else (s.edit.verdict or "?"))
         renamed[key] += 1
 
-    notes = messages.notes(blocked, sel, collision_skips, local_renames, local_reasons)
+    notes = messages.notes(blocked, sel, collision_skips, local_renames, local_reasons, clash_renames)
     to_u = tuple(dict.fromkeys(all_to))
     cc_u = tuple(a for a in dict.fromkeys(all_cc) if a not in to_u)
     subject, blurb = messages.cover_letter(
         title_paths=list(options.paths) or ["."], counts=dict(counts), renamed=dict(renamed),
         logic=sorted(logic, key=lambda d: (d.site.path, d.site.start)),
-        left_out_notes=notes, n_prep=sum(1 for i in infos if i["kind"] == "prep"),
+        left_out_notes=notes, n_prep=sum(1 for i in infos if i["kind"] == "prep"), n_clash=n_clash,
         command=options.command,
         split_by=options.split_by)
     _add_headers(cover, to_u, cc_u, subject=subject, blurb=blurb)
@@ -334,5 +359,6 @@ def build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
     return SeriesReport(out_dir=out_dir, base_commit=base, patches=tuple(files_out),
                         counts=dict(counts), renamed=dict(renamed), left_out=sel.left_out,
                         blocked=blocked, definitions=found, local_renames=local_renames,
+                        clash_renames=clash_renames,
                         failed_files=sel.failed_files,
                         notes=tuple(notes))

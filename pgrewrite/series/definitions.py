@@ -36,6 +36,7 @@ from __future__ import annotations
 import re
 import subprocess
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .git import Git
 
@@ -128,6 +129,11 @@ class Source:
         head = ["grep", "--no-index"] if self.rev is None else ["grep"]
         return self.git.run(*head, *args, *where, "--", *paths, check=False)
 
+    def exists(self, path: str) -> bool:
+        if self.rev:
+            return self.git.run("cat-file", "-e", f"{self.rev}:{path}", check=False).returncode == 0
+        return (Path(self.git.cwd) / path).is_file()
+
     def path_of(self, line: str) -> str:
         """A `git grep` output line starts with `rev:` when searching a commit."""
         if self.rev and line.startswith(self.rev + ":"):
@@ -139,12 +145,13 @@ def _source(git_or_source, base: str | None) -> Source:
     return git_or_source if isinstance(git_or_source, Source) else Source(git_or_source, base)
 
 
-def _grep_new_names(src: Source) -> list[tuple[str, int, str]]:
+def _grep_new_names(src: Source, extra: tuple[str, ...] = ()) -> list[tuple[str, int, str]]:
     """(path, line, text) of every line of every text file mentioning a new
-    name as a whole word. A fixed-string search: on the 6.12 tree an anchored
-    `#define` regex takes 20-50 s, this takes under one."""
+    name (or one of `extra`: the names clashes.yaml renames to) as a whole
+    word. A fixed-string search: on the 6.12 tree an anchored `#define` regex
+    takes 20-50 s, this takes under one."""
     args = ["-n", "-I", "-w", "-F"]
-    for n in NEW_NAMES:
+    for n in NEW_NAMES + tuple(n for n in extra if n not in NEW_NAMES):
         args += ["-e", n]
     proc = src.grep(*args)
     if proc.returncode not in (0, 1):
@@ -365,6 +372,91 @@ def _files_using_in(src: Source, name: str, files) -> bool:
     return proc.returncode == 0
 
 
+# ---------------------------------------------------------------- declared clashes
+#
+# A definition in an arch header (x86's PTE_SHIFT, the index bits of a page
+# table) blocks its name tree-wide, and no rule can say what it should be
+# called instead. semantic-rules/clashes.yaml says so, per clash (see
+# pgrewrite/clashes.py): the definitions of `name` in `defined-in`, and every
+# use of `name` in the files `scope` matches, become `rename-to`. The plan
+# checks the declaration against the tree and refuses (ClashError, reported
+# like a rule error) when it does not fit.
+
+
+class ClashError(DefinitionsError):
+    """clashes.yaml does not fit the tree; `problems` are `file:line: key: message`."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class ClashRename:
+    clash: object                          # clashes.Clash
+    definitions: tuple[Definition, ...]    # the definitions it resolves
+    files: tuple[str, ...]                 # every C/assembly file in scope using the name
+
+    @property
+    def name(self) -> str:
+        return self.clash.name
+
+    @property
+    def new_name(self) -> str:
+        return self.clash.rename_to
+
+
+def plan_clash_renames(lines, defs: tuple[Definition, ...], clashes, exists=None):
+    """Check each clashes.yaml entry against the tree (the grep `lines` of the
+    new names and of the rename-to names) and turn it into renames:
+    (renames, notes). An entry none of whose defined-in files exists (another
+    kernel version, a partial tree) does not apply here, and a missing
+    defined-in file is skipped: notes, not errors. A file that exists but
+    does not define the name is an error (a stale declaration)."""
+    problems: list[str] = []
+    out: list[ClashRename] = []
+    notes: list[str] = []
+    by_file: dict[tuple[str, str], object] = {}        # (name, file) -> the entry renaming it
+    for c in clashes:
+        def bad(key, msg, c=c):
+            problems.append(f"{c.source}:{c.line(key)}: {c.index}/{key}: {msg}")
+
+        if exists is not None and not any(exists(f) for f in c.defined_in):
+            notes.append(f"{c.source}:{c.line()}: {c.name} -> {c.rename_to} does not apply to this "
+                         f"tree: {', '.join(c.defined_in)} not found")
+            continue
+
+        mine = tuple(d for d in defs if d.name == c.name and d.path in c.defined_in)
+        for f in c.defined_in:
+            if any(d.path == f for d in mine):
+                continue
+            if exists is None or exists(f):
+                bad("defined-in", f"{f} does not define {c.name} (no `#define {c.name}` there)")
+            else:
+                notes.append(f"{c.source}:{c.line('defined-in')}: {f} (defined-in of {c.name} -> "
+                             f"{c.rename_to}) is not in this tree")
+        for d in defs:
+            if d.name == c.name and d.path not in c.defined_in and c.in_scope(d.path):
+                bad("scope", f"{d.path}:{d.line} defines {c.name} inside this scope but is not "
+                             "listed in defined-in; list it (it is renamed too) or narrow the scope")
+        word = re.compile(rf"(?<![A-Za-z0-9_]){re.escape(c.rename_to)}(?![A-Za-z0-9_])")
+        used = next(((p, n) for p, n, text in lines if word.search(text)), None)
+        if used is not None:
+            bad("rename-to", f"{c.rename_to} is already used at {used[0]}:{used[1]}; "
+                             "choose a name that does not occur in the tree")
+        files = tuple(f for f in _files_using(lines, c.name) if c.in_scope(f))
+        for f in files:
+            other = by_file.setdefault((c.name, f), c)
+            if other is not c:
+                bad("scope", f"{f} is also in the scope of the entry at line {other.line()} "
+                             f"for {c.name}; one file can be renamed one way only")
+                break
+        out.append(ClashRename(c, mine, files))
+    if problems:
+        raise ClashError(problems)
+    return tuple(out), notes
+
+
 @dataclass(frozen=True)
 class Preparation:
     """What must happen before the new names can be defined: the one plan that
@@ -375,6 +467,7 @@ class Preparation:
     blocked: dict[str, tuple[Definition, ...]] = field(default_factory=dict)  # left out
     renames: tuple[LocalRename, ...] = ()
     reasons: tuple[str, ...] = ()          # why a private definition was not renamed
+    clash_renames: tuple[ClashRename, ...] = ()   # declared in clashes.yaml
 
     @property
     def names(self) -> set[str]:
@@ -384,12 +477,20 @@ class Preparation:
     def renames_in(self, path: str) -> tuple[LocalRename, ...]:
         return tuple(r for r in self.renames if path in r.files)
 
+    @property
+    def resolved(self) -> frozenset[str]:
+        """`path:line` of the definitions clashes.yaml renames away."""
+        return frozenset(f"{d.path}:{d.line}" for r in self.clash_renames for d in r.definitions)
+
     def pairs(self) -> dict[str, dict[str, str]]:
         """path -> {old name: new name} of the preparatory renames."""
         out: dict[str, dict[str, str]] = {}
         for r in self.renames:
             for f in r.files:
                 out.setdefault(f, {})[r.definition.name] = r.new_name
+        for c in self.clash_renames:
+            for f in c.files:
+                out.setdefault(f, {})[c.name] = c.new_name
         return out
 
     def spans(self, path: str, data: bytes) -> list[tuple[int, int, bytes]]:
@@ -404,24 +505,50 @@ class Preparation:
             out.append(f"{d.path}:{d.line}: {d.name} is defined privately with another meaning; "
                        f"apply and series first rename it to {r.new_name} in "
                        f"{', '.join(r.files)}, then define the generic {d.name}")
+        for c in self.clash_renames:
+            where = ", ".join(f"{d.path}:{d.line}" for d in c.definitions)
+            out.append(f"{c.clash.source}:{c.clash.line()}: {c.name} ({where}) has another meaning; "
+                       f"apply and series first rename it to {c.new_name} in {len(c.files)} file(s) "
+                       f"({', '.join(c.clash.scope)}), then define the generic {c.name}")
         out += list(self.reasons)
         return out
 
 
-def prepare(git, base: str | None = None, collisions: str = "rename-local") -> Preparation:
+def prepare(git, base: str | None = None, collisions: str = "rename-local",
+            clashes=()) -> Preparation:
     """Find the definitions of the new names and plan the preparatory renames.
 
-    `collisions`: rename-local (private definitions are renamed, the other
-    blocked names left out), leave-out (all blocked names left out) or refuse
-    (the caller refuses when `blocked` is not empty)."""
+    `collisions`: rename-local (declared clashes and private definitions are
+    renamed, the other blocked names left out), leave-out (all blocked names
+    left out) or refuse (the caller refuses when `blocked` is not empty).
+    `clashes`: the entries of clashes.yaml (RuleSet.clashes); a name they
+    resolve is free once no other definition blocks it. Raises ClashError
+    when an entry does not fit the tree."""
     src = _source(git, base)
-    lines = _grep_new_names(src)
+    clashes = tuple(clashes) if collisions == "rename-local" else ()
+    lines = _grep_new_names(src, tuple(c.rename_to for c in clashes))
     found = find_definitions(src, lines=lines)
     blocked = blocked_names(found)
     if not blocked or collisions != "rename-local":
         return Preparation(found, blocked)
-    renames, still, reasons = plan_local_renames(src, None, found, blocked, lines=lines)
-    return Preparation(found, still, renames, tuple(reasons))
+    planned, notes = plan_clash_renames(lines, found, clashes, src.exists) if clashes else ((), [])
+    declared = {(d.path, d.line) for c in planned for d in c.definitions}
+    rest = {n: tuple(d for d in ds if (d.path, d.line) not in declared) for n, ds in blocked.items()}
+    renames, still, reasons = plan_local_renames(src, None, found, {n: ds for n, ds in rest.items() if ds},
+                                                 lines=lines)
+    reasons = notes + reasons
+    # a declared rename that frees nothing (another definition keeps the name
+    # blocked) is not made: the name stays blocked and is reported with it
+    made = []
+    for c in planned:
+        if c.name in still:
+            others = ", ".join(f"{d.path}:{d.line}" for d in still[c.name])
+            reasons.append(f"{c.clash.source}:{c.clash.line()}: {c.name} -> {c.new_name} not made: "
+                           f"{c.name} stays blocked by {others}, which clashes.yaml does not resolve")
+            still[c.name] = tuple(sorted(set(still[c.name]) | set(c.definitions)))
+        else:
+            made.append(c)
+    return Preparation(found, still, renames, tuple(reasons), tuple(made))
 
 
 _LEXEME = re.compile(rb'//[^\n]*|/\*.*?\*/|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'|[A-Za-z_]\w*',

@@ -105,7 +105,7 @@ def rename_message(subject: str, p: PatchPlan, files_desc: str, sob: str) -> str
 
 def cover_letter(*, title_paths: list[str], counts: dict[str, int], renamed: dict[str, int],
                  logic: list[Decision], left_out_notes: list[str], n_prep: int = 0,
-                 command: str, split_by: str = "subsystem",
+                 command: str, n_clash: int = 0, split_by: str = "subsystem",
                  logic_limit: int = 40) -> tuple[str, str]:
     """(subject, body) for the cover letter."""
     subject = "Split PAGE_* into PTE_* (mapping) and PG_* (allocation) names"
@@ -115,8 +115,11 @@ def cover_letter(*, title_paths: list[str], counts: dict[str, int], renamed: dic
     first = "Patch 1"
     if n_prep:
         which = "Patch 1 renames" if n_prep == 1 else f"Patches 1-{n_prep} rename"
-        lines += wrap(f"{which} private macros that already use some of the new names, "
-                      "so that the generic ones can be introduced.")
+        what = ("private macros that already use some of the new names" if not n_clash else
+                "macros that already use some of the new names with another meaning (the "
+                "arch definitions declared in clashes.yaml"
+                + (", and private ones)" if n_clash < n_prep else ")"))
+        lines += wrap(f"{which} {what}, so that the generic ones can be introduced.")
         lines.append("")
         first = f"Patch {n_prep + 1}"
     lines += wrap(f"{first} introduces the new names as aliases of today's values; the "
@@ -174,13 +177,45 @@ def local_rename_message(subject: str, renames, headers: list[str], sob: str) ->
     return "\n".join(lines)
 
 
+def clash_rename_message(subject: str, c, headers: list[str], sob: str) -> str:
+    """A declared clash (clashes.yaml): its `why`, then what is renamed."""
+    lines = [subject, ""]
+    lines += wrap(c.clash.why)
+    lines.append("")
+    lines += wrap(f"A following patch introduces a generic {c.name} in "
+                  f"{' and '.join(headers)} (PTE_* for the mapping granularity, PG_* "
+                  "for the allocation granularity, both aliases of PAGE_* today). "
+                  "Rename this definition first:")
+    lines.append("")
+    for d in c.definitions:
+        lines += wrap(f"{d.path}:{d.line}: {' '.join(d.text.split())}", "  ", "    ")
+    lines.append("")
+    lines += wrap(f"{c.name} -> {c.new_name}, with every use in "
+                  f"{', '.join(c.clash.scope)} ({len(c.files)} file(s), comments "
+                  "included).", "  ", "    ")
+    lines.append("")
+    lines += wrap("No functional change: the new name has the old definition.")
+    lines += ["", f"Signed-off-by: {sob}", ""]
+    return "\n".join(lines)
+
+
 def notes(blocked: dict, sel, collision_skips: int, local_renames=(),
-           local_reasons=()) -> list[str]:
+          local_reasons=(), clash_renames=()) -> list[str]:
     notes: list[str] = []
 
     def section() -> None:
         if notes and notes[-1] != "":
             notes.append("")
+
+    if clash_renames:
+        notes += wrap(
+            "Definitions that mean something else under a new name are renamed first "
+            "(declared in clashes.yaml), in patches of their own before the one "
+            "introducing the names:")
+        for c in clash_renames:
+            where = ", ".join(f"{d.path}:{d.line}" for d in c.definitions)
+            notes += wrap(f"{c.name} -> {c.new_name} ({where}; {len(c.files)} file(s))",
+                          "  ", "    ")
 
     if local_renames:
         notes += wrap(
