@@ -91,5 +91,6 @@ def render_summary(doc: dict) -> str:
     if doc.get("collisions"):
         names = sorted({c["name"] for c in doc["collisions"]})
         out.append(f"summary: new names already defined in the tree: {', '.join(names)} "
-                   f"({len(doc['collisions'])} definitions; renames they capture are skipped)")
+                   f"({len(doc['collisions'])} definitions; renames they capture are skipped, "
+                   "except those clashes.yaml resolves: see the notes)")
     return "\n".join(out)

@@ -49,15 +49,21 @@ def test_apply_changes_only_family_names(applied, ruleset):
     assert len(report.rewritten) > 50
     new_names = {n: m.name for m in ruleset.family.members for n in (m.pte, m.pg)}
     word = re.compile(rb"\b(" + b"|".join(n.encode() for n in new_names) + rb")\b")
+    # the preparatory renames (clashes.yaml, private definitions) come first
+    prep = result.preparation.pairs() if result.preparation is not None else {}
     for path, _ in report.rewritten:
         old = (kernel / path).read_bytes()
         new = (copy / path).read_bytes()
         assert old != new
         # map each new name back, except names the original already had
-        present = {m.group().decode() for m in word.finditer(old)}
+        # (and still has after its preparatory renames)
+        pairs = prep.get(path, {})
+        present = {m.group().decode() for m in word.finditer(old)} - set(pairs)
         back = word.sub(lambda m: new_names[m.group().decode()].encode()
                         if m.group().decode() not in present else m.group(), new)
-        assert back == old, f"{path}: changed more than family names"
+        for old_name, new_name in pairs.items():
+            back = re.sub(rb"\b" + new_name.encode() + rb"\b", old_name.encode(), back)
+        assert back == old, f"{path}: changed more than family names and planned preparatory renames"
 
 
 def test_apply_adds_no_parse_errors(applied):
