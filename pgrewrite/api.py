@@ -204,14 +204,30 @@ def scan_paths(paths, ruleset: RuleSet, root: Path | None = None, jobs: int | No
 
     clashes = getattr(ruleset, "clashes", ())
 
-    def plan(at, definitions):
-        return plan_preparation(at, definitions, clashes)
-
     def build_index(at: Path):
+        # one `git grep` of the new names finds both the definitions and the
+        # lines the preparatory-rename plan reads (when it looks for the same names)
+        lines: dict = {}
+
+        def search(root, names):
+            from .series.definitions import NEW_NAMES, DefinitionsError, new_name_lines
+            from .series.git import Git
+            if set(names) == set(NEW_NAMES):
+                try:
+                    lines["found"] = new_name_lines(Git(root), clashes)
+                except (DefinitionsError, OSError):
+                    pass
+                else:
+                    return coll.definitions_in(lines["found"], names)
+            return coll.tree_definitions(root, names)
+
+        def plan(root, definitions):
+            return plan_preparation(root, definitions, clashes, lines.get("found"))
+
         return coll.CollisionIndex.build(at, fam.replacements, aliases=fam.aliases(),
                                          cache_dir=cache.dir if cache is not None else None,
                                          walk=walks.get(str(at)), extra=plan,
-                                         extra_key=repr(clashes))
+                                         extra_key=repr(clashes), search=search)
 
     # the index is built for the likely root while expand waits for git (in
     # this thread: two threads doing file system calls slow each other down),
@@ -265,7 +281,7 @@ def scan_paths(paths, ruleset: RuleSet, root: Path | None = None, jobs: int | No
                       preparation, prep_notes)
 
 
-def plan_preparation(root: Path | None, definitions, clashes=()) -> tuple[object | None, tuple[str, ...]]:
+def plan_preparation(root: Path | None, definitions, clashes=(), lines=None) -> tuple[object | None, tuple[str, ...]]:
     """The preparatory renames `series` makes first and `apply` makes too: the
     same plan (series.definitions.prepare), here on the files on disk. Only
     looked for when a definition outside include/ and arch/*/include/ clashes
@@ -274,7 +290,8 @@ def plan_preparation(root: Path | None, definitions, clashes=()) -> tuple[object
     grep` of the whole tree (2-8 s for 6.12), so it is made with the
     collision index and cached with it (rebuilt when a .c, .h or .S file
     changes, or clashes.yaml). A clashes.yaml that does not fit the tree is
-    an error (rules.loader.RuleError), as an invalid rule is."""
+    an error (rules.loader.RuleError), as an invalid rule is. `lines`:
+    series.definitions.new_name_lines(root, clashes), if already searched."""
     shared = {d.name for d in definitions if d.shared}
     declared = {c.name for c in clashes}
     if root is None or not any((not d.shared and d.name not in shared) or d.name in declared
@@ -284,7 +301,7 @@ def plan_preparation(root: Path | None, definitions, clashes=()) -> tuple[object
     from .series import definitions as defs_mod
     from .series.git import Git
     try:
-        prep = defs_mod.prepare(Git(root), None, clashes=clashes)
+        prep = defs_mod.prepare(Git(root), None, clashes=clashes, lines=lines)
     except defs_mod.ClashError as e:
         raise RuleError(e.problems) from None
     except (defs_mod.DefinitionsError, OSError) as e:

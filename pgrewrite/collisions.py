@@ -25,10 +25,10 @@ x86 file includes. Visibility follows the kernel's include graph:
   header's text (its macro bodies above all) is compiled inside every file
   that includes it, so a header sees what any of its includers sees.
 
-CollisionIndex.build reads the include lines (3-4 s of CPU for
-the whole kernel tree, on a thread beside the `git grep` for the definitions;
-with a cache directory only files changed since the last run, see the end of
-the module), then answers `captured(rel_path)` from two propagations of bit masks, one
+CollisionIndex.build reads the include lines (for the whole kernel tree one
+`git grep` of "include", ~2 s of CPU beside the `git grep` for the
+definitions, instead of 3-4 s reading every file here; with a cache directory
+only files changed since the last run, see the end of the module), then answers `captured(rel_path)` from two propagations of bit masks, one
 bit per definition: `reach` upwards from the defining files, `seen`
 downwards from every file that reaches one.
 """
@@ -91,7 +91,6 @@ def tree_definitions(root: Path, names) -> list[Definition]:
     args = ["git", "grep", "--no-index", "-n", "-I", "-F", "-w"]
     for n in names:
         args += ["-e", n]
-    out = []
     try:
         r = subprocess.run(args + ["--", "*.h", "*.c", "*.S"], cwd=root, capture_output=True, timeout=600)
         lines = r.stdout.decode("utf-8", "replace").splitlines() if r.returncode in (0, 1) else None
@@ -99,8 +98,16 @@ def tree_definitions(root: Path, names) -> list[Definition]:
         lines = None
     if lines is None:
         return _walk_definitions(root, names)
-    for line in lines:
-        path, lineno, text = line.split(":", 2)
+    return definitions_in((line.split(":", 2) for line in lines), names)
+
+
+def definitions_in(lines, names) -> list[Definition]:
+    """The definitions among (path, line, text) lines of `git grep -n -w`
+    for (at least) `names`, in .h, .c and .S files only."""
+    out = []
+    for path, lineno, text in lines:
+        if not path.strip('"').endswith(GRAPH_SUFFIXES):     # a quoted (escaped) path too
+            continue
         m = _DEFINE.match(text.encode())
         if m and m.group(1).decode() in names:
             body = text.encode()[m.end():].decode("utf-8", "replace")
@@ -184,8 +191,40 @@ def _read_specs(path: str) -> list[tuple[bool, str]]:
             data.close()
 
 
-def _tree_entries(root: Path):
-    """(tree-relative path, DirEntry) of every .h, .c and .S file (dot directories skipped)."""
+# more files to read than this: one `git grep` of the tree is faster
+FULL_GREP_OVER = 3000
+_INCLUDE_LINE = re.compile(rb'^([^\0\n]*)\0[ \t]*#[ \t]*include[ \t]*([<"])([^>"\n]+)[>"]', re.M)
+
+
+def _read_all_specs(root: Path, rels, links=frozenset()) -> dict[str, list[tuple[bool, str]]]:
+    """{rel: _read_specs(root/rel)} for the tree-relative paths `rels`. Many
+    files: the lines with "include" of all the tree's regular .h, .c and .S
+    files come from one `git grep -a` (a fifth of the time of reading them
+    here); `links` (symbolic links, which git grep skips) are read here, as
+    is everything if git fails."""
+    found = None
+    if len(rels) > FULL_GREP_OVER and not any("\n" in r for r in rels):
+        try:
+            r = subprocess.run(["git", "grep", "--no-index", "-z", "-a", "-F", "-e", "include",
+                                "--", "*.h", "*.c", "*.S"], cwd=root, capture_output=True, timeout=600)
+            found = {} if r.returncode in (0, 1) and not r.stderr else None
+        except (OSError, subprocess.TimeoutExpired):
+            found = None
+        if found is not None:
+            for path, quote, p in _INCLUDE_LINE.findall(r.stdout):
+                specs = found.get(path)
+                if specs is None:
+                    specs = found[path] = []
+                specs.append((quote == b'"', p.decode("latin-1").strip()))
+    if found is None:
+        return {f: _read_specs(os.path.join(root, f)) for f in rels}
+    return {f: _read_specs(os.path.join(root, f)) if f in links else found.get(os.fsencode(f), [])
+            for f in rels}
+
+
+def _tree_entries(root: Path, links: set | None = None):
+    """(tree-relative path, DirEntry) of every .h, .c and .S file (dot
+    directories skipped); symbolic links among them are added to `links`."""
     stack = [("", str(root))]
     while stack:
         rel, path = stack.pop()
@@ -200,17 +239,19 @@ def _tree_entries(root: Path):
             if e.is_dir(follow_symlinks=False):
                 stack.append((r + "/", e.path))
             elif e.name.endswith(GRAPH_SUFFIXES):
+                if links is not None and e.is_symlink():
+                    links.add(r)
                 yield r, e
 
 
-def _tree_files(root: Path) -> list[str]:
-    return [r for r, _ in _tree_entries(root)]
+def _tree_files(root: Path, links: set | None = None) -> list[str]:
+    return [r for r, _ in _tree_entries(root, links)]
 
 
-def _tree_stats(root: Path) -> list[tuple[str, tuple[int, int, int, int]]]:
+def _tree_stats(root: Path, links: set | None = None) -> list[tuple[str, tuple[int, int, int, int]]]:
     """Like _tree_files, with each file's (size, mtime_ns, ctime_ns, inode)."""
     out = []
-    for r, e in _tree_entries(root):
+    for r, e in _tree_entries(root, links):
         try:
             st = e.stat()
         except OSError:
@@ -219,9 +260,9 @@ def _tree_stats(root: Path) -> list[tuple[str, tuple[int, int, int, int]]]:
     return out
 
 
-def _stats_from_walk(root: Path, walked) -> list[tuple[str, tuple[int, int, int, int]]]:
-    """_tree_stats(root), in the same order, from files.walk(root): the
-    scan's own stat pass, not a second one."""
+def _stats_from_walk(root: Path, walked, links: set | None = None) -> list[tuple[str, tuple[int, int, int, int]]]:
+    """_tree_stats(root, links), in the same order, from files.walk(root):
+    the scan's own stat pass, not a second one."""
     from .files import FILE
     prefix = os.path.join(str(root), "")
     out = []
@@ -231,6 +272,8 @@ def _stats_from_walk(root: Path, walked) -> list[tuple[str, tuple[int, int, int,
         if name.startswith(".") or not name.endswith(GRAPH_SUFFIXES):
             continue
         if kind != FILE or st is None:     # _tree_entries follows links
+            if links is not None and kind != FILE:
+                links.add(rel)
             try:
                 s = os.stat(path)
                 st = (s.st_size, s.st_mtime_ns, s.st_ctime_ns, s.st_ino)
@@ -284,7 +327,8 @@ class CollisionIndex:
 
     @classmethod
     def build(cls, root: Path, names, definitions=None, aliases: dict[str, str] | None = None,
-              cache_dir: Path | None = None, extra=None, walk=None, extra_key: str = "") -> CollisionIndex:
+              cache_dir: Path | None = None, extra=None, walk=None, extra_key: str = "",
+              search=None) -> CollisionIndex:
         """Find the definitions of `names` (unless given) and read the tree's include graph.
 
         `aliases` maps a new name to today's name it stands for (PTE_MASK ->
@@ -295,14 +339,19 @@ class CollisionIndex:
         api uses it for the plan of preparatory renames, which needs a
         `git grep` of the whole tree that an unchanged tree need not repeat.
         `walk` is files.walk(root) if the caller has it already; `extra_key`
-        is what else `extra` depends on (clashes.yaml), part of the cache key."""
+        is what else `extra` depends on (clashes.yaml), part of the cache key.
+        `search(root, names)`, if given, finds the definitions instead of
+        tree_definitions (api shares one `git grep` with `extra`)."""
         root = Path(root)
+        search = search or tree_definitions
         if definitions is None and cache_dir is not None:
-            return _cached_build(cls, root, names, aliases or {}, Path(cache_dir), extra, walk, extra_key)
+            return _cached_build(cls, root, names, aliases or {}, Path(cache_dir), extra, walk, extra_key,
+                                 search)
         with ThreadPoolExecutor(1) as pool:   # git grep runs on the other core meanwhile
-            found = pool.submit(tree_definitions, root, names) if definitions is None else None
-            files = _tree_files(root) if walk is None else [r for r, _ in _stats_from_walk(root, walk)]
-            specs = {f: _read_specs(os.path.join(root, f)) for f in files}
+            found = pool.submit(search, root, names) if definitions is None else None
+            links: set[str] = set()
+            files = _tree_files(root, links) if walk is None else [r for r, _ in _stats_from_walk(root, walk, links)]
+            specs = _read_all_specs(root, files, links)
             defs = found.result() if found is not None else definitions
         aliases = aliases or {}
         defs = [d for d in defs if not d.compatible(aliases.get(d.name))]
@@ -477,7 +526,7 @@ class CollisionIndex:
 
 # ------------------------------------------------------------------ across runs
 #
-# Reading the include lines of 61,000 files costs ~2.5 s of CPU and building
+# Reading the include lines of 61,000 files costs ~2 s of CPU and building
 # the index ~1.3 s more, every run. Both are kept in the cache directory, per
 # tree root and set of names:
 # - `<key>.specs`: each file's include specs with the (size, mtime_ns,
@@ -530,10 +579,11 @@ def _save(path: Path, obj) -> None:
 
 
 def _cached_build(cls, root: Path, names, aliases: dict, cache_dir: Path, extra=None, walk=None,
-                  extra_key: str = "") -> CollisionIndex:
+                  extra_key: str = "", search=tree_definitions) -> CollisionIndex:
     state_path, specs_path = _cache_paths(cache_dir, root, names, aliases, extra_key)
     with ThreadPoolExecutor(1) as pool:
-        stats = _tree_stats(root) if walk is None else _stats_from_walk(root, walk)
+        links: set[str] = set()
+        stats = _tree_stats(root, links) if walk is None else _stats_from_walk(root, walk, links)
         fp = _fingerprint(stats)
         state = _load(state_path)
         if isinstance(state, dict) and state.get("fingerprint") == fp and (
@@ -544,14 +594,15 @@ def _cached_build(cls, root: Path, names, aliases: dict, cache_dir: Path, extra=
                 except OSError:
                     pass
             return cls._from_state(root, state["index"])
-        found = pool.submit(tree_definitions, root, names)   # git grep on the other core
+        found = pool.submit(search, root, names)   # git grep on the other core
         old = _load(specs_path)
         old = old if isinstance(old, dict) else {}
         trusted_before = time.time_ns() - STALE_NS
         specs, keep = {}, {}
+        fresh = _read_all_specs(root, [rel for rel, key in stats if (hit := old.get(rel)) is None or hit[0] != key],
+                                links)
         for rel, key in stats:
-            hit = old.get(rel)
-            specs[rel] = hit[1] if hit is not None and hit[0] == key else _read_specs(os.path.join(root, rel))
+            specs[rel] = fresh[rel] if rel in fresh else old[rel][1]
             if max(key[1], key[2]) < trusted_before:
                 keep[rel] = (key, specs[rel])
         defs = found.result()

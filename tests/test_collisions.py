@@ -154,6 +154,28 @@ def test_include_specs_reads_every_form():
     assert coll.include_specs(data) == [(False, "a/b.h"), (True, "c.h"), (False, "d.h")]
 
 
+def test_include_lines_from_git_grep_are_those_read_here(tmp_path, monkeypatch):
+    files = {
+        "include/a.h": b'#include <a/b.h>\n  #  include "c.h"\n#\tinclude<d.h>\n// include e\n#include MACRO\n',
+        "include/crlf.h": b'#include "x.h"\r\n#include "include/y.h" /* include */\r\n',
+        "mm/bin.c": b'#include <linux/mm.h>\n\0\x01#include "after_nul.h"\n\xff#include <no.h>\n',
+        "mm/noeol.c": b"#include <linux/last.h>",
+        "mm/none.c": b"int x;\n",
+        ".hidden/h.h": b"#include <seen/only/by/git.h>\n",
+    }
+    for rel, data in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(data)
+    (tmp_path / "mm/link.h").symlink_to("../include/a.h")      # git grep skips links
+    links = set()
+    rels = coll._tree_files(tmp_path, links)
+    assert links == {"mm/link.h"} and ".hidden/h.h" not in rels
+    monkeypatch.setattr(coll, "FULL_GREP_OVER", 0)
+    expected = {r: coll._read_specs(str(tmp_path / r)) for r in rels}
+    assert expected["mm/link.h"] and expected["mm/bin.c"]
+    assert coll._read_all_specs(tmp_path, rels, links) == expected
+
+
 def _scan_pfn(tree, ruleset):
     (tree / "mm/pfn.c").write_text("#include <linux/mm.h>\nvoid *f(unsigned long pfn)\n"
                                    "{\n\treturn __va(pfn << PAGE_SHIFT);\n}\n")

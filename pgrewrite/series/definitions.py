@@ -163,6 +163,11 @@ def _grep_new_names(src: Source, extra: tuple[str, ...] = ()) -> list[tuple[str,
     return out
 
 
+def new_name_lines(git, clashes=()) -> list[tuple[str, int, str]]:
+    """The lines `prepare(git, None, clashes=clashes)` searches."""
+    return _grep_new_names(_source(git, None), tuple(c.rename_to for c in clashes))
+
+
 _DEFINE_NEW = re.compile(r"^\s*#\s*define\s+(" + "|".join(NEW_NAMES) + r")(?![A-Za-z0-9_])")
 
 
@@ -515,7 +520,7 @@ class Preparation:
 
 
 def prepare(git, base: str | None = None, collisions: str = "rename-local",
-            clashes=()) -> Preparation:
+            clashes=(), lines=None) -> Preparation:
     """Find the definitions of the new names and plan the preparatory renames.
 
     `collisions`: rename-local (declared clashes and private definitions are
@@ -523,10 +528,12 @@ def prepare(git, base: str | None = None, collisions: str = "rename-local",
     left out) or refuse (the caller refuses when `blocked` is not empty).
     `clashes`: the entries of clashes.yaml (RuleSet.clashes); a name they
     resolve is free once no other definition blocks it. Raises ClashError
-    when an entry does not fit the tree."""
+    when an entry does not fit the tree. `lines`: what new_name_lines(src,
+    clashes) returned, if the caller has it already."""
     src = _source(git, base)
     clashes = tuple(clashes) if collisions == "rename-local" else ()
-    lines = _grep_new_names(src, tuple(c.rename_to for c in clashes))
+    if lines is None:
+        lines = new_name_lines(src, clashes)
     found = find_definitions(src, lines=lines)
     blocked = blocked_names(found)
     if not blocked or collisions != "rename-local":
