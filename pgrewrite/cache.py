@@ -33,6 +33,18 @@ from pathlib import Path
 
 from .model import FileResult
 
+
+def dump_atomically(path: Path, obj) -> int:
+    """Pickle `obj` to `path` through a temporary file and a rename, so a
+    reader never sees half a file; returns the bytes written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent)
+    with os.fdopen(fd, "wb") as fh:
+        pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        written = fh.tell()
+    os.replace(tmp, path)
+    return written
+
 VERSION = b"pgrewrite-cache-1"
 INDEX_VERSION = b"pgrewrite-index-1"
 STALE_NS = 2_000_000_000
@@ -137,12 +149,7 @@ class ResultCache:
         if not changed:
             return
         try:
-            self._index_path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self._index_path.parent)
-            with os.fdopen(fd, "wb") as fh:
-                pickle.dump(index, fh, protocol=pickle.HIGHEST_PROTOCOL)
-                self.written += fh.tell()
-            os.replace(tmp, self._index_path)
+            self.written += dump_atomically(self._index_path, index)
         except OSError:
             pass
 
@@ -170,13 +177,7 @@ class ResultCache:
         if pending is not None:
             self._new[pending[0]] = (pending[1], result)
         try:
-            d = self.dir / k[:2]
-            d.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=d)
-            with os.fdopen(fd, "wb") as fh:
-                pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
-                self.written += fh.tell()
-            os.replace(tmp, d / k)
+            self.written += dump_atomically(self.dir / k[:2] / k, result)
         except OSError:
             pass             # a cache that cannot be written is only slower
 

@@ -20,10 +20,11 @@ import os
 import pickle
 import re
 import subprocess
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from .cache import dump_atomically
 
 SOURCE_SUFFIXES = (".c", ".h", ".S", ".s", ".lds")
 
@@ -178,11 +179,7 @@ class _Known:
         if self.path is None or new == self.old:
             return
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent)
-            with os.fdopen(fd, "wb") as fh:
-                pickle.dump(new, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, self.path)
+            dump_atomically(self.path, new)
         except OSError:
             pass             # a cache that cannot be written is only slower
 

@@ -203,17 +203,7 @@ def test_declared_clash_frees_the_name(tree, ruleset):
 
 def test_scan_skips_captured_sites_and_names_the_definition(tree, ruleset):
     ruleset = dataclasses.replace(ruleset, clashes=())      # no clashes.yaml
-    (tree / "mm/pfn.c").write_text("#include <linux/mm.h>\nvoid *f(unsigned long pfn)\n"
-                                   "{\n\treturn __va(pfn << PAGE_SHIFT);\n}\n")
-    (tree / "mm/pfn2.c").write_text("#include <linux/types.h>\nvoid *f(unsigned long pfn)\n"
-                                    "{\n\treturn __va(pfn << PAGE_SHIFT);\n}\n")
-    try:
-        result = api.scan_paths([tree / "mm/pfn.c", tree / "mm/pfn2.c"], ruleset, root=tree,
-                                jobs=1, use_cache=False, cwd=tree)
-    finally:
-        (tree / "mm/pfn.c").unlink()
-        (tree / "mm/pfn2.c").unlink()
-    by_file = {f.path: f.decisions for f in result.files}
+    by_file, _ = _scan_pfn(tree, ruleset)
     [captured] = by_file["mm/pfn.c"]
     assert captured.verdict.value == "skipped"
     assert captured.reason.startswith("name collision: PTE_SHIFT is already defined at "
