@@ -21,7 +21,7 @@ from pgrewrite.rules.loader import RuleError
 
 from .conftest import copy_rules
 from .test_series import FILES, HISTORY, git, make_tree
-from .test_series_apply import PATHS, clone, first_patch, run, series, tree_files
+from .test_series_apply import PATHS, am_and_apply, first_patch, run, series, tree_files
 
 X86_ENTRY = """\
 - name: PTE_SHIFT
@@ -104,12 +104,7 @@ def test_declared_clash_is_renamed_first_and_frees_the_name(tmp_path, monkeypatc
     assert "PTE_SHIFT" in r.stderr and "clashes.yaml" in r.stderr   # the note on stderr
 
     # git am of the series == apply + the names-introducing patch
-    am = clone(tree, tmp_path / "am")
-    git(am, "am", "--empty=drop", *map(str, patches))
-    assert git(am, "status", "--porcelain") == ""
-    ap = clone(tree, tmp_path / "ap")
-    r = run(ap, monkeypatch, "apply", *PATHS, "-j", "1", "--no-cache", "--rules", str(rules))
-    assert r.exit_code == 0, r.output
+    am, ap, r = am_and_apply(tree, tmp_path, monkeypatch, patches, rules)
     assert re.search(r"^rewrote arch/x86/mm/walk\.c: 2 rename\(s\) \(1 preparatory: "
                      r"PTE_SHIFT -> PTE_INDEX_BITS\)$", r.output, re.M), r.output
     git(ap, "apply", str(first_patch(patches)))

@@ -93,6 +93,18 @@ def first_patch(patches: list[Path]) -> Path:
                 if re.search(r"^Subject: .*introduce PTE_\* and PG_\* names", p.read_text(), re.M))
 
 
+def am_and_apply(tree: Path, tmp_path: Path, monkeypatch, patches, rules):
+    """The series applied with git am, and apply run on another clone: both
+    trees and apply's output; the caller compares them after its own checks."""
+    am = clone(tree, tmp_path / "am")
+    git(am, "am", "--empty=drop", *map(str, patches))
+    assert git(am, "status", "--porcelain") == ""
+    ap = clone(tree, tmp_path / "ap")
+    r = run(ap, monkeypatch, "apply", *PATHS, "-j", "1", "--no-cache", "--rules", str(rules))
+    assert r.exit_code == 0, r.output
+    return am, ap, r
+
+
 @pytest.mark.parametrize("extra", [{}, {"fs/other.c": "int o = PG_SIZE;\n"}],
                          ids=["private-renamed", "private-stays-blocked"])
 def test_apply_plus_first_patch_equals_the_series(tmp_path, monkeypatch, extra, rules_without_clashes):
@@ -101,13 +113,7 @@ def test_apply_plus_first_patch_equals_the_series(tmp_path, monkeypatch, extra, 
     tree = make_tree(tmp_path / "linux", {**FILES, **PRIVATE, **extra}, history=[])
     _, patches = series(tree, tmp_path / "out", monkeypatch, rules)
 
-    am = clone(tree, tmp_path / "am")
-    git(am, "am", "--empty=drop", *map(str, patches))
-    assert git(am, "status", "--porcelain") == ""
-
-    ap = clone(tree, tmp_path / "ap")
-    r = run(ap, monkeypatch, "apply", *PATHS, "-j", "1", "--no-cache", "--rules", str(rules))
-    assert r.exit_code == 0, r.output
+    am, ap, r = am_and_apply(tree, tmp_path, monkeypatch, patches, rules)
     git(ap, "apply", str(first_patch(patches)))
     assert tree_files(ap) == tree_files(am)
 
