@@ -206,20 +206,17 @@ def _word_test(names):
     return mentions
 
 
-def _grep_no_index(top: Path, names):
-    args = ["git", "-C", str(top), "grep", "--no-index", "-l", "-z", "-F", "-w"]
-    for n in names:
-        args += ["-e", n]
-    args += ["--", *(f"*{s}" for s in SOURCE_SUFFIXES)]
+def _start(args) -> subprocess.Popen | None:
+    """A process whose output _finish collects, or None if it cannot start."""
     try:
         return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     except OSError:
         return None
 
 
-def _grep_listed(proc, top: Path) -> set[str] | None:
-    """The files a `git grep -l -z` process listed (normalised absolute
-    paths), or None if it failed in any way."""
+def _finish(proc, ok=(0,)) -> tuple[bytes, bytes] | None:
+    """stdout and stderr of a _start()ed process, or None if it did not start,
+    ran over 10 minutes (it is killed) or exited with a code not in `ok`."""
     if proc is None:
         return None
     try:
@@ -228,8 +225,24 @@ def _grep_listed(proc, top: Path) -> set[str] | None:
         proc.kill()
         proc.communicate()
         return None
-    if proc.returncode not in (0, 1) or err.strip():
+    return (out, err) if proc.returncode in ok else None
+
+
+def _grep_no_index(top: Path, names):
+    args = ["git", "-C", str(top), "grep", "--no-index", "-l", "-z", "-F", "-w"]
+    for n in names:
+        args += ["-e", n]
+    args += ["--", *(f"*{s}" for s in SOURCE_SUFFIXES)]
+    return _start(args)
+
+
+def _grep_listed(proc, top: Path) -> set[str] | None:
+    """The files a `git grep -l -z` process listed (normalised absolute
+    paths), or None if it failed in any way."""
+    done = _finish(proc, ok=(0, 1))
+    if done is None or done[1].strip():
         return None
+    out = done[0]
     return {os.path.normpath(os.path.join(top, f.decode("utf-8", "surrogateescape")))
             for f in out.split(b"\0") if f}
 
@@ -346,21 +359,14 @@ def _git_grep(top: Path, names, pathspecs, idle=_once(None)) -> set[Path] | None
             args = ["grep", "-l", "-z", *extra, "-F", "-w"]
             for n in names:
                 args += ["-e", n]
-            try:
-                proc = subprocess.Popen(["git", "-C", str(top), *args, "--", *chunk],
-                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-            except OSError:
+            proc = _start(["git", "-C", str(top), *args, "--", *chunk])
+            if proc is None:
                 return None
             idle()
-            try:
-                out, _ = proc.communicate(timeout=600)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.communicate()
+            done = _finish(proc, ok=(0, 1))
+            if done is None:
                 return None
-            if proc.returncode not in (0, 1):
-                return None
-            found.update(top / f.decode("utf-8", "surrogateescape") for f in out.split(b"\0") if f)
+            found.update(top / f.decode("utf-8", "surrogateescape") for f in done[0].split(b"\0") if f)
     return found
 
 
@@ -376,23 +382,18 @@ def _git_candidates(top: Path, names, cache_dir: Path | None = None, idle=_once(
     # Which files git would search (tracked, or untracked and not ignored),
     # and whether git tracks each: that is part of a file's key.
     known = _Known(cache_dir, top, names, "git")
-    try:
-        ls = subprocess.Popen(["git", "-C", str(top), "ls-files", "-z", "-t", "--cached", "--others",
-                               "--exclude-standard", "--", "."], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    except OSError:
+    ls = _start(["git", "-C", str(top), "ls-files", "-z", "-t", "--cached", "--others",
+                 "--exclude-standard", "--", "."])
+    if ls is None:
         return None
     walked = walk(top)        # the stat keys, while git lists the files
     if walks is not None:
         walks[str(top)] = walked
     idle()
-    try:
-        listing, _ = ls.communicate(timeout=600)
-    except subprocess.TimeoutExpired:
-        ls.kill()
-        ls.communicate()
+    done = _finish(ls)
+    if done is None:
         return None
-    if ls.returncode != 0:
-        return None
+    listing = done[0]
     tracked: dict[str, bool] = {}
     for item in listing.split(b"\0"):
         if len(item) > 2:
