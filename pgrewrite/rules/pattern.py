@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 
 from .. import parsing
+from .symbols import unparen
 
 COMMUTATIVE = frozenset({"+", "*", "&", "|", "^", "==", "!="})
 NAME_TYPES = frozenset({"identifier", "type_identifier", "field_identifier", "statement_identifier"})
@@ -112,8 +113,7 @@ def _uncast(n):
     if n.type != "cast_expression":
         return n
     v = n.child_by_field_name("value")
-    while v is not None and v.type == "parenthesized_expression" and v.named_child_count == 1:
-        v = v.named_children[0]
+    v = unparen(v) if v is not None else None
     return v if v is not None and v.child_count == 0 else n
 
 
@@ -145,8 +145,7 @@ class Matcher:
         if p.contains is not None:
             return self._contains(p.contains, n, b, site)
         if p.type != "parenthesized_expression":
-            while n.type == "parenthesized_expression" and n.named_child_count == 1:
-                n = n.named_children[0]
+            n = unparen(n)
         if p.text is not None:      # a leaf
             if p.family is not None:
                 n = _uncast(n)      # `(u64)PAGE_SIZE << order` is still PAGE_SIZE << order

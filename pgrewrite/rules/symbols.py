@@ -13,7 +13,8 @@ _DECL_TYPES = ("declaration", "parameter_declaration", "field_declaration")
 _WS = re.compile(r"\s+")
 
 
-def _unwrap(n):
+def unparen(n):
+    """n without redundant parentheses around it."""
     while n.type == "parenthesized_expression" and n.named_child_count == 1:
         n = n.named_children[0]
     return n
@@ -83,7 +84,7 @@ class SymbolCache:
         return table
 
     def type_of(self, n, scope) -> str | None:
-        n = _unwrap(n)
+        n = unparen(n)
         if n.type == "cast_expression":
             t = n.child_by_field_name("type")
             return _WS.sub(" ", t.text.decode(errors="replace")).strip().replace(" *", " *") if t is not None else None
@@ -118,7 +119,7 @@ class SymbolCache:
 
     def assignments(self, n, scope, before):
         """Values assigned to identifier `n` before `before`, nearest first."""
-        n = _unwrap(n)
+        n = unparen(n)
         if n.type != "identifier":
             return []
         name = n.text.decode(errors="replace")
