@@ -46,15 +46,21 @@ class Engine:
         """A whole-word family name anywhere (code, comment or string)? Generated
         register headers hold names like `..._PAGE_SIZE_MASK` by the thousand:
         the substring test alone would send megabytes of them to the lexer."""
-        return any(n in data for n in self._names_bytes) and self.lexer.count_in(data) > 0
+        return any(n in data for n in self._names_bytes) and self.lexer.mentions(data)
 
     def analyse(self, path: str, data: bytes, captured: dict[str, str] | None = None,
                 unknown_as: str | None = None, keep_parse: bool = False):
         """One file's bytes -> FileResult (and the parse, if asked for)."""
-        if not keep_parse and not self.mentions_family(data):
-            # no whole-word family name anywhere: nothing to parse
-            return FileResult(path=path, digest=digest(data))
-        parsed = find_sites(path, data, self.lexer)
+        lexed = None
+        if not keep_parse:
+            # no whole-word family name anywhere: nothing to parse (the
+            # substring test first; the lexer's pass is the one site
+            # discovery needs anyway)
+            if any(n in data for n in self._names_bytes):
+                lexed = self.lexer.lex(data)
+            if lexed is None or lexed.empty:
+                return FileResult(path=path, digest=digest(data))
+        parsed = find_sites(path, data, self.lexer, lexed)
         collisions = dict(captured or {})
         # a second lexer pass only when a new name occurs at all (a substring
         # test; most files have none)

@@ -62,8 +62,10 @@ def is_asm_path(path: str) -> bool:
     return path.endswith(ASM_SUFFIXES)
 
 
-def find_sites(path: str, data: bytes, lexer: Lexer) -> ParsedFile:
-    lexed = lexer.lex(data)
+def find_sites(path: str, data: bytes, lexer: Lexer, lexed: Lexed | None = None) -> ParsedFile:
+    """Every family token of the file, placed in its tree. `lexed`:
+    lexer.lex(data), if the caller already made it."""
+    lexed = lexed if lexed is not None else lexer.lex(data)
     mentions = Mentions(comments=sum(c for _, _, c in lexed.comments),
                         strings=sum(c for _, _, c in lexed.strings))
     lines = _LineIndex(data)

@@ -95,15 +95,17 @@ class All(Cond):
     label: str = "all"
 
     def site(self, env, b):
+        tracing = env.trace is not None
         for c in self.items:
-            b = c.traced(env, c.site, env, b)
+            b = c.traced(env, c.site, env, b) if tracing else c.site(env, b)
             if b is None:
                 return None
         return b
 
     def node(self, env, n, b):
+        tracing = env.trace is not None
         for c in self.items:
-            b = c.traced(env, c.node, env, n, b)
+            b = c.traced(env, c.node, env, n, b) if tracing else c.node(env, n, b)
             if b is None:
                 return None
         return b
@@ -115,15 +117,17 @@ class Any(Cond):
     label: str = "any"
 
     def site(self, env, b):
+        tracing = env.trace is not None
         for c in self.items:
-            r = c.traced(env, c.site, env, b)
+            r = c.traced(env, c.site, env, b) if tracing else c.site(env, b)
             if r is not None:
                 return r
         return None
 
     def node(self, env, n, b):
+        tracing = env.trace is not None
         for c in self.items:
-            r = c.traced(env, c.node, env, n, b)
+            r = c.traced(env, c.node, env, n, b) if tracing else c.node(env, n, b)
             if r is not None:
                 return r
         return None
@@ -362,11 +366,19 @@ class Has(Cond):
                     names = memo[("calls", n.id)] = _call_names(desc)
                 return b if any(cond.name.fullmatch(x) for x in names) else None
             kinds = _kind_filter(cond)
-            for d, t in desc:
-                if kinds is None or t in kinds:
-                    r = cond.node(env, d, b)
-                    if r is not None:
-                        return r
+            if kinds is not None:
+                # the descendants of the kinds `cond` can hold at all, listed
+                # once per node and filter (rules share a few filters)
+                k = ("desc", n.id, kinds)
+                picked = memo.get(k)
+                if picked is None:
+                    picked = memo[k] = [d for d, t in desc if t in kinds]
+            else:
+                picked = [d for d, _ in desc]
+            for d in picked:
+                r = cond.node(env, d, b)
+                if r is not None:
+                    return r
             return None
         trace, env.trace = env.trace, None     # one line per descendant is noise
         try:
@@ -402,17 +414,35 @@ def _call_names(desc) -> frozenset:
     return frozenset(names)
 
 
+# A call is seen through the casts and parentheses around it (callee_name)
+_CALL_TYPES = frozenset({"call_expression", "parenthesized_expression", "cast_expression"})
+
+
 def _kind_filter(cond) -> frozenset | None:
-    """Node types outside which `cond` surely fails (a `kind` it requires), or None."""
+    """Node types outside which `cond` surely fails at a node, or None (any
+    type may match). `has` only tries descendants of these types."""
     f = cond.__dict__.get("_kind_filter", _MISS)
     if f is _MISS:
         f = None
         if isinstance(cond, Kind):
             f = cond.kinds
+        elif isinstance(cond, Call):
+            f = _CALL_TYPES
+        elif isinstance(cond, PatternCond):
+            root = cond.pattern.root
+            # a leaf pattern also matches through casts and other name types;
+            # an inner node through the parentheses around it (pattern.Matcher)
+            if root.text is None and root.metavar is None and root.contains is None:
+                f = frozenset({root.type, "parenthesized_expression"})
         elif isinstance(cond, All):
             for item in cond.items:
-                if isinstance(item, Kind):
-                    f = item.kinds if f is None else f & item.kinds
+                g = _kind_filter(item)
+                if g is not None:
+                    f = g if f is None else f & g
+        elif isinstance(cond, Any) and cond.items:
+            parts = [_kind_filter(item) for item in cond.items]
+            if all(g is not None for g in parts):
+                f = frozenset().union(*parts)
         cond.__dict__["_kind_filter"] = f
     return f
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from .. import parsing
 from .symbols import unparen
@@ -47,8 +48,20 @@ class PNode:
     family: str | None = None        # a family name (anchor candidate)
     contains: "Pattern | None" = None
 
+    @cached_property
     def has_ellipsis_child(self) -> bool:
         return any(c.ellipsis for c in self.children)
+
+    @cached_property
+    def tokens(self) -> tuple:
+        """(index, type) of the unnamed children (operators, punctuation): a
+        node whose token differs fails before any child is matched."""
+        return tuple((i, c.type) for i, c in enumerate(self.children) if not c.named and c.metavar is None)
+
+    @cached_property
+    def operands(self) -> tuple:
+        """(index, child) of the children matched recursively."""
+        return tuple((i, c) for i, c in enumerate(self.children) if c.named or c.metavar is not None)
 
 
 @dataclass(frozen=True)
@@ -160,22 +173,22 @@ class Matcher:
         if p.type != n.type:
             return None
         kids = [c for c in n.children if c.type != "comment"]
-        if p.has_ellipsis_child():
+        if p.has_ellipsis_child:
             return self._seq([c for c in p.children if c.named], [c for c in kids if c.is_named], b, site)
         if len(kids) != len(p.children):
             return None
-        r = self._pairs(p.children, kids, b, site)
+        for i, t in p.tokens:       # operators first: the cheap way to fail
+            k = kids[i]
+            if k.is_named or k.type != t:
+                return None
+        r = self._pairs(p.operands, kids, b, site)
         if r is None and p.type == "binary_expression" and len(kids) == 3 and kids[1].type in COMMUTATIVE:
-            r = self._pairs(p.children, [kids[2], kids[1], kids[0]], b, site)
+            r = self._pairs(p.operands, [kids[2], kids[1], kids[0]], b, site)
         return r
 
-    def _pairs(self, ps, ns, b, site):
-        for p, n in zip(ps, ns):
-            if not p.named and p.metavar is None:
-                if n.is_named or n.type != p.type:
-                    return None
-                continue
-            b = self._m(p, n, b, site)
+    def _pairs(self, operands, ns, b, site):
+        for i, p in operands:
+            b = self._m(p, ns[i], b, site)
             if b is None:
                 return None
         return b
