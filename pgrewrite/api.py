@@ -69,13 +69,28 @@ class Engine:
         for name, line in uses.items():
             collisions.setdefault(name, f"{path}:{line}")
         # None: this file's own uses of the name are renamed first (clashes.yaml)
-        collisions = {n: w for n, w in collisions.items() if w is not None}
+        collisions = _Recording((n, w) for n, w in collisions.items() if w is not None)
         decisions, edits, notes = self.classifier.classify(parsed, collisions, unknown_as)
         in_code, _ = self.counter.count(data)
         result = FileResult(path=path, decisions=tuple(decisions), edits=tuple(edits),
                             mentions=parsed.mentions, lexical_count=in_code,
-                            parse_errors=parsed.parse_errors, notes=tuple(notes), digest=digest(data))
+                            parse_errors=parsed.parse_errors, notes=tuple(notes), digest=digest(data),
+                            consulted=frozenset(collisions.looked))
         return (result, parsed) if keep_parse else result
+
+
+class _Recording(dict):
+    """The collision map, remembering which names were looked up (`in`):
+    classification reads it only that way, and reads a value only after
+    finding its name."""
+
+    def __init__(self, items=()):
+        super().__init__(items)
+        self.looked: set[str] = set()
+
+    def __contains__(self, name):
+        self.looked.add(name)
+        return super().__contains__(name)
 
 
 def digest(data: bytes) -> str:
@@ -235,50 +250,60 @@ def scan_paths(paths, ruleset: RuleSet, root: Path | None = None, jobs: int | No
                                          walk=walks.get(str(at)), extra=plan,
                                          extra_key=repr(clashes), search=search)
 
-    # the index is built for the likely root while expand waits for git (in
-    # this thread: two threads doing file system calls slow each other down),
-    # from the stat pass expand made of the same directory if it made one;
-    # the root really is the one of the first candidate
-    guess = root or _likely_root(paths, cwd)
-    early: dict = {}
-
-    def idle():
-        if guess is not None:
-            early["index"] = build_index(guess)
     candidates, problems = expand(paths, fam.names, cwd, cache_dir=cache.dir if cache is not None else None,
-                                  idle=idle, walks=walks)
+                                  walks=walks)
     if root is None and candidates:
         root = coll.find_tree_root(candidates[0].path)
-    if root is None:
-        index = None
-    elif root == guess:
-        index = early["index"] if "index" in early else build_index(root)
-    else:
-        index = build_index(root)
-    definitions = index.definitions if index is not None else ()
-    preparation, prep_notes = index.extra if index is not None and index.extra else (None, ())
-    tasks, keys, results = [], [], []
     if cache is not None:
         cache.open_index(root or cwd)        # unchanged files: a stat, no read
-    for c in candidates:
-        captured = _captured(c, root, index, preparation)
-        hit, key = cache.lookup(c, captured) if cache is not None else (None, None)
+    # Every file is first analysed without the names other files define
+    # (the collision index), so that the workers start at once while this
+    # process builds the index. A result stands unless classification looked
+    # up one of the names the index says the file sees (FileResult.consulted);
+    # only such files (a few percent) are analysed again with them.
+    results: list = [None] * len(candidates)
+    tasks, keys, slots = [], [], []
+    for i, c in enumerate(candidates):
+        hit, key = cache.lookup(c, {}) if cache is not None else (None, None)
         if hit is not None:
-            results.append(hit)
+            results[i] = hit
         else:
-            tasks.append((c.display, str(c.path), captured, unknown_as))
+            tasks.append((c.display, str(c.path), {}, unknown_as))
             keys.append(key)
-    stats = {"candidates": len(candidates), "cache_hits": len(results), "analysed": len(tasks)}
+            slots.append(i)
     jobs = jobs or os.cpu_count() or 1
     if progress is not None:
         progress.start(len(tasks))
-    fresh = list(_run(tasks, ruleset, jobs, progress))
+    with _Runner(ruleset, jobs if len(tasks) >= 8 else 1) as runner:
+        fresh = runner.map(tasks)            # already running in the workers
+        index = build_index(root) if root is not None else None
+        definitions = index.definitions if index is not None else ()
+        preparation, prep_notes = index.extra if index is not None and index.extra else (None, ())
+        for i, key, r in zip(slots, keys, fresh):
+            if progress:
+                progress(1)
+            if cache is not None:
+                cache.put(key, r)
+            results[i] = r
+        again = []                           # (slot, cache key, task)
+        for i, c in enumerate(candidates):
+            captured = _captured(c, root, index, preparation)
+            if not captured or not (results[i].consulted & captured.keys()):
+                continue
+            hit, key = cache.lookup(c, captured) if cache is not None else (None, None)
+            if hit is not None:
+                results[i] = hit
+            else:
+                again.append((i, key, (c.display, str(c.path), captured, unknown_as)))
+        for (i, key, _), r in zip(again, runner.map([t for _, _, t in again])):
+            if cache is not None:
+                cache.put(key, r)
+            results[i] = r
+    stats = {"candidates": len(candidates), "cache_hits": len(candidates) - len(tasks),
+             "analysed": len(tasks), "analysed_again": len(again)}
     if cache is not None:
-        for key, r in zip(keys, fresh):
-            cache.put(key, r)
         cache.save_index()
         cache.finish()
-    results.extend(fresh)
     results.sort(key=lambda r: r.path)
     if root is not None:
         rel = _RootRelative(root, cwd)
@@ -314,14 +339,6 @@ def plan_preparation(root: Path | None, definitions, clashes=(), lines=None) -> 
         return None, (f"private definitions of new names could not be planned for "
                       f"renaming ({e}); apply will not rename them",)
     return prep, tuple(prep.notes())
-
-
-def _likely_root(paths, cwd: Path) -> Path | None:
-    for raw in paths:
-        p = Path(raw) if Path(raw).is_absolute() else cwd / raw
-        if os.path.exists(p):
-            return coll.find_tree_root(p)
-    return None
 
 
 class _RootRelative:
@@ -404,23 +421,36 @@ def _captured(c: Candidate, root: Path | None, index, preparation=None) -> dict[
     return out
 
 
-def _run(tasks, ruleset: RuleSet, jobs: int, progress):
-    if not tasks:
-        return
-    if jobs <= 1 or len(tasks) < 8:
-        engine = Engine(ruleset)
-        for t in tasks:
-            yield analyse_path(engine, t[0], Path(t[1]), t[2], t[3])
-            if progress:
-                progress(1)
-        return
-    import multiprocessing as mp
-    ctx = mp.get_context("fork") if hasattr(os, "fork") else mp.get_context()
-    chunk = max(1, min(32, len(tasks) // (jobs * 8)))
-    _WORKER["engine"] = Engine(ruleset)
-    initargs = (None,) if ctx.get_start_method() == "fork" else (ruleset,)
-    with ctx.Pool(jobs, initializer=_worker_init, initargs=initargs) as pool:
-        for r in pool.imap(_analyse_file, tasks, chunksize=chunk):
-            if progress:
-                progress(1)
-            yield r
+class _Runner:
+    """Analyses tasks in this process (jobs 1) or in a pool of worker
+    processes that starts with the runner and lives until it is closed.
+    `map(tasks)` returns an iterator of results in task order; with a pool
+    the workers begin at once, whatever the caller does meanwhile."""
+
+    def __init__(self, ruleset: RuleSet, jobs: int):
+        self.ruleset, self.jobs, self.pool, self.engine = ruleset, jobs, None, None
+
+    def __enter__(self):
+        if self.jobs > 1:
+            import multiprocessing as mp
+            ctx = mp.get_context("fork") if hasattr(os, "fork") else mp.get_context()
+            _WORKER["engine"] = Engine(self.ruleset)
+            initargs = (None,) if ctx.get_start_method() == "fork" else (self.ruleset,)
+            self.pool = ctx.Pool(self.jobs, initializer=_worker_init, initargs=initargs)
+        return self
+
+    def __exit__(self, *exc):
+        if self.pool is not None:
+            self.pool.terminate() if exc[0] is not None else self.pool.close()
+            self.pool.join()
+        return False
+
+    def map(self, tasks):
+        if not tasks:
+            return iter(())
+        if self.pool is None:
+            if self.engine is None:
+                self.engine = Engine(self.ruleset)
+            return (analyse_path(self.engine, t[0], Path(t[1]), t[2], t[3]) for t in tasks)
+        chunk = max(1, min(32, len(tasks) // (self.jobs * 8)))
+        return self.pool.imap(_analyse_file, tasks, chunksize=chunk)

@@ -6,9 +6,9 @@ displayed path, the rule set's digest, the names visible from other files
 is simply not found. Entries are pickles written atomically.
 
 An unchanged re-run should not even read the files: one index per tree root
-(and rule set and options) maps each file to the stat it had, (size,
-mtime_ns, ctime_ns, inode), the visible names it was analysed with, and its
-result. A file whose stat is unchanged is a hit without being read; any
+(and rule set and options) maps each file and the visible names it was
+analysed with to the stat it had, (size, mtime_ns, ctime_ns, inode), and
+its result. A file whose stat is unchanged is a hit without being read; any
 other goes through the content key above. Files changed less than STALE_NS
 before their stat was taken are not put in the index (an edit within the
 same timestamp granule would not show in the stat).
@@ -45,8 +45,8 @@ def dump_atomically(path: Path, obj) -> int:
     os.replace(tmp, path)
     return written
 
-VERSION = b"pgrewrite-cache-1"
-INDEX_VERSION = b"pgrewrite-index-1"
+VERSION = b"pgrewrite-cache-2"
+INDEX_VERSION = b"pgrewrite-index-2"
 STALE_NS = 2_000_000_000
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 LEDGER = "size-ledger"
@@ -118,20 +118,23 @@ class ResultCache:
         stamp = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
         names = hashlib.blake2b(repr(sorted(captured.items())).encode(), digest_size=16).digest()
         trusted = max(st.st_mtime_ns, st.st_ctime_ns) < time.time_ns() - STALE_NS
-        entry = (stamp, candidate.display, names)
-        self._new[path] = None          # drop the old entry unless it is still right
-        hit = index.get(path)
+        entry = (stamp, candidate.display)
+        # a file can have two entries: its result without the names visible
+        # from other files and, when those matter, its result with them
+        slot = (path, names)
+        self._new[slot] = None          # drop the old entry unless it is still right
+        hit = index.get(slot)
         if hit is not None and hit[0] == entry:     # trusted when it was recorded
-            self._new[path] = hit
+            self._new[slot] = hit
             return hit[1], None
         k = self.key(candidate, captured)
         r = self.get(k)
         if r is not None:
             if trusted:
-                self._new[path] = (entry, r)
+                self._new[slot] = (entry, r)
             return r, None
         if trusted and k is not None:
-            self._pending[k] = (path, entry)
+            self._pending[k] = (slot, entry)
         return None, k
 
     def save_index(self) -> None:
@@ -139,13 +142,18 @@ class ResultCache:
             return
         index = dict(self._index)
         changed = False
-        for path, e in self._new.items():
-            if index.get(path) is not e:
+        for slot, e in self._new.items():
+            if index.get(slot) is not e:
                 changed = True
                 if e is None:
-                    index.pop(path, None)
+                    index.pop(slot, None)
                 else:
-                    index[path] = e
+                    index[slot] = e
+        # entries of files looked up this run under names they no longer have
+        seen = {path for path, _ in self._new}
+        for slot in [s for s in index if s[0] in seen and s not in self._new]:
+            del index[slot]
+            changed = True
         if not changed:
             return
         try:

@@ -110,6 +110,10 @@ class FileResult:
     error: str | None = None      # set when the file could not be processed
     notes: tuple[str, ...] = ()   # e.g. a declared rename that was refused
     digest: str = ""              # hash of the bytes analysed (apply re-checks it)
+    # the new names classification looked up among the names visible from
+    # other files: a result made without those names still holds for a file
+    # whose visible names are none of these (api.scan_paths relies on it)
+    consulted: frozenset = frozenset()
 
     @property
     def accounting_difference(self) -> int:

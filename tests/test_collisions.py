@@ -274,3 +274,44 @@ def test_files_changed_just_now_are_not_kept(tmp_path):
     (root / "mm/bar.c").write_text("#include <linux/mm.h>\n")     # same mtime granule is possible
     again = coll.CollisionIndex.build(root, NAMES, cache_dir=cache)
     assert again.captured("mm/bar.c") == {"PTE_SHIFT": "arch/x86/include/asm/pgtable.h:4"}
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_only_files_that_look_up_a_visible_name_are_analysed_again(tmp_path, ruleset, monkeypatch, jobs):
+    # files are analysed before the collision index exists; a file whose
+    # classification looked up a name the index says it sees is analysed
+    # again with it, cold and from the cache, and an edit that removes the
+    # definition frees the site
+    import pgrewrite.cache as cache_mod
+    monkeypatch.setattr(cache_mod, "STALE_NS", 0)
+    monkeypatch.setattr(coll, "STALE_NS", 0)
+    root = tmp_path / "linux"
+    tree = dict(TREE)
+    fn = "void *f(unsigned long pfn)\n{\n\treturn __va(pfn << PAGE_SHIFT);\n}\n"
+    tree["mm/pfn.c"] = "#include <linux/mm.h>\n" + fn                  # sees x86's PTE_SHIFT
+    tree["mm/plain.c"] = "#include <linux/types.h>\n" + fn             # blocked: x86's is a shared header
+    tree["mm/sizes.c"] = "#include <linux/mm.h>\nint n = sizeof(long) * PAGE_SIZE;\n"  # sees it, never asks
+    for rel, text in tree.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    ruleset = dataclasses.replace(ruleset, clashes=())      # no clashes.yaml
+
+    def scan():
+        r = api.scan_paths([root / "mm"], ruleset, root=root, jobs=jobs, cache_dir=tmp_path / "cache", cwd=root)
+        return {f.path: f.decisions for f in r.files}, r.stats
+
+    cold, stats = scan()
+    [d] = cold["mm/pfn.c"]
+    assert d.verdict.value == "skipped" and "PTE_SHIFT is already defined at arch/x86/include/asm/pgtable.h:4" in d.reason
+    [d] = cold["mm/plain.c"]
+    assert d.verdict.value == "skipped" and "a shared header: no generic PTE_SHIFT" in d.reason
+    assert [d.verdict.value for d in cold["mm/sizes.c"]] != ["skipped"]
+    assert stats["analysed"] == 3 and stats["analysed_again"] == 2
+    warm, stats = scan()
+    assert warm == cold and stats["cache_hits"] == 3 and stats["analysed_again"] == 0
+    (root / "arch/x86/include/asm/pgtable.h").write_text("#include <asm/page.h>\n")
+    freed, stats = scan()
+    for path in ("mm/pfn.c", "mm/plain.c"):
+        [d] = freed[path]
+        assert d.verdict.value == "pte" and d.replacement == "PTE_SHIFT", (path, d.reason)
+    assert stats["analysed_again"] == 0
