@@ -60,7 +60,7 @@ class Engine:
                 lexed = self.lexer.lex(data)
             if lexed is None or lexed.empty:
                 return FileResult(path=path, digest=digest(data))
-        parsed = find_sites(path, data, self.lexer, lexed)
+        parsed = find_sites(path, data, self.lexer, lexed, always_parse=keep_parse)
         collisions = dict(captured or {})
         # a second lexer pass only when a new name occurs at all (a substring
         # test; most files have none)

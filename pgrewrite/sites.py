@@ -62,9 +62,13 @@ def is_asm_path(path: str) -> bool:
     return path.endswith(ASM_SUFFIXES)
 
 
-def find_sites(path: str, data: bytes, lexer: Lexer, lexed: Lexed | None = None) -> ParsedFile:
+def find_sites(path: str, data: bytes, lexer: Lexer, lexed: Lexed | None = None,
+               always_parse: bool = True) -> ParsedFile:
     """Every family token of the file, placed in its tree. `lexed`:
-    lexer.lex(data), if the caller already made it."""
+    lexer.lex(data), if the caller already made it. Without `always_parse`,
+    a file whose names are all in directives, macro bodies, comments and
+    literals is not parsed as a whole (a tenth of the candidates' bytes in
+    6.12): nothing would look at the tree, and its parse_errors is False."""
     lexed = lexed if lexed is not None else lexer.lex(data)
     mentions = Mentions(comments=sum(c for _, _, c in lexed.comments),
                         strings=sum(c for _, _, c in lexed.strings))
@@ -84,8 +88,11 @@ def find_sites(path: str, data: bytes, lexer: Lexer, lexed: Lexed | None = None)
             _directive_sites(d, add, asm=True)
         return ParsedFile(path, data, None, _with_ids(found, data), mentions, False, lexed)
 
-    hidden = [(d.start, d.end) for d in lexed.directives if d.name not in KEEP_FOR_PARSER]
-    root = parsing.parse(blank(data, hidden) if hidden else data)
+    if lexed.words or always_parse:
+        hidden = [(d.start, d.end) for d in lexed.directives if d.name not in KEEP_FOR_PARSER]
+        root = parsing.parse(blank(data, hidden) if hidden else data)
+    else:
+        root = None
     file_scope = Scope(root=root, delta=0)
     for s, e, t in lexed.words:
         node = root.descendant_for_byte_range(s, e)
@@ -100,7 +107,8 @@ def find_sites(path: str, data: bytes, lexer: Lexer, lexed: Lexed | None = None)
         if d.name == "define" and d.body_start is not None and any(w[0] >= d.body_start for w in d.words):
             fragments.append(_macro_sites(data, d, add))
         _directive_sites(d, add, asm=False)
-    return ParsedFile(path, data, root, _with_ids(found, data), mentions, root.has_error, lexed, fragments)
+    return ParsedFile(path, data, root, _with_ids(found, data), mentions, root is not None and root.has_error,
+                      lexed, fragments)
 
 
 def _is_name_leaf(node, s: int, e: int) -> bool:

@@ -192,3 +192,23 @@ def test_the_stat_index_answers_an_unchanged_rerun_without_reading(tmp_path, mon
         reads.clear()
         again = api.scan_paths(["."], ruleset, jobs=1, cache_dir=cache, cwd=tree)
         assert len(reads) == 1 and again.files == cold.files
+
+
+def test_a_file_without_names_in_code_is_not_parsed_whole(monkeypatch):
+    # every name is in a directive, a macro body or a comment: the sites are
+    # all found and classified, but only the macro body is parsed
+    from pgrewrite import api, parsing
+    parsed = []
+    real = parsing.parse
+    monkeypatch.setattr(parsing, "parse", lambda data: parsed.append(len(data)) or real(data))
+    src = (b"/* PAGE_SIZE in a comment */\n#if PAGE_SHIFT > 12\n#define BUF_SIZE (2 * PAGE_SIZE)\n#endif\n"
+           b"static int broken(void { return BUF_SIZE; }\n")
+    engine = api.Engine(api.load_rules(RULES))
+    r = engine.analyse("drivers/x.c", src)
+    assert sorted((d.site.token, d.site.context.value) for d in r.decisions) == [
+        ("PAGE_SHIFT", "condition"), ("PAGE_SIZE", "macro")]
+    assert r.accounting_difference == 0 and r.mentions.comments == 1
+    assert not r.parse_errors and len(src) not in parsed
+    # with a name in code the whole file is parsed, and its errors reported
+    r = engine.analyse("drivers/x.c", src + b"int n = PAGE_SIZE;\n")
+    assert r.parse_errors and len(src) + 19 in parsed

@@ -165,14 +165,16 @@ class PatternCond(Cond):
         if chain is None:
             chain = env.chain = _statement_chain(leaf, env.site.scope.root)
         root = self.pattern.root
-        any_type = root.metavar or root.contains
-        for n, t in chain:
-            if any_type or t == root.type:
-                r = env.matcher.match(self.pattern, n, b, site=leaf)
+        if root.metavar or root.contains:
+            nodes = [n for n, _ in chain]
+        else:
+            nodes = chain.by_type.get(root.type, ())
+        for n in nodes:
+            r = env.matcher.match(self.pattern, n, b, site=leaf)
+            if r is not None:
+                r = self._where(env, r)
                 if r is not None:
-                    r = self._where(env, r)
-                    if r is not None:
-                        return r
+                    return r
         return None
 
     def node(self, env, n, b):
@@ -183,17 +185,26 @@ class PatternCond(Cond):
         return check_where(env, self.where, b)
 
 
-def _statement_chain(leaf, root) -> list:
+class _Chain(list):
     """(node, type) from the site's leaf up to its enclosing block, which a
-    site pattern may match: the same for every rule at one site."""
-    chain = []
+    site pattern may match: the same for every rule at one site; `by_type`
+    holds the nodes of each type, in the same order."""
+
+    by_type: dict
+
+
+def _statement_chain(leaf, root) -> _Chain:
+    chain = _Chain()
+    by_type: dict = {}
     n = leaf
     while n is not None and n != root:
         t = n.type
         chain.append((n, t))
+        by_type.setdefault(t, []).append(n)
         if t in ("compound_statement", "translation_unit", "function_definition"):
             break
         n = n.parent
+    chain.by_type = by_type
     return chain
 
 
