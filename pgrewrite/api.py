@@ -25,8 +25,10 @@ from .rules.loader import RuleSet, load_ruleset
 from .sites import find_sites
 
 
-def load_rules(rules_dir: Path | str | None = None) -> RuleSet:
-    return load_ruleset(Path(rules_dir) if rules_dir is not None else None)
+def load_rules(rules_dir: Path | str | None = None, cache_dir: Path | str | None = None) -> RuleSet:
+    """The rule set; with `cache_dir`, compiled once and kept there."""
+    return load_ruleset(Path(rules_dir) if rules_dir is not None else None,
+                        Path(cache_dir) if cache_dir is not None else None)
 
 
 class Engine:

@@ -25,8 +25,13 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_RULES, EXIT_INPUT, EXIT_ACCOUNTING = 0,
 VERDICTS = ("pte", "pg", "logic", "conflict", "unknown", "skipped")
 
 
-def load_rules_or_exit(rules_dir):
+def load_rules_or_exit(rules_dir, cache_dir=None, no_cache=True):
+    """The rule set, or exit 3 with its problems. Unless `no_cache`, the
+    compiled rules are kept in the result cache directory."""
     try:
+        if not no_cache:
+            from .cache import default_cache_dir
+            return api.load_rules(rules_dir, cache_dir or default_cache_dir())
         return api.load_rules(rules_dir)
     except RuleError as e:
         rules_error_exit(e)
@@ -120,7 +125,7 @@ FORMATS = ("text", "json", "sarif", "report", "org", "html")
 @with_cache_options
 def scan(paths, fmt, only, output, compare_with, no_decisions, rules_dir, jobs, cache_dir, no_cache):
     """Dry run: list every family token in PATHS with its verdict."""
-    ruleset = load_rules_or_exit(rules_dir)
+    ruleset = load_rules_or_exit(rules_dir, cache_dir, no_cache)
     result = run_scan(paths, ruleset, jobs, cache_dir, no_cache)
     if not no_decisions:
         result = with_decisions(result, ruleset)

@@ -61,3 +61,31 @@ def test_broken_rule_file(case, tmp_path, snap):
     assert len(lines) == 1, out
     assert lines[0].split(":")[2].isdigit()       # error: file:LINE: message
     snap.assert_match(out, f"rules_{case}.txt")
+
+
+def test_the_compiled_rule_set_is_cached_and_follows_every_edit(tmp_path, monkeypatch):
+    from pgrewrite import api
+    from pgrewrite.rules import loader
+    rules = tmp_path / "rules"
+    shutil.copytree(DEFAULT_RULES, rules)
+    cache = tmp_path / "cache"
+    first = api.load_rules(rules, cache)
+    assert len(list((cache / "rules").glob("*.pickle"))) == 1
+    # the second load unpickles: no YAML is read
+    monkeypatch.setattr(loader, "_load_with_lines", lambda text: pytest.fail("YAML read on a cached load"))
+    second = api.load_rules(rules, cache)
+    assert second.digest == first.digest and [r.id for r in second.rules] == [r.id for r in first.rules]
+    monkeypatch.undo()
+    # an edited rule is compiled again; a broken one fails every time
+    rule = rules / "pg" / "pg-kmap-memset.yaml"
+    rule.write_text(rule.read_text().replace("priority: 60", "priority: 61"))
+    edited = api.load_rules(rules, cache)
+    assert edited.digest != first.digest
+    assert edited.by_id("pg-kmap-memset").priority != first.by_id("pg-kmap-memset").priority
+    rule.write_text("meaning: [")
+    for _ in range(2):
+        with pytest.raises(loader.RuleError):
+            api.load_rules(rules, cache)
+    # one set per rules directory is kept
+    api.load_rules(None, cache)
+    assert len(list((cache / "rules").glob("*.pickle"))) == 2

@@ -144,8 +144,55 @@ def _line_of(lines: dict, path) -> int:
     return lines.get(path, 1)
 
 
-def load_ruleset(directory: Path | None = None) -> RuleSet:
+def load_ruleset(directory: Path | None = None, cache_dir: Path | None = None) -> RuleSet:
+    """The rules of `directory` (default: the shipped ones), validated and
+    compiled. With `cache_dir`, the compiled rule set is kept there under a
+    hash of every file in the directory and of pgrewrite's own source: a
+    re-run unpickles it (50 ms) instead of reading 70+ YAML files (0.7 s).
+    A rule set with problems is never kept: they are reported every run.
+    Only the latest set of each rules directory stays in the cache."""
     directory = Path(directory) if directory is not None else DEFAULT_RULES
+    if cache_dir is None or not directory.is_dir():
+        return _load_ruleset(directory)
+    import pickle
+
+    from ..cache import dump_atomically
+    # one compiled set per rules directory is kept: an edited rule replaces
+    # it (the result cache's size limit does not count these files)
+    place = hashlib.sha256(str(directory.resolve()).encode()).hexdigest()[:16]
+    where = Path(cache_dir) / "rules" / f"{place}-{_cache_key(directory)}.pickle"
+    try:
+        with open(where, "rb") as fh:
+            cached = pickle.load(fh)
+        if isinstance(cached, RuleSet):
+            return cached
+    except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError, ImportError, IndexError, TypeError):
+        pass
+    ruleset = _load_ruleset(directory)
+    try:
+        dump_atomically(where, ruleset)
+        for old in where.parent.glob(f"{place}-*.pickle"):
+            if old != where:
+                old.unlink(missing_ok=True)
+    except OSError:
+        pass                   # a cache that cannot be written is only slower
+    return ruleset
+
+
+def _cache_key(directory: Path) -> str:
+    h = hashlib.sha256(str(directory.resolve()).encode() + b"\0")
+    package = Path(__file__).resolve().parent.parent
+    for base, paths in ((package, sorted(package.rglob("*.py"))),
+                        (directory, sorted(p for p in directory.rglob("*") if p.is_file()))):
+        for p in paths:
+            h.update(str(p.relative_to(base)).encode() + b"\0" + p.read_bytes() + b"\0")
+    if not (directory / "schema.json").exists():
+        h.update((DEFAULT_RULES / "schema.json").read_bytes())
+    h.update((DEFAULT_RULES / "clashes.schema.json").read_bytes())
+    return h.hexdigest()[:40]
+
+
+def _load_ruleset(directory: Path) -> RuleSet:
     problems: list[str] = []
     if not directory.is_dir():
         raise RuleError([f"{directory}: rules directory does not exist (pass --rules DIR)"])
