@@ -44,10 +44,19 @@ class Classifier:
         self._by_token = {n: [r for r in self.ruleset.rules if r.tokens is None or n in r.tokens]
                           for n in fam.names}
 
-    def rules_for(self, found: FoundSite) -> list[Rule]:
+    def rules_for(self, found: FoundSite, memo: dict | None = None) -> list[Rule]:
+        """The rules tried at a site (by token, language and path); `memo`:
+        a dict kept for one file, where the answer only depends on the token
+        and the language."""
         language = "asm" if found.site.context is Context.ASM_FILE else "c"
-        return [r for r in self._by_token.get(found.site.token, ())
-                if r.language == language and r.applies_to_path(found.site.path)]
+        key = (found.site.token, language)
+        if memo is not None and key in memo:
+            return memo[key]
+        rules = [r for r in self._by_token.get(found.site.token, ())
+                 if r.language == language and r.applies_to_path(found.site.path)]
+        if memo is not None:
+            memo[key] = rules
+        return rules
 
     def evaluate(self, rule: Rule, env: C.Env):
         """Bindings if `rule` matches the site in `env`, else None."""
@@ -62,6 +71,7 @@ class Classifier:
         decisions, edits, notes = [], [], []
         renamed_functions: set[tuple] = set()
         own = self._own_definition(parsed)
+        tried: dict = {}
         for found in parsed.sites:
             site = found.site
             skip = self._skip_reason(found)
@@ -70,7 +80,7 @@ class Classifier:
                 env = C.Env(parsed.path, parsed.data, found, self.matcher, symbols, memo=memo)
                 found_matches = []
                 bindings = {}
-                for rule in self.rules_for(found):
+                for rule in self.rules_for(found, tried):
                     b = self.evaluate(rule, env)
                     if b is not None:
                         found_matches.append((rule, b))

@@ -103,3 +103,15 @@ def test_discovery_agrees_with_the_independent_count(src):
     in_code, other = Counter(NAMES).count(src)
     assert len(pf.sites) == in_code
     assert pf.mentions.comments + pf.mentions.strings == other
+
+
+def test_line_index_answers_offsets_in_any_order():
+    import random
+    from pgrewrite.sites import _LineIndex
+    rng = random.Random(7)
+    data = bytes(rng.choice(b"ab\n\r ") for _ in range(2000))
+    index = _LineIndex(data)
+    for offset in [rng.randrange(len(data)) for _ in range(300)] + [0, len(data) - 1]:
+        line = data[:offset].count(b"\n") + 1
+        col = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
+        assert index.position(offset) == (line, col), offset

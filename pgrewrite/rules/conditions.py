@@ -36,9 +36,11 @@ KINDS = {
 _CONDITION_OWNERS = frozenset({"if_statement", "while_statement", "do_statement", "switch_statement"})
 
 
-def _is_clause(n) -> bool:
-    """n is the condition of a control statement or a clause of a for header."""
-    p = n.parent
+def _is_clause(n, p=False) -> bool:
+    """n is the condition of a control statement or a clause of a for header
+    (`p`: n's parent, if known)."""
+    if p is False:
+        p = n.parent
     if p is None:
         return False
     if p.type in _CONDITION_OWNERS:
@@ -61,6 +63,7 @@ class Env:
     depth: int = 0
     memo: dict | None = None   # per file: see `_memoised`; None: no memoisation
     chain: list | None = None  # the site's ancestors a site pattern may match (lazily)
+    ancestors: list | None = None  # (node, type) above the site up to its scope (lazily)
 
 
     def note(self, text: str, ok: bool):
@@ -163,7 +166,7 @@ class PatternCond(Cond):
             return None
         chain = env.chain
         if chain is None:
-            chain = env.chain = _statement_chain(leaf, env.site.scope.root)
+            chain = env.chain = _statement_chain(leaf, site_ancestors(env))
         root = self.pattern.root
         if root.metavar or root.contains:
             nodes = [n for n, _ in chain]
@@ -193,19 +196,32 @@ class _Chain(list):
     by_type: dict
 
 
-def _statement_chain(leaf, root) -> _Chain:
+def _statement_chain(leaf, ancestors) -> _Chain:
     chain = _Chain()
     by_type: dict = {}
-    n = leaf
-    while n is not None and n != root:
-        t = n.type
+    for n, t in [(leaf, leaf.type)] + ancestors:
         chain.append((n, t))
         by_type.setdefault(t, []).append(n)
         if t in ("compound_statement", "translation_unit", "function_definition"):
             break
-        n = n.parent
     chain.by_type = by_type
     return chain
+
+
+def site_ancestors(env: Env) -> list:
+    """(node, type) of the site's ancestors below its scope's root, nearest
+    first; walked once per site (a tree-sitter parent is found from the root
+    down, so walking up again for every rule was a tenth of the analysis)."""
+    a = env.ancestors
+    if a is None:
+        root = env.site.scope.root if env.site.scope else None
+        a = []
+        n = env.site.node.parent
+        while n is not None and n != root:
+            a.append((n, n.type))
+            n = n.parent
+        env.ancestors = a
+    return a
 
 
 @dataclass
@@ -245,9 +261,17 @@ class Inside(Cond):
     label: str = "inside"
 
     def _ancestors(self, env, n):
+        clauses = self.kinds is not None and "<clause>" in self.kinds
+        if n is not None and n is env.site.node:
+            up = site_ancestors(env)
+            for i, (a, t) in enumerate(up):
+                if self.kinds is None or t in self.kinds or (clauses and _is_clause(a, up[i + 1][0] if i + 1 < len(up) else None)):
+                    yield a
+                    if self.nearest:
+                        return
+            return
         root = env.site.scope.root if env.site.scope else None
         n = n.parent if n is not None else None
-        clauses = self.kinds is not None and "<clause>" in self.kinds
         while n is not None and n != root:
             if self.kinds is None or n.type in self.kinds or (clauses and _is_clause(n)):
                 yield n
@@ -320,7 +344,7 @@ def _node_id(v):
 def _memo_key(cond, env, n, b):
     reads = _reads(cond)
     key = (id(cond), n.id)
-    if "b" in reads:
+    if "b" in reads and b:
         key += (tuple(sorted((k, _node_id(v)) for k, v in b.items())),)
     if "scope" in reads:
         key += (id(env.site.scope),)
@@ -518,9 +542,12 @@ class InsideCall(Cond):
         return self.node(env, env.site.node, b) if env.site.node is not None else None
 
     def node(self, env, n, b):
-        root = env.site.scope.root if env.site.scope else None
-        child, p = n, n.parent
-        while p is not None and p != root:
+        if n is env.site.node:
+            up = [a for a, _ in site_ancestors(env)]
+            pairs = zip([n] + up, up)
+        else:
+            pairs = _up_pairs(n, env.site.scope.root if env.site.scope else None)
+        for child, p in pairs:
             if p.type == "argument_list" and p.parent is not None and p.parent.type == "call_expression":
                 name = callee_name(p.parent)
                 if name is not None and self.name.fullmatch(name):
@@ -529,8 +556,15 @@ class InsideCall(Cond):
                         return b
                 if self.nearest:
                     return None
-            child, p = p, p.parent
         return None
+
+
+def _up_pairs(n, root):
+    """(child, parent) from n up to (not including) root."""
+    child, p = n, n.parent
+    while p is not None and p != root:
+        yield child, p
+        child, p = p, p.parent
 
 
 @dataclass

@@ -157,7 +157,7 @@ class Matcher:
             return {**b, p.metavar: n}
         if p.contains is not None:
             return self._contains(p.contains, n, b, site)
-        if p.type != "parenthesized_expression":
+        if p.type != "parenthesized_expression" and n.type == "parenthesized_expression":
             n = unparen(n)
         if p.text is not None:      # a leaf
             if p.family is not None:
