@@ -66,6 +66,7 @@ class Classifier:
     def classify(self, parsed: ParsedFile, collisions: dict[str, str], unknown_as: str | None = None):
         """Decisions and edits for one parsed file."""
         symbols = SymbolCache()
+        self.matcher.new_file()
         memo: dict = {}     # condition results per node, shared by the file's sites
         fam = self.ruleset.family
         decisions, edits, notes = [], [], []

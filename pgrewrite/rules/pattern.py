@@ -139,6 +139,12 @@ class Matcher:
 
     def __init__(self, equivalents: dict[str, frozenset[str]]):
         self.equivalents = equivalents
+        self._kids: dict = {}
+
+    def new_file(self) -> None:
+        """Forget the children lists kept for the previous file's nodes
+        (node ids are only unique while their tree lives)."""
+        self._kids = {}
 
     def match(self, pat: Pattern, node, bindings: dict, site=None):
         return self._m(pat.root, node, bindings, site)
@@ -172,7 +178,11 @@ class Matcher:
             return None
         if p.type != n.type:
             return None
-        kids = [c for c in n.children if c.type != "comment"]
+        # the same nodes are matched against every pattern of every rule:
+        # their children (one C call and a Python object each) are listed once
+        kids = self._kids.get(n.id)
+        if kids is None:
+            kids = self._kids[n.id] = [c for c in n.children if c.type != "comment"]
         if p.has_ellipsis_child:
             return self._seq([c for c in p.children if c.named], [c for c in kids if c.is_named], b, site)
         if len(kids) != len(p.children):
