@@ -228,10 +228,16 @@ def _finish(proc, ok=(0,)) -> tuple[bytes, bytes] | None:
     return (out, err) if proc.returncode in ok else None
 
 
+def grep_words(names) -> list[str]:
+    """`git grep` options matching any of `names` as a whole word: one
+    extended regex of alternatives. Same lines as `-F -w -e N...` (checked
+    on the 6.12 tree), for a quarter less CPU: git's -w re-checks every hit
+    of a fixed string, and "PAGE_" hits are everywhere."""
+    return ["-E", "-w", "-e", "|".join(re.sub(r"([.\[\]()*+?{}|^$\\])", r"\\\1", n) for n in names)]
+
+
 def _grep_no_index(top: Path, names):
-    args = ["git", "-C", str(top), "grep", "--no-index", "-l", "-z", "-F", "-w"]
-    for n in names:
-        args += ["-e", n]
+    args = ["git", "-C", str(top), "grep", "--no-index", "-l", "-z", *grep_words(names)]
     args += ["--", *(f"*{s}" for s in SOURCE_SUFFIXES)]
     return _start(args)
 
@@ -356,9 +362,7 @@ def _git_grep(top: Path, names, pathspecs, idle=_once(None)) -> set[Path] | None
     chunks = [pathspecs[i:i + 500] for i in range(0, len(pathspecs), 500)] or [["."]]
     for extra in ([], ["--untracked"]):
         for chunk in chunks:
-            args = ["grep", "-l", "-z", *extra, "-F", "-w"]
-            for n in names:
-                args += ["-e", n]
+            args = ["grep", "-l", "-z", *extra, *grep_words(names)]
             proc = _start(["git", "-C", str(top), *args, "--", *chunk])
             if proc is None:
                 return None
