@@ -274,6 +274,10 @@ def scan_paths(paths, ruleset: RuleSet, root: Path | None = None, jobs: int | No
             keys.append(key)
             slots.append(i)
     jobs = jobs or os.cpu_count() or 1
+    # largest files first: the workers then finish together instead of one
+    # of them ending the run on a big file while the other idles
+    order = sorted(range(len(tasks)), key=lambda k: -_size(tasks[k][1]))
+    tasks, keys, slots = ([xs[k] for k in order] for xs in (tasks, keys, slots))
     if progress is not None:
         progress.start(len(tasks))
     with _Runner(ruleset, jobs if len(tasks) >= 8 else 1) as runner:
@@ -312,6 +316,13 @@ def scan_paths(paths, ruleset: RuleSet, root: Path | None = None, jobs: int | No
         results = [root_relative_ids(r, root, cwd, rel) for r in results]
     return ScanResult(tuple(results), tuple(problems), definitions, root, stats,
                       preparation, prep_notes)
+
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
 
 
 def plan_preparation(root: Path | None, definitions, clashes=(), lines=None) -> tuple[object | None, tuple[str, ...]]:
@@ -454,5 +465,5 @@ class _Runner:
             if self.engine is None:
                 self.engine = Engine(self.ruleset)
             return (analyse_path(self.engine, t[0], Path(t[1]), t[2], t[3]) for t in tasks)
-        chunk = max(1, min(32, len(tasks) // (self.jobs * 8)))
+        chunk = max(1, min(8, len(tasks) // (self.jobs * 8)))
         return self.pool.imap(_analyse_file, tasks, chunksize=chunk)
