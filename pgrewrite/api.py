@@ -293,6 +293,8 @@ def scan_paths(paths, ruleset: RuleSet, root: Path | None = None, jobs: int | No
             results[i] = r
         again = []                           # (slot, cache key, task)
         for i, c in enumerate(candidates):
+            if not results[i].consulted:
+                continue                     # looked up nothing: nothing to redo
             captured = _captured(c, root, index, preparation)
             if not captured or not (results[i].consulted & captured.keys()):
                 continue

@@ -212,3 +212,19 @@ def test_a_file_without_names_in_code_is_not_parsed_whole(monkeypatch):
     # with a name in code the whole file is parsed, and its errors reported
     r = engine.analyse("drivers/x.c", src + b"int n = PAGE_SIZE;\n")
     assert r.parse_errors and len(src) + 19 in parsed
+
+
+def test_json_is_what_json_dumps_writes_with_or_without_orjson(monkeypatch):
+    import json
+    import sys
+    from pgrewrite.output import render_json
+    docs = [{"summary": {"sites": 2, "verdicts": {}}, "sites": [{"path": "mm/a.c", "line": 1, "matches": [],
+                                                               "replacement": None, "ok": True}], "notes": []},
+            {"sites": [{"reason": "caf\u00e9 \u2013 d\u00e9j\u00e0", "path": "x\\y\"z"}]},    # json escapes these
+            {}]
+    for doc in docs:
+        expected = json.dumps(doc, indent=2) + "\n"
+        assert render_json(doc) == expected
+        monkeypatch.setitem(sys.modules, "orjson", None)     # not installed
+        assert render_json(doc) == expected
+        monkeypatch.delitem(sys.modules, "orjson")
