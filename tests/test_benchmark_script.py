@@ -75,3 +75,15 @@ def test_subsets_are_deterministic_and_nested():
     assert set(quarter) <= set(half) <= set(files)
     assert len(half) == 5 and len(quarter) == 3
     assert bench.take_fraction(files, Fraction(1)) == files
+
+
+def test_the_cold_target_is_judged_on_the_median_of_the_pairs():
+    bench = _load_bench()
+    runs = [bench.Run("pgrewrite cold --jobs 2", "ok", wall_s=50.0),
+            bench.Run("ast-grep", "ok", wall_s=100.0)]
+    [single] = [t for t in bench.targets(runs, 2) if t["target"].startswith("cold")]
+    assert single["result"] == "FAIL"          # 0.50x in the rows
+    pairs = [(100.0, 39.0), (90.0, 45.0), (110.0, 40.0)]    # 0.39x, 0.50x, 0.36x
+    [paired] = [t for t in bench.targets(runs, 2, pairs) if t["target"].startswith("cold")]
+    assert paired["result"] == "PASS" and "median 0.39x of 3" in paired["detail"]
+    assert "the rows above: 0.50x" in paired["detail"]
