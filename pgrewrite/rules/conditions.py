@@ -36,11 +36,9 @@ KINDS = {
 _CONDITION_OWNERS = frozenset({"if_statement", "while_statement", "do_statement", "switch_statement"})
 
 
-def _is_clause(n, p=False) -> bool:
-    """n is the condition of a control statement or a clause of a for header
-    (`p`: n's parent, if known)."""
-    if p is False:
-        p = n.parent
+def _is_clause(n, p) -> bool:
+    """n (whose parent is p) is the condition of a control statement or a
+    clause of a for header."""
     if p is None:
         return False
     if p.type in _CONDITION_OWNERS:
@@ -224,6 +222,25 @@ def site_ancestors(env: Env) -> list:
     return a
 
 
+def _upward(env: Env, n):
+    """(ancestor, its type, its parent) from n's parent up to, not
+    including, the root of the site's scope; for the site itself, from the
+    list site_ancestors walked once."""
+    if n is None:
+        return
+    root = env.site.scope.root if env.site.scope else None
+    if n is env.site.node:
+        up = site_ancestors(env)
+        for i, (a, t) in enumerate(up):
+            yield a, t, up[i + 1][0] if i + 1 < len(up) else root
+        return
+    a = n.parent
+    while a is not None and a != root:
+        p = a.parent
+        yield a, a.type, p
+        a = p
+
+
 @dataclass
 class Where(Cond):
     """Constraints on metavariables bound by the other keys of a mapping."""
@@ -262,22 +279,11 @@ class Inside(Cond):
 
     def _ancestors(self, env, n):
         clauses = self.kinds is not None and "<clause>" in self.kinds
-        if n is not None and n is env.site.node:
-            up = site_ancestors(env)
-            for i, (a, t) in enumerate(up):
-                if self.kinds is None or t in self.kinds or (clauses and _is_clause(a, up[i + 1][0] if i + 1 < len(up) else None)):
-                    yield a
-                    if self.nearest:
-                        return
-            return
-        root = env.site.scope.root if env.site.scope else None
-        n = n.parent if n is not None else None
-        while n is not None and n != root:
-            if self.kinds is None or n.type in self.kinds or (clauses and _is_clause(n)):
-                yield n
+        for a, t, p in _upward(env, n):
+            if self.kinds is None or t in self.kinds or (clauses and _is_clause(a, p)):
+                yield a
                 if self.nearest:
                     return
-            n = n.parent
 
     def site(self, env, b):
         return self.node(env, env.site.node, b) if env.site.node is not None else None
@@ -542,29 +548,18 @@ class InsideCall(Cond):
         return self.node(env, env.site.node, b) if env.site.node is not None else None
 
     def node(self, env, n, b):
-        if n is env.site.node:
-            up = [a for a, _ in site_ancestors(env)]
-            pairs = zip([n] + up, up)
-        else:
-            pairs = _up_pairs(n, env.site.scope.root if env.site.scope else None)
-        for child, p in pairs:
-            if p.type == "argument_list" and p.parent is not None and p.parent.type == "call_expression":
-                name = callee_name(p.parent)
+        child = n
+        for p, t, call in _upward(env, n):
+            if t == "argument_list" and call is not None and call.type == "call_expression":
+                name = callee_name(call)
                 if name is not None and self.name.fullmatch(name):
                     index = [c.id for c in p.named_children].index(child.id) + 1
                     if not self.args or index in self.args:
                         return b
                 if self.nearest:
                     return None
+            child = p
         return None
-
-
-def _up_pairs(n, root):
-    """(child, parent) from n up to (not including) root."""
-    child, p = n, n.parent
-    while p is not None and p != root:
-        yield child, p
-        child, p = p, p.parent
 
 
 @dataclass
