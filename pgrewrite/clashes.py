@@ -51,29 +51,13 @@ _SCOPE_CACHE: dict[tuple[str, ...], re.Pattern] = {}
 
 def scope_regex(globs) -> re.Pattern:
     """Globs anchored at the tree root: `**` any directories, `*` and `?`
-    within one path component."""
+    within one path component (the rules' `files` globs, anchored)."""
+    from .rules.loader import glob_regex
     key = tuple(globs)
     hit = _SCOPE_CACHE.get(key)
-    if hit is not None:
-        return hit
-    parts = []
-    for g in key:
-        g = g.strip("/")
-        rx, i = "", 0
-        while i < len(g):
-            if g.startswith("**/", i):
-                rx, i = rx + "(?:.*/)?", i + 3
-            elif g.startswith("**", i):
-                rx, i = rx + ".*", i + 2
-            elif g[i] == "*":
-                rx, i = rx + "[^/]*", i + 1
-            elif g[i] == "?":
-                rx, i = rx + "[^/]", i + 1
-            else:
-                rx, i = rx + re.escape(g[i]), i + 1
-        parts.append(rx)
-    out = _SCOPE_CACHE[key] = re.compile("(?:" + "|".join(parts) + ")$")
-    return out
+    if hit is None:
+        hit = _SCOPE_CACHE[key] = glob_regex(key, anchored=True) or re.compile("(?:)$")
+    return hit
 
 
 def load_clashes(directory: Path, family, default_schema: Path) -> tuple[tuple[Clash, ...], list[str], bytes]:

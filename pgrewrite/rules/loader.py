@@ -83,9 +83,10 @@ class RuleSet:
         raise KeyError(rule_id)
 
 
-def glob_regex(globs) -> re.Pattern | None:
+def glob_regex(globs, anchored: bool = False) -> re.Pattern | None:
     """Path globs with `**` (any directories), `*`, `?`, matched on the path
-    relative to the tree root or to any directory above the file."""
+    relative to the tree root or to any directory above the file; with
+    `anchored`, relative to the tree root only (clashes.yaml scopes)."""
     if not globs:
         return None
     parts = []
@@ -110,7 +111,8 @@ def glob_regex(globs) -> re.Pattern | None:
                 rx += re.escape(g[i])
                 i += 1
         parts.append(rx)
-    return re.compile(r"(?:.*/)?(?:" + "|".join(parts) + r")$")
+    body = r"(?:" + "|".join(parts) + r")$"
+    return re.compile(body if anchored else r"(?:.*/)?" + body)
 
 
 class _LineLoader(yaml.SafeLoader):
