@@ -15,6 +15,7 @@ within the same timestamp granule would not show in its stat).
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import pickle
@@ -229,11 +230,48 @@ def _finish(proc, ok=(0,)) -> tuple[bytes, bytes] | None:
 
 
 def grep_words(names) -> list[str]:
-    """`git grep` options matching any of `names` as a whole word: one
-    extended regex of alternatives. Same lines as `-F -w -e N...` (checked
-    on the 6.12 tree), for a quarter less CPU: git's -w re-checks every hit
-    of a fixed string, and "PAGE_" hits are everywhere."""
-    return ["-E", "-w", "-e", "|".join(re.sub(r"([.\[\]()*+?{}|^$\\])", r"\\\1", n) for n in names)]
+    """`git grep` options matching any of `names` as a whole word, where a
+    word is what `git grep -w` means by one (ASCII letters, digits, `_`).
+
+    With PCRE in git (`-P`): one pattern per first letter, each an
+    alternation between ASCII-class lookarounds. Same lines as `-E -w` on
+    the 6.12 tree for a fraction of the CPU (prefilter 2.6-3.3 s -> 0.4 s):
+    PCRE's JIT skips ahead with SIMD to a pair of letters when the
+    alternatives share few of them, and splitting by first letter keeps
+    that true ("PTE_", "PG_" and "offset_in_p" in one pattern: 2.2 s, in
+    two: 0.4 s). Without PCRE: `-E -w` with one alternation, a quarter less
+    CPU than `-F -w -e N...` (git's -w re-checks every fixed-string hit,
+    and "PAGE_" hits are everywhere)."""
+    if not _git_has_pcre():
+        return ["-E", "-w", "-e", "|".join(_ere_escape(n) for n in names)]
+    groups: dict[str, list[str]] = {}
+    for n in names:
+        groups.setdefault(n[:1], []).append(n)
+    out = ["-P"]
+    for group in groups.values():
+        out += ["-e", f"(?<!{_WORD})(?:{'|'.join(re.escape(n) for n in group)})(?!{_WORD})"]
+    return out
+
+
+_WORD = "[A-Za-z0-9_]"
+
+
+def _ere_escape(name: str) -> str:
+    return re.sub(r"([.\[\]()*+?{}|^$\\])", r"\\\1", name)
+
+
+@functools.cache
+def _git_has_pcre() -> bool:
+    """Whether this git was built with PCRE (`git grep -P`); a few ms, once."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        Path(d, "x").write_bytes(b"a b\n")
+        try:
+            r = subprocess.run(["git", "grep", "--no-index", "-q", "-P", "-e", r"(?<![a-z])b(?![a-z])"],
+                               cwd=d, capture_output=True, timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            return False
+    return r.returncode == 0
 
 
 def _grep_no_index(top: Path, names):

@@ -12,8 +12,10 @@ import os
 import random
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from pgrewrite import files
@@ -98,6 +100,31 @@ def test_prefilter_is_the_same_inside_and_outside_git(tmp_path):
     kept = {c.display for c in outside}
     for c in no_git:
         assert (c.display in kept) == bool(word.search(c.path.read_text(errors="replace"))), c.display
+
+
+EDGE_LINES = [b"PAGE_SIZE", b"xPAGE_SIZE", b"PAGE_SIZEx", b"1PAGE_SHIFT", b"PAGE_SHIFT9", b"_PAGE_MASK",
+              b"PAGE_MASK_", b"$PAGE_MASK", b"PAGE_MASK$", b"PAGE_ALIGNED", b"PAGE_ALIGN_DOWNx", b"PAGE_ALIGN_",
+              b"\xc3\xa9PAGE_SIZE", b"PAGE_SIZE\xc3\xa9", b"\xe9offset_in_page\xff", b"offset_in_pages",
+              b"x offset_in_page(p)", b"PAGE_SIZ", b"PAGE.SIZE", b"PAGE_SIZE_PAGE_SIZE PAGE_SIZEPAGE_SIZE",
+              b"xPAGE_SIZE PAGE_SIZE", b"offset_in_pte", b"(PG_SIZE)", b"xPG_SIZE", b"offset_in_pgx"]
+
+
+@pytest.mark.parametrize("pcre", [True, False], ids=["git-grep-P", "git-grep-E"])
+def test_grep_words_means_a_word_as_git_grep_w_does(tmp_path, monkeypatch, pcre):
+    """Both forms of the whole-word search (-P with lookarounds, -E -w) pick
+    the lines the Python word test picks, for the old and the new names."""
+    if pcre and not files._git_has_pcre():
+        pytest.skip("this git has no PCRE")
+    monkeypatch.setattr(files, "_git_has_pcre", lambda: pcre)
+    (tmp_path / "t.c").write_bytes(b"\n".join(EDGE_LINES) + b"\n")
+    for names in (NAMES, ["PTE_SIZE", "PG_SIZE", "offset_in_pte", "offset_in_pg"]):
+        r = subprocess.run(["git", "grep", "--no-index", "-n", "-a", *files.grep_words(names)],
+                           cwd=tmp_path, capture_output=True, check=False)
+        assert r.returncode in (0, 1), r.stderr
+        got = [int(line.split(b":")[1]) for line in r.stdout.splitlines()]
+        word = re.compile(rb"(?<![A-Za-z0-9_])(?:" + b"|".join(n.encode() for n in names) + rb")(?![A-Za-z0-9_])")
+        assert got == [i for i, line in enumerate(EDGE_LINES, 1) if word.search(line)]
+        assert got
 
 
 # ----------------------------------------------------------------- the lexer
