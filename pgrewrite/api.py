@@ -153,29 +153,49 @@ def apply_person_decisions(result: "ScanResult", ruleset: RuleSet, start: Path |
 _WORKER: dict = {}
 
 
-def _worker_init(ruleset: RuleSet | None):
+def _worker_init(ruleset: RuleSet | None, cache: ResultCache | None = None):
     # With fork the parent's engine is inherited; otherwise the already
     # loaded (and validated) rule set is sent along. Workers never re-read
     # the rules: a rule file edited mid-run cannot make them fail to start,
     # which would make the pool respawn them forever.
     if "engine" not in _WORKER:
         _WORKER["engine"] = Engine(ruleset)
+        _WORKER["cache"] = cache
     # Analysis allocates many short-lived objects that reference counting
     # frees; the cyclic collector ran every 700 allocations for ~2% of the
     # instructions (callgrind). It still runs, less often.
     gc.set_threshold(20_000, 50, 50)
 
 
-def _analyse_file(task) -> FileResult:
+def _analyse_file(task) -> tuple[FileResult, bool, int]:
     display, path, captured, unknown_as = task
-    engine: Engine = _WORKER["engine"]
-    return analyse_path(engine, display, Path(path), captured, unknown_as)
+    return analyse_cached(_WORKER["engine"], _WORKER["cache"], display, Path(path), captured, unknown_as)
 
 
-def analyse_path(engine: Engine, display: str, path: Path, captured, unknown_as) -> FileResult:
-    """Read and analyse one file; any failure becomes a FileResult with an error."""
+def analyse_cached(engine: Engine, cache: ResultCache | None, display: str, path: Path, captured,
+                   unknown_as) -> tuple[FileResult, bool, int]:
+    """Read and analyse one file through the content cache: (result, whether
+    it came from the cache, bytes written to the cache). The cache is tried
+    where the file is read (in a worker), so that its bytes are read and
+    hashed once and a result is kept under the key of the very bytes it was
+    made from. Any failure becomes a FileResult with an error."""
+    data = read_source(display, path)
+    if isinstance(data, FileResult):
+        return data, False, 0
+    if cache is None:
+        return analyse_data(engine, display, data, captured, unknown_as), False, 0
+    key = cache.key_of(display, data, captured)
+    hit = cache.get(key)
+    if hit is not None:
+        return hit, True, 0
+    result = analyse_data(engine, display, data, captured, unknown_as)
+    return result, False, cache.put(key, result)
+
+
+def read_source(display: str, path: Path) -> bytes | FileResult:
+    """The file's bytes, or a FileResult saying why they cannot be read."""
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         return FileResult(path=display, error="file vanished while the run was going on; re-run to include it")
     except IsADirectoryError:
@@ -184,6 +204,10 @@ def analyse_path(engine: Engine, display: str, path: Path, captured, unknown_as)
         return FileResult(path=display, error="permission denied; make the file readable to include it")
     except OSError as e:
         return FileResult(path=display, error=f"cannot read: {e.strerror or e}")
+
+
+def analyse_data(engine: Engine, display: str, data: bytes, captured, unknown_as) -> FileResult:
+    """Analyse one file's bytes; any failure becomes a FileResult with an error."""
     problem = input_problem(data, engine.mentions_family)
     if problem is not None:
         count, _ = engine.counter.count(data)
@@ -269,51 +293,53 @@ def scan_paths(paths, ruleset: RuleSet, root: Path | None = None, jobs: int | No
     # up one of the names the index says the file sees (FileResult.consulted);
     # only such files (a few percent) are analysed again with them.
     results: list = [None] * len(candidates)
-    tasks, keys, slots = [], [], []
+    tasks, tickets, slots, sizes = [], [], [], []
     for i, c in enumerate(candidates):
-        hit, key = cache.lookup(c, {}) if cache is not None else (None, None)
+        hit, ticket = cache.lookup(c, {}) if cache is not None else (None, None)
         if hit is not None:
             results[i] = hit
         else:
             tasks.append((c.display, str(c.path), {}, unknown_as))
-            keys.append(key)
+            tickets.append(ticket)
             slots.append(i)
     jobs = jobs or os.cpu_count() or 1
     # largest files first: the workers then finish together instead of one
     # of them ending the run on a big file while the other idles
     order = sorted(range(len(tasks)), key=lambda k: -_size(tasks[k][1]))
-    tasks, keys, slots = ([xs[k] for k in order] for xs in (tasks, keys, slots))
+    tasks, tickets, slots = ([xs[k] for k in order] for xs in (tasks, tickets, slots))
     if progress is not None:
         progress.start(len(tasks))
-    with _Runner(ruleset, jobs if len(tasks) >= 8 else 1) as runner:
+    content_hits = 0
+    with _Runner(ruleset, jobs if len(tasks) >= 8 else 1, cache) as runner:
         fresh = runner.map(tasks)            # already running in the workers
         index = build_index(root) if root is not None else None
         definitions = index.definitions if index is not None else ()
         preparation, prep_notes = index.extra if index is not None and index.extra else (None, ())
-        for i, key, r in zip(slots, keys, fresh):
+        for i, ticket, (r, hit, written) in zip(slots, tickets, fresh):
             if progress:
                 progress(1)
             if cache is not None:
-                cache.put(key, r)
+                cache.record(ticket, r, written)
+            content_hits += hit
             results[i] = r
-        again = []                           # (slot, cache key, task)
+        again = []                           # (slot, cache ticket, task)
         for i, c in enumerate(candidates):
             if not results[i].consulted:
                 continue                     # looked up nothing: nothing to redo
             captured = _captured(c, root, index, preparation)
             if not captured or not (results[i].consulted & captured.keys()):
                 continue
-            hit, key = cache.lookup(c, captured) if cache is not None else (None, None)
+            hit, ticket = cache.lookup(c, captured) if cache is not None else (None, None)
             if hit is not None:
                 results[i] = hit
             else:
-                again.append((i, key, (c.display, str(c.path), captured, unknown_as)))
-        for (i, key, _), r in zip(again, runner.map([t for _, _, t in again])):
+                again.append((i, ticket, (c.display, str(c.path), captured, unknown_as)))
+        for (i, ticket, _), (r, _, written) in zip(again, runner.map([t for _, _, t in again])):
             if cache is not None:
-                cache.put(key, r)
+                cache.record(ticket, r, written)
             results[i] = r
-    stats = {"candidates": len(candidates), "cache_hits": len(candidates) - len(tasks),
-             "analysed": len(tasks), "analysed_again": len(again)}
+    stats = {"candidates": len(candidates), "cache_hits": len(candidates) - len(tasks) + content_hits,
+             "analysed": len(tasks) - content_hits, "analysed_again": len(again)}
     if cache is not None:
         cache.save_index()
         cache.finish()
@@ -447,15 +473,18 @@ class _Runner:
     `map(tasks)` returns an iterator of results in task order; with a pool
     the workers begin at once, whatever the caller does meanwhile."""
 
-    def __init__(self, ruleset: RuleSet, jobs: int):
+    def __init__(self, ruleset: RuleSet, jobs: int, cache: ResultCache | None = None):
         self.ruleset, self.jobs, self.pool, self.engine = ruleset, jobs, None, None
+        # workers read and write content entries; the stat index stays here
+        self.cache = cache.detached() if cache is not None else None
 
     def __enter__(self):
         if self.jobs > 1:
             import multiprocessing as mp
             ctx = mp.get_context("fork") if hasattr(os, "fork") else mp.get_context()
             _WORKER["engine"] = Engine(self.ruleset)
-            initargs = (None,) if ctx.get_start_method() == "fork" else (self.ruleset,)
+            _WORKER["cache"] = self.cache
+            initargs = (None,) if ctx.get_start_method() == "fork" else (self.ruleset, self.cache)
             # what the workers inherit (modules, rules) is never garbage:
             # frozen, the collector in a worker neither walks it nor
             # touches its pages (which fork would then copy)
@@ -473,11 +502,12 @@ class _Runner:
         return False
 
     def map(self, tasks):
+        """(result, from the cache, bytes written to it) per task, in order."""
         if not tasks:
             return iter(())
         if self.pool is None:
             if self.engine is None:
                 self.engine = Engine(self.ruleset)
-            return (analyse_path(self.engine, t[0], Path(t[1]), t[2], t[3]) for t in tasks)
+            return (analyse_cached(self.engine, self.cache, t[0], Path(t[1]), t[2], t[3]) for t in tasks)
         chunk = max(1, min(8, len(tasks) // (self.jobs * 8)))
         return self.pool.imap(_analyse_file, tasks, chunksize=chunk)

@@ -78,7 +78,16 @@ class ResultCache:
         self.started = time.time_ns()
         self.written = 0          # bytes this run added to the directory
 
-    def _key(self, display: str, data: bytes, captured: dict) -> str:
+    def detached(self) -> ResultCache:
+        """A copy without the stat index, for a worker process that only
+        reads and writes content entries (`key_of`, `get`, `put`)."""
+        copy = ResultCache.__new__(ResultCache)
+        copy.dir, copy.salt, copy.max_bytes, copy.started, copy.written = (
+            self.dir, self.salt, self.max_bytes, self.started, 0)
+        return copy
+
+    def key_of(self, display: str, data: bytes, captured: dict) -> str:
+        """The content key of a file's result."""
         h = hashlib.blake2b(self.salt, digest_size=20)
         h.update(display.encode() + b"\0" + repr(sorted(captured.items())).encode() + b"\0")
         h.update(data)
@@ -87,7 +96,7 @@ class ResultCache:
     # ------------------------------------------------------------ stat index
 
     def open_index(self, root) -> None:
-        """Use the stat index of the tree at `root` for `lookup`/`put`."""
+        """Use the stat index of the tree at `root` for `lookup`/`record`."""
         try:
             where = str(Path(root).resolve())
         except OSError:
@@ -102,14 +111,15 @@ class ResultCache:
             old = None
         self._index = old if isinstance(old, dict) else {}
         self._new: dict = {}
-        self._pending: dict = {}
 
-    def lookup(self, candidate, captured) -> tuple[FileResult | None, str | None]:
-        """(cached result, None), or (None, content key to `put` the fresh result under)."""
+    def lookup(self, candidate, captured) -> tuple[FileResult | None, object]:
+        """The stat index's result for an unchanged file: (result, None).
+        Otherwise (None, ticket): whoever reads the file then tries the
+        content key (`key_of`, `get`) and `put`s a fresh result, and the
+        ticket goes to `record` with the result, for the index."""
         index = getattr(self, "_index", None)
         if index is None:
-            k = self.key(candidate, captured)
-            return self.get(k), k
+            return None, None
         path = str(candidate.path)
         try:
             st = os.stat(path)
@@ -117,7 +127,6 @@ class ResultCache:
             return None, None
         stamp = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
         names = hashlib.blake2b(repr(sorted(captured.items())).encode(), digest_size=16).digest()
-        trusted = max(st.st_mtime_ns, st.st_ctime_ns) < time.time_ns() - STALE_NS
         entry = (stamp, candidate.display)
         # a file can have two entries: its result without the names visible
         # from other files and, when those matter, its result with them
@@ -127,15 +136,16 @@ class ResultCache:
         if hit is not None and hit[0] == entry:     # trusted when it was recorded
             self._new[slot] = hit
             return hit[1], None
-        k = self.key(candidate, captured)
-        r = self.get(k)
-        if r is not None:
-            if trusted:
-                self._new[slot] = (entry, r)
-            return r, None
-        if trusted and k is not None:
-            self._pending[k] = (slot, entry)
-        return None, k
+        trusted = max(st.st_mtime_ns, st.st_ctime_ns) < time.time_ns() - STALE_NS
+        return None, ((slot, entry) if trusted else None)
+
+    def record(self, ticket, result: FileResult, written: int = 0) -> None:
+        """A file's result after a `lookup` miss, and the bytes its `put`
+        wrote (the put may have run in a worker process)."""
+        self.written += written
+        if ticket is not None and result.error is None:
+            slot, entry = ticket
+            self._new[slot] = (entry, result)
 
     def save_index(self) -> None:
         if getattr(self, "_index", None) is None:
@@ -161,12 +171,6 @@ class ResultCache:
         except OSError:
             pass
 
-    def key(self, candidate, captured) -> str | None:
-        try:
-            return self._key(candidate.display, candidate.path.read_bytes(), captured)
-        except OSError:
-            return None
-
     def get(self, k: str | None) -> FileResult | None:
         if k is None:
             return None
@@ -178,16 +182,14 @@ class ResultCache:
         except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError):
             return None
 
-    def put(self, k: str | None, result: FileResult) -> None:
+    def put(self, k: str | None, result: FileResult) -> int:
+        """Keep `result` under key `k`; the bytes written (for `record`)."""
         if k is None or result.error is not None:
-            return           # errors are retried every run
-        pending = getattr(self, "_pending", {}).pop(k, None)
-        if pending is not None:
-            self._new[pending[0]] = (pending[1], result)
+            return 0         # errors are retried every run
         try:
-            self.written += dump_atomically(self.dir / k[:2] / k, result)
+            return dump_atomically(self.dir / k[:2] / k, result)
         except OSError:
-            pass             # a cache that cannot be written is only slower
+            return 0         # a cache that cannot be written is only slower
 
     def finish(self) -> None:
         """Add what this run wrote to the ledger; prune when over the limit."""

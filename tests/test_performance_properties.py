@@ -197,8 +197,9 @@ def test_the_stat_index_answers_an_unchanged_rerun_without_reading(tmp_path, mon
     cold = api.scan_paths(["."], ruleset, jobs=1, cache_dir=cache, cwd=tree)
     assert list((cache / "index").glob("*.pickle"))
     reads = []
-    real_key = cache_mod.ResultCache.key
-    monkeypatch.setattr(cache_mod.ResultCache, "key", lambda self, c, cap: reads.append(c.display) or real_key(self, c, cap))
+    real_key = cache_mod.ResultCache.key_of
+    monkeypatch.setattr(cache_mod.ResultCache, "key_of",
+                        lambda self, display, data, cap: reads.append(display) or real_key(self, display, data, cap))
     warm = api.scan_paths(["."], ruleset, jobs=1, cache_dir=cache, cwd=tree)
     assert reads == [] and warm.files == cold.files
     assert warm.stats["cache_hits"] == warm.stats["candidates"]
@@ -219,6 +220,36 @@ def test_the_stat_index_answers_an_unchanged_rerun_without_reading(tmp_path, mon
         reads.clear()
         again = api.scan_paths(["."], ruleset, jobs=1, cache_dir=cache, cwd=tree)
         assert len(reads) == 1 and again.files == cold.files
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_workers_keep_results_under_the_key_of_the_bytes_they_read(tmp_path, monkeypatch, jobs):
+    # without the stat index every file is read again, and its result found
+    # by content in the entries the (worker) analysis wrote; the ledger
+    # counts what the workers wrote
+    from pgrewrite import api, cache as cache_mod
+    tree = big_tree(tmp_path)
+    ruleset = api.load_rules(RULES)
+    cache = tmp_path / "cache"
+    monkeypatch.setattr(cache_mod, "STALE_NS", 0)   # the files are brand new; trust them anyway
+    cache.mkdir()
+    (cache / cache_mod.LEDGER).write_text("0")     # counted from here on
+    cold = api.scan_paths(["."], ruleset, jobs=jobs, cache_dir=cache, cwd=tree)
+    assert cold.stats["analysed"] == cold.stats["candidates"] > 8 and cold.stats["cache_hits"] == 0
+    entries = list(cache.glob("[0-9a-f][0-9a-f]/*"))
+    assert len(entries) == cold.stats["candidates"] + cold.stats["analysed_again"]
+    assert int((cache / cache_mod.LEDGER).read_text()) >= sum(f.stat().st_size for f in entries)
+    shutil.rmtree(cache / "index")
+    warm = api.scan_paths(["."], ruleset, jobs=jobs, cache_dir=cache, cwd=tree)
+    assert warm.stats["analysed"] == 0 and warm.stats["cache_hits"] == warm.stats["candidates"]
+    assert warm.files == cold.files
+    # an entry is keyed by the bytes it was made from
+    victim = sorted(tree.glob("mm/*.c"))[0]
+    victim.write_bytes(victim.read_bytes().replace(b"PAGE_SIZE", b"PAGE_MASK", 1))
+    shutil.rmtree(cache / "index")
+    edited = api.scan_paths(["."], ruleset, jobs=jobs, cache_dir=cache, cwd=tree)
+    assert edited.stats["analysed"] == 1
+    assert edited.files == api.scan_paths(["."], ruleset, jobs=1, use_cache=False, cwd=tree).files
 
 
 def test_a_file_without_names_in_code_is_not_parsed_whole(monkeypatch):
