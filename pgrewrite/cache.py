@@ -1,9 +1,9 @@
 """A cache of per-file results keyed by file content and rule-set content.
 
 The key covers everything a result depends on: the file's bytes, its
-displayed path, the rule set's digest, the names visible from other files
-(collisions) and the --unknown-as option. Change any of them and the entry
-is simply not found. Entries are pickles written atomically.
+displayed path, the rule set's digest, pgrewrite's own source, the names
+visible from other files (collisions) and the --unknown-as option. Change
+any of them and the entry is simply not found. Entries are pickles written atomically.
 
 An unchanged re-run should not even read the files: one index per tree root
 (and rule set and options) maps each file and the visible names it was
@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 
 from .model import FileResult
+from .rules.loader import engine_digest
 
 
 def dump_atomically(path: Path, obj) -> int:
@@ -73,7 +74,8 @@ class ResultCache:
     def __init__(self, directory: Path | None, rules_digest: str, unknown_as: str | None,
                  max_bytes: int | None = None):
         self.dir = Path(directory) if directory is not None else default_cache_dir()
-        self.salt = VERSION + rules_digest.encode() + repr(unknown_as).encode()
+        # pgrewrite's own source too: a new version may decide differently
+        self.salt = VERSION + engine_digest().encode() + rules_digest.encode() + repr(unknown_as).encode()
         self.max_bytes = max_bytes if max_bytes is not None else max_bytes_from_env()
         self.started = time.time_ns()
         self.written = 0          # bytes this run added to the directory

@@ -252,6 +252,19 @@ def test_workers_keep_results_under_the_key_of_the_bytes_they_read(tmp_path, mon
     assert edited.files == api.scan_paths(["."], ruleset, jobs=1, use_cache=False, cwd=tree).files
 
 
+def test_results_made_by_another_pgrewrite_are_not_reused(tmp_path, monkeypatch):
+    from pgrewrite import api, cache as cache_mod
+    tree = big_tree(tmp_path)
+    ruleset = api.load_rules(RULES)
+    cache = tmp_path / "cache"
+    first = api.scan_paths(["."], ruleset, jobs=1, cache_dir=cache, cwd=tree)
+    again = api.scan_paths(["."], ruleset, jobs=1, cache_dir=cache, cwd=tree)
+    assert again.stats["analysed"] == 0 and again.files == first.files
+    monkeypatch.setattr(cache_mod, "engine_digest", lambda: "another version of pgrewrite")
+    other = api.scan_paths(["."], ruleset, jobs=1, cache_dir=cache, cwd=tree)
+    assert other.stats["analysed"] == other.stats["candidates"] and other.files == first.files
+
+
 def test_a_file_without_names_in_code_is_not_parsed_whole(monkeypatch):
     # every name is in a directive, a macro body or a comment: the sites are
     # all found and classified, but only the macro body is parsed

@@ -5,6 +5,7 @@ checked before giving up, so a rule author sees every mistake at once.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -181,13 +182,21 @@ def load_ruleset(directory: Path | None = None, cache_dir: Path | None = None) -
     return ruleset
 
 
-def _cache_key(directory: Path) -> str:
-    h = hashlib.sha256(str(directory.resolve()).encode() + b"\0")
+@functools.cache
+def engine_digest() -> str:
+    """A hash of pgrewrite's own source: what other code compiled or
+    analysed (cached rule sets, cached results) is not reused."""
+    h = hashlib.sha256()
     package = Path(__file__).resolve().parent.parent
-    for base, paths in ((package, sorted(package.rglob("*.py"))),
-                        (directory, sorted(p for p in directory.rglob("*") if p.is_file()))):
-        for p in paths:
-            h.update(str(p.relative_to(base)).encode() + b"\0" + p.read_bytes() + b"\0")
+    for p in sorted(package.rglob("*.py")):
+        h.update(str(p.relative_to(package)).encode() + b"\0" + p.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def _cache_key(directory: Path) -> str:
+    h = hashlib.sha256(str(directory.resolve()).encode() + b"\0" + engine_digest().encode() + b"\0")
+    for p in sorted(p for p in directory.rglob("*") if p.is_file()):
+        h.update(str(p.relative_to(directory)).encode() + b"\0" + p.read_bytes() + b"\0")
     if not (directory / "schema.json").exists():
         h.update((DEFAULT_RULES / "schema.json").read_bytes())
     h.update((DEFAULT_RULES / "clashes.schema.json").read_bytes())
