@@ -29,9 +29,36 @@ def _parser() -> tree_sitter.Parser:
     return tree_sitter.Parser(_language())
 
 
-def parse(data: bytes):
-    """Parse a whole C file; returns the root node."""
-    return _parser().parse(data).root_node
+def parse(data: bytes, skip=()):
+    """Parse a whole C file; returns the root node.
+
+    `skip`: sorted, disjoint (start, end) byte ranges the parser must not
+    read at all (tree-sitter's included ranges are the gaps between them).
+    The tree is that of the file with those bytes left out; its nodes keep
+    the file's byte offsets and line/column points."""
+    parser = _parser()
+    if skip:
+        parser.included_ranges = _included(data, skip)
+    return parser.parse(data).root_node
+
+
+def _included(data: bytes, skip) -> list:
+    """The tree_sitter.Range list of the gaps between the `skip` ranges."""
+    ranges, pos, row, row_start = [], 0, 0, 0
+
+    def point(off):
+        nonlocal row, row_start
+        row += data.count(b"\n", row_start, off)      # rows counted from the last point on
+        nl = data.rfind(b"\n", 0, off)
+        row_start = off
+        return row, off - (nl + 1)
+
+    last = (0, 0)
+    for s, e in skip:
+        ranges.append(tree_sitter.Range(last, point(s), pos, s))
+        pos, last = e, point(e)
+    ranges.append(tree_sitter.Range(last, point(len(data)), pos, len(data)))
+    return ranges
 
 
 def count_errors(node) -> int:

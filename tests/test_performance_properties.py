@@ -4,7 +4,8 @@
 - a warm cache gives the same JSON as a cold run, and an edited file or rule
   is re-analysed;
 - the prefilter keeps the same files inside and outside a git work tree;
-- the needle-based lexer finds exactly what the old single-regex lexer found.
+- the needle-based lexer finds exactly what the old single-regex lexer found;
+- leaving name-free function bodies out of the parse changes no result.
 """
 from __future__ import annotations
 
@@ -125,6 +126,29 @@ def test_grep_words_means_a_word_as_git_grep_w_does(tmp_path, monkeypatch, pcre)
         word = re.compile(rb"(?<![A-Za-z0-9_])(?:" + b"|".join(n.encode() for n in names) + rb")(?![A-Za-z0-9_])")
         assert got == [i for i, line in enumerate(EDGE_LINES, 1) if word.search(line)]
         assert got
+
+
+def test_leaving_bodies_out_of_the_parse_changes_no_result(monkeypatch):
+    """Every C file of sample-tree/ and fixtures/ gives the same result with
+    the name-free function bodies left out of the parse as parsed whole
+    (parse_errors aside: errors inside a body that is left out are not seen)."""
+    from pgrewrite import api, sites
+    engine = api.Engine(api.load_rules(RULES))
+    paths = [p for top in (SAMPLE, SAMPLE.parent / "fixtures") for p in sorted(top.rglob("*.[ch]"))
+             if p.is_file() and "snapshots" not in p.parts]
+    real = sites.unread_bodies
+    left_out = 0
+    for p in paths:
+        data = p.read_bytes()
+        monkeypatch.setattr(sites, "unread_bodies", real)
+        left_out += bool(real(data, engine.lexer.lex(data)))
+        partial = engine.analyse(str(p), data)
+        monkeypatch.setattr(sites, "unread_bodies", lambda data, lexed: [])
+        whole = engine.analyse(str(p), data)
+        assert partial.decisions == whole.decisions and partial.edits == whole.edits, p
+        assert partial.notes == whole.notes and partial.accounting_difference == whole.accounting_difference == 0, p
+        assert partial.parse_errors <= whole.parse_errors, p
+    assert len(paths) > 50 and left_out > 5
 
 
 # ----------------------------------------------------------------- the lexer

@@ -115,3 +115,66 @@ def test_line_index_answers_offsets_in_any_order():
         line = data[:offset].count(b"\n") + 1
         col = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
         assert index.position(offset) == (line, col), offset
+
+
+# ------------------------------------------------- bodies that are not parsed
+
+UNREAD = b"""int g = PAGE_SIZE;
+static int plain(int a)
+{ /* { */
+\tif (a) { return '{'; } /* } */
+\treturn "}"[0];
+}
+static int named(void)
+{
+\treturn PAGE_SIZE;
+}
+static int directive(void) {
+#ifdef X
+\treturn 1;
+#endif
+\treturn 0; }
+static struct s table = { .a = { 1 } };
+SYSCALL_DEFINE1(x, int, a)
+{
+\treturn a;
+}
+static int empty(void) {}
+int tail(void) { return PAGE_SHIFT; }
+"""
+
+
+def test_function_bodies_without_a_name_are_left_out_of_the_parse(monkeypatch):
+    from pgrewrite import parsing, sites as sites_mod
+    skip = sites_mod.unread_bodies(UNREAD, Lexer(NAMES).lex(UNREAD))
+    insides = [UNREAD[s:e] for s, e in skip]
+    # a body with a name, with a directive, an initializer, an empty body: read
+    assert insides == [b" /* { */\n\tif (a) { return '{'; } /* } */\n\treturn \"}\"[0];\n", b"\n\treturn a;\n"]
+    calls = []
+    real = parsing.parse
+    monkeypatch.setattr(parsing, "parse", lambda data, skip=(): calls.append(skip) or real(data, skip))
+    pf = sites(UNREAD)
+    assert calls == [skip]                      # one parse, without the two bodies
+    assert [(f.site.line, f.site.token, f.site.function, f.site.parse_error) for f in pf.sites] == [
+        (1, "PAGE_SIZE", None, False), (9, "PAGE_SIZE", "named", False), (22, "PAGE_SHIFT", "tail", False)]
+    assert pf.parse_errors         # the SYSCALL_DEFINE1 head, as in a whole parse
+    plain = next(n for n in pf.root.children if n.type == "function_definition")
+    body = plain.child_by_field_name("body")
+    assert body.named_child_count == 0 and body.end_byte - body.start_byte == len(insides[0]) + 2
+    # nodes after a left-out body keep the file's lines and columns
+    tail = pf.root.children[-1]
+    assert tail.start_point == (21, 0) and tail.start_byte == UNREAD.index(b"int tail")
+
+
+def test_a_left_out_body_that_is_no_block_means_a_whole_parse(monkeypatch):
+    # tree-sitter reads this head as an error: without its body the braces
+    # are no compound statement, so the file is parsed again, whole
+    from pgrewrite import parsing
+    src = (b"static inline __alloc_size(1) void *zalloc(size_t size, gfp_t flags)\n{\n"
+           b"\treturn alloc(size, flags | __GFP_ZERO);\n}\nint x = PAGE_SIZE;\n")
+    calls = []
+    real = parsing.parse
+    monkeypatch.setattr(parsing, "parse", lambda data, skip=(): calls.append(skip) or real(data, skip))
+    pf = sites(src)
+    assert len(calls) == 2 and calls[0] and calls[1] == ()
+    assert [f.site.token for f in pf.sites] == ["PAGE_SIZE"]
