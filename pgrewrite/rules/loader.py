@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import jsonschema
 import yaml
 
 from ..family import Family, FamilyError, load_family
@@ -222,6 +221,7 @@ def _load_ruleset(directory: Path) -> RuleSet:
         raise RuleError([str(e)]) from e
     schema = json.loads((directory / "schema.json").read_text()) if (directory / "schema.json").exists() \
         else json.loads((DEFAULT_RULES / "schema.json").read_text())
+    import jsonschema    # 50 ms to import; a cached rule set needs none of it
     validator = jsonschema.Draft202012Validator(schema)
     digest = hashlib.sha256((directory / "family.yaml").read_bytes())
     rules: list[Rule] = []
