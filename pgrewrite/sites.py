@@ -133,17 +133,18 @@ def _parse(text: bytes, lexed: Lexed):
 
 def unread_bodies(data: bytes, lexed: Lexed) -> list[tuple[int, int]]:
     """Insides of the top-level `{...}` blocks that follow a `)` (function
-    bodies) and hold no family name in code and no directive. Braces in
-    comments, literals and directives do not count; a block with a
-    directive in it is kept, as #if branches may hold unbalanced braces."""
-    holes = sorted([(s, e) for s, e, _ in lexed.comments] + [(s, e) for s, e, _ in lexed.strings]
-                   + [(d.start, d.end) for d in lexed.directives])
+    bodies) and hold no family name in code and no #if/#else/#endif. Braces
+    in comments, literals and directives do not count; a block with a
+    conditional directive in it is kept, as #if branches may hold
+    unbalanced braces (the other directives are blanked before parsing)."""
+    holes = sorted([(s, e, False) for s, e, _ in lexed.comments] + [(s, e, False) for s, e, _ in lexed.strings]
+                   + [(d.start, d.end, d.name in KEEP_FOR_PARSER) for d in lexed.directives])
     words = [s for s, _, _ in lexed.words]
     out, depth, h, w, start, clean = [], 0, 0, 0, None, False
     for m in _BRACE.finditer(data):
         p = m.start()
         while h < len(holes) and holes[h][1] <= p:
-            if start is not None and data[holes[h][0]] == 0x23:     # '#': a directive
+            if start is not None and holes[h][2]:     # a conditional directive inside
                 clean = False
             h += 1
         if h < len(holes) and holes[h][0] <= p:

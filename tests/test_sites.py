@@ -141,6 +141,11 @@ SYSCALL_DEFINE1(x, int, a)
 }
 static int empty(void) {}
 int tail(void) { return PAGE_SHIFT; }
+static int local(void)
+{
+#define LOCAL 1
+\treturn LOCAL;
+}
 """
 
 
@@ -148,13 +153,15 @@ def test_function_bodies_without_a_name_are_left_out_of_the_parse(monkeypatch):
     from pgrewrite import parsing, sites as sites_mod
     skip = sites_mod.unread_bodies(UNREAD, Lexer(NAMES).lex(UNREAD))
     insides = [UNREAD[s:e] for s, e in skip]
-    # a body with a name, with a directive, an initializer, an empty body: read
-    assert insides == [b" /* { */\n\tif (a) { return '{'; } /* } */\n\treturn \"}\"[0];\n", b"\n\treturn a;\n"]
+    # a body with a name, with an #ifdef, an initializer, an empty body: read
+    # (a #define is blanked before parsing: its body is left out)
+    assert insides == [b" /* { */\n\tif (a) { return '{'; } /* } */\n\treturn \"}\"[0];\n", b"\n\treturn a;\n",
+                       b"\n#define LOCAL 1\n\treturn LOCAL;\n"]
     calls = []
     real = parsing.parse
     monkeypatch.setattr(parsing, "parse", lambda data, skip=(): calls.append(skip) or real(data, skip))
     pf = sites(UNREAD)
-    assert calls == [skip]                      # one parse, without the two bodies
+    assert calls == [skip]                      # one parse, without those bodies
     assert [(f.site.line, f.site.token, f.site.function, f.site.parse_error) for f in pf.sites] == [
         (1, "PAGE_SIZE", None, False), (9, "PAGE_SIZE", "named", False), (22, "PAGE_SHIFT", "tail", False)]
     assert pf.parse_errors         # the SYSCALL_DEFINE1 head, as in a whole parse
@@ -162,7 +169,7 @@ def test_function_bodies_without_a_name_are_left_out_of_the_parse(monkeypatch):
     body = plain.child_by_field_name("body")
     assert body.named_child_count == 0 and body.end_byte - body.start_byte == len(insides[0]) + 2
     # nodes after a left-out body keep the file's lines and columns
-    tail = pf.root.children[-1]
+    tail = pf.root.children[-2]
     assert tail.start_point == (21, 0) and tail.start_byte == UNREAD.index(b"int tail")
 
 
