@@ -99,7 +99,11 @@ def test_apply_refuses_uncommitted_files_unless_allowed(tmp_path, ruleset, snap)
 # An apply whose writes are slow (fsync sleeps), so that it can be interrupted
 # in the middle of a write; it says "writing" on stderr each time.
 SLOW_APPLY = r"""
-import os, sys, time
+import os, signal, sys, time
+# Ctrl-C as a terminal's foreground job gets it: a shell that starts the
+# tests as a background job (`(cmd &)`) hands them SIGINT ignored, and
+# apply rightly keeps an ignored SIGINT ignored
+signal.signal(signal.SIGINT, signal.default_int_handler)
 real_fsync = os.fsync
 def slow_fsync(fd):
     sys.stderr.write("writing\n"); sys.stderr.flush()
