@@ -293,7 +293,7 @@ def scan_paths(paths, ruleset: RuleSet, root: Path | None = None, jobs: int | No
     # up one of the names the index says the file sees (FileResult.consulted);
     # only such files (a few percent) are analysed again with them.
     results: list = [None] * len(candidates)
-    tasks, tickets, slots, sizes = [], [], [], []
+    tasks, tickets, slots = [], [], []
     for i, c in enumerate(candidates):
         hit, ticket = cache.lookup(c, {}) if cache is not None else (None, None)
         if hit is not None:

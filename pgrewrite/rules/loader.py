@@ -119,10 +119,10 @@ def glob_regex(globs, anchored: bool = False) -> re.Pattern | None:
 # faster than with the pure-Python one, to the same values and lines. A
 # file it rejects is read again by the pure-Python parser, whose syntax
 # errors say what it found ("expected ',' or ']', but got ':'").
-_LineLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def _load_with_lines(text: str, loader=_LineLoader):
+def _load_with_lines(text: str, loader=_YAML_LOADER):
     """The document and the line of every mapping key and item in it."""
     try:
         node = yaml.compose(text, Loader=loader)
