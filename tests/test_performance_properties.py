@@ -5,7 +5,8 @@
   is re-analysed;
 - the prefilter keeps the same files inside and outside a git work tree;
 - the needle-based lexer finds exactly what the old single-regex lexer found;
-- leaving name-free function bodies out of the parse changes no result.
+- leaving name-free function bodies out of the parse changes no result;
+- skipping `has` walks whose required literals are missing changes no result.
 """
 from __future__ import annotations
 
@@ -323,3 +324,115 @@ def test_json_is_what_json_dumps_writes_with_or_without_orjson(monkeypatch):
         monkeypatch.setitem(sys.modules, "orjson", None)     # not installed
         assert render_json(doc) == expected
         monkeypatch.delitem(sys.modules, "orjson")
+
+
+# ------------------------------------------------- `has` pruned by its literals
+
+@pytest.mark.parametrize("regex, clauses", [
+    (r"^[\w.>-]*(->|\.)?(total_vm|locked_vm)$", [{"total_vm", "locked_vm"}]),
+    (r"vmap|vmap_\w+|__vmap_pages_range\w*|vm_map_ram", [{"vmap", "vm_map_ram"}]),
+    (r"(add|inc|dec|get)_mm_counter\w*|vm_stat_account",
+     [{"add_mm_counter", "inc_mm_counter", "dec_mm_counter", "get_mm_counter", "vm_stat_account"}]),
+    (r"k[mz]alloc", [{"kmalloc", "kzalloc"}]),
+    (r"(abc)+def", [{"abc"}, {"def"}]),
+    (r"a(?=xyz)b|cd", [{"ab", "cd"}]),
+    # requires nothing: an optional part, an empty branch, a class, nothing literal
+    (r"a?", []), (r"abc|", []), (r"[^a]", []), (r".*", []), (r"(?i:abc)", []),
+])
+def test_literals_every_match_needs(regex, clauses):
+    from pgrewrite.rules import literals
+    got = literals.required(re.compile(regex))
+    assert [set(c) for c in got] == clauses
+    assert not any(c.ignore_case for c in got)
+
+
+def test_literals_of_a_regex_that_ignores_case_are_lower_case():
+    from pgrewrite.rules import literals
+    (clause,) = literals.required(re.compile(r"(?i)^\w*(uaddr|User)\w*$"))
+    assert clause.ignore_case and set(clause) == {"uaddr", "user"}
+
+
+def test_literals_common_words_rank_last():
+    from pgrewrite.rules import literals
+    got = literals.required(re.compile(r"struct\s+folio\s*\*"))
+    assert [set(c) for c in got][:2] == [{"folio"}, {"struct"}]
+
+
+def shipped_regexes():
+    from pgrewrite import api
+    from pgrewrite.rules import conditions as C
+    out, stack = [], []
+    for rule in api.load_rules(RULES).rules:
+        stack += [rule.match, *rule.where.values()]
+    while stack:
+        c = stack.pop()
+        if isinstance(c, (C.Text, C.Call)):
+            out.append(c)
+        stack.extend(C._children(c))
+    return out
+
+
+def test_a_text_a_shipped_regex_matches_has_its_literals():
+    """Soundness on real text: every node text of sample-tree/ and fixtures/
+    that a shipped `regex:` or `call:` matches holds the strings the pruning
+    requires of it (and the pruning does prune: some texts lack them)."""
+    from pgrewrite import parsing
+    from pgrewrite.rules import conditions as C
+    conds = shipped_regexes()
+    assert len(conds) > 40 and all(C._needs(c) for c in conds[:3])
+    texts = set()
+    for top in (SAMPLE, SAMPLE.parent / "fixtures"):
+        for p in sorted(top.rglob("*.[ch]")):
+            if "snapshots" in p.parts:
+                continue
+            stack = [parsing.parse(p.read_bytes())]
+            while stack:
+                n = stack.pop()
+                texts.add(n.text)
+                stack.extend(n.children)
+    matched = pruned = 0
+    for c in conds:
+        need = C._needs(c)
+        for t in texts:
+            hit = c.node(None, _TextNode(t), {}) is not None
+            matched += hit
+            if hit:
+                assert C._may_contain(t, need), (c.label, t[:80])
+            pruned += not C._may_contain(t, need)
+    assert matched > 100 and pruned > 1000
+
+
+class _TextNode:
+    """A node with only a text, as Text.node and Call.node read it."""
+
+    type = "identifier"
+
+    def __init__(self, text):
+        self.text = text
+
+
+def test_pruning_has_by_its_literals_changes_no_result(monkeypatch):
+    """Every C file of sample-tree/ and fixtures/ gives the same result with
+    and without skipping the `has` walks whose literals are missing."""
+    from pgrewrite import api
+    from pgrewrite.rules import conditions as C
+    engine = api.Engine(api.load_rules(RULES))
+    paths = [p for top in (SAMPLE, SAMPLE.parent / "fixtures") for p in sorted(top.rglob("*.[ch]"))
+             if p.is_file() and "snapshots" not in p.parts]
+    real_needs, real_may = C._needs, C._may_contain
+    calls = {"pruned": 0}
+
+    def counting(text, need):
+        ok = real_may(text, need)
+        calls["pruned"] += not ok
+        return ok
+    monkeypatch.setattr(C, "_may_contain", counting)
+    for p in paths:
+        data = p.read_bytes()
+        monkeypatch.setattr(C, "_needs", real_needs)
+        pruned = engine.analyse(str(p), data)
+        monkeypatch.setattr(C, "_needs", lambda cond: ())
+        walked = engine.analyse(str(p), data)
+        assert pruned.decisions == walked.decisions and pruned.edits == walked.edits, p
+        assert pruned.notes == walked.notes, p
+    assert len(paths) > 50 and calls["pruned"] > 100

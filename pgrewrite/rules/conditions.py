@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from . import symbols
+from . import literals, symbols
 from .pattern import Matcher, Pattern
 
 LOOPS = frozenset({"for_statement", "while_statement", "do_statement"})
@@ -395,6 +395,14 @@ class Has(Cond):
     def _node(self, env, n, b):
         memo = env.memo
         if memo is not None and env.trace is None:
+            need = _needs(self.cond)
+            if need:
+                # no walk if the text that any match needs is not in the node
+                text = memo.get(("text", n.id))
+                if text is None:
+                    text = memo[("text", n.id)] = n.text
+                if not _may_contain(text, need):
+                    return None
             # one walk per node, shared by every `has` asked about it
             desc = memo.get(("desc", n.id))
             if desc is None:
@@ -486,6 +494,71 @@ def _kind_filter(cond) -> frozenset | None:
                 f = frozenset().union(*parts)
         cond.__dict__["_kind_filter"] = f
     return f
+
+
+def _needs(cond) -> tuple:
+    """(ignore_case, byte strings) clauses, one string of each to be found
+    in the text of any node where `cond` holds: see rules/literals.py. Only
+    conditions that look at the node's own text and its descendants have
+    any; () means nothing is known."""
+    req = cond.__dict__.get("_needs")
+    if req is None:
+        # as bytes, for the node's text; a string with U+FFFD could stand
+        # for bytes that do not decode, so it requires nothing
+        req = cond.__dict__["_needs"] = tuple(
+            (clause.ignore_case, tuple(sorted(s.encode() for s in clause))) for clause in _text_needs(cond)
+            if not any("\ufffd" in s or (clause.ignore_case and not s.isascii()) for s in clause))
+    return req
+
+
+def _text_needs(cond) -> tuple:
+    if isinstance(cond, Text):
+        return literals.required(cond.regex)
+    if isinstance(cond, Call):
+        return literals.required(cond.name)
+    if isinstance(cond, PatternCond):
+        return literals.clauses([literals.Clause.of({t}) for t in _pattern_words(cond.pattern.root)])
+    if isinstance(cond, Has):
+        return _text_needs(cond.cond)
+    if isinstance(cond, All):
+        return literals.clauses([c for item in cond.items for c in _text_needs(item)])
+    if isinstance(cond, Any) and cond.items:
+        firsts = [literals.strongest(_text_needs(item)) for item in cond.items]
+        if all(f is not None for f in firsts):
+            return literals.clauses([literals.union(firsts)])
+    return ()
+
+
+def _may_contain(text: bytes, need) -> bool:
+    """False if `text` lacks every string of some clause of `need`. A
+    clause that ignores case is looked for in ASCII text only (beyond ASCII,
+    case folding can match other letters: K and the Kelvin sign)."""
+    lower = None
+    for ignore_case, strings in need:
+        t = text
+        if ignore_case:
+            if lower is None:
+                lower = text.lower() if text.isascii() else b""
+            if not lower:
+                continue
+            t = lower
+        for s in strings:
+            if s in t:
+                break
+        else:
+            return False
+    return True
+
+
+def _pattern_words(p) -> list:
+    """Texts of the pattern's named leaves that match only themselves (not
+    metavariables, not family names, which also match their replacements)."""
+    if p.contains is not None:
+        return _pattern_words(p.contains.root)
+    if p.text is not None:
+        plain = p.named and p.metavar is None and p.ellipsis is None and p.family is None
+        return [p.text] if plain else []
+    return [w for c in p.children for w in _pattern_words(c)]
 
 
 @dataclass
