@@ -22,10 +22,13 @@ _WORD_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01
 
 class Counter:
     def __init__(self, names):
-        alt = b"|".join(re.escape(n.encode()) for n in sorted(names, key=len, reverse=True))
-        # the byte before a name is checked by hand: a lookbehind at the
-        # front of the regex makes re try every position (4x slower)
-        self._word = re.compile(rb"(?:" + alt + rb")(?![A-Za-z0-9_])")
+        # One regex per name, run only if the name is in the file at all: a
+        # regex that starts with a literal is a fast scan for it, one
+        # alternation of all the names tests every byte (3x slower). The byte
+        # before a name is checked by hand (a lookbehind also costs a test
+        # at every byte).
+        self._words = [(n.encode(), re.compile(re.escape(n.encode()) + rb"(?![A-Za-z0-9_])"))
+                       for n in sorted(set(names))]
 
     def count(self, data: bytes) -> tuple[int, int]:
         """Return (uses in code, mentions in comments and literals)."""
@@ -33,8 +36,11 @@ class Counter:
         # comment or literal. Equivalent to stripping the comments and
         # literals first: their delimiters (`/`, `"`, `'`, a newline) are not
         # word characters, so a name never straddles a boundary.
-        hits = [s for s in (m.start() for m in self._word.finditer(data))
-                if not (s and data[s - 1] in _WORD_BYTES)]
+        # A whole-word match of one name never overlaps another's (it would
+        # start or end inside a word), so the per-name hits simply add up.
+        hits = sorted(s for name, word in self._words if name in data
+                      for s in (m.start() for m in word.finditer(data))
+                      if not (s and data[s - 1] in _WORD_BYTES))
         if not hits:
             return 0, 0
         other, i, pos, n = 0, 0, 0, len(data)

@@ -12,6 +12,7 @@ engine skips plain code, which keeps a whole-kernel pass fast.
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 
@@ -66,7 +67,10 @@ class Lexer:
         # No lookbehind in the regex: with one, re cannot skip ahead to the
         # names' first letters and runs 4x slower; the byte before is checked
         # by hand (_words), with the same meaning as _NOT_IDENT_BEFORE.
-        self._name = re.compile(rb"(?:" + alt + rb")" + _NOT_IDENT_AFTER)
+        # One regex per first letter, each starting with its names' common
+        # prefix: re then scans for that literal (memchr speed) instead of
+        # testing every byte against a set of first letters (5x slower).
+        self._names = _by_first_letter(names)
         self._alt = re.compile(rb"(?:" + alt + rb")")
         # The scan looks for a few literal needles with bytes.find (memchr
         # speed) and remembers where each one next occurs; the checks that need
@@ -82,7 +86,12 @@ class Lexer:
     def _words(self, data: bytes, start: int = 0, end: int | None = None):
         """Whole-word matches of the names in data[start:end] (the byte
         before `start` counts as context, as for a regex lookbehind)."""
-        for m in self._name.finditer(data, start, len(data) if end is None else end):
+        end = len(data) if end is None else end
+        if len(self._names) == 1:
+            found = self._names[0].finditer(data, start, end)
+        else:      # names with other first letters never overlap a whole-word match
+            found = sorted((m for r in self._names for m in r.finditer(data, start, end)), key=_START)
+        for m in found:
             s = m.start()
             if not (s and data[s - 1] in _IDENT_BYTES):
                 yield m
@@ -181,6 +190,24 @@ _IDENT_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0
 _OPENER = re.compile(rb"/[*/]|[\"']")
 
 
+_START = re.Match.start
+
+
+def _by_first_letter(names) -> list:
+    """Regexes for the whole-word-at-the-end matches of `names`, one per
+    first letter: the group's common prefix, then its rests, longest first
+    (as one alternation of all the names would try them)."""
+    groups: dict = {}
+    for n in sorted({n.encode() for n in names}, key=len, reverse=True):
+        groups.setdefault(n[:1], []).append(n)
+    out = []
+    for group in groups.values():
+        head = os.path.commonprefix(group)
+        rests = b"|".join(re.escape(n[len(head):]) for n in group)
+        out.append(re.compile(re.escape(head) + rb"(?:" + rests + rb")" + _NOT_IDENT_AFTER))
+    return out
+
+
 def _logical_line_end(data: bytes, pos: int) -> int:
     """Offset of the first newline at or after `pos` not continued by a
     backslash (also before CR), or len(data): what _LOGICAL_LINE_END finds."""
@@ -222,6 +249,9 @@ def blank(data: bytes, spans) -> bytes:
     """Replace the bytes of `spans` by spaces, keeping line ends (and length)."""
     buf = bytearray(data)
     for s, e in spans:
-        chunk = buf[s:e]
-        buf[s:e] = re.sub(rb"[^\r\n]", b" ", bytes(chunk))
+        buf[s:e] = data[s:e].translate(_TO_BLANK)
     return bytes(buf)
+
+
+# every byte but CR and LF to a space
+_TO_BLANK = bytes(b if b in (0x0A, 0x0D) else 0x20 for b in range(256))

