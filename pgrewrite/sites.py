@@ -133,18 +133,22 @@ def _parse(text: bytes, lexed: Lexed):
 
 def unread_bodies(data: bytes, lexed: Lexed) -> list[tuple[int, int]]:
     """Insides of the top-level `{...}` blocks that follow a `)` (function
-    bodies) and hold no family name in code and no #if/#else/#endif. Braces
-    in comments, literals and directives do not count; a block with a
-    conditional directive in it is kept, as #if branches may hold
-    unbalanced braces (the other directives are blanked before parsing)."""
-    holes = sorted([(s, e, False) for s, e, _ in lexed.comments] + [(s, e, False) for s, e, _ in lexed.strings]
-                   + [(d.start, d.end, d.name in KEEP_FOR_PARSER) for d in lexed.directives])
+    bodies) and hold no family name in code. Braces in comments, literals
+    and directives do not count. A block with conditional directives in it
+    is left out only if every #if in it ends in it and each of its branches
+    (#if, #elif, #else up to #endif) holds balanced braces: then the braces
+    say where the body ends whichever branch is compiled. (The other
+    directives are blanked before parsing.)"""
+    holes = sorted([(s, e, None) for s, e, _ in lexed.comments] + [(s, e, None) for s, e, _ in lexed.strings]
+                   + [(d.start, d.end, d.name if d.name in KEEP_FOR_PARSER else None) for d in lexed.directives])
     words = [s for s, _, _ in lexed.words]
     out, depth, h, w, start, clean = [], 0, 0, 0, None, False
+    opened: list[int] = []      # the brace depth at each #if open in the current body
     for p in _braces(data):
         while h < len(holes) and holes[h][1] <= p:
-            if start is not None and holes[h][2]:     # a conditional directive inside
-                clean = False
+            name = holes[h][2]
+            if start is not None and name is not None and clean:
+                clean = _branch_balanced(name, depth, opened)
             h += 1
         if h < len(holes) and holes[h][0] <= p:
             continue                         # in a comment, literal or directive
@@ -154,18 +158,36 @@ def unread_bodies(data: bytes, lexed: Lexed) -> list[tuple[int, int]]:
                 while q >= 0 and data[q] in _BLANK_BYTES:
                     q -= 1
                 start, clean = (p, True) if q >= 0 and data[q] == 0x29 else (None, False)   # ')'
+                opened.clear()
             depth += 1
         elif depth > 0:
             depth -= 1
             if depth == 0 and start is not None:
                 while w < len(words) and words[w] < start:
                     w += 1
-                if clean and not (w < len(words) and words[w] < p) and p > start + 1:
+                if clean and not opened and not (w < len(words) and words[w] < p) and p > start + 1:
                     out.append((start + 1, p))
                 start = None
         else:
             return out                       # unbalanced: stop here
     return out
+
+
+_IF = frozenset({"if", "ifdef", "ifndef"})
+
+
+def _branch_balanced(name: str, depth: int, opened: list[int]) -> bool:
+    """Account for a conditional directive met at brace depth `depth`
+    inside a body; False if it belongs to an #if outside the body or ends a
+    branch whose braces do not balance."""
+    if name in _IF:
+        opened.append(depth)
+        return True
+    if not opened or opened[-1] != depth:
+        return False
+    if name == "endif":
+        opened.pop()
+    return True
 
 
 def _braces(data: bytes) -> list[int]:

@@ -153,9 +153,10 @@ def test_function_bodies_without_a_name_are_left_out_of_the_parse(monkeypatch):
     from pgrewrite import parsing, sites as sites_mod
     skip = sites_mod.unread_bodies(UNREAD, Lexer(NAMES).lex(UNREAD))
     insides = [UNREAD[s:e] for s, e in skip]
-    # a body with a name, with an #ifdef, an initializer, an empty body: read
-    # (a #define is blanked before parsing: its body is left out)
-    assert insides == [b" /* { */\n\tif (a) { return '{'; } /* } */\n\treturn \"}\"[0];\n", b"\n\treturn a;\n",
+    # a body with a name, an initializer, an empty body: read (a body with
+    # a balanced #ifdef is left out; a #define is blanked before parsing)
+    assert insides == [b" /* { */\n\tif (a) { return '{'; } /* } */\n\treturn \"}\"[0];\n",
+                       b"\n#ifdef X\n\treturn 1;\n#endif\n\treturn 0; ", b"\n\treturn a;\n",
                        b"\n#define LOCAL 1\n\treturn LOCAL;\n"]
     calls = []
     real = parsing.parse
@@ -171,6 +172,21 @@ def test_function_bodies_without_a_name_are_left_out_of_the_parse(monkeypatch):
     # nodes after a left-out body keep the file's lines and columns
     tail = pf.root.children[-2]
     assert tail.start_point == (21, 0) and tail.start_byte == UNREAD.index(b"int tail")
+
+
+@pytest.mark.parametrize("body, left_out", [
+    (b"{\n#if A\n\tif (a) {\n#else\n\tif (b) {\n#endif\n\t\tx();\n\t}\n}\n", False),   # a branch opens a brace
+    (b"{\n#if A\n\ta();\n#elif B\n\tb();\n#else\n\tc();\n#endif\n}\n", True),
+    (b"{\n\tif (a) {\n#ifdef X\n\t\tx();\n#endif\n\t}\n}\n", True),
+    (b"{\n#ifdef X\n\tx();\n}\nint g(void) {\n#endif\n\ty();\n}\n", False),     # #if into the next body
+    (b"{\n\tx();\n#else\n\ty();\n#endif\n}\n", False),                       # branch of an #if before it
+])
+def test_a_body_with_conditionals_is_left_out_only_if_every_branch_balances(body, left_out):
+    from pgrewrite import sites as sites_mod
+    src = b"#if Y\nint f(void)\n" + body
+    skip = sites_mod.unread_bodies(src, Lexer(NAMES).lex(src))
+    first = src.index(b"{")
+    assert any(s == first + 1 for s, _ in skip) == left_out
 
 
 def test_a_left_out_body_that_is_no_block_means_a_whole_parse(monkeypatch):
