@@ -144,6 +144,7 @@ def unread_bodies(data: bytes, lexed: Lexed) -> list[tuple[int, int]]:
     words = [s for s, _, _ in lexed.words]
     out, depth, h, w, start, clean = [], 0, 0, 0, None, False
     opened: list[int] = []      # the brace depth at each #if open in the current body
+    after = 0                   # where the code after the last top-level block starts
     for p in _braces(data):
         while h < len(holes) and holes[h][1] <= p:
             name = holes[h][2]
@@ -163,14 +164,34 @@ def unread_bodies(data: bytes, lexed: Lexed) -> list[tuple[int, int]]:
         elif depth > 0:
             depth -= 1
             if depth == 0 and start is not None:
-                while w < len(words) and words[w] < start:
+                # no name in the body, nor in the head before it (a site in
+                # `f(char buf[PAGE_SIZE])` looks into its function's body)
+                while w < len(words) and words[w] < after:
                     w += 1
+                if w < len(words) and words[w] < start:
+                    after = _head_start(data, after, start, holes)
+                    while w < len(words) and words[w] < after:
+                        w += 1
                 if clean and not opened and not (w < len(words) and words[w] < p) and p > start + 1:
                     out.append((start + 1, p))
                 start = None
+            if depth == 0:
+                after = p + 1
         else:
             return out                       # unbalanced: stop here
     return out
+
+
+def _head_start(data: bytes, after: int, start: int, holes) -> int:
+    """Where the declaration whose body opens at `start` begins: after the
+    last `;` between `after` (the end of the previous top-level block) and
+    `start` that is code, not a comment, literal or directive. (A K&R
+    definition, `int f(a) int a; {`, would start later than this says;
+    the kernel has none.)"""
+    p = data.rfind(b";", after, start)
+    while p >= 0 and any(s <= p < e for s, e, _ in holes):
+        p = data.rfind(b";", after, p)
+    return p + 1 if p >= 0 else after
 
 
 _IF = frozenset({"if", "ifdef", "ifndef"})

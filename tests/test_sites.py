@@ -201,3 +201,13 @@ def test_a_left_out_body_that_is_no_block_means_a_whole_parse(monkeypatch):
     pf = sites(src)
     assert len(calls) == 2 and calls[0] and calls[1] == ()
     assert [f.site.token for f in pf.sites] == ["PAGE_SIZE"]
+
+
+def test_a_body_whose_head_holds_a_name_is_parsed():
+    # a site in the parameters looks into its function's body (`inside:
+    # {kind: function, has: ...}`): that body stays in the parse
+    from pgrewrite import sites as sites_mod
+    src = (b"int a(void) { return 1; }\nstatic int x = PAGE_SIZE;\nint f(char buf[PAGE_SIZE])\n{\n\treturn g();\n}\n"
+           b"int h(void) { return 2; }\n")
+    skip = sites_mod.unread_bodies(src, Lexer(NAMES).lex(src))
+    assert [src[s:e] for s, e in skip] == [b" return 1; ", b" return 2; "]
