@@ -133,8 +133,11 @@ def _parse(text: bytes, lexed: Lexed):
 
 def unread_bodies(data: bytes, lexed: Lexed) -> list[tuple[int, int]]:
     """Insides of the top-level `{...}` blocks that follow a `)` (function
-    bodies) and hold no family name in code. Braces in comments, literals
-    and directives do not count. A block with conditional directives in it
+    bodies) or a `=` (initializers of file-scope variables) and hold no
+    family name in code, in a declaration without one either (a site in
+    `f(char buf[PAGE_SIZE])` looks into its function's body, one in
+    `int a[PAGE_SIZE] = {...}` into the initializer). Braces in comments,
+    literals and directives do not count. A block with conditional directives in it
     is left out only if every #if in it ends in it and each of its branches
     (#if, #elif, #else up to #endif) holds balanced braces: then the braces
     say where the body ends whichever branch is compiled. (The other
@@ -158,21 +161,23 @@ def unread_bodies(data: bytes, lexed: Lexed) -> list[tuple[int, int]]:
                 q = p - 1
                 while q >= 0 and data[q] in _BLANK_BYTES:
                     q -= 1
-                start, clean = (p, True) if q >= 0 and data[q] == 0x29 else (None, False)   # ')'
+                before = data[q] if q >= 0 else None
+                start, clean = (p, True) if before in (0x29, 0x3D) else (None, False)   # ')' or '='
+                initializer = before == 0x3D
                 opened.clear()
             depth += 1
         elif depth > 0:
             depth -= 1
             if depth == 0 and start is not None:
-                # no name in the body, nor in the head before it (a site in
-                # `f(char buf[PAGE_SIZE])` looks into its function's body)
+                # no name in the body, nor in the head before it
                 while w < len(words) and words[w] < after:
                     w += 1
                 if w < len(words) and words[w] < start:
                     after = _head_start(data, after, start, holes)
                     while w < len(words) and words[w] < after:
                         w += 1
-                if clean and not opened and not (w < len(words) and words[w] < p) and p > start + 1:
+                if clean and not opened and not (w < len(words) and words[w] < p) and p > start + 1 and (
+                        not initializer or _tail_is_clean(data, p, holes, words, w)):
                     out.append((start + 1, p))
                 start = None
             if depth == 0:
@@ -180,6 +185,16 @@ def unread_bodies(data: bytes, lexed: Lexed) -> list[tuple[int, int]]:
         else:
             return out                       # unbalanced: stop here
     return out
+
+
+def _tail_is_clean(data: bytes, close: int, holes, words, w: int) -> bool:
+    """No family name between an initializer's `}` at `close` and the `;`
+    that ends its declaration (`= {...}, b = PAGE_SIZE;`); words[w:] are
+    the names at or after the initializer's start."""
+    p = data.find(b";", close)
+    while p >= 0 and any(s <= p < e for s, e, _ in holes):
+        p = data.find(b";", p + 1)
+    return p >= 0 and not (w < len(words) and words[w] < p)
 
 
 def _head_start(data: bytes, after: int, start: int, holes) -> int:
@@ -229,11 +244,14 @@ _BLANK_BYTES = frozenset(b" \t\r\n\f\v")
 
 
 def _is_block(root, s: int, e: int) -> bool:
-    """Whether s-1 and e are the braces of one (now empty) compound statement."""
+    """Whether s-1 and e are the braces of one (now empty) compound
+    statement or initializer list."""
     brace = root.descendant_for_byte_range(s - 1, s)
     block = brace.parent if brace is not None and brace.type == "{" else None
-    return block is not None and block.type == "compound_statement" and block.start_byte == s - 1 \
-        and block.end_byte == e + 1
+    return block is not None and block.type in _BRACED and block.start_byte == s - 1 and block.end_byte == e + 1
+
+
+_BRACED = frozenset({"compound_statement", "initializer_list"})
 
 
 def _is_name_leaf(node, s: int, e: int) -> bool:

@@ -153,11 +153,11 @@ def test_function_bodies_without_a_name_are_left_out_of_the_parse(monkeypatch):
     from pgrewrite import parsing, sites as sites_mod
     skip = sites_mod.unread_bodies(UNREAD, Lexer(NAMES).lex(UNREAD))
     insides = [UNREAD[s:e] for s, e in skip]
-    # a body with a name, an initializer, an empty body: read (a body with
-    # a balanced #ifdef is left out; a #define is blanked before parsing)
+    # a body with a name, an empty body: read (a body with a balanced
+    # #ifdef and an initializer are left out; a #define is blanked before parsing)
     assert insides == [b" /* { */\n\tif (a) { return '{'; } /* } */\n\treturn \"}\"[0];\n",
-                       b"\n#ifdef X\n\treturn 1;\n#endif\n\treturn 0; ", b"\n\treturn a;\n",
-                       b"\n#define LOCAL 1\n\treturn LOCAL;\n"]
+                       b"\n#ifdef X\n\treturn 1;\n#endif\n\treturn 0; ", b" .a = { 1 } ",
+                       b"\n\treturn a;\n", b"\n#define LOCAL 1\n\treturn LOCAL;\n"]
     calls = []
     real = parsing.parse
     monkeypatch.setattr(parsing, "parse", lambda data, skip=(): calls.append(skip) or real(data, skip))
@@ -211,3 +211,16 @@ def test_a_body_whose_head_holds_a_name_is_parsed():
            b"int h(void) { return 2; }\n")
     skip = sites_mod.unread_bodies(src, Lexer(NAMES).lex(src))
     assert [src[s:e] for s, e in skip] == [b" return 1; ", b" return 2; "]
+
+
+def test_an_initializer_is_left_out_unless_its_declaration_holds_a_name():
+    from pgrewrite import parsing, sites as sites_mod
+    src = (b"static const int t[] = { 1, 2, /* } */ 3 };\n"
+           b"static char buf[PAGE_SIZE] = { 0 };\n"          # the site looks into the initializer
+           b"static int u[] = { 4 }, v = PAGE_SHIFT;\n"       # so does this one
+           b"static struct s w = { .f = g, };\n")
+    skip = sites_mod.unread_bodies(src, Lexer(NAMES).lex(src))
+    assert [src[s:e] for s, e in skip] == [b" 1, 2, /* } */ 3 ", b" .f = g, "]
+    root = parsing.parse(src, skip)
+    assert all(sites_mod._is_block(root, s, e) for s, e in skip)
+    assert [f.site.token for f in sites(src).sites] == ["PAGE_SIZE", "PAGE_SHIFT"]
