@@ -394,6 +394,7 @@ class _RootRelative:
 
     def __init__(self, root: Path, cwd: Path):
         self.root = root.resolve()
+        self.prefix = os.path.join(str(self.root), "")
         self.cwd = str(cwd)
         self.dirs: dict[str, str] = {}
 
@@ -405,6 +406,8 @@ class _RootRelative:
         full = os.path.join(rd, name)
         if name in ("", ".", "..") or os.path.islink(full):
             full = os.path.realpath(full)
+        if os.sep == "/" and full.startswith(self.prefix):
+            return full[len(self.prefix):]       # what relative_to says, without pathlib's cost
         return Path(full).relative_to(self.root).as_posix()
 
 

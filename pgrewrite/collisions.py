@@ -265,12 +265,12 @@ def _stats_from_walk(root: Path, walked, links: set | None = None) -> list[tuple
     the scan's own stat pass, not a second one."""
     from .files import FILE
     prefix = os.path.join(str(root), "")
+    n = len(prefix)
     out = []
     for path, kind, st in walked:
-        rel = path[len(prefix):]
-        name = rel.rpartition("/")[2]
-        if name.startswith(".") or not name.endswith(GRAPH_SUFFIXES):
+        if not path.endswith(GRAPH_SUFFIXES) or path[path.rfind("/") + 1] == ".":
             continue
+        rel = path[n:]
         if kind != FILE or st is None:     # _tree_entries follows links
             if links is not None and kind != FILE:
                 links.add(rel)
@@ -556,7 +556,7 @@ def _cache_paths(cache_dir: Path, root: Path, names, aliases: dict, extra_key: s
 
 
 def _fingerprint(stats) -> bytes:
-    return hashlib.blake2b("\n".join(f"{r}\0{k}" for r, k in stats).encode(), digest_size=20).digest()
+    return hashlib.blake2b(repr(stats).encode(), digest_size=20).digest()
 
 
 def _load(path: Path):

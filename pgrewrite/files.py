@@ -150,7 +150,7 @@ class _Known:
     def __init__(self, cache_dir: Path | None, top: Path, names, kind: str):
         self.start = time.time_ns()
         self.path = None
-        self.old: dict = {}
+        self._old: dict | None = {}
         if cache_dir is None:
             return
         try:
@@ -160,13 +160,30 @@ class _Known:
         h = hashlib.blake2b(PREFILTER_VERSION + repr((kind, where, sorted(names), SOURCE_SUFFIXES)).encode(),
                             digest_size=16).hexdigest()
         self.path = Path(cache_dir) / "prefilter" / f"{h}.pickle"
-        try:
-            with open(self.path, "rb") as fh:
-                old = pickle.load(fh)
-            os.utime(self.path)         # recently used (cache.prune deletes the oldest)
-        except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError, ImportError, IndexError):
-            old = None
-        self.old = old if isinstance(old, dict) else {}
+        self.summary_path = self.path.with_suffix(".summary")
+        self._old = None                # read when first needed
+
+    @property
+    def old(self) -> dict:
+        if self._old is None:
+            self._old = _load_pickle(self.path, dict) or {}
+        return self._old
+
+    def exists(self) -> bool:
+        return self.path is not None and self.path.exists()
+
+    def summary(self):
+        """(fingerprint, answer) of the last run that could trust every
+        file's stat, or None."""
+        got = _load_pickle(self.summary_path, tuple) if self.path is not None else None
+        return got if got is not None and len(got) == 2 else None
+
+    def save_summary(self, fingerprint: bytes, answer: list[str]) -> None:
+        if self.path is not None and self.summary() != (fingerprint, answer):
+            try:
+                dump_atomically(self.summary_path, (fingerprint, answer))
+            except OSError:
+                pass
 
     def get(self, path: str, key):
         """True/False when `path` was searched at this key, else None."""
@@ -183,6 +200,18 @@ class _Known:
             dump_atomically(self.path, new)
         except OSError:
             pass             # a cache that cannot be written is only slower
+
+
+def _load_pickle(path: Path, kind: type):
+    """The object of type `kind` pickled at `path` (marked recently used:
+    cache.prune deletes the oldest), or None."""
+    try:
+        with open(path, "rb") as fh:
+            got = pickle.load(fh)
+        os.utime(path)
+    except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError, ImportError, IndexError):
+        return None
+    return got if isinstance(got, kind) else None
 
 
 def _stamp(st) -> tuple[int, int, int, int]:
@@ -299,11 +328,17 @@ def _walk_prefiltered(top: Path, names, cache_dir: Path | None = None, idle=_onc
     is unchanged since an earlier run keep that run's answer."""
     known = _Known(cache_dir, top, names, "walk")
     # without earlier answers git grep runs on the other core during the walk
-    proc = _grep_no_index(top, names) if not known.old else None
+    proc = _grep_no_index(top, names) if not known.exists() else None
     walked = walk(top)
     if walks is not None:
         walks[str(top)] = walked
     files = [(f, kind, st) for f, kind, st in walked if kind != DIR_LINK]
+    # no file added, removed or changed since a run that trusted every stat:
+    # its answer, without looking at each file's
+    fingerprint = hashlib.blake2b(repr(files).encode(), digest_size=20).digest()
+    last = known.summary() if proc is None else None
+    if last is not None and last[0] == fingerprint:
+        return [Path(p) for p in last[1]]
     unknown = [f for f, kind, st in files if kind == FILE and (st is None or known.get(f, st) is None)]
     answers: dict[str, bool | None] = {}
     if proc is None and len(unknown) > FULL_SEARCH_OVER:
@@ -328,7 +363,10 @@ def _walk_prefiltered(top: Path, names, cache_dir: Path | None = None, idle=_onc
         if hit is not None and known.trusted(st):
             keep[f] = (st, hit)
     known.save(keep)
-    return _walk_order(top, out)
+    ordered = _walk_order(top, out)
+    if len(keep) == sum(1 for _, kind, _ in files if kind == FILE):
+        known.save_summary(fingerprint, [str(p) for p in ordered])
+    return ordered
 
 
 def _walk_order(top: Path, paths) -> list[Path]:

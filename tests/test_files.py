@@ -4,6 +4,8 @@ from __future__ import annotations
 import os
 import subprocess
 
+import pytest
+
 from pgrewrite.files import expand
 
 NAMES = ["PAGE_SIZE", "PAGE_SHIFT"]
@@ -81,8 +83,12 @@ def test_prefilter_cache_outside_git(tmp_path, monkeypatch):
     cache = tmp_path / "cache"
     assert displays(tree, cache_dir=cache) == displays(tree) == ["b.h", "mm/a.c"]
     with monkeypatch.context() as m:
-        forbid_grep(m)          # nothing changed: a stat per file, no search
+        forbid_grep(m)          # nothing changed: a stat per file, no search,
+        from pgrewrite.files import _Known       # not even the answer per file
+        m.setattr(_Known, "old", property(lambda self: pytest.fail("per-file answers read")))
         assert displays(tree, cache_dir=cache) == ["b.h", "mm/a.c"]
+    with monkeypatch.context() as m:
+        forbid_grep(m)
         # an edited file, a new file and a file losing its name are searched
         # again (in Python: only a few files changed)
         (tree / "mm/none.c").write_text("int a = PAGE_SIZE;\n")
@@ -106,6 +112,7 @@ def test_prefilter_cache_keeps_no_answer_about_a_fresh_file(tmp_path):
     assert displays(tmp_path, cache_dir=cache) == ["fresh.c", "old.c"]
     kept = _Known(cache, tmp_path, NAMES, "walk").old
     assert sorted(os.path.basename(p) for p in kept) == ["old.c"]
+    assert _Known(cache, tmp_path, NAMES, "walk").summary() is None    # not every file trusted
     # the same size and mtime, another content: only a fresh file could do
     # that within a timestamp granule, and its answer was not kept
     st = (tmp_path / "fresh.c").stat()
