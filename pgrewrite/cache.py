@@ -46,6 +46,15 @@ def dump_atomically(path: Path, obj) -> int:
     os.replace(tmp, path)
     return written
 
+def load_pickle(path: Path):
+    """What was pickled at `path`, or None when it cannot be read back
+    (missing, cut short, written by another version): a cache miss."""
+    try:
+        with open(path, "rb") as fh:
+            return pickle.load(fh)
+    except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError, ImportError, IndexError):
+        return None
+
 VERSION = b"pgrewrite-cache-2"
 INDEX_VERSION = b"pgrewrite-index-2"
 STALE_NS = 2_000_000_000
@@ -105,12 +114,9 @@ class ResultCache:
             where = str(root)
         h = hashlib.blake2b(INDEX_VERSION + self.salt + b"\0" + where.encode(), digest_size=16).hexdigest()
         self._index_path = self.dir / "index" / f"{h}.pickle"
-        try:
-            with open(self._index_path, "rb") as fh:
-                old = pickle.load(fh)
+        old = load_pickle(self._index_path)
+        if old is not None:
             touch(self._index_path)
-        except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError, ImportError, IndexError):
-            old = None
         self._index = old if isinstance(old, dict) else {}
         self._new: dict = {}
 

@@ -46,6 +46,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from .cache import load_pickle
 from .lex import Lexer
 
 
@@ -559,14 +560,6 @@ def _fingerprint(stats) -> bytes:
     return hashlib.blake2b(repr(stats).encode(), digest_size=20).digest()
 
 
-def _load(path: Path):
-    try:
-        with open(path, "rb") as fh:
-            return pickle.load(fh)
-    except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError, ImportError, IndexError):
-        return None
-
-
 def _save(path: Path, obj) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -585,7 +578,7 @@ def _cached_build(cls, root: Path, names, aliases: dict, cache_dir: Path, extra=
         links: set[str] = set()
         stats = _tree_stats(root, links) if walk is None else _stats_from_walk(root, walk, links)
         fp = _fingerprint(stats)
-        state = _load(state_path)
+        state = load_pickle(state_path)
         if isinstance(state, dict) and state.get("fingerprint") == fp and (
                 extra is None or state["index"].get("extra") is not None):
             for p in (state_path, specs_path):     # recently used (cache.prune deletes the oldest)
@@ -595,7 +588,7 @@ def _cached_build(cls, root: Path, names, aliases: dict, cache_dir: Path, extra=
                     pass
             return cls._from_state(root, state["index"])
         found = pool.submit(search, root, names)   # git grep on the other core
-        old = _load(specs_path)
+        old = load_pickle(specs_path)
         old = old if isinstance(old, dict) else {}
         trusted_before = time.time_ns() - STALE_NS
         specs, keep = {}, {}

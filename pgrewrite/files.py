@@ -18,14 +18,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-import pickle
 import re
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cache import dump_atomically
+from .cache import dump_atomically, load_pickle, touch
 
 SOURCE_SUFFIXES = (".c", ".h", ".S", ".s", ".lds")
 
@@ -166,7 +165,7 @@ class _Known:
     @property
     def old(self) -> dict:
         if self._old is None:
-            self._old = _load_pickle(self.path, dict) or {}
+            self._old = _used(self.path, dict) or {}
         return self._old
 
     def exists(self) -> bool:
@@ -175,11 +174,11 @@ class _Known:
     def summary(self):
         """(fingerprint, answer) of the last run that could trust every
         file's stat, or None."""
-        got = _load_pickle(self.summary_path, tuple) if self.path is not None else None
+        got = _used(self.summary_path, tuple) if self.path is not None else None
         return got if got is not None and len(got) == 2 else None
 
     def save_summary(self, fingerprint: bytes, answer: list[str]) -> None:
-        if self.path is not None and self.summary() != (fingerprint, answer):
+        if self.path is not None:
             try:
                 dump_atomically(self.summary_path, (fingerprint, answer))
             except OSError:
@@ -202,16 +201,14 @@ class _Known:
             pass             # a cache that cannot be written is only slower
 
 
-def _load_pickle(path: Path, kind: type):
-    """The object of type `kind` pickled at `path` (marked recently used:
-    cache.prune deletes the oldest), or None."""
-    try:
-        with open(path, "rb") as fh:
-            got = pickle.load(fh)
-        os.utime(path)
-    except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError, ImportError, IndexError):
+def _used(path: Path, kind: type):
+    """The object of type `kind` pickled at `path`, marked recently used
+    (cache.prune deletes the oldest), or None."""
+    got = load_pickle(path)
+    if not isinstance(got, kind):
         return None
-    return got if isinstance(got, kind) else None
+    touch(path)
+    return got
 
 
 def _stamp(st) -> tuple[int, int, int, int]:
@@ -364,6 +361,8 @@ def _walk_prefiltered(top: Path, names, cache_dir: Path | None = None, idle=_onc
             keep[f] = (st, hit)
     known.save(keep)
     ordered = _walk_order(top, out)
+    # every stat trusted: a later run may answer from the fingerprint (a new
+    # one: with the last summary's the run ended above)
     if len(keep) == sum(1 for _, kind, _ in files if kind == FILE):
         known.save_summary(fingerprint, [str(p) for p in ordered])
     return ordered
