@@ -113,16 +113,18 @@ def find_sites(path: str, data: bytes, lexer: Lexer, lexed: Lexed | None = None,
 
 
 def _parse(text: bytes, lexed: Lexed):
-    """The file's tree, without the function bodies nothing will look into.
+    """The file's tree, without the function bodies and initializers
+    nothing will look into.
 
     Everything a site's analysis reads is in its own function (or macro
     body) and the file's top-level declarations, so the bodies of other
     functions need not be parsed: they are ~60% of the candidates' bytes
-    and ~70% of the parse time (6.12). They are left out of the parse
-    (tree-sitter's included ranges), and each shows up as an empty block
-    `{}` (the body of its function_definition or, after a macro such as
-    SYSCALL_DEFINE3(...), a block of its own, as in a whole parse). If one
-    does not, the file is parsed whole."""
+    and ~70% of the parse time (6.12); nor need the initializers of other
+    file-scope variables. They are left out of the parse (tree-sitter's
+    included ranges), and each shows up as an empty `{}`: the body of its
+    function_definition or, after a macro such as SYSCALL_DEFINE3(...), a
+    block of its own, as in a whole parse; an empty initializer_list. If
+    one does not, the file is parsed whole (unread_bodies says which)."""
     skip = unread_bodies(text, lexed)
     if skip:
         root = parsing.parse(text, skip)
@@ -192,7 +194,7 @@ def _tail_is_clean(data: bytes, close: int, holes, words, w: int) -> bool:
     that ends its declaration (`= {...}, b = PAGE_SIZE;`); words[w:] are
     the names at or after the initializer's start."""
     p = data.find(b";", close)
-    while p >= 0 and any(s <= p < e for s, e, _ in holes):
+    while p >= 0 and _in_hole(p, holes):
         p = data.find(b";", p + 1)
     return p >= 0 and not (w < len(words) and words[w] < p)
 
@@ -204,9 +206,15 @@ def _head_start(data: bytes, after: int, start: int, holes) -> int:
     definition, `int f(a) int a; {`, would start later than this says;
     the kernel has none.)"""
     p = data.rfind(b";", after, start)
-    while p >= 0 and any(s <= p < e for s, e, _ in holes):
+    while p >= 0 and _in_hole(p, holes):
         p = data.rfind(b";", after, p)
     return p + 1 if p >= 0 else after
+
+
+def _in_hole(p: int, holes) -> bool:
+    """Whether offset p is in a comment, literal or directive (a linear
+    scan: only asked about the few `;` around a declaration)."""
+    return any(s <= p < e for s, e, _ in holes)
 
 
 _IF = frozenset({"if", "ifdef", "ifndef"})

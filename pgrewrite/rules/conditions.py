@@ -533,13 +533,13 @@ def _may_contain(text: bytes, need) -> bool:
     """False if `text` lacks every string of some clause of `need`. A
     clause that ignores case is looked for in ASCII text only (beyond ASCII,
     case folding can match other letters: K and the Kelvin sign)."""
-    lower = None
+    lower = None                 # the text in lower case; False: not ASCII
     for ignore_case, strings in need:
         t = text
         if ignore_case:
             if lower is None:
-                lower = text.lower() if text.isascii() else b""
-            if not lower:
+                lower = text.lower() if text.isascii() else False
+            if lower is False:
                 continue
             t = lower
         for s in strings:
