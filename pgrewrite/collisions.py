@@ -37,16 +37,14 @@ from __future__ import annotations
 import hashlib
 import mmap
 import os
-import pickle
 import re
 import subprocess
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cache import load_pickle
+from .cache import dump_atomically, load_pickle
 from .lex import Lexer
 
 
@@ -562,11 +560,7 @@ def _fingerprint(stats) -> bytes:
 
 def _save(path: Path, obj) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent)
-        with os.fdopen(fd, "wb") as fh:
-            pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
+        dump_atomically(path, obj)
     except OSError:
         pass             # a cache that cannot be written is only slower
 
