@@ -33,7 +33,10 @@ from fractions import Fraction
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_TREE = Path("/work/kernel/linux-source-6.12")
+sys.path.insert(0, str(REPO / "scripts"))
+from kernel_tree import find_kernel  # noqa: E402
+
+DEFAULT_TREE = find_kernel(REPO)
 
 FAMILY = (
     "PAGE_SIZE", "PAGE_SHIFT", "PAGE_MASK", "PAGE_ALIGN", "PAGE_ALIGN_DOWN",
@@ -622,6 +625,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (outputs, caches)")
     ap.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     args = ap.parse_args(argv)
+    if args.tree is None:
+        ap.error("no kernel tree: run scripts/get-kernel, set PGREWRITE_KERNEL or pass --tree")
     args.pgrewrite_ok = tuple(int(x) for x in args.pgrewrite_ok.split(","))
 
     tree = args.tree.resolve()

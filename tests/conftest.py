@@ -1,6 +1,7 @@
 """Shared fixtures for the test suite."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,8 @@ import pytest
 from pgrewrite import api
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "scripts"))
+from kernel_tree import find_kernel  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -21,16 +24,10 @@ def engine(ruleset):
 
 
 def kernel_tree() -> Path | None:
-    """The real 6.12 tree: $PGREWRITE_KERNEL, else where scripts/get-kernel
-    unpacks it (it is fetched by `./run tests`), else None."""
-    import os
-    if os.environ.get("PGREWRITE_KERNEL"):
-        return Path(os.environ["PGREWRITE_KERNEL"])
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "pgrewrite" / "linux-source-6.12"
-    if (cache / ".complete").is_file():
-        return cache
-    local = Path("/work/kernel/linux-source-6.12")
-    return local if (local / "include" / "linux").is_dir() else None
+    """The pinned 6.12.117 tree as `scripts/get-kernel --no-fetch` finds it
+    ($PGREWRITE_KERNEL, else its cache; `./run tests` fetches it), else None.
+    Every test and benchmark finds the tree through that one script."""
+    return find_kernel(REPO)
 
 
 @pytest.fixture(scope="session")

@@ -18,15 +18,9 @@ api = pytest.importorskip("pgrewrite.api", reason="the engine (pgrewrite.api) is
 output = pytest.importorskip("pgrewrite.output", reason="pgrewrite.output is not there yet")
 
 
-def _kernel() -> Path:
-    """$PGREWRITE_KERNEL, else where scripts/get-kernel unpacks it, else /work/kernel."""
-    if os.environ.get("PGREWRITE_KERNEL"):
-        return Path(os.environ["PGREWRITE_KERNEL"])
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "pgrewrite" / "linux-source-6.12"
-    return cache if (cache / ".complete").is_file() else Path("/work/kernel/linux-source-6.12")
+from tests.conftest import kernel_tree  # noqa: E402
 
-
-KERNEL = _kernel()
+KERNEL = kernel_tree() or Path("/nonexistent-kernel-tree")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 WALK_C = """\

@@ -15,7 +15,9 @@ from test_series import (DATE, FILES, SCANNED, fake_scan, git, isolated_git,  # 
 from pgrewrite.series import SeriesOptions, build_series  # noqa: E402
 from pgrewrite.series.check import check_series  # noqa: E402
 
-KERNEL = Path("/work/kernel/linux-source-6.12")
+from tests.conftest import kernel_tree  # noqa: E402
+
+KERNEL = kernel_tree() or Path("/nonexistent-kernel-tree")
 
 # A stand-in for checkpatch.pl with its --terse --showfile output format: an
 # ERROR for every added line with trailing whitespace, a WARNING over 100 columns.
@@ -120,7 +122,7 @@ def test_cli_refuses_collisions_on_request(tmp_path, monkeypatch):
 
 
 @pytest.mark.kernel
-@pytest.mark.skipif(not (KERNEL / "scripts/checkpatch.pl").is_file(), reason="no 6.12 tree")
+@pytest.mark.skipif(not (KERNEL / "scripts/checkpatch.pl").is_file(), reason="no kernel tree: run scripts/get-kernel or set PGREWRITE_KERNEL")
 def test_real_checkpatch_accepts_the_series(tmp_path):
     files = dict(FILES)
     tree = make_tree(tmp_path / "linux", files)
@@ -139,7 +141,7 @@ def test_real_checkpatch_accepts_the_series(tmp_path):
 
 
 @pytest.mark.kernel
-@pytest.mark.skipif(not (KERNEL / "scripts/get_maintainer.pl").is_file(), reason="no 6.12 tree")
+@pytest.mark.skipif(not (KERNEL / "scripts/get_maintainer.pl").is_file(), reason="no kernel tree: run scripts/get-kernel or set PGREWRITE_KERNEL")
 def test_get_maintainer_agrees_with_our_maintainers_parser(tmp_path):
     tree = make_tree(tmp_path / "linux", FILES)
     shutil.copy(KERNEL / "scripts/get_maintainer.pl", tree / "scripts.pl")
