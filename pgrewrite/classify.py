@@ -12,7 +12,13 @@ The policy (documented in semantic-rules/README.md):
 3. Without a strong match, weak rules may decide together: any weak logic
    signal flags the site; otherwise two or more weak rules that agree
    decide, one alone leaves the site unknown, disagreement is a conflict.
-4. A rename whose new name is already defined where the site can see it
+4. Area rules (`meaning: area`) never decide: they say where the code
+   lives (a hypervisor interface, a sanitizer, placement policy), which
+   reports show and sort the worklist by. An area that `withholds` a
+   meaning leaves such a rename `unknown` with the area's reason: a weak
+   decision always, a strong one only when the area rule reads the code at
+   the site (a path list is not counter-evidence to a strong rule).
+5. A rename whose new name is already defined where the site can see it
    (a name collision) is skipped, naming the definition.
 """
 from __future__ import annotations
@@ -86,27 +92,29 @@ class Classifier:
                     if b is not None:
                         found_matches.append((rule, b))
                         bindings[rule.id] = b
-                matches = tuple(RuleMatch(r.id, r.meaning, r.priority, r.strength, r.reason, r.overrides) for r, _ in found_matches)
-                if matches or skip is None:
+                matches = tuple(RuleMatch(r.id, r.meaning, r.priority, r.strength, r.reason, r.overrides,
+                                          r.area, r.withholds, r.specific) for r, _ in found_matches)
+                if any(m.meaning != "area" for m in matches) or skip is None:
                     skip = None
-                    verdict, rule_id, reason = combine(matches)
+                    verdict, rule_id, reason = with_area(matches, *combine(matches))
                     winner_bindings = bindings
+            area, area_reason = area_of(matches)
             if skip is not None:
-                decisions.append(Decision(site, Verdict.SKIPPED, None, None, skip, matches))
+                decisions.append(Decision(site, Verdict.SKIPPED, None, None, skip, matches, area, area_reason))
                 continue
             replacement = fam.replacement(site.token, verdict.value) if verdict in (Verdict.PTE, Verdict.PG) else None
             if replacement is not None and own is not None:
                 reason = (f"the file defines {own} itself (outside arch/*/include/, so it is also built "
                           f"without the kernel's headers, where {replacement} does not exist); "
                           f"rules say {verdict.value} ({rule_id})")
-                decisions.append(Decision(site, Verdict.SKIPPED, None, rule_id, reason, matches))
+                decisions.append(Decision(site, Verdict.SKIPPED, None, rule_id, reason, matches, area, area_reason))
                 continue
             if replacement is not None and replacement in collisions:
                 reason = (f"name collision: {replacement} is already defined at {collisions[replacement]}; "
                           f"rules say {verdict.value} ({rule_id}); resolve the clash first")
-                decisions.append(Decision(site, Verdict.SKIPPED, None, rule_id, reason, matches))
+                decisions.append(Decision(site, Verdict.SKIPPED, None, rule_id, reason, matches, area, area_reason))
                 continue
-            decisions.append(Decision(site, verdict, replacement, rule_id, reason, matches))
+            decisions.append(Decision(site, verdict, replacement, rule_id, reason, matches, area, area_reason))
             if replacement is not None:
                 edits.append(Edit(site.start, site.end, site.token, replacement, rule_id, "family", verdict.value))
                 for rid in (rule_id or "").split("+"):
@@ -200,8 +208,32 @@ def _count_code_word(raw: bytes, word: str) -> int:
     return len(lexed.words) + sum(len(d.words) for d in lexed.directives)
 
 
+def area_of(matches) -> tuple[str | None, str]:
+    """The review area of a site: the area rule of highest priority (then id)."""
+    areas = sorted((m for m in matches if m.meaning == "area"), key=lambda m: (-m.priority, m.rule))
+    return (areas[0].area, areas[0].reason) if areas else (None, "")
+
+
+def with_area(matches, verdict: Verdict, rule_id: str | None, reason: str) -> tuple[Verdict, str | None, str]:
+    """Policy step 4: an area that withholds the decided meaning leaves the
+    site unknown (a strong decision only for a rule that reads the code)."""
+    if verdict not in (Verdict.PTE, Verdict.PG):
+        return verdict, rule_id, reason
+    winners = set((rule_id or "").split("+"))
+    strong = any(m.rule in winners and m.strength == "strong" for m in matches)
+    holds = sorted((m for m in matches if m.meaning == "area" and verdict.value in m.withholds
+                    and (m.specific or not strong)), key=lambda m: (-m.priority, m.rule))
+    if not holds:
+        return verdict, rule_id, reason
+    h = holds[0]
+    return (Verdict.UNKNOWN, None,
+            f"review area {h.area} ({h.rule}): {h.reason}; the rules say {verdict.value} ({rule_id}), "
+            "which this area does not let stand without a person")
+
+
 def combine(matches) -> tuple[Verdict, str | None, str]:
     """The evidence policy: see the module docstring."""
+    matches = tuple(m for m in matches if m.meaning != "area")
     if not matches:
         return Verdict.UNKNOWN, None, "no rule decided this site"
     strong = [m for m in matches if m.strength == "strong"]

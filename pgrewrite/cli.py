@@ -263,6 +263,8 @@ from .commands.verify import verify_command  # noqa: E402
 cli.add_command(verify_command)
 from .commands.decide import decide_command  # noqa: E402
 cli.add_command(decide_command)
+from .commands.score import score_command  # noqa: E402
+cli.add_command(score_command)
 # --- end commands ---
 
 

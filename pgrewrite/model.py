@@ -66,6 +66,9 @@ class RuleMatch:
     strength: str        # strong | weak
     reason: str
     overrides: tuple = ()  # logic rules: strong meanings this signal turns into logic
+    area: str | None = None   # area rules: the review area
+    withholds: tuple = ()     # area rules: renames of these meanings the area leaves unknown
+    specific: bool = False    # the rule reads the code at the site, not only where it lives
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,10 @@ class Decision:
     rule: str | None            # the rule that decided (or None)
     reason: str
     matches: tuple[RuleMatch, ...] = ()
+    # where the code lives, for the reviewer (hypervisor interface, sanitizer,
+    # placement policy...): never a verdict of its own, see classify.with_area
+    area: str | None = None
+    area_reason: str = ""
 
 
 @dataclass(frozen=True, order=True)

@@ -16,7 +16,7 @@ def site_entry(f, d) -> dict:
         "path": s.path, "line": s.line, "col": s.col, "end_col": s.col + (s.end - s.start),
         "token": s.token, "verdict": d.verdict.value, "replacement": d.replacement,
         "rule": d.rule, "reason": d.reason, "function": s.function, "context": s.context.value,
-        "site_id": s.site_id,
+        "site_id": s.site_id, "area": d.area, "area_reason": d.area_reason or None,
         "matches": [{"rule": m.rule, "meaning": m.meaning, "priority": m.priority,
                      "strength": m.strength, "reason": m.reason} for m in d.matches],
     }
@@ -76,7 +76,8 @@ def render_json(doc: dict) -> str:
 
 def site_line(s: dict) -> str:
     rep = s["replacement"] or "-"
-    return f"{s['path']}:{s['line']}:{s['col']}: {s['verdict']}: {s['token']} -> {rep} [{s['rule'] or '-'}] {s['reason']}"
+    area = f" (review area: {s['area']})" if s.get("area") and s["area"] not in s["reason"] else ""
+    return f"{s['path']}:{s['line']}:{s['col']}: {s['verdict']}: {s['token']} -> {rep} [{s['rule'] or '-'}] {s['reason']}{area}"
 
 
 def render_text(doc: dict) -> str:

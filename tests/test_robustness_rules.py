@@ -35,7 +35,11 @@ CASES = {
     "wrong-type": ("pte/broken.yaml", BASE.replace("priority: 60", "priority: high")),
     "bad-regex": ("pte/broken.yaml", BASE.replace("'__pa|virt_to_phys'", "'__pa(|virt_to_phys'")),
     "pattern-not-c": ("pte/broken.yaml", BASE.replace("pattern: $X >> PAGE_SHIFT", "pattern: '$X >> PAGE_SHIFT ) {'")),
-    "duplicate-id": ("pg/pte-copy.yaml", BASE),
+    "duplicate-id": ("pg/pte-copy.yaml", BASE.replace("meaning: pte", "meaning: pg")),
+    "meaning-folder": ("pg/pte-here.yaml", BASE),
+    "logic-path-list": ("logic/by-path.yaml", BASE.replace("meaning: pte", "meaning: logic")
+                        .replace("tokens:", "files: ['drivers/xen/**']\ntokens:")),
+    "area-without-name": ("area/no-name.yaml", BASE.replace("meaning: pte", "meaning: area")),
 }
 
 

@@ -192,11 +192,14 @@ def build_report(result, names, cwd: Path, top: int = 10, jobs: int = 1, shapes:
     reasons = {v: Counter() for v in ("unknown", "conflict", "skipped")}
     rules = {v: Counter() for v in ("unknown", "conflict", "skipped")}
     decided_by = Counter()
+    areas = Counter()
     for f in result.files:
         row = row_of(tree_relative(f.path, result.root, cwd))
         for d in f.decisions:
             v = d.verdict.value
             rows[row][v] += 1
+            if d.area:
+                areas[f"{d.area} ({v})"] += 1
             if v in reasons:
                 reasons[v][_normalise_reason(d.reason)] += 1
                 for m in d.matches:
@@ -216,6 +219,7 @@ def build_report(result, names, cwd: Path, top: int = 10, jobs: int = 1, shapes:
         "top": {v: _top(reasons[v], top) for v in reasons},
         "top_rules": {v: _top(rules[v], top) for v in rules},
         "decided_by": _top(decided_by, top),
+        "areas": _top(areas, 10 * top),
         "files_failed": len(result.failed),
         "problems": [f"{p.display}: {p.message}" for p in result.problems],
     }
@@ -259,6 +263,7 @@ def render_text(doc: dict) -> str:
         out.append(fmt_head.format(r["row"], *(r[v] for v in VERDICTS), r["sites"], f"{r['decided_pct']:.1f}%"))
     sections = [
         ("decided by (top rules)", doc["decided_by"]),
+        ("review areas (verdict)", doc.get("areas", ())),
         ("unknown: reasons", doc["top"]["unknown"]),
         ("unknown: rules that matched alone (weak)", doc["top_rules"]["unknown"]),
         ("conflict: reasons", doc["top"]["conflict"]),

@@ -88,6 +88,11 @@ def _code_block(site: Mapping[str, Any], sources: _Sources) -> str:
 
 
 def _group_key(site: Mapping[str, Any]) -> str:
+    key = _rule_key(site)
+    return f"area {site['area']} · {key}" if site.get("area") else key
+
+
+def _rule_key(site: Mapping[str, Any]) -> str:
     if site.get("rule"):
         return site["rule"]
     verdict = site.get("verdict")
@@ -190,7 +195,8 @@ def _flagged(all_sites: list[dict[str, Any]], sources: _Sources) -> str:
                    f'<span class="badge v-{v}">{v}</span> {_E(VERDICT_TITLES[v])} '
                    f'(<span class="count" data-total="{len(in_cat)}">{len(in_cat)}</span>)</summary>')
         entries = []
-        for name, members in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        # sites of one review area stay together; the areas come after the rest
+        for name, members in sorted(groups.items(), key=lambda kv: (kv[1][0].get("area") or "", -len(kv[1]), kv[0])):
             reason = members[0].get("reason") or ""
             anchor = f"g{len(index)}-{len(entries)}"
             entries.append(f'<li><a href="#{anchor}" class="goto">{_E(name)}</a> {len(members)}</li>')
@@ -203,7 +209,7 @@ def _flagged(all_sites: list[dict[str, Any]], sources: _Sources) -> str:
         index.append(f'<li><span class="badge v-{v}">{v}</span> {len(in_cat)}<ul>{"".join(entries)}</ul></li>')
     if not out:
         return '<p class="empty">No flagged sites: every site is a mechanical rename.</p>'
-    return ('<details id="index"><summary>Groups: by category, then by rule</summary>'
+    return ('<details id="index"><summary>Groups: by category, then by review area and rule</summary>'
             f'<ul class="index">{"".join(index)}</ul></details>' + "".join(out))
 
 

@@ -84,6 +84,8 @@ def _result(site: Mapping[str, Any], rule_index: dict[str, int]) -> dict[str, An
         "siteId": site.get("site_id", ""), "verdict": verdict, "token": site.get("token"),
         "context": site.get("context"), "matches": list(site.get("matches") or ()),
     }
+    if site.get("area"):
+        props["area"] = site["area"]
     if site.get("replacement"):
         props["replacement"] = site["replacement"]
     result: dict[str, Any] = {

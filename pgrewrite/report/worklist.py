@@ -86,7 +86,16 @@ def message(site: Mapping[str, Any]) -> str:
     text = head + (f" [{rule}]" if rule else "")
     if reason:
         text += f": {reason}"
+    area = site.get("area")
+    if area and area not in reason:
+        text += f" (review area: {area})"
     return text
+
+
+def worklist_sort_key(site: Mapping[str, Any]) -> tuple:
+    """Flagged sites grouped by review area (sites outside any area first),
+    then in file order: a reviewer takes one area at a time."""
+    return (site.get("area") or "",) + site_sort_key(site)
 
 
 def count_by(items: Iterable[Mapping[str, Any]], key: str) -> dict[str, int]:

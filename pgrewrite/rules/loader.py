@@ -25,6 +25,26 @@ NODE_KEYS = {"all", "any", "not", "pattern", "where", "inside", "inside-call", "
              "text", "regex", "function", "type", "assigned-from", "syscall"}
 
 
+MEANINGS = ("pte", "pg", "logic", "area")
+
+
+def _reads_code(match: dict) -> bool:
+    """Does a match read the code around the site (a pattern, a call, an
+    enclosing statement...) rather than only the token, the path or the
+    function's name? Only such an area rule may withhold a strong rename."""
+    if not isinstance(match, dict):
+        return False
+    for key, value in match.items():
+        if key in ("token", "function", "line", "context"):
+            continue
+        if key in ("all", "any"):
+            if any(_reads_code(v) for v in value):
+                return True
+            continue
+        return True
+    return False
+
+
 class RuleError(ValueError):
     """One or more rule files are invalid; str() lists them all."""
 
@@ -59,6 +79,9 @@ class Rule:
     examples_no_match: tuple
     line: int = 1
     overrides: tuple = ()   # logic rules only: meanings of strong verdicts this rule turns into logic
+    area: str | None = None  # area rules only: the review area a site in it belongs to
+    withholds: tuple = ()   # area rules only: renames of these meanings the area leaves unknown
+    specific: bool = False  # the match reads the code, not just the token: may withhold a strong rename
     _files_re: re.Pattern | None = field(default=None, repr=False)
     _ignores_re: re.Pattern | None = field(default=None, repr=False)
 
@@ -311,8 +334,22 @@ def _compile_rule(rule_id, rel, doc, lines, family: Family) -> Rule:
     match = _compile_cond(doc["match"], ("match",), "site", names, language)
     where = {var: _compile_cond(c, ("where", var), "node", names, language) for var, c in (doc.get("where") or {}).items()}
     overrides = tuple(doc.get("overrides", ()))
-    if overrides and doc["meaning"] != "logic":
+    meaning = doc["meaning"]
+    if overrides and meaning != "logic":
         raise _CompileError(("overrides",), "only a logic rule can override other verdicts")
+    folder = Path(rel).parent.name
+    if folder in MEANINGS and folder != meaning:
+        raise _CompileError(("meaning",), f"meaning {meaning!r} in a rule under {folder}/: "
+                                          f"move the file to {meaning}/ or fix its meaning")
+    if meaning == "logic" and doc.get("files"):
+        raise _CompileError(("files",), "a logic rule cannot be limited to a list of paths: where code lives "
+                                        "is not evidence that it mixes units; make it an area rule "
+                                        "(meaning: area, area: NAME), and keep logic for what the code does")
+    if meaning == "area" and "area" not in doc:
+        raise _CompileError(("meaning",), "an area rule needs `area: NAME` (e.g. hw-interface)")
+    if meaning != "area" and ("area" in doc or "withholds" in doc):
+        key = "area" if "area" in doc else "withholds"
+        raise _CompileError((key,), f"`{key}` belongs to area rules (meaning: area) only")
     rename = None
     if "rename" in doc:
         r = doc["rename"]
@@ -328,6 +365,8 @@ def _compile_rule(rule_id, rel, doc, lines, family: Family) -> Rule:
         match=match, where=where, rename=rename,
         examples_match=tuple(ex["match"]), examples_no_match=tuple(ex["no-match"]),
         line=lines.get((), 1), overrides=overrides,
+        area=doc.get("area"), withholds=tuple(doc.get("withholds", ())),
+        specific=_reads_code(doc["match"]) or bool(doc.get("where")),
         _files_re=glob_regex(doc.get("files")), _ignores_re=glob_regex(doc.get("ignores")),
     )
 

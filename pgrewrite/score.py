@@ -1,0 +1,217 @@
+"""Judge verdicts against a gold set of double-labelled sites.
+
+A gold file (`tests/data/gold/linux-6.12.117.jsonl`, see docs/labelling.md)
+holds one site a line with its final label: PTE, PG, LOGIC, HW4K, NOT_PG or
+UNSURE (the readers, after a third reading, could not settle it).
+
+The figures:
+- **rename precision**: of the sites renamed (`pte`/`pg`), the share whose
+  final label is that unit. A rename of a site labelled anything else
+  (another unit, LOGIC, HW4K, NOT_PG, or UNSURE) is wrong: a rename that is
+  not clearly right must not be made.
+- **logic precision**: of the sites flagged `logic`, the share labelled
+  LOGIC or HW4K, or UNSURE (the readers could not agree either, so a person
+  has to look: the flag is not noise).
+- **renamed share**: of the sites labelled PTE or PG, the share renamed,
+  and the share renamed to the right unit.
+
+Sites are matched by path, line and column; the token and the source line
+must match too, so a gold file for another tree is refused site by site
+rather than scored wrongly.
+"""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+LABELS = ("PTE", "PG", "LOGIC", "HW4K", "NOT_PG", "UNSURE")
+RIGHT_FOR_LOGIC = frozenset({"LOGIC", "HW4K", "UNSURE"})
+RENAME_LABEL = {"pte": "PTE", "pg": "PG"}
+
+
+class GoldError(Exception):
+    """The gold file cannot be used: says which line and why."""
+
+
+@dataclass(frozen=True)
+class GoldSite:
+    path: str
+    line: int
+    col: int
+    token: str
+    site_id: str
+    text: str
+    final: str
+    whys: tuple[str, ...]       # each reader's "LABEL (confidence): why", then the adjudication's
+    sample: str = ""
+    agreed: bool = True
+
+
+def load_gold(path: Path) -> list[GoldSite]:
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise GoldError(f"{path}: cannot read: {getattr(e, 'strerror', None) or e}") from None
+    sites = []
+    for n, line in enumerate(raw.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            g = json.loads(line)
+            final = g["final"]["label"]
+            if final not in LABELS:
+                raise ValueError(f"unknown label {final!r}")
+            whys = tuple(f"{r['label']} ({r['confidence']}): {r['why']}" for r in g["readers"])
+            if g.get("adjudication"):
+                whys += (f"third reading {g['adjudication']['label']}: {g['adjudication']['why']}",)
+            sites.append(GoldSite(path=g["path"], line=int(g["line"]), col=int(g["col"]),
+                                  token=g["token"], site_id=g.get("site_id", ""), text=g["text"],
+                                  final=final, whys=whys, sample=g.get("sample", ""),
+                                  agreed=g["final"].get("agreed", True)))
+        except (ValueError, KeyError, TypeError) as e:
+            raise GoldError(f"{path}:{n}: not a gold record ({e}); see docs/labelling.md") from None
+    return sites
+
+
+@dataclass
+class Tally:
+    right: int = 0
+    wrong: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.right + self.wrong
+
+    @property
+    def precision(self) -> float | None:
+        return self.right / self.total if self.total else None
+
+    def add(self, ok: bool):
+        if ok:
+            self.right += 1
+        else:
+            self.wrong += 1
+
+
+@dataclass
+class Wrong:
+    gold: GoldSite
+    verdict: str
+    rule: str | None
+    display: str     # the path as the user sees it
+
+
+@dataclass
+class Score:
+    matched: int = 0
+    missing: list[GoldSite] = field(default_factory=list)     # not found in the scan
+    moved: list[GoldSite] = field(default_factory=list)       # found, but the line text differs
+    renames: Tally = field(default_factory=Tally)
+    logic: Tally = field(default_factory=Tally)
+    by_rule: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    by_dir: dict[str, dict[str, Tally]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(Tally)))
+    unit_sites: int = 0           # labelled PTE or PG
+    unit_renamed: int = 0
+    unit_renamed_right: int = 0
+    verdicts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    wrong: list[Wrong] = field(default_factory=list)
+
+
+def top_dir(path: str) -> str:
+    parts = path.split("/")
+    return "/".join(parts[:2]) if parts[0] == "arch" and len(parts) > 1 else parts[0]
+
+
+def score(gold: list[GoldSite], sites: list[dict], tree_path, read_line) -> Score:
+    """`sites`: the scan document's sites; `tree_path(site)` the site's path
+    relative to the tree root; `read_line(relpath, line)` the source line."""
+    by_pos = {(tree_path(s), s["line"], s["col"]): s for s in sites}
+    out = Score()
+    for g in gold:
+        s = by_pos.get((g.path, g.line, g.col))
+        if s is None or s["token"] != g.token:
+            out.missing.append(g)
+            continue
+        if read_line(g.path, g.line).strip() != g.text:
+            out.moved.append(g)
+            continue
+        out.matched += 1
+        v = s["verdict"]
+        out.verdicts[v] += 1
+        d = top_dir(g.path)
+        if g.final in ("PTE", "PG"):
+            out.unit_sites += 1
+            if v in RENAME_LABEL:
+                out.unit_renamed += 1
+                out.unit_renamed_right += RENAME_LABEL[v] == g.final
+        if v in RENAME_LABEL:
+            ok = RENAME_LABEL[v] == g.final
+            out.renames.add(ok)
+            out.by_rule[s.get("rule") or "-"].add(ok)
+            out.by_dir[d]["renames"].add(ok)
+        elif v == "logic":
+            ok = g.final in RIGHT_FOR_LOGIC
+            out.logic.add(ok)
+            out.by_rule[s.get("rule") or "-"].add(ok)
+            out.by_dir[d]["logic"].add(ok)
+        else:
+            continue
+        if not ok:
+            out.wrong.append(Wrong(g, v, s.get("rule"), s["path"]))
+    return out
+
+
+def _pct(t: Tally) -> str:
+    p = t.precision
+    return "   n/a" if p is None else f"{p:6.3f}"
+
+
+def render(sc: Score, gold_total: int) -> str:
+    lines = []
+    for w in sorted(sc.wrong, key=lambda w: (w.gold.path, w.gold.line, w.gold.col)):
+        g = w.gold
+        lines.append(f"{w.display}:{g.line}:{g.col}: wrong: {w.verdict} but labelled {g.final} "
+                     f"[{w.rule or '-'}] " + " | ".join(g.whys))
+    for g in sc.moved:
+        lines.append(f"{g.path}:{g.line}:{g.col}: note: the source line differs from the gold set's "
+                     f"({g.text!r}): another tree? not scored")
+    if lines:
+        lines.append("")
+    lines.append(f"gold sites: {gold_total}, matched in this scan: {sc.matched}"
+                 + (f", not in it: {len(sc.missing)}" if sc.missing else "")
+                 + (f", line text differs: {len(sc.moved)}" if sc.moved else ""))
+    lines.append(f"verdicts on them: " + ", ".join(f"{k} {sc.verdicts[k]}" for k in sorted(sc.verdicts)))
+    lines.append(f"rename precision: {_pct(sc.renames).strip()} ({sc.renames.right}/{sc.renames.total})")
+    lines.append(f"logic precision:  {_pct(sc.logic).strip()} ({sc.logic.right}/{sc.logic.total})"
+                 "  (LOGIC, HW4K or UNSURE labels count as right)")
+    if sc.unit_sites:
+        lines.append(f"renamed share of PTE/PG-labelled sites: {sc.unit_renamed / sc.unit_sites:.3f} "
+                     f"({sc.unit_renamed}/{sc.unit_sites}; to the right unit: {sc.unit_renamed_right})")
+    lines.append("")
+    lines.append("per rule:                                  right  wrong  precision")
+    for rule, t in sorted(sc.by_rule.items(), key=lambda kv: (kv[1].precision or 0, kv[0])):
+        lines.append(f"  {rule:40s} {t.right:5d}  {t.wrong:5d}  {_pct(t)}")
+    lines.append("")
+    lines.append("per directory:            renames (right/all, precision)   logic (right/all, precision)")
+    for d in sorted(sc.by_dir):
+        r, g = sc.by_dir[d]["renames"], sc.by_dir[d]["logic"]
+        lines.append(f"  {d:22s} {r.right:4d}/{r.total:<4d} {_pct(r)}               "
+                     f"{g.right:4d}/{g.total:<4d} {_pct(g)}")
+    return "\n".join(lines) + "\n"
+
+
+def to_json(sc: Score, gold_total: int) -> dict:
+    def t(x: Tally):
+        return {"right": x.right, "wrong": x.wrong, "precision": x.precision}
+    return {
+        "gold_sites": gold_total, "matched": sc.matched, "missing": len(sc.missing), "moved": len(sc.moved),
+        "verdicts": dict(sc.verdicts), "renames": t(sc.renames), "logic": t(sc.logic),
+        "renamed_share": {"labelled": sc.unit_sites, "renamed": sc.unit_renamed,
+                          "renamed_right": sc.unit_renamed_right},
+        "by_rule": {k: t(v) for k, v in sorted(sc.by_rule.items())},
+        "by_dir": {d: {k: t(v) for k, v in m.items()} for d, m in sorted(sc.by_dir.items())},
+        "wrong": [{"path": w.gold.path, "line": w.gold.line, "col": w.gold.col, "verdict": w.verdict,
+                   "label": w.gold.final, "rule": w.rule, "whys": list(w.gold.whys)} for w in sc.wrong],
+    }

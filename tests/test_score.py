@@ -1,0 +1,101 @@
+"""`pgrewrite score`: precision against a gold set, on a tree we write, and
+on the committed gold set of the real 6.12.117 tree (kernel-marked)."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pgrewrite.cli import cli
+from pgrewrite.score import GoldError, load_gold
+
+from .conftest import REPO
+
+GOLD = REPO / "tests" / "data" / "gold" / "linux-6.12.117.jsonl"
+
+SOURCE = """\
+static void walk(pte_t *pte, unsigned long addr, unsigned long end)
+{
+\tfor (; addr < end; addr += PAGE_SIZE, pte++)
+\t\tset_pte_at(NULL, addr, pte, __pte(0));
+}
+
+static unsigned long frame(unsigned long phys)
+{
+\treturn phys >> PAGE_SHIFT;
+}
+
+static int fill(void)
+{
+\tint n = PAGE_SIZE;
+\treturn n;
+}
+"""
+
+
+def _gold_line(path, line, col, token, text, label, adjudicated=None):
+    readers = [{"label": label, "confidence": "high", "why": f"reader one: {label}"},
+               {"label": label if adjudicated is None else "UNSURE", "confidence": "low", "why": "reader two"}]
+    return json.dumps({"path": path, "line": line, "col": col, "token": token, "site_id": "", "text": text,
+                       "readers": readers,
+                       "adjudication": None if adjudicated is None else {"label": adjudicated, "why": "third"},
+                       "final": {"label": adjudicated or label, "agreed": adjudicated is None}})
+
+
+@pytest.fixture
+def tree(tmp_path):
+    root = tmp_path / "linux"
+    (root / "arch" / "x86").mkdir(parents=True)
+    (root / "include" / "linux").mkdir(parents=True)
+    (root / "mm").mkdir()
+    (root / "mm" / "walk.c").write_text(SOURCE)
+    return root
+
+
+def test_score_counts_right_and_wrong_renames(tree, tmp_path, monkeypatch):
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text("\n".join([
+        # the walker's step: PTE, and pgrewrite renames it to PTE
+        _gold_line("mm/walk.c", 3, 29, "PAGE_SIZE", "for (; addr < end; addr += PAGE_SIZE, pte++)", "PTE"),
+        # labelled PG (on purpose, to see a wrong rename reported with the whys)
+        _gold_line("mm/walk.c", 9, 17, "PAGE_SHIFT", "return phys >> PAGE_SHIFT;", "PG", adjudicated="PG"),
+        # an unknown site labelled PG: counts against the renamed share only
+        _gold_line("mm/walk.c", 14, 10, "PAGE_SIZE", "int n = PAGE_SIZE;", "PG"),
+    ]) + "\n")
+    monkeypatch.chdir(tree)
+    r = CliRunner().invoke(cli, ["score", "--gold", str(gold), "mm", "--no-cache", "--format", "json"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.output)
+    assert doc["matched"] == 3
+    assert doc["renames"] == {"right": 1, "wrong": 1, "precision": 0.5}
+    assert doc["renamed_share"] == {"labelled": 3, "renamed": 2, "renamed_right": 1}
+    assert [(w["line"], w["verdict"], w["label"]) for w in doc["wrong"]] == [(9, "pte", "PG")]
+    assert doc["wrong"][0]["whys"][-1] == "third reading PG: third"
+
+    r = CliRunner().invoke(cli, ["score", "--gold", str(gold), "mm", "--no-cache", "--min-rename", "0.98"])
+    assert r.exit_code == 1
+    assert "mm/walk.c:9:17: wrong: pte but labelled PG [pte-" in r.output
+    assert "reader one: PG" in r.output
+    assert "rename precision 0.5 is below 0.98" in r.output
+
+
+def test_score_refuses_sites_whose_line_moved(tree, tmp_path, monkeypatch):
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(_gold_line("mm/walk.c", 9, 17, "PAGE_SHIFT", "return other >> PAGE_SHIFT;", "PTE") + "\n")
+    monkeypatch.chdir(tree)
+    r = CliRunner().invoke(cli, ["score", "--gold", str(gold), "mm", "--no-cache", "--format", "json"])
+    doc = json.loads(r.output)
+    assert doc["matched"] == 0 and doc["moved"] == 1
+
+
+def test_bad_gold_file_is_a_clear_error(tmp_path):
+    bad = tmp_path / "gold.jsonl"
+    bad.write_text('{"path": "x.c"}\n')
+    with pytest.raises(GoldError, match=r"gold.jsonl:1: not a gold record"):
+        load_gold(bad)
+    r = CliRunner().invoke(cli, ["score", "--gold", str(bad), str(tmp_path)])
+    assert r.exit_code == 4
+    assert "not a gold record" in r.output
