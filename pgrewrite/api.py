@@ -134,14 +134,17 @@ class ScanResult:
         return tuple(f for f in self.files if f.error is not None)
 
 
-def apply_person_decisions(result: "ScanResult", ruleset: RuleSet, start: Path | None = None):
-    """Apply pgrewrite-decisions.yaml (nearest at or above the tree root or
-    `start`) to a scan result: (new result, problems with the decisions).
-    Raises report.DecisionsError if the file itself is broken."""
+def apply_person_decisions(result: "ScanResult", ruleset: RuleSet, start: Path | None = None,
+                           path: Path | None = None):
+    """Apply the decisions file (`path`, else pgrewrite-decisions.yaml at the
+    tree root, never above it) to a scan result: (new result, problems with
+    the decisions). Raises report.DecisionsError if the file itself is broken."""
     import dataclasses
 
-    from .report import apply_decisions, find_decisions_file, load_decisions
-    path = find_decisions_file(result.root or start or Path.cwd())
+    from .report import DecisionsError, apply_decisions, find_decisions_file, load_decisions
+    if path is not None and not path.exists():
+        raise DecisionsError(f"{path}: no such decisions file")
+    path = path or find_decisions_file(result.root or coll.tree_root(start or Path.cwd()))
     if not path.exists():
         return result, ()
     files, problems = apply_decisions(load_decisions(path), result.files, family=ruleset.family)
@@ -294,12 +297,16 @@ def scan_paths(paths, ruleset: RuleSet, root: Path | None = None, jobs: int | No
     # only such files (a few percent) are analysed again with them.
     results: list = [None] * len(candidates)
     tasks, tickets, slots = [], [], []
+    # Rules match and site ids are made on the path from the tree root,
+    # whatever the working directory (`cd mm && pgrewrite apply .` must decide
+    # as the root does); paths are shown relative to the cwd at the end.
+    names = _tree_names(candidates, root, cwd)
     for i, c in enumerate(candidates):
         hit, ticket = cache.lookup(c, {}) if cache is not None else (None, None)
         if hit is not None:
             results[i] = hit
         else:
-            tasks.append((c.display, str(c.path), {}, unknown_as))
+            tasks.append((names.get(c.display, c.display), str(c.path), {}, unknown_as))
             tickets.append(ticket)
             slots.append(i)
     jobs = jobs or os.cpu_count() or 1
@@ -333,7 +340,7 @@ def scan_paths(paths, ruleset: RuleSet, root: Path | None = None, jobs: int | No
             if hit is not None:
                 results[i] = hit
             else:
-                again.append((i, ticket, (c.display, str(c.path), captured, unknown_as)))
+                again.append((i, ticket, (names.get(c.display, c.display), str(c.path), captured, unknown_as)))
         for (i, ticket, _), (r, _, written) in zip(again, runner.map([t for _, _, t in again])):
             if cache is not None:
                 cache.record(ticket, r, written)
@@ -343,10 +350,10 @@ def scan_paths(paths, ruleset: RuleSet, root: Path | None = None, jobs: int | No
     if cache is not None:
         cache.save_index()
         cache.finish()
+    shown = {name: display for display, name in names.items() if name != display}
+    if shown:
+        results = [_displayed(r, shown[r.path]) if r.path in shown else r for r in results]
     results.sort(key=lambda r: r.path)
-    if root is not None:
-        rel = _RootRelative(root, cwd)
-        results = [root_relative_ids(r, root, cwd, rel) for r in results]
     return ScanResult(tuple(results), tuple(problems), definitions, root, stats,
                       preparation, prep_notes)
 
@@ -411,24 +418,31 @@ class _RootRelative:
         return Path(full).relative_to(self.root).as_posix()
 
 
-def root_relative_ids(result: FileResult, root: Path, cwd: Path, relative=None) -> FileResult:
-    """Site ids start with the path from the tree root, whatever the cwd, so
-    that a decisions file at the root matches scans run from anywhere."""
+def _tree_names(candidates, root: Path | None, cwd: Path) -> dict[str, str]:
+    """display path -> path from the tree root (the kernel root, else the git
+    top level); empty outside any tree, where the cwd is the only root."""
+    top = root if root is not None else (coll.git_top(cwd) if candidates else None)
+    if top is None:
+        return {}
+    rel = _RootRelative(top, cwd)
+    names = {}
+    for c in candidates:
+        try:
+            name = rel(c.display)
+        except (ValueError, OSError):
+            continue
+        if name != c.display and not name.startswith("../"):
+            names[c.display] = name
+    return names
+
+
+def _displayed(result: FileResult, display: str) -> FileResult:
+    """A result analysed under its tree path, shown under the cwd's path;
+    site ids keep the tree path, so a decisions file matches from anywhere."""
     import dataclasses
-    if not result.decisions:
-        return result
-    try:
-        rel = (relative or _RootRelative(root, cwd))(result.path)
-    except (ValueError, OSError):
-        return result
-    if rel == result.path:
-        return result
-    n = len(result.path)
-    decisions = tuple(
-        dataclasses.replace(d, site=dataclasses.replace(d.site, site_id=rel + d.site.site_id[n:]))
-        if d.site.site_id.startswith(result.path + ":") else d
-        for d in result.decisions)
-    return dataclasses.replace(result, decisions=decisions)
+    decisions = tuple(dataclasses.replace(d, site=dataclasses.replace(d.site, path=display))
+                      for d in result.decisions)
+    return dataclasses.replace(result, path=display, decisions=decisions)
 
 
 def _captured(c: Candidate, root: Path | None, index, preparation=None) -> dict[str, str]:

@@ -33,6 +33,7 @@ class ApplyReport:
     interrupted: bool = False
     not_reached: int = 0                              # files left alone after an interruption
     prepared: dict = field(default_factory=dict)      # path -> (count, "OLD -> NEW, ...") of preparatory renames
+    withheld: list = field(default_factory=list)      # (name, why): every rename to it held back
 
     def lines(self):
         for path, n in self.rewritten:
@@ -41,6 +42,9 @@ class ApplyReport:
             yield f"{'would rewrite' if self.dry_run else 'rewrote'} {path}: {n} rename(s){extra}"
         for path, why in self.refused:
             yield f"{path}: refused: {why}"
+        for name, why in self.withheld:
+            yield (f"withheld: every rename to {name}, in every file, because {why}; "
+                   f"fix that file and re-run")
         for path in self.cleaned:
             yield f"{path}: removed a temporary file left by an interrupted run"
         if self.interrupted:
@@ -124,21 +128,127 @@ def _tasks(result, cwd: Path) -> list[_Task]:
 def apply_result(result, ruleset, allow_dirty: bool = False, dry_run: bool = False, cwd: Path | None = None) -> ApplyReport:
     """Make the renames of a scan result, and the preparatory renames of
     private definitions that `series` puts first (result.preparation), so that
-    apply + the series' first patch == the series applied."""
+    apply + the series' first patch == the series applied.
+
+    All or nothing per preparation: every file is read and checked before any
+    is written. A preparatory rename (x86's PTE_SHIFT -> PTE_INDEX_BITS) that
+    is refused in any file, or whose write fails, withholds every rename to
+    that name in every file: the tree is never left with uses of the generic
+    PTE_SHIFT while the old private PTE_SHIFT is still defined. Files that
+    carry preparatory renames are written first."""
     cwd = cwd or Path.cwd()
     report = ApplyReport(dry_run=dry_run)
     todo = _tasks(result, cwd)
     dirty = set() if allow_dirty else dirty_files([t.path for t in todo])
     engine = Engine(ruleset)
+    blocked: dict[str, str] = {}         # name -> why its preparation is withheld
+    plans, current = [], -1
     with sigterm_as_interrupt():
-        for i, t in enumerate(todo):
-            try:
-                _apply_file(t, engine, dirty, dry_run, report, cwd)
-            except KeyboardInterrupt:
-                report.interrupted = True
-                report.not_reached = len(todo) - i - 1
-                break
+        try:
+            plans = _plan_all(todo, engine, dirty, blocked, report)
+            plans.sort(key=lambda p: (not p.private, p.task.display))
+            for i, plan in enumerate(plans):
+                current = i
+                if plan.withheld_by(blocked):       # a preparation failed after it was planned
+                    plan = _plan(plan.task, engine, dirty, blocked)
+                    if isinstance(plan, str):
+                        report.refused.append((plans[i].task.display, plan))
+                        continue
+                    if plan is None:
+                        continue
+                try:
+                    _write(plan, dry_run, report, cwd)
+                except _WriteFailed as e:
+                    report.refused.append((plan.task.display, f"not written: {e}"))
+                    for name in plan.private:
+                        blocked.setdefault(name, f"its preparatory rename in {plan.task.display} was not written ({e})")
+        except KeyboardInterrupt:
+            report.interrupted = True
+            # the file being written when it came is reached (and left old)
+            report.not_reached = len(plans) - current - 1 if plans else len(todo)
+    report.withheld = sorted(blocked.items())
     return report
+
+
+@dataclass
+class _Plan:
+    task: _Task
+    old: bytes
+    new: bytes
+    edits: list
+    private: dict
+
+    def withheld_by(self, blocked: dict) -> bool:
+        return any(n in blocked for n in self.private) or any(e.new in blocked for e in self.edits)
+
+
+class _WriteFailed(Exception):
+    pass
+
+
+def _plan_all(todo, engine, dirty, blocked: dict, report: ApplyReport) -> list:
+    """Read and check every file; refusals of files with preparatory renames
+    withhold those names, and the others are planned again without them."""
+    while True:
+        plans, refused = [], []
+        for t in todo:
+            plan = _plan(t, engine, dirty, blocked)
+            if isinstance(plan, str):
+                refused.append((t, plan))
+            elif plan is not None:
+                plans.append(plan)
+        newly = {name: f"its preparatory rename in {t.display} was refused ({why})"
+                 for t, why in refused for name in t.private if name not in blocked}
+        if not newly:
+            report.refused.extend((t.display, why) for t, why in refused)
+            return plans
+        blocked.update(newly)
+
+
+def _plan(t: _Task, engine, dirty, blocked: dict):
+    """The file's new bytes (a _Plan), a refusal reason (str), or None when
+    nothing is left to do once the withheld names are taken out."""
+    f, path = t.result, t.path
+    if path.resolve() in dirty:
+        return "has uncommitted changes (or is untracked); commit or stash them, or pass --allow-dirty"
+    try:
+        old = path.read_bytes()
+    except OSError as e:
+        return f"cannot read: {e.strerror or e}"
+    if f is not None and digest(old) != f.digest:
+        return "changed since it was analysed; re-run"
+    edits = [e for e in (f.edits if f is not None else ()) if e.new not in blocked]
+    private = {o: n for o, n in t.private.items() if o not in blocked}
+    if not edits and not private:
+        return None
+    pedits = private_edits(old, private) if private else []
+    try:
+        new = rewrite(old, edits + pedits)
+    except EditError as e:
+        return f"edits do not fit the file ({e}); re-run"
+    withheld = f is not None and len(edits) != len(f.edits)
+    problems = self_check(old, new, edits + pedits, engine, t.display,
+                          sites_before=len(f.decisions) if f is not None and not withheld else None,
+                          private=private)
+    if problems:
+        return "self-check failed: " + "; ".join(problems)
+    return _Plan(t, old, new, edits + pedits, private)
+
+
+def _write(plan: _Plan, dry_run: bool, report: ApplyReport, cwd: Path) -> None:
+    path = plan.task.path
+    if not dry_run:
+        for stale in remove_stale_temporaries(path):
+            report.cleaned.append(_display(stale, cwd))
+        try:
+            write_atomically(path, plan.new, plan.old)
+        except (OSError, EditError) as e:
+            raise _WriteFailed(str(e)) from None
+    report.rewritten.append((plan.task.display, len(plan.edits)))
+    if plan.private:
+        report.prepared[plan.task.display] = (
+            sum(1 for e in plan.edits if e.kind == "private"),
+            ", ".join(f"{o} -> {n}" for o, n in sorted(plan.private.items())))
 
 
 def private_edits(data: bytes, private: dict) -> list[Edit]:
@@ -147,46 +257,6 @@ def private_edits(data: bytes, private: dict) -> list[Edit]:
     return [Edit(start, end, old, new.decode(), None, "private")
             for old, name in sorted(private.items())
             for start, end, new in rename_spans(data, old, name)]
-
-
-def _apply_file(t: _Task, engine, dirty, dry_run: bool, report: ApplyReport, cwd: Path) -> None:
-    f, path = t.result, t.path
-    if path.resolve() in dirty:
-        report.refused.append((t.display, "has uncommitted changes (or is untracked); commit or stash them, or pass --allow-dirty"))
-        return
-    try:
-        old = path.read_bytes()
-    except OSError as e:
-        report.refused.append((t.display, f"cannot read: {e.strerror or e}"))
-        return
-    if f is not None and digest(old) != f.digest:
-        report.refused.append((t.display, "changed since it was analysed; re-run"))
-        return
-    edits = list(f.edits) if f is not None else []
-    private = private_edits(old, t.private) if t.private else []
-    try:
-        new = rewrite(old, edits + private)
-    except EditError as e:
-        report.refused.append((t.display, f"edits do not fit the file ({e}); re-run"))
-        return
-    problems = self_check(old, new, edits + private, engine, t.display,
-                          sites_before=len(f.decisions) if f is not None else None,
-                          private=t.private)
-    if problems:
-        report.refused.append((t.display, "self-check failed: " + "; ".join(problems)))
-        return
-    if not dry_run:
-        for stale in remove_stale_temporaries(path):
-            report.cleaned.append(_display(stale, cwd))
-        try:
-            write_atomically(path, new, old)
-        except (OSError, EditError) as e:
-            report.refused.append((t.display, f"not written: {e}"))
-            return
-    report.rewritten.append((t.display, len(edits) + len(private)))
-    if private:
-        report.prepared[t.display] = (len(private), ", ".join(
-            f"{o} -> {n}" for o, n in sorted(t.private.items())))
 
 
 def _display(p: Path, cwd: Path) -> str:

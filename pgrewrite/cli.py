@@ -45,6 +45,11 @@ def rules_error_exit(e: RuleError):
     sys.exit(EXIT_RULES)
 
 
+decisions_option = click.option(
+    "--decisions", "decisions_file", type=click.Path(path_type=Path), default=None,
+    help="Decisions file to apply (default: pgrewrite-decisions.yaml at the tree root; never one above it).")
+
+
 rules_option = click.option("--rules", "rules_dir", type=click.Path(file_okay=False, path_type=Path),
                             default=None, help="Rules directory (default: the rules shipped with pgrewrite).")
 jobs_option = click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
@@ -120,15 +125,16 @@ FORMATS = ("text", "json", "sarif", "report", "org", "html")
 @click.option("--compare", "compare_with", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
               help="Show what changed since an earlier `scan --format json` document.")
 @click.option("--no-decisions", is_flag=True, help="Ignore pgrewrite-decisions.yaml.")
+@decisions_option
 @rules_option
 @jobs_option
 @with_cache_options
-def scan(paths, fmt, only, output, compare_with, no_decisions, rules_dir, jobs, cache_dir, no_cache):
+def scan(paths, fmt, only, output, compare_with, no_decisions, decisions_file, rules_dir, jobs, cache_dir, no_cache):
     """Dry run: list every family token in PATHS with its verdict."""
     ruleset = load_rules_or_exit(rules_dir, cache_dir, no_cache)
     result = run_scan(paths, ruleset, jobs, cache_dir, no_cache)
     if not no_decisions:
-        result = with_decisions(result, ruleset)
+        result = with_decisions(result, ruleset, decisions_file)
     doc = to_document(result, only=set(only) or None)
     if compare_with is not None:
         from .report import compare_docs, render_compare
@@ -161,11 +167,11 @@ def render(doc: dict, fmt: str) -> str:
     return render_text(doc)
 
 
-def with_decisions(result, ruleset):
+def with_decisions(result, ruleset, path: Path | None = None):
     """Apply the people's decisions file, printing its problems."""
     from .report import DecisionsError
     try:
-        result, problems = api.apply_person_decisions(result, ruleset)
+        result, problems = api.apply_person_decisions(result, ruleset, path=path)
     except DecisionsError as e:
         click.echo(f"error: {e}", err=True)
         sys.exit(EXIT_INPUT)
@@ -186,14 +192,15 @@ def exit_code(result) -> int:
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--allow-dirty", is_flag=True, help="Also rewrite files with uncommitted changes in git.")
 @click.option("--dry-run", is_flag=True, help="Check everything, write nothing.")
+@decisions_option
 @rules_option
 @jobs_option
 @with_cache_options
-def apply(paths, allow_dirty, dry_run, rules_dir, jobs, cache_dir, no_cache):
+def apply(paths, allow_dirty, dry_run, decisions_file, rules_dir, jobs, cache_dir, no_cache):
     """Rewrite the pte/pg sites (and declared renames) in place, byte-exact."""
     from .applying import apply_result
     ruleset = load_rules_or_exit(rules_dir)
-    result = with_decisions(run_scan(paths, ruleset, jobs, cache_dir, no_cache), ruleset)
+    result = with_decisions(run_scan(paths, ruleset, jobs, cache_dir, no_cache), ruleset, decisions_file)
     report = apply_result(result, ruleset, allow_dirty=allow_dirty, dry_run=dry_run)
     for p in result.problems:
         click.echo(f"{p.display}: error: {p.message}", err=True)

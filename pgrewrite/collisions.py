@@ -81,6 +81,32 @@ def find_tree_root(start: Path) -> Path | None:
     return None
 
 
+def git_top(start: Path) -> Path | None:
+    """The git work tree above `start` (a directory holding .git), if any."""
+    p = Path(os.path.abspath(start))
+    p = p if p.is_dir() else p.parent
+    for d in (p, *p.parents):
+        if (d / ".git").exists():
+            return d
+    return None
+
+
+def tree_root(start: Path) -> Path:
+    """The root every path, site id, rule glob and decisions file is taken
+    from, whatever the working directory: the nearest directory above
+    `start` that looks like a kernel root, else the git top level, else
+    `start` itself (its directory, for a file)."""
+    start = Path(os.path.abspath(start))
+    kernel = find_tree_root(start)
+    if kernel is not None:
+        return kernel
+    p = start if start.is_dir() else start.parent
+    for d in (p, *p.parents):
+        if (d / ".git").exists():
+            return d
+    return p
+
+
 _DEFINE = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_][A-Za-z0-9_]*)", re.M)
 
 

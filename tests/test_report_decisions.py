@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from pgrewrite.cli import cli
 from pgrewrite.commands.decide import decide_command
 from pgrewrite.model import Context, Decision, Edit, FileResult, RuleMatch, Site, Verdict
 from pgrewrite.report.decisions import (DecisionsError, apply_decisions, context_fingerprint,
@@ -191,11 +192,77 @@ def test_decide_rejects_bad_input(tmp_path):
     assert not (tmp_path / "d.yaml").exists()
 
 
-def test_find_decisions_file(tmp_path):
-    (tmp_path / "mm").mkdir()
-    assert find_decisions_file(tmp_path / "mm") == (tmp_path / "mm" / "pgrewrite-decisions.yaml").resolve()
-    _write(tmp_path, "")
-    assert find_decisions_file(tmp_path / "mm") == (tmp_path / "pgrewrite-decisions.yaml").resolve()
+def test_find_decisions_file_is_the_tree_roots(tmp_path):
+    assert find_decisions_file(tmp_path) == (tmp_path / "pgrewrite-decisions.yaml").resolve()
+
+
+def test_a_decisions_file_above_the_tree_root_is_not_used(tmp_path, monkeypatch):
+    """Finding 6 of issue 15: /tmp/pgrewrite-decisions.yaml changed verdicts
+    in a tree under /tmp. Only the root's file (or --decisions) applies."""
+    tree = tmp_path / "linux"
+    (tree / "arch" / "x86").mkdir(parents=True)
+    (tree / "include" / "linux").mkdir(parents=True)
+    (tree / "mm").mkdir()
+    (tree / "mm" / "a.c").write_text("int f(void)\n{\n\treturn PAGE_SIZE;\n}\n")
+    monkeypatch.chdir(tree)
+    r = CliRunner().invoke(cli, ["scan", "mm", "--no-cache", "--format", "json"])
+    site_id = json.loads(r.output)["sites"][0]["site_id"]
+    _write(tmp_path, f"{site_id}: pg\n")          # above the root: ignored
+    r = CliRunner().invoke(cli, ["scan", "mm", "--no-cache", "--format", "json"])
+    assert json.loads(r.output)["sites"][0]["verdict"] == "unknown"
+    r = CliRunner().invoke(cli, ["scan", "mm", "--no-cache", "--format", "json",
+                                 "--decisions", str(tmp_path / "pgrewrite-decisions.yaml")])
+    assert json.loads(r.output)["sites"][0]["verdict"] == "pg"
+    _write(tree, f"{site_id}: pte\n")             # at the root: used, also from a subdirectory
+    monkeypatch.chdir(tree / "mm")
+    r = CliRunner().invoke(cli, ["scan", ".", "--no-cache", "--format", "json"])
+    assert json.loads(r.output)["sites"][0]["verdict"] == "pte"
+
+
+def test_decisions_file_with_aliases_is_refused(tmp_path):
+    p = _write(tmp_path, "a: &x pg\nb: *x\n")
+    with pytest.raises(DecisionsError, match="anchors and aliases"):
+        load_decisions(p)
+
+
+@pytest.mark.parametrize("kind", ["directory", "not-utf8"])
+def test_unreadable_decisions_file_is_a_clear_error(tmp_path, kind):
+    p = tmp_path / "pgrewrite-decisions.yaml"
+    if kind == "directory":
+        p.mkdir()
+    else:
+        p.write_bytes(b"a: \xff\xfe\n")
+    with pytest.raises(DecisionsError, match="is a directory|not UTF-8"):
+        load_decisions(p)
+
+
+def test_decide_writes_atomically_and_keeps_the_mode(tmp_path, monkeypatch):
+    p = _write(tmp_path, "# people's decisions\nold:c:PAGE_SIZE:1: pte\n")
+    p.chmod(0o640)
+    import os
+
+    def full_disk(*a, **k):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(os, "fsync", full_disk)
+    with pytest.raises(OSError):
+        decide("new:c:PAGE_SIZE:2", "pg", path=p)
+    assert p.read_text() == "# people's decisions\nold:c:PAGE_SIZE:1: pte\n"
+    assert sorted(x.name for x in tmp_path.iterdir() if not x.name.startswith(".pgrewrite-decisions.yaml.lock")) \
+        == ["pgrewrite-decisions.yaml"]
+    monkeypatch.undo()
+    decide("new:c:PAGE_SIZE:2", "pg", path=p)
+    assert "new:c:PAGE_SIZE:2: pg" in p.read_text() and (p.stat().st_mode & 0o777) == 0o640
+
+
+def test_concurrent_decides_keep_every_entry(tmp_path):
+    import subprocess
+    import sys
+    p = _write(tmp_path, "")
+    code = ("import sys; from pgrewrite.report.decisions import decide; "
+            "decide(f'f.c:fn:PAGE_SIZE:{sys.argv[1]}', 'pg', path=sys.argv[2])")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(i), str(p)]) for i in range(8)]
+    assert [q.wait() for q in procs] == [0] * 8
+    assert len(load_decisions(p).entries) == 8
 
 
 def test_decide_command(tmp_path, monkeypatch):

@@ -193,7 +193,8 @@ def test_declared_rename_is_applied_in_the_function_only(tmp_path):
 
 
 def test_files_that_define_page_size_themselves_are_not_renamed(ruleset):
-    src = b"#ifndef PAGE_SIZE\n#define PAGE_SIZE 4096\n#endif\nvoid *f(void) { return kmalloc(PAGE_SIZE, GFP_KERNEL); }\n"
+    src = (b"#ifndef PAGE_SIZE\n#define PAGE_SIZE 4096\n#endif\n"
+           b"void f(struct page *p) { memset(page_address(p), 0, PAGE_SIZE); }\n")
     user_space = api.scan_bytes("include/linux/raid/pq.h", src, ruleset)
     assert user_space.edits == ()
     assert user_space.decisions[-1].reason.startswith("the file defines PAGE_SIZE itself")

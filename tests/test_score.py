@@ -99,3 +99,44 @@ def test_bad_gold_file_is_a_clear_error(tmp_path):
     r = CliRunner().invoke(cli, ["score", "--gold", str(bad), str(tmp_path)])
     assert r.exit_code == 4
     assert "not a gold record" in r.output
+
+
+def test_committed_gold_set_is_double_labelled():
+    """Every record has two independent readings and, where they differ, a
+    third; at least 1,000 sites; every named directory present."""
+    sites = load_gold(GOLD)
+    assert len(sites) >= 1000
+    raw = [json.loads(line) for line in GOLD.read_text().splitlines()]
+    for g in raw:
+        assert len(g["readers"]) == 2 and all(r["why"] for r in g["readers"])
+        if not g["final"]["agreed"]:
+            assert g["adjudication"]["why"]
+    tops = {s.path.split("/")[0] if not s.path.startswith("arch/") else "arch/x86" for s in sites}
+    assert {"mm", "arch/x86", "fs", "drivers", "net", "kernel", "include", "block"} <= tops
+    samples = {g["sample"] for g in raw}
+    assert sum(g["sample"] == "coverage" for g in raw) >= 600 and "precision" in samples
+    assert sum(g["sample"] == "precision" for g in raw) >= 400
+
+
+# Issue 14 sets logic precision >= 0.70 as the target; the rules reach
+# LOGIC_FLOOR today (docs/gold.md). The floor only stops it getting worse:
+# raise it as logic rules improve, never lower it.
+LOGIC_FLOOR = 0.40
+
+
+@pytest.mark.kernel
+@pytest.mark.slow
+def test_gold_precision_on_the_real_tree(kernel):
+    """The bar every decision change is judged by: rename precision >= 0.98
+    on the gold set (pgrewrite score), and logic precision not below its floor."""
+    files = sorted({s.path for s in load_gold(GOLD)})
+    cwd = os.getcwd()
+    try:
+        os.chdir(kernel)
+        r = CliRunner().invoke(cli, ["score", "--gold", str(GOLD), *files, "--no-cache", "--format", "json",
+                                     "--min-rename", "0.98", "--min-logic", str(LOGIC_FLOOR)])
+    finally:
+        os.chdir(cwd)
+    doc = json.loads(r.output.split("\nscore:")[0]) if r.output.startswith("{") else {}
+    assert r.exit_code == 0, r.output[-3000:]
+    assert doc["matched"] == len(load_gold(GOLD)), "every gold site is found at its line in 6.12.117"

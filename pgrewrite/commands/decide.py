@@ -29,8 +29,8 @@ def _site_from_scan(scan: Path, site_id: str) -> dict:
 @click.option("-m", "--message", "comment", metavar="COMMENT",
               help="Why; goes into the commit message of the rename.")
 @click.option("--file", "path", type=click.Path(dir_okay=False, path_type=Path),
-              help=f"Decisions file (default: the nearest {DEFAULT_NAME} at or above the "
-                   "current directory, else a new one here).")
+              help=f"Decisions file (default: {DEFAULT_NAME} at the tree root: the kernel "
+                   "root or git top level above the current directory).")
 @click.option("--scan", "scan", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A `pgrewrite scan --format json` document: check that the site exists "
                    "and store its context fingerprint, so a later change is reported.")
@@ -45,7 +45,8 @@ def decide_command(site_id: str, verdict: str, comment: str | None, path: Path |
     context = None
     if scan is not None:
         context = context_fingerprint(_site_from_scan(scan, site_id))
-    target = path or find_decisions_file(Path.cwd())
+    from pgrewrite.collisions import tree_root
+    target = path or find_decisions_file(tree_root(Path.cwd()))
     try:
         decide(site_id, verdict, comment, path=target, context=context)
     except (DecisionsError, ValueError) as exc:

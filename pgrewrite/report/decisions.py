@@ -29,8 +29,12 @@ decision whose stored fingerprint differs is still applied, and reported as
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
+import os
+import stat
+import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -133,7 +137,22 @@ def _yaml() -> YAML:
     return yaml
 
 
+def _refuse_aliases(text: str) -> None:
+    """A decisions file is data from others: no anchors or aliases, so a
+    548-byte "billion laughs" cannot expand to gigabytes."""
+    import yaml as pyyaml
+    try:
+        for event in pyyaml.parse(text, Loader=getattr(pyyaml, "CSafeLoader", pyyaml.SafeLoader)):
+            if isinstance(event, pyyaml.AliasEvent) or getattr(event, "anchor", None):
+                line = event.start_mark.line + 1
+                raise DecisionsError(f"line {line}: YAML anchors and aliases (&name, *name) are not "
+                                     "allowed in a decisions file; write each entry out")
+    except pyyaml.YAMLError as exc:
+        raise DecisionsError(f"not valid YAML: {exc}") from exc
+
+
 def _load_raw(text: str) -> CommentedMap:
+    _refuse_aliases(text)
     try:
         data = _yaml().load(text)
     except YAMLError as exc:
@@ -192,22 +211,34 @@ def load_decisions(path: str | Path) -> DecisionsFile:
     site id given twice); entries that are wrong one by one are `problems`.
     """
     p = Path(path)
-    if not p.exists():
+    if not p.exists() and not p.is_symlink():
         return DecisionsFile(str(p), {}, ())
     try:
-        raw = _load_raw(p.read_text(encoding="utf-8"))
+        raw = _load_raw(_read_text(p))
     except DecisionsError as exc:
-        raise DecisionsError(f"{p}: {exc}") from None
+        msg = str(exc)
+        raise DecisionsError(msg if msg.startswith(f"{p}:") else f"{p}: {msg}") from None
     return parse_decisions(raw, str(p))
 
 
-def find_decisions_file(start: str | Path = ".") -> Path:
-    """The nearest pgrewrite-decisions.yaml at or above `start`, else one in `start`."""
-    here = Path(start).resolve()
-    for directory in (here, *here.parents):
-        if (directory / DEFAULT_NAME).exists():
-            return directory / DEFAULT_NAME
-    return here / DEFAULT_NAME
+def _read_text(p: Path) -> str:
+    """The file's text, or a DecisionsError that says what to do."""
+    if p.is_dir():
+        raise DecisionsError(f"{p}: is a directory, not a decisions file; remove or rename it")
+    try:
+        return p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise DecisionsError(f"{p}: not UTF-8 (byte {exc.start}); a decisions file is UTF-8 YAML") from None
+    except OSError as exc:
+        raise DecisionsError(f"{p}: cannot read: {exc.strerror or exc}") from None
+
+
+def find_decisions_file(root: str | Path = ".") -> Path:
+    """The decisions file of a tree: pgrewrite-decisions.yaml at its root.
+    Never one above the root (a stray /tmp/pgrewrite-decisions.yaml must not
+    change the verdicts of a tree under /tmp): a file elsewhere is used only
+    when named with --decisions / --file."""
+    return Path(root).resolve() / DEFAULT_NAME
 
 
 # --- applying ---------------------------------------------------------------------------
@@ -348,7 +379,48 @@ def decide(site_id: str, verdict: str, comment: str | None = None, *,
     if not site_id or "\n" in site_id:
         raise ValueError("site id must be a non-empty single line")
     p = Path(path)
-    text = p.read_text(encoding="utf-8") if p.exists() else ""
+    with _locked(p):
+        return _decide_locked(p, site_id, verdict, comment, context)
+
+
+@contextlib.contextmanager
+def _locked(p: Path):
+    """Serialise read-modify-write of one decisions file between processes
+    (eight concurrent `decide` runs must keep all eight entries)."""
+    import fcntl
+    lock = p.with_name(f".{p.name}.lock")
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _write_atomically(p: Path, text: str) -> None:
+    """Temp file in the same directory, fsync, rename: a full disk or a kill
+    leaves the old file whole, never a truncated one. The mode is kept."""
+    data = text.encode("utf-8")
+    try:
+        mode = stat.S_IMODE(os.stat(p).st_mode)
+    except FileNotFoundError:
+        mode = 0o644
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, p)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _decide_locked(p: Path, site_id: str, verdict: str, comment, context) -> str:
+    text = _read_text(p) if p.exists() else ""
     if not text.strip():
         text = _HEADER
     data = _load_raw(text)
@@ -381,5 +453,5 @@ def decide(site_id: str, verdict: str, comment: str | None = None, *,
                          if line.lstrip().startswith("#") or not line.strip())
         new_text = header + new_text
     parse_decisions(_load_raw(new_text))  # never write a file we cannot read back
-    p.write_text(new_text, encoding="utf-8")
+    _write_atomically(p, new_text)
     return new_text
