@@ -64,6 +64,22 @@ LEDGER = "size-ledger"
 # per-tree files of index/, includes/ and prefilter/
 _ENTRY_DIR = re.compile(r"[0-9a-f]{2}")
 _META_DIRS = ("index", "includes", "prefilter")
+# what the cache writes: hex-named files (an entry is named by its key, in
+# the directory of its first two digits), each a pickle (protocol 2+ header);
+# prune deletes nothing else, so a user's own files in a --cache-dir stay
+_OWN_NAME = re.compile(r"[0-9a-f]{16,}(\.pickle|\.specs|\.state)?")
+
+
+def _is_own(directory: str, name: str, path: str) -> bool:
+    if not _OWN_NAME.fullmatch(name):
+        return False
+    if _ENTRY_DIR.fullmatch(directory) and not name.startswith(directory):
+        return False
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(1) == b"\x80"
+    except OSError:
+        return False
 
 
 def max_bytes_from_env() -> int:
@@ -255,7 +271,7 @@ def cache_files(directory: Path):
             continue
         for e in entries:
             try:
-                if e.is_file(follow_symlinks=False):
+                if e.is_file(follow_symlinks=False) and _is_own(top.name, e.name, e.path):
                     st = e.stat(follow_symlinks=False)
                     out.append((st.st_mtime_ns, st.st_size, e.path))
             except OSError:

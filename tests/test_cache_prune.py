@@ -19,18 +19,18 @@ RULES = Path(__file__).resolve().parent.parent / "semantic-rules"
 def entry(d: Path, name: str, size: int, age_s: float) -> Path:
     d.mkdir(parents=True, exist_ok=True)
     p = d / name
-    p.write_bytes(b"x" * size)
+    p.write_bytes(b"\x80" + b"x" * (size - 1))
     t = time.time() - age_s
     os.utime(p, (t, t))
     return p
 
 
 def test_prune_deletes_least_recently_used_first(tmp_path):
-    old = entry(tmp_path / "ab", "ab01", 400, 300)
-    older_index = entry(tmp_path / "index", "i.pickle", 300, 400)
-    mid = entry(tmp_path / "cd", "cd01", 200, 200)
-    new = entry(tmp_path / "ef", "ef01", 100, 100)
-    mine = entry(tmp_path / "ef", "ef02", 500, 0)               # written by this run
+    old = entry(tmp_path / "ab", "ab0100000000000000", 400, 300)
+    older_index = entry(tmp_path / "index", "0123456789abcdef.pickle", 300, 400)
+    mid = entry(tmp_path / "cd", "cd0100000000000000", 200, 200)
+    new = entry(tmp_path / "ef", "ef0100000000000000", 100, 100)
+    mine = entry(tmp_path / "ef", "ef0200000000000000", 500, 0)               # written by this run
     verify = entry(tmp_path / "verify" / "ab", "build.o", 5000, 1000)   # not a cache entry
     stray = entry(tmp_path, "notes.txt", 5000, 1000)
     left = cache.prune(tmp_path, max_bytes=1000, keep_after_ns=time.time_ns() - 10_000_000_000)
@@ -41,20 +41,20 @@ def test_prune_deletes_least_recently_used_first(tmp_path):
 
 
 def test_prune_never_deletes_this_runs_files(tmp_path):
-    a = entry(tmp_path / "ab", "ab01", 800, 0)
-    b = entry(tmp_path / "ab", "ab02", 800, 0)
+    a = entry(tmp_path / "ab", "ab0100000000000000", 800, 0)
+    b = entry(tmp_path / "ab", "ab0200000000000000", 800, 0)
     assert cache.prune(tmp_path, max_bytes=100, keep_after_ns=time.time_ns() - 60_000_000_000) == 1600
     assert a.exists() and b.exists()
 
 
 def test_ledger_counts_writes_and_prunes_over_the_limit(tmp_path):
-    old = entry(tmp_path / "ab", "ab01", 700, 100)
+    old = entry(tmp_path / "ab", "ab0100000000000000", 700, 100)
     now = time.time_ns()
     cache.note_written(tmp_path, 100, max_bytes=1000, keep_after_ns=now)   # no ledger: counted
     assert (tmp_path / cache.LEDGER).read_text() == "700"
     cache.note_written(tmp_path, 200, max_bytes=1000, keep_after_ns=now)   # 900: no pruning
     assert old.exists() and (tmp_path / cache.LEDGER).read_text() == "900"
-    entry(tmp_path / "cd", "cd01", 400, 0)
+    entry(tmp_path / "cd", "cd0100000000000000", 400, 0)
     cache.note_written(tmp_path, 400, max_bytes=1000, keep_after_ns=now)   # 1300: counted, 1100: pruned
     assert not old.exists()
     assert (tmp_path / cache.LEDGER).read_text() == "400"
@@ -88,3 +88,18 @@ def test_scans_with_changing_rules_keep_the_cache_under_the_limit(tmp_path, monk
     r = CliRunner().invoke(cli, ["scan", ".", "--format", "json", "--cache-dir", str(store),
                                  "--rules", str(rules)], catch_exceptions=False)
     assert r.output == outputs[-1]
+
+
+def test_prune_keeps_a_users_files_that_only_look_like_entries(tmp_path):
+    """Issue 15, finding 7: a --cache-dir that is a user's directory loses
+    nothing the cache did not write (recognised by name and pickle header)."""
+    theirs = tmp_path / "ab" / ("ab" + "0" * 16)
+    theirs.parent.mkdir()
+    theirs.write_bytes(b"a user's file, not a pickle" * 100)
+    notes = tmp_path / "ab" / "notes.txt"
+    notes.write_bytes(b"\x80" * 3000)
+    old = time.time() - 1000
+    for p in (theirs, notes):
+        os.utime(p, (old, old))
+    cache.prune(tmp_path, max_bytes=10, keep_after_ns=time.time_ns())
+    assert theirs.exists() and notes.exists()
