@@ -350,7 +350,7 @@ def scan_paths(paths, ruleset: RuleSet, root: Path | None = None, jobs: int | No
     if cache is not None:
         cache.save_index()
         cache.finish()
-    shown = {name: display for display, name in names.items() if name != display}
+    shown = {name: display for display, name in names.items()}   # only paths that differ
     if shown:
         results = [_displayed(r, shown[r.path]) if r.path in shown else r for r in results]
     results.sort(key=lambda r: r.path)

@@ -188,21 +188,26 @@ class _WriteFailed(Exception):
 
 def _plan_all(todo, engine, dirty, blocked: dict, report: ApplyReport) -> list:
     """Read and check every file; refusals of files with preparatory renames
-    withhold those names, and the others are planned again without them."""
-    while True:
-        plans, refused = [], []
-        for t in todo:
+    withhold those names, and only the files with renames to them are
+    planned again (a plan re-analyses the file: not every file twice)."""
+    plans: dict[str, _Plan] = {}
+    refused: list = []
+    pending = list(todo)
+    while pending:
+        newly = {}
+        for t in pending:
             plan = _plan(t, engine, dirty, blocked)
+            plans.pop(t.display, None)
             if isinstance(plan, str):
-                refused.append((t, plan))
+                refused.append((t.display, plan))
+                newly.update((name, f"its preparatory rename in {t.display} was refused ({plan})")
+                             for name in t.private if name not in blocked)
             elif plan is not None:
-                plans.append(plan)
-        newly = {name: f"its preparatory rename in {t.display} was refused ({why})"
-                 for t, why in refused for name in t.private if name not in blocked}
-        if not newly:
-            report.refused.extend((t.display, why) for t, why in refused)
-            return plans
+                plans[t.display] = plan
         blocked.update(newly)
+        pending = [p.task for p in plans.values() if p.withheld_by(newly)]
+    report.refused.extend(refused)
+    return list(plans.values())
 
 
 def _plan(t: _Task, engine, dirty, blocked: dict):

@@ -97,14 +97,7 @@ def tree_root(start: Path) -> Path:
     `start` that looks like a kernel root, else the git top level, else
     `start` itself (its directory, for a file)."""
     start = Path(os.path.abspath(start))
-    kernel = find_tree_root(start)
-    if kernel is not None:
-        return kernel
-    p = start if start.is_dir() else start.parent
-    for d in (p, *p.parents):
-        if (d / ".git").exists():
-            return d
-    return p
+    return find_tree_root(start) or git_top(start) or (start if start.is_dir() else start.parent)
 
 
 _DEFINE = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_][A-Za-z0-9_]*)", re.M)

@@ -161,32 +161,42 @@ def glob_escape(name: str) -> str:
     return "".join(f"[{c}]" if c in "*?[" else c for c in name)
 
 
-def write_atomically(path: Path, data: bytes, expected_old: bytes) -> None:
+def _current(path: Path) -> bytes | None:
+    """The file's bytes, or None when there is no file."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def write_atomically(path: Path, data: bytes, expected_old: bytes | None) -> None:
     """Replace `path` with `data` in one rename, keeping its mode and owner.
 
-    Refuses if the file changed since it was read (`expected_old`) and never
-    writes through or replaces a symbolic link. The temporary file lives in
-    the same directory so the rename is atomic: a crash or Ctrl-C leaves
-    either the old or the new file, never a mix.
+    Refuses if the file changed since it was read (`expected_old`; None: it
+    did not exist, and is created with mode 0644) and never writes through or
+    replaces a symbolic link. The temporary file lives in the same directory
+    so the rename is atomic: a crash or Ctrl-C leaves either the old or the
+    new file, never a mix.
     """
     path = Path(path)
     if path.is_symlink():
         raise EditError("is a symbolic link; pgrewrite never writes through links (rewrite its target instead)")
-    if path.read_bytes() != expected_old:
+    if _current(path) != expected_old:
         raise EditError("the file changed since it was read; re-run")
-    st = path.stat()
+    st = path.stat() if expected_old is not None else None
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        try:
-            os.chown(tmp, st.st_uid, st.st_gid)
-        except PermissionError:
-            pass
-        os.chmod(tmp, st.st_mode & 0o7777)   # after chown, which clears set-id bits
-        if path.read_bytes() != expected_old:   # last look, just before the rename
+        if st is not None:
+            try:
+                os.chown(tmp, st.st_uid, st.st_gid)
+            except PermissionError:
+                pass
+        os.chmod(tmp, st.st_mode & 0o7777 if st is not None else 0o644)   # after chown, which clears set-id bits
+        if _current(path) != expected_old:   # last look, just before the rename
             raise EditError("the file changed while it was being rewritten; re-run")
         os.replace(tmp, path)
     except BaseException:

@@ -3,7 +3,6 @@ on the committed gold set of the real 6.12.117 tree (kernel-marked)."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -126,17 +125,13 @@ LOGIC_FLOOR = 0.40
 
 @pytest.mark.kernel
 @pytest.mark.slow
-def test_gold_precision_on_the_real_tree(kernel):
+def test_gold_precision_on_the_real_tree(kernel, monkeypatch):
     """The bar every decision change is judged by: rename precision >= 0.98
     on the gold set (pgrewrite score), and logic precision not below its floor."""
     files = sorted({s.path for s in load_gold(GOLD)})
-    cwd = os.getcwd()
-    try:
-        os.chdir(kernel)
-        r = CliRunner().invoke(cli, ["score", "--gold", str(GOLD), *files, "--no-cache", "--format", "json",
-                                     "--min-rename", "0.98", "--min-logic", str(LOGIC_FLOOR)])
-    finally:
-        os.chdir(cwd)
+    monkeypatch.chdir(kernel)
+    r = CliRunner().invoke(cli, ["score", "--gold", str(GOLD), *files, "--no-cache", "--format", "json",
+                                 "--min-rename", "0.98", "--min-logic", str(LOGIC_FLOOR)])
     doc = json.loads(r.output.split("\nscore:")[0]) if r.output.startswith("{") else {}
     assert r.exit_code == 0, r.output[-3000:]
     assert doc["matched"] == len(load_gold(GOLD)), "every gold site is found at its line in 6.12.117"

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from pgrewrite import score as scoring
-from pgrewrite.collisions import find_tree_root
+from pgrewrite.collisions import git_top
 from pgrewrite.output import to_document
 
 
@@ -44,7 +44,8 @@ def score_command(gold_file, paths, fmt, min_rename, min_logic, rules_dir, jobs,
     result = run_scan(paths, ruleset, jobs, cache_dir, no_cache)
     doc = to_document(result)
     cwd = Path.cwd()
-    root = find_tree_root(cwd / paths[0]) or cwd
+    # the root scan_paths made the site ids from (api._tree_names)
+    root = result.root or git_top(cwd) or cwd
     wanted = {g.path for g in gold}
 
     def tree_path(site):

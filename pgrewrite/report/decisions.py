@@ -33,8 +33,6 @@ import contextlib
 import hashlib
 import io
 import os
-import stat
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -397,30 +395,9 @@ def _locked(p: Path):
         os.close(fd)
 
 
-def _write_atomically(p: Path, text: str) -> None:
-    """Temp file in the same directory, fsync, rename: a full disk or a kill
-    leaves the old file whole, never a truncated one. The mode is kept."""
-    data = text.encode("utf-8")
-    try:
-        mode = stat.S_IMODE(os.stat(p).st_mode)
-    except FileNotFoundError:
-        mode = 0o644
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, p)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def _decide_locked(p: Path, site_id: str, verdict: str, comment, context) -> str:
     text = _read_text(p) if p.exists() else ""
+    before = p.read_bytes() if p.exists() else None    # what write_atomically checks
     if not text.strip():
         text = _HEADER
     data = _load_raw(text)
@@ -453,5 +430,10 @@ def _decide_locked(p: Path, site_id: str, verdict: str, comment, context) -> str
                          if line.lstrip().startswith("#") or not line.strip())
         new_text = header + new_text
     parse_decisions(_load_raw(new_text))  # never write a file we cannot read back
-    _write_atomically(p, new_text)
+    from ..edits import EditError, write_atomically   # here: edits loads tree-sitter, decide needs none
+    try:
+        # under the lock: nobody else changed it since it was read
+        write_atomically(p, new_text.encode("utf-8"), before)
+    except EditError as exc:
+        raise DecisionsError(str(exc)) from None
     return new_text
