@@ -27,6 +27,7 @@ import re
 from dataclasses import dataclass
 
 from .model import Context, Decision, Edit, RuleMatch, Verdict
+from .inference import Evidence, Inference
 from .rules import conditions as C
 from .rules.loader import Rule, RuleSet
 from .rules.pattern import Matcher
@@ -79,10 +80,11 @@ class Classifier:
         renamed_functions: set[tuple] = set()
         own = self._own_definition(parsed)
         tried: dict = {}
+        judged = []
         for found in parsed.sites:
             site = found.site
             skip = self._skip_reason(found)
-            matches, winner_bindings = (), {}
+            matches, winner_bindings, verdict, rule_id, reason = (), {}, None, None, ""
             if skip is None or site.context is Context.ASM_FILE:
                 env = C.Env(parsed.path, parsed.data, found, self.matcher, symbols, memo=memo)
                 found_matches = []
@@ -96,8 +98,21 @@ class Classifier:
                                           r.area, r.withholds, r.specific) for r, _ in found_matches)
                 if any(m.meaning != "area" for m in matches) or skip is None:
                     skip = None
-                    verdict, rule_id, reason = with_area(matches, *combine(matches))
+                    verdict, rule_id, reason = combine(matches)
                     winner_bindings = bindings
+            judged.append((found, skip, matches, winner_bindings, verdict, rule_id, reason))
+        # unit inference reads the strong rule decisions of the file's other
+        # sites as facts (a PAGE_SIZE a rule called pg, stored in `len`...)
+        decided = {j[0].site.start: j[4].value for j in judged
+                   if j[1] is None and j[4] in (Verdict.PTE, Verdict.PG) and _strong(j[2], j[5])}
+        units = Inference(self.ruleset.units, fam, parsed.data, decided) if self.ruleset.units is not None else None
+        for found, skip, matches, winner_bindings, verdict, rule_id, reason in judged:
+            site = found.site
+            if skip is None:
+                if units is not None and site.context in (Context.CODE, Context.MACRO):
+                    evidence = units.evidence(found.node, site.token, in_function=found.scope is None or found.scope.macro is None)
+                    verdict, rule_id, reason, matches = with_units(matches, evidence, verdict, rule_id, reason)
+                verdict, rule_id, reason = with_area(matches, verdict, rule_id, reason)
             area, area_reason = area_of(matches)
             if skip is not None:
                 decisions.append(Decision(site, Verdict.SKIPPED, None, None, skip, matches, area, area_reason))
@@ -118,8 +133,8 @@ class Classifier:
             if replacement is not None:
                 edits.append(Edit(site.start, site.end, site.token, replacement, rule_id, "family", verdict.value))
                 for rid in (rule_id or "").split("+"):
-                    rule = self.ruleset.by_id(rid)
-                    if rule.rename is not None:
+                    rule = self.ruleset.by_id(rid) if rid != UNITS else None
+                    if rule is not None and rule.rename is not None:
                         edits.extend(self._rename(parsed, found, rule, winner_bindings.get(rid, {}), renamed_functions, notes))
             elif verdict is Verdict.UNKNOWN and unknown_as in ("pg", "pte"):
                 new = fam.replacement(site.token, unknown_as)
@@ -219,8 +234,7 @@ def with_area(matches, verdict: Verdict, rule_id: str | None, reason: str) -> tu
     site unknown (a strong decision only for a rule that reads the code)."""
     if verdict not in (Verdict.PTE, Verdict.PG):
         return verdict, rule_id, reason
-    winners = set((rule_id or "").split("+"))
-    strong = any(m.rule in winners and m.strength == "strong" for m in matches)
+    strong = _strong(matches, rule_id)
     holds = sorted((m for m in matches if m.meaning == "area" and verdict.value in m.withholds
                     and (m.specific or not strong)), key=lambda m: (-m.priority, m.rule))
     if not holds:
@@ -229,6 +243,46 @@ def with_area(matches, verdict: Verdict, rule_id: str | None, reason: str) -> tu
     return (Verdict.UNKNOWN, None,
             f"review area {h.area} ({h.rule}): {h.reason}; the rules say {verdict.value} ({rule_id}), "
             "which this area does not let stand without a person")
+
+
+UNITS = "units"   # the rule id of a decision unit inference made
+
+
+def _strong(matches, rule_id) -> bool:
+    winners = set((rule_id or "").split("+"))
+    return any(m.rule in winners and m.strength == "strong" for m in matches)
+
+
+def with_units(matches, evidence: list[Evidence], verdict: Verdict, rule_id, reason):
+    """Policy step 3b: unit inference. Evidence for both granularities is a
+    logic site (a PTE-derived and a PG-derived value meet). Evidence for one
+    decides a site the rules left unknown (unless a weak signal says the
+    other), and turns a rule's decision the other way into a conflict."""
+    grans = sorted({e.gran for e in evidence})
+    if not grans:
+        return verdict, rule_id, reason, matches
+    def chain(g):
+        return next(e.chain for e in evidence if e.gran == g)
+    if len(grans) == 2:
+        why = f"PTE and PG units meet: {chain('pte')}; but {chain('pg')}"
+        m = RuleMatch(UNITS, "logic", 0, "inferred", why)
+        if verdict in (Verdict.LOGIC, Verdict.CONFLICT):
+            return verdict, rule_id, reason, matches + (m,)
+        return Verdict.LOGIC, UNITS, why, matches + (m,)
+    g = grans[0]
+    why = f"units: {chain(g)}"
+    m = RuleMatch(UNITS, g, 0, "inferred", why)
+    matches = matches + (m,)
+    if verdict in (Verdict.PTE, Verdict.PG):
+        if verdict.value == g:
+            return verdict, rule_id, reason, matches
+        return Verdict.CONFLICT, None, f"{rule_id} says {verdict.value} ({reason}); but {why}", matches
+    if verdict is not Verdict.UNKNOWN:
+        return verdict, rule_id, reason, matches
+    other = sorted(x.rule for x in matches if x.meaning in ("pte", "pg") and x.meaning != g and x.rule != UNITS)
+    if other:
+        return Verdict.CONFLICT, None, f"weak signal {other[0]} disagrees with {why}", matches
+    return Verdict(g), UNITS, why, matches
 
 
 def combine(matches) -> tuple[Verdict, str | None, str]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .api import Engine
+from .classify import UNITS
 from .rules import conditions as C
 
 
@@ -33,6 +34,15 @@ def explain(engine: Engine, path: str, data: bytes, line: int, col: int | None) 
             if b:
                 shown = {k: (v.text.decode(errors='replace') if hasattr(v, 'text') else '...') for k, v in b.items()}
                 out.append(f"      bindings: {shown}")
+        for m in d.matches:
+            if m.rule == UNITS:
+                out.append(f"  unit inference ({m.meaning}), step by step:")
+                steps = m.reason.removeprefix("units: ").split("; but ")
+                for i, part in enumerate(steps):
+                    if len(steps) > 1:
+                        out.append(f"      {'PTE side' if i == 0 else 'PG side'}:")
+                    for step in part.removeprefix("PTE and PG units meet: ").split(": "):
+                        out.append(f"      - {step}")
         names = sorted(r.id for r in skipped_rules if r.tokens is None or s.token in r.tokens)
         if names:
             out.append(f"  not tried (path filter or language): {', '.join(names)}")

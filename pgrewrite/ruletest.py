@@ -15,6 +15,7 @@ from pathlib import Path
 
 from . import parsing
 from .api import Engine
+from .classify import UNITS
 from .edits import rewrite
 from .output import site_line, site_entry
 from .rules import conditions as C
@@ -119,6 +120,8 @@ def render_fixture(engine: Engine, d: Path) -> tuple[str, str]:
 
 def coverage_problems(engine: Engine, fixtures: Path) -> list[str]:
     ids = {r.id for r in engine.ruleset.rules}
+    if engine.ruleset.units is not None:
+        ids.add(UNITS)           # unit inference has fixtures like a rule
     dirs = {p.name for p in fixture_dirs(fixtures)}
     problems = [f"rule {i} has no fixture: add fixtures/{i}/ with C input" for i in sorted(ids - dirs)]
     problems += [f"fixtures/{n}/ names no rule (no semantic-rules/**/{n}.yaml)" for n in sorted(dirs - ids)]

@@ -98,6 +98,7 @@ class RuleSet:
     directory: Path
     digest: str          # content hash of family + every rule file + clashes.yaml (cache key)
     clashes: tuple = ()  # clashes.Clash entries of clashes.yaml (declared clash resolutions)
+    units: object = None  # units.UnitTable of units.yaml (unit inference); None: no inference
 
     def by_id(self, rule_id: str) -> Rule:
         for r in self.rules:
@@ -249,7 +250,7 @@ def _load_ruleset(directory: Path) -> RuleSet:
     digest = hashlib.sha256((directory / "family.yaml").read_bytes())
     rules: list[Rule] = []
     seen: dict[str, str] = {}
-    for path in sorted(p for p in directory.rglob("*.yaml") if p.name not in ("family.yaml", "clashes.yaml")):
+    for path in sorted(p for p in directory.rglob("*.yaml") if p.name not in ("family.yaml", "clashes.yaml", "units.yaml")):
         rel = str(path.relative_to(directory.parent)) if directory.parent in path.parents else str(path)
         raw = path.read_bytes()
         digest.update(path.name.encode() + b"\0" + raw)
@@ -292,10 +293,15 @@ def _load_ruleset(directory: Path) -> RuleSet:
     problems += clash_problems
     if raw:
         digest.update(b"clashes.yaml\0" + raw)
+    from ..units import load_units
+    units, unit_problems, raw = load_units(directory, DEFAULT_RULES / "units.schema.json")
+    problems += unit_problems
+    if raw:
+        digest.update(b"units.yaml\0" + raw)
     if problems:
         raise RuleError(problems)
     return RuleSet(family=family, rules=rules, directory=directory, digest=digest.hexdigest(),
-                   clashes=clashes)
+                   clashes=clashes, units=units)
 
 
 def _schema_message(e) -> str:

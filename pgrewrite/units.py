@@ -1,0 +1,124 @@
+"""semantic-rules/units.yaml: the units of kernel APIs (data).
+
+What unit a call returns, a struct field holds or a callback's parameter
+receives, and what unit a callee expects of an argument (or that the
+argument is a length bounded by another argument, a buffer). Unit inference
+(inference.py) carries these through a function; see units.yaml for the
+vocabulary.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+FILE = "units.yaml"
+SCHEMA = "units.schema.json"
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A granularity (pte, pg, or '' for an address with none) and what the
+    value is: bytes, count, order, buffer (a pointer into one page), phys or
+    user (an address)."""
+
+    gran: str
+    dim: str
+
+    @classmethod
+    def parse(cls, text: str) -> "Unit":
+        return {"phys-addr": cls("pte", "phys"), "user-addr": cls("pte", "user")}.get(text) \
+            or cls(*text.split("-", 1))
+
+    def __str__(self) -> str:
+        g = self.gran.upper()
+        return {"bytes": f"a size in bytes at {g} granularity", "count": f"a count of {g} pages",
+                "order": "a buddy order (PG)", "buffer": f"a buffer of one {g} page",
+                "phys": "a physical address", "user": "a user address"}[self.dim]
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A unit with the reason it is known (one step of a derivation)."""
+
+    unit: Unit
+    why: str
+
+
+@dataclass(frozen=True)
+class ArgUnit:
+    unit: Unit | None = None     # the argument has this unit
+    bounded_by: int | None = None  # the argument is a length bounded by argument K's extent (1-based)
+    why: str = ""
+
+
+@dataclass
+class UnitTable:
+    returns: dict[str, Fact] = field(default_factory=dict)
+    arguments: dict[tuple[str, int], list[ArgUnit]] = field(default_factory=dict)  # memcpy len: both buffers
+    fields: dict[str, list[tuple[frozenset, Fact]]] = field(default_factory=dict)
+    parameters: dict[tuple[str, ...], dict[int, Fact]] = field(default_factory=dict)
+
+    def field_fact(self, name: str, base_type: str | None) -> Fact | None:
+        for of, fact in self.fields.get(name, ()):
+            if not of or (base_type is not None and base_type in of):
+                return fact
+        return None
+
+
+def load_units(directory: Path, default_schema: Path) -> tuple[UnitTable, list[str], bytes]:
+    """(table, problems, raw bytes) of DIRECTORY/units.yaml; no file: an empty table."""
+    import jsonschema
+    import yaml
+
+    from .rules.loader import _line_of, _load_with_lines, _schema_message
+
+    path = directory / FILE
+    if not path.exists():
+        return UnitTable(), [], b""
+    rel = str(path.relative_to(directory.parent)) if directory.parent in path.parents else str(path)
+    raw = path.read_bytes()
+    try:
+        doc, lines = _load_with_lines(raw.decode("utf-8"))
+    except UnicodeDecodeError as e:
+        return UnitTable(), [f"{rel}:1: not UTF-8 ({e.reason} at byte {e.start})"], raw
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        return UnitTable(), [f"{rel}:{mark.line + 1 if mark else 1}: YAML syntax error: {getattr(e, 'problem', e)}"], raw
+    doc = doc or {}
+    schema_path = directory / SCHEMA if (directory / SCHEMA).exists() else default_schema
+    validator = jsonschema.Draft202012Validator(json.loads(schema_path.read_text()))
+    problems = [f"{rel}:{_line_of(lines, list(e.absolute_path))}: "
+                f"{'/'.join(map(str, e.absolute_path)) or '(top level)'}: {_schema_message(e)}"
+                for e in sorted(validator.iter_errors(doc), key=lambda e: (list(map(str, e.absolute_path)), e.message))]
+    if problems:
+        return UnitTable(), problems, raw
+    table = UnitTable()
+    for i, e in enumerate(doc.get("returns", ())):
+        for name in e["calls"]:
+            why = e.get("why", f"is {Unit.parse(e['unit'])}")
+            if name in table.returns:
+                problems.append(f"{rel}:{_line_of(lines, ['returns', i])}: returns/{i}: {name} listed twice")
+            table.returns[name] = Fact(Unit.parse(e["unit"]), f"{name}() {why}")
+    for i, e in enumerate(doc.get("arguments", ())):
+        for name in e["calls"]:
+            spec = ArgUnit(Unit.parse(e["unit"]) if "unit" in e else None, e.get("bounded-by"), e.get("why", ""))
+            specs = table.arguments.setdefault((name, e["arg"]), [])
+            if spec in specs:
+                problems.append(f"{rel}:{_line_of(lines, ['arguments', i])}: arguments/{i}: "
+                                f"{name}() argument {e['arg']} listed twice")
+            specs.append(spec)
+    for e in doc.get("fields", ()):
+        fact = Fact(Unit.parse(e["unit"]), f"->{e['field']} " + e.get("why", f"is {Unit.parse(e['unit'])}"))
+        table.fields.setdefault(e["field"], []).append((frozenset(e.get("of", ())), fact))
+    for e in doc.get("parameters", ()):
+        sig = tuple(normal_type(t) for t in e["signature"])
+        fact = Fact(Unit.parse(e["unit"]), e.get("why", f"the parameter is {Unit.parse(e['unit'])}"))
+        table.parameters.setdefault(sig, {})[e["param"]] = fact
+    return table, problems, raw
+
+
+def normal_type(text: str) -> str:
+    """`const  struct foo*` -> `const struct foo *`: one spelling per type."""
+    text = " ".join(text.replace("*", " * ").split())
+    return text.replace("* *", "**")
