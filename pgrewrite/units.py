@@ -66,8 +66,10 @@ class UnitTable:
         return None
 
 
-def load_units(directory: Path, default_schema: Path) -> tuple[UnitTable, list[str], bytes]:
-    """(table, problems, raw bytes) of DIRECTORY/units.yaml; no file: an empty table."""
+def load_units(directory: Path, default_schema: Path) -> tuple[UnitTable | None, list[str], bytes]:
+    """(table, problems, raw bytes) of DIRECTORY/units.yaml; no file: no
+    table, and no unit inference (a rules directory of one's own, or the
+    benchmark's baseline)."""
     import jsonschema
     import yaml
 
@@ -75,7 +77,7 @@ def load_units(directory: Path, default_schema: Path) -> tuple[UnitTable, list[s
 
     path = directory / FILE
     if not path.exists():
-        return UnitTable(), [], b""
+        return None, [], b""
     rel = str(path.relative_to(directory.parent)) if directory.parent in path.parents else str(path)
     raw = path.read_bytes()
     try:
