@@ -65,6 +65,11 @@ class Classifier:
             memo[key] = rules
         return rules
 
+    def unit_facts(self, data: bytes) -> Inference | None:
+        """What `unit:` conditions consult in one file (no table: nothing)."""
+        table = self.ruleset.units
+        return Inference(table, self.ruleset.family, data) if table is not None else None
+
     def evaluate(self, rule: Rule, env: C.Env):
         """Bindings if `rule` matches the site in `env`, else None."""
         b = rule.match.site(env, {}) if env.site.node is not None or rule.language == "asm" else None
@@ -81,12 +86,15 @@ class Classifier:
         own = self._own_definition(parsed)
         tried: dict = {}
         judged = []
+        # for `unit:` conditions: what the table says, before any rule decided
+        table = self.ruleset.units
+        unit_facts = self.unit_facts(parsed.data)
         for found in parsed.sites:
             site = found.site
             skip = self._skip_reason(found)
             matches, winner_bindings, verdict, rule_id, reason = (), {}, None, None, ""
             if skip is None or site.context is Context.ASM_FILE:
-                env = C.Env(parsed.path, parsed.data, found, self.matcher, symbols, memo=memo)
+                env = C.Env(parsed.path, parsed.data, found, self.matcher, symbols, memo=memo, units=unit_facts)
                 found_matches = []
                 bindings = {}
                 for rule in self.rules_for(found, tried):
@@ -105,7 +113,7 @@ class Classifier:
         # sites as facts (a PAGE_SIZE a rule called pg, stored in `len`...)
         decided = {j[0].site.start: j[4].value for j in judged
                    if j[1] is None and j[4] in (Verdict.PTE, Verdict.PG) and _strong(j[2], j[5])}
-        units = Inference(self.ruleset.units, fam, parsed.data, decided) if self.ruleset.units is not None else None
+        units = Inference(table, fam, parsed.data, decided) if table is not None else None
         for found, skip, matches, winner_bindings, verdict, rule_id, reason in judged:
             site = found.site
             if skip is None:

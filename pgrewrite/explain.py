@@ -13,6 +13,7 @@ def explain(engine: Engine, path: str, data: bytes, line: int, col: int | None) 
     sites = [f for f in parsed.sites if f.site.line == line and (col is None or f.site.col <= col < f.site.col + len(f.site.token))]
     if not sites:
         return f"{path}:{line}{':' + str(col) if col else ''}: no family token here\n"
+    units = engine.classifier.unit_facts(data)
     for found in sites:
         s = found.site
         d = decisions[s.start]
@@ -25,7 +26,8 @@ def explain(engine: Engine, path: str, data: bytes, line: int, col: int | None) 
         skipped_rules = [r for r in engine.ruleset.rules if r not in tried]
         for rule in tried:
             trace = []
-            env = C.Env(s.path, data, found, engine.classifier.matcher, C.symbols.SymbolCache(), trace=trace)
+            env = C.Env(s.path, data, found, engine.classifier.matcher, C.symbols.SymbolCache(), trace=trace,
+                        units=units)
             b = engine.classifier.evaluate(rule, env)
             status = "MATCH" if b is not None else "no match"
             out.append(f"  {status}: {rule.id} ({rule.meaning}, priority {rule.priority}, {rule.strength}) - {rule.reason}")

@@ -186,6 +186,10 @@ class Inference:
     def _line(self, n) -> int:
         return n.start_point[0] + 1
 
+    def source_at(self, n) -> Fact | None:
+        """The unit of the value of expression `n`, in its function."""
+        return self.source(n, self._function(n))
+
     # -- sources: what unit a value has, from where it comes -------------
     def source(self, e, fn: _Function | None, depth: int = 0, seen: frozenset = frozenset()) -> Fact | None:
         e = _unwrap(e)

@@ -53,7 +53,8 @@ def rule_matches_in(engine: Engine, rule: Rule, path: str, data: bytes) -> list:
             continue
         if rule not in engine.classifier.rules_for(found):
             continue
-        env = C.Env(path, data, found, engine.classifier.matcher, C.symbols.SymbolCache())
+        env = C.Env(path, data, found, engine.classifier.matcher, C.symbols.SymbolCache(),
+                    units=engine.classifier.unit_facts(data))
         if engine.classifier.evaluate(rule, env) is not None:
             hits.append(found.site)
     return hits

@@ -62,6 +62,7 @@ class Env:
     memo: dict | None = None   # per file: see `_memoised`; None: no memoisation
     chain: list | None = None  # the site's ancestors a site pattern may match (lazily)
     ancestors: list | None = None  # (node, type) above the site up to its scope (lazily)
+    units: object | None = None    # inference.Inference of the file, for `unit:` conditions
 
 
     def note(self, text: str, ok: bool):
@@ -716,6 +717,27 @@ class TypeCond(Cond):
     def node(self, env, n, b):
         t = env.symbols.type_of(n, env.site.scope)
         return b if t is not None and self.regex.fullmatch(t) else None
+
+
+@dataclass
+class UnitCond(Cond):
+    """What unit inference knows of the expression's value, from where it
+    comes (semantic-rules/units.yaml): `unit: pg-count`."""
+
+    unit: object            # units.Unit
+    text: str = ""
+    label: str = ""
+
+    def __post_init__(self):
+        self.label = f"unit {self.text}"
+
+    def node(self, env, n, b):
+        if env.units is None:
+            return None
+        f = env.units.source_at(n)
+        if f is not None:
+            env.note(f"{self.text}? {f.why}", f.unit == self.unit)
+        return b if f is not None and f.unit == self.unit else None
 
 
 @dataclass

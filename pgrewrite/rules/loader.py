@@ -22,7 +22,7 @@ DEFAULT_RULES = Path(__file__).resolve().parent.parent.parent / "semantic-rules"
 SITE_KEYS = {"all", "any", "not", "pattern", "where", "inside", "inside-call", "function", "line", "context", "token",
              "syscall"}
 NODE_KEYS = {"all", "any", "not", "pattern", "where", "inside", "inside-call", "has", "kind", "call",
-             "text", "regex", "function", "type", "assigned-from", "syscall"}
+             "text", "regex", "function", "type", "assigned-from", "syscall", "unit"}
 
 
 MEANINGS = ("pte", "pg", "logic", "area")
@@ -449,6 +449,9 @@ def _compile_cond(obj: dict, path, mode: str, names, language: str) -> C.Cond:
             items.append(C.TokenCond(frozenset(value)))
         elif key == "type":
             items.append(C.TypeCond(_regex(value, p)))
+        elif key == "unit":
+            from ..units import Unit
+            items.append(C.UnitCond(Unit.parse(value), value))
         elif key == "assigned-from":
             items.append(C.AssignedFrom(_compile_cond(value, p, "node", names, language)))
     if "where" in obj and "pattern" not in obj:

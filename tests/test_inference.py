@@ -1,0 +1,132 @@
+"""Unit inference (pgrewrite/inference.py) and its table (semantic-rules/units.yaml).
+
+The propagation steps and refusals are in fixtures/units/ (snapshots, as for
+rules); these tests pin the policy and the table's error messages."""
+from __future__ import annotations
+
+import shutil
+import textwrap
+
+import pytest
+
+from pgrewrite import api
+from pgrewrite.classify import UNITS, with_units
+from pgrewrite.inference import Evidence
+from pgrewrite.model import RuleMatch, Verdict
+from pgrewrite.rules.loader import RuleError, load_ruleset
+
+from .conftest import REPO
+from .test_rule_language import rules_dir
+
+
+def verdicts(code: str, path: str = "mm/x.c", ruleset=None):
+    ruleset = ruleset or api.load_rules()
+    r = api.scan_bytes(path, textwrap.dedent(code).encode(), ruleset)
+    return [(d.site.line, d.site.token, d.verdict.value, d.rule) for d in r.decisions]
+
+
+def test_a_bound_on_a_page_buffer_is_pg():
+    got = verdicts("""\
+        void f(struct page *page, const void *src)
+        {
+                char *dst = page_address(page);
+                size_t len = PAGE_SIZE;
+                memcpy(dst, src, len);
+        }
+        """)
+    assert got == [(4, "PAGE_SIZE", "pg", UNITS)]
+
+
+def test_a_pfn_to_a_mapping_is_pte():
+    got = verdicts("""\
+        int f(struct vm_area_struct *vma, struct page *page)
+        {
+                unsigned long pfn = page_to_pfn(page);
+                return io_remap_pfn_range(vma, vma->vm_start, pfn, PAGE_SIZE, vma->vm_page_prot);
+        }
+        """)
+    assert got == [(4, "PAGE_SIZE", "pte", UNITS)]
+
+
+def test_where_pte_and_pg_meet_is_logic_naming_both():
+    r = api.scan_bytes("mm/x.c", b"unsigned int f(struct vm_area_struct *vma)\n{\n"
+                                  b"\treturn get_order(vma_pages(vma) * PAGE_SIZE);\n}\n", api.load_rules())
+    (d,) = r.decisions
+    assert d.verdict is Verdict.LOGIC and d.rule == UNITS
+    assert "vma_pages()" in d.reason and "get_order()" in d.reason
+
+
+def test_a_parameter_of_unknown_unit_decides_nothing():
+    got = verdicts("size_t f(unsigned long nr)\n{\n\treturn nr << PAGE_SHIFT;\n}\n")
+    assert got == [(3, "PAGE_SHIFT", "unknown", None)]
+
+
+def test_without_units_yaml_there_is_no_inference(tmp_path):
+    d = tmp_path / "rules"
+    shutil.copytree(REPO / "semantic-rules", d)
+    (d / "units.yaml").unlink()
+    got = verdicts("size_t f(struct folio *folio)\n{\n\treturn folio_nr_pages(folio) << PAGE_SHIFT;\n}\n",
+                   ruleset=load_ruleset(d))
+    assert got[0][2] != "pg" or got[0][3] != UNITS
+
+
+def ev(*grans):
+    return [Evidence(g, f"because {g}") for g in grans]
+
+
+@pytest.mark.parametrize("verdict, rule, weak, evidence, expected", [
+    (Verdict.UNKNOWN, None, (), ev("pg"), (Verdict.PG, UNITS)),
+    (Verdict.UNKNOWN, None, (), ev("pte", "pg"), (Verdict.LOGIC, UNITS)),
+    (Verdict.PTE, "r", (), ev("pte"), (Verdict.PTE, "r")),
+    # a rule's rename the other way: never settled by majority
+    (Verdict.PTE, "r", (), ev("pg"), (Verdict.CONFLICT, None)),
+    # a single weak signal the other way
+    (Verdict.UNKNOWN, None, (RuleMatch("w", "pte", 50, "weak", "w"),), ev("pg"), (Verdict.CONFLICT, None)),
+    (Verdict.LOGIC, "l", (), ev("pg"), (Verdict.LOGIC, "l")),
+    (Verdict.UNKNOWN, None, (), [], (Verdict.UNKNOWN, None)),
+])
+def test_inference_policy(verdict, rule, weak, evidence, expected):
+    got = with_units(weak, evidence, verdict, rule, "why")
+    assert got[:2] == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("returns:\n  - {calls: [f], unit: pg-pages}\n", "units.yaml:2: returns/0/unit: 'pg-pages' is not one of"),
+    ("arguments:\n  - {calls: [f], arg: 1}\n", "units.yaml:2: arguments/0"),
+    ("arguments:\n  - {calls: [f], arg: 1, unit: pg-count}\n  - {calls: [f], arg: 1, unit: pg-count}\n",
+     "units.yaml:3: arguments/1: f() argument 1 listed twice"),
+    ("returns: [\n", "units.yaml:2: YAML syntax error"),
+])
+def test_unit_table_errors_name_file_and_line(tmp_path, text, expected):
+    d = rules_dir(tmp_path, {"units.yaml": text})
+    shutil.copy(REPO / "semantic-rules" / "units.schema.json", d / "units.schema.json")
+    with pytest.raises(RuleError) as e:
+        load_ruleset(d)
+    assert any(p.startswith("rules/" + expected) for p in e.value.problems), e.value.problems
+
+
+UNIT_RULE = """\
+meaning: pg
+reason: a count of allocated pages shifted to bytes
+tokens: [PAGE_SHIFT]
+match:
+  pattern: $N << PAGE_SHIFT
+  where:
+    $N: {unit: pg-count}
+examples:
+  match: ["unsigned long n = folio_nr_pages(folio);\\nx = n << PAGE_SHIFT;"]
+  no-match: ["x = n << PAGE_SHIFT;", "unsigned long n = page_to_pfn(p);\\nx = n << PAGE_SHIFT;"]
+"""
+
+
+def test_rules_can_ask_what_inference_knows(tmp_path):
+    d = rules_dir(tmp_path, {"pg/pg-count-bytes.yaml": UNIT_RULE})
+    shutil.copy(REPO / "semantic-rules" / "units.yaml", d / "units.yaml")
+    shutil.copy(REPO / "semantic-rules" / "units.schema.json", d / "units.schema.json")
+    rs = load_ruleset(d)
+    from pgrewrite.api import Engine
+    from pgrewrite.ruletest import check_examples
+    assert check_examples(Engine(rs)) == []
+    got = verdicts("size_t f(struct folio *folio)\n{\n\tunsigned long n = folio_nr_pages(folio);\n"
+                   "\treturn n << PAGE_SHIFT;\n}\n", ruleset=rs)
+    assert got == [(4, "PAGE_SHIFT", "pg", "pg-count-bytes")]
