@@ -56,7 +56,10 @@ def apply_file(name: str, fd: FileDiff, old: list[bytes] | None) -> Applied:
         pre = [ln.text for ln in h.lines if ln.kind != "+"]
         # "@@ -5,0" inserts after line 5; "@@ -5,3" starts at line 5
         want = (h.old_start if h.old_count == 0 else h.old_start - 1) + offset
-        at = _find(src, pre, want, pos)
+        # as git apply: a hunk at the top must match there, one without
+        # trailing context at the end (no fuzz, no context reduction)
+        trailing = len(h.lines) - len(_rstrip_context(h.lines))
+        at = _find(src, pre, want, pos, at_start=h.old_start <= 1, at_end=trailing == 0)
         if at is None:
             raise PatchError(name, h.patch_line, f"does not apply: {where}: hunk at old line {h.old_start} "
                                                  "does not match the file there or near it "
@@ -95,10 +98,22 @@ def apply_file(name: str, fd: FileDiff, old: list[bytes] | None) -> Applied:
     return Applied(fd.new_path, old, out, old_index, new_index, origin)
 
 
-def _find(src: list[bytes], pre: list[bytes], want: int, low: int) -> int | None:
+def _rstrip_context(lines):
+    end = len(lines)
+    while end and lines[end - 1].kind == " ":
+        end -= 1
+    return lines[:end]
+
+
+def _find(src: list[bytes], pre: list[bytes], want: int, low: int, at_start: bool = False,
+          at_end: bool = False) -> int | None:
     """Where `pre` matches `src` exactly, nearest to `want`, not before `low`."""
     n = len(pre)
     top = len(src) - n
+    if at_start or at_end:
+        at = 0 if at_start else top
+        ok = at >= low and src[at:at + n] == pre and (not at_end or at == top)
+        return at if ok else None
     want = min(max(want, low), max(top, low))
     for d in range(0, max(top - low, 0) + 2):
         for at in (want - d, want + d) if d else (want,):
