@@ -491,6 +491,16 @@ def _displayed(result: FileResult, display: str) -> FileResult:
 
 
 def _captured(c: Candidate, root: Path | None, index, preparation=None) -> dict[str, str]:
+    out = _captured_by_definitions(c, root, index, preparation)
+    if root is not None and index is not None:
+        # the series' own names (a converted tree): a file's own uses of
+        # them capture nothing (None: Engine.analyse leaves them out)
+        for name in getattr(index, "own_names", frozenset()):
+            out.setdefault(name, None)
+    return out
+
+
+def _captured_by_definitions(c: Candidate, root: Path | None, index, preparation=None) -> dict[str, str]:
     if root is None or index is None or not index.definitions:
         return {}
     try:

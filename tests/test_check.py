@@ -326,3 +326,53 @@ def test_unreadable_patch_file(tree, monkeypatch):
     r = run(tree, monkeypatch, "check", "../p/none.patch", "../p/sysfs-show.patch")
     assert r.exit_code == 4
     assert r.stderr == "error: ../p/none.patch: cannot read: No such file or directory\n"
+
+
+# ------------------------------------------------------------------ decisions, converted trees
+
+def test_a_persons_decision_applies_as_in_scan(tree, monkeypatch):
+    code, doc = findings(tree, monkeypatch, "../p/page-array-loop.patch")
+    [f] = doc["findings"]
+    assert (code, f["verdict"]) == (7, "logic")
+    r = run(tree, monkeypatch, "decide", f["site_id"], "pg", "-m", "one page per element here")
+    assert r.exit_code == 0, r.output
+    code, doc = findings(tree, monkeypatch, "../p/page-array-loop.patch")
+    [f] = doc["findings"]
+    assert (code, f["verdict"], f["replacement"], f["rule"]) == (6, "pg", "PG_SIZE", "person")
+    code, doc = findings(tree, monkeypatch, "--no-decisions", "../p/page-array-loop.patch")
+    assert code == 7
+
+
+def test_in_a_converted_tree_the_new_names_are_no_clash(tree, monkeypatch):
+    """After the series: the names it introduced, and the file's own renamed
+    uses of them, do not block the rename of a new use."""
+    (tree / "include" / "asm-generic").mkdir(parents=True)
+    (tree / "include" / "asm-generic" / "memory_model.h").write_text(
+        "#define PTE_SIZE\tPAGE_SIZE\n#define PG_SIZE\tPAGE_SIZE\n")
+    (tree / "include" / "linux").mkdir(parents=True)
+    (tree / "include" / "linux" / "mm.h").write_text(
+        "#include <asm-generic/memory_model.h>\n"
+        "#define PG_ALIGN(addr)\tALIGN(addr, PG_SIZE)\n#define PTE_ALIGN(addr)\tALIGN(addr, PTE_SIZE)\n")
+    foo = tree / "drivers" / "misc" / "foo.c"
+    foo.write_text(foo.read_text().replace("scnprintf(buf, 64,", "scnprintf(buf, PG_SIZE,"))
+    git(tree, "add", "-A")
+    git(tree, "commit", "-qm", "converted")
+    patch = (tree.parent / "p" / "sysfs-show.patch").read_bytes().replace(
+        b" \treturn scnprintf(buf, 64,", b" \treturn scnprintf(buf, PG_SIZE,")
+    (tree.parent / "p" / "after.patch").write_bytes(patch)
+    code, doc = findings(tree, monkeypatch, "../p/after.patch")
+    assert [(f["verdict"], f["replacement"]) for f in doc["findings"]] == [("pg", "PG_SIZE")], doc
+    # a definition of its own, not the series', still blocks the name
+    (tree / "include" / "linux" / "mm.h").write_text("#define PG_SIZE\t0x1000\n")
+    code, doc = findings(tree, monkeypatch, "../p/after.patch")
+    assert [f["verdict"] for f in doc["findings"]] == ["skipped"], doc
+
+
+def test_the_series_own_definitions_are_recognised():
+    from pgrewrite.series.definitions import is_own_definition
+    assert is_own_definition("PTE_ALIGN", "(addr)\tALIGN(addr, PTE_SIZE)")
+    assert is_own_definition("PTE_ALIGN", "(addr) ALIGN(addr, PAGE_SIZE)")
+    assert is_own_definition("offset_in_pg", "(p)\t((unsigned long)(p) & ~PG_MASK)")
+    assert is_own_definition("PG_SIZE", "PAGE_SIZE")
+    assert not is_own_definition("PTE_ALIGN", "(addr) ALIGN(addr, 4096)")
+    assert not is_own_definition("PG_SIZE", "0x1000")

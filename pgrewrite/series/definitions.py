@@ -106,6 +106,15 @@ def _bodies(constant_names: set[str]) -> dict[str, str]:
     return bodies
 
 
+def is_own_definition(name: str, body: str) -> bool:
+    """Is `#define name body` what the series' first patch adds (either
+    spelling of the helpers' size: PTE_SIZE, or PAGE_SIZE)?"""
+    def norm(text):
+        return re.sub(r"[\s()]", "", text)
+    want = {norm(b) for names in (set(), {n for n, _ in CONSTANTS}) if (b := _bodies(names).get(name))}
+    return norm(body) in want
+
+
 _DEFINE = re.compile(r"^\s*#\s*define\s+(\w+)(.*)$")
 _COMMENT = re.compile(r"/\*.*?\*/|//.*$")
 
