@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import api
-from .model import RENAMING
 from .output import site_entry
 from .files import is_source
 from .patches import FileDiff, Patch, PatchError, read_patches
@@ -258,6 +257,3 @@ def _numbered(h):
             yield ln, j
             j += 1
 
-
-def renames_of(findings) -> list[Finding]:
-    return [f for f in findings if f.site["verdict"] in [v.value for v in RENAMING] and f.site["replacement"]]

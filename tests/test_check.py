@@ -376,3 +376,21 @@ def test_the_series_own_definitions_are_recognised():
     assert is_own_definition("PG_SIZE", "PAGE_SIZE")
     assert not is_own_definition("PTE_ALIGN", "(addr) ALIGN(addr, 4096)")
     assert not is_own_definition("PG_SIZE", "0x1000")
+
+
+def test_fix_of_a_new_file_without_a_final_newline(tree, monkeypatch):
+    bar = tree / "drivers" / "misc" / "bar.c"
+    text = ("#include <linux/device.h>\n\n"
+            "static ssize_t size_show(struct device *dev, struct device_attribute *attr, char *buf)\n"
+            "{\n\treturn scnprintf(buf, PAGE_SIZE, \"%d\\n\", 1);\n}")
+    bar.write_text(text)
+    git(tree, "add", "-A")
+    git(tree, "commit", "-qm", "misc/bar: add size")
+    [patch] = git(tree, "format-patch", "-1", "-o", str(tree.parent / "p")).split()
+    assert "\\ No newline at end of file" in Path(patch).read_text()
+    git(tree, "reset", "-q", "--hard", "HEAD~1")
+    r = run(tree, monkeypatch, "check", "--fix", patch)
+    assert r.exit_code == 6, r.output
+    assert "WARNING: PAGE_SIZE: use PG_SIZE (allocation granularity)" in r.stdout
+    git(tree, "am", f"{patch}.fixed")
+    assert bar.read_bytes() == text.replace("PAGE_SIZE", "PG_SIZE").encode()

@@ -28,7 +28,7 @@ def advice(site: dict, pair: tuple[str, str] | None = None) -> str:
         return f"rules disagree whether it is {which}; a person must decide (conflict)"
     if verdict == "unknown":
         return f"no rule decides whether it is {which}; a person must decide (unknown)"
-    return f"not analysable here, so no rule decided; a person must decide (skipped)"
+    return "not analysable here, so no rule decided; a person must decide (skipped)"
 
 
 def terse_line(f, pair=None) -> str:
