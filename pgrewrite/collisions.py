@@ -76,7 +76,7 @@ class Definition:
         ALIGN(addr, PTE_SIZE)`): in a tree the series converted, the new
         names are the family's own, not a clash."""
         from .series.definitions import is_own_definition
-        return is_own_definition(self.name, self.body)
+        return is_own_definition(self.name, self.body, self.path)
 
 
 def find_tree_root(start: Path) -> Path | None:

@@ -376,6 +376,11 @@ def test_the_series_own_definitions_are_recognised():
     assert is_own_definition("PG_SIZE", "PAGE_SIZE")
     assert not is_own_definition("PTE_ALIGN", "(addr) ALIGN(addr, 4096)")
     assert not is_own_definition("PG_SIZE", "0x1000")
+    # where the series puts them, and nowhere else (sh's PTE_MASK alias is sh's)
+    assert is_own_definition("PTE_MASK", "PAGE_MASK", "include/asm-generic/memory_model.h")
+    assert not is_own_definition("PTE_MASK", "PAGE_MASK", "arch/sh/include/asm/page.h")
+    assert is_own_definition("PG_ALIGN", "(addr) ALIGN(addr, PG_SIZE)", "include/linux/mm.h")
+    assert not is_own_definition("PG_ALIGN", "(addr) ALIGN(addr, PG_SIZE)", "include/asm-generic/memory_model.h")
 
 
 def test_fix_of_a_new_file_without_a_final_newline(tree, monkeypatch):
