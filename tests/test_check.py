@@ -399,3 +399,15 @@ def test_fix_of_a_new_file_without_a_final_newline(tree, monkeypatch):
     assert "WARNING: PAGE_SIZE: use PG_SIZE (allocation granularity)" in r.stdout
     git(tree, "am", f"{patch}.fixed")
     assert bar.read_bytes() == text.replace("PAGE_SIZE", "PG_SIZE").encode()
+
+
+def test_the_benchmark_makes_patches_that_check_reads(tree, monkeypatch):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "pgrewrite_check_bench", Path(__file__).resolve().parent.parent / "benchmarks" / "check_bench.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    (tree.parent / "p" / "bench.patch").write_bytes(bench.make_patch(tree, ["mm/util.c"], 3))
+    code, doc = findings(tree, monkeypatch, "../p/bench.patch")
+    assert code in (6, 7) and doc["errors"] == []
+    assert [f["token"] for f in doc["findings"]] == ["PAGE_SIZE"]
