@@ -411,3 +411,14 @@ def test_the_benchmark_makes_patches_that_check_reads(tree, monkeypatch):
     code, doc = findings(tree, monkeypatch, "../p/bench.patch")
     assert code in (6, 7) and doc["errors"] == []
     assert [f["token"] for f in doc["findings"]] == ["PAGE_SIZE"]
+
+
+def test_fix_keeps_bytes_that_are_not_utf8(tree, monkeypatch):
+    p = tree.parent / "p" / "latin1.patch"
+    old = (tree.parent / "p" / "sysfs-show.patch").read_bytes().replace(
+        b"+static DEVICE_ATTR_RO(name);", b"+static DEVICE_ATTR_RO(name); /* caf\xe9 */")
+    p.write_bytes(old)
+    r = run(tree, monkeypatch, "check", "--fix", "../p/latin1.patch")
+    assert r.exit_code == 6, r.output
+    assert (tree.parent / "p" / "latin1.patch.fixed").read_bytes() == old.replace(
+        b"+\treturn scnprintf(buf, PAGE_SIZE,", b"+\treturn scnprintf(buf, PG_SIZE,")
