@@ -257,32 +257,8 @@ def scan_paths(paths, ruleset: RuleSet, root: Path | None = None, jobs: int | No
 
     walks: dict = {}
 
-    clashes = getattr(ruleset, "clashes", ())
-
     def build_index(at: Path):
-        # one `git grep` of the new names finds both the definitions and the
-        # lines the preparatory-rename plan reads (when it looks for the same names)
-        lines: dict = {}
-
-        def search(root, names):
-            from .series.definitions import NEW_NAMES, DefinitionsError, new_name_lines
-            from .series.git import Git
-            if set(names) == set(NEW_NAMES):
-                try:
-                    lines["found"] = new_name_lines(Git(root), clashes)
-                except (DefinitionsError, OSError):
-                    pass
-                else:
-                    return coll.definitions_in(lines["found"], names)
-            return coll.tree_definitions(root, names)
-
-        def plan(root, definitions):
-            return plan_preparation(root, definitions, clashes, lines.get("found"))
-
-        return coll.CollisionIndex.build(at, fam.replacements, aliases=fam.aliases(),
-                                         cache_dir=cache.dir if cache is not None else None,
-                                         walk=walks.get(str(at)), extra=plan,
-                                         extra_key=repr(clashes), search=search)
+        return collision_index(at, ruleset, cache.dir if cache is not None else None, walks.get(str(at)))
 
     candidates, problems = expand(paths, fam.names, cwd, cache_dir=cache.dir if cache is not None else None,
                                   walks=walks)
@@ -394,6 +370,75 @@ def plan_preparation(root: Path | None, definitions, clashes=(), lines=None) -> 
     return prep, tuple(prep.notes())
 
 
+def collision_index(root: Path, ruleset: RuleSet, cache_dir: Path | None = None, walk=None):
+    """The names other files define that the files under `root` see, with
+    the preparatory-rename plan as its `extra` (collisions.CollisionIndex)."""
+    fam = ruleset.family
+    clashes = getattr(ruleset, "clashes", ())
+    # one `git grep` of the new names finds both the definitions and the
+    # lines the preparatory-rename plan reads (when it looks for the same names)
+    lines: dict = {}
+
+    def search(root, names):
+        from .series.definitions import NEW_NAMES, DefinitionsError, new_name_lines
+        from .series.git import Git
+        if set(names) == set(NEW_NAMES):
+            try:
+                lines["found"] = new_name_lines(Git(root), clashes)
+            except (DefinitionsError, OSError):
+                pass
+            else:
+                return coll.definitions_in(lines["found"], names)
+        return coll.tree_definitions(root, names)
+
+    def plan(root, definitions):
+        return plan_preparation(root, definitions, clashes, lines.get("found"))
+
+    return coll.CollisionIndex.build(root, fam.replacements, aliases=fam.aliases(), cache_dir=cache_dir,
+                                     walk=walk, extra=plan, extra_key=repr(clashes), search=search)
+
+
+class ContentScanner:
+    """Analyses file contents held in memory (a patch applied in memory, a
+    diff's files) as `scan_paths` analyses the files at those paths in the
+    tree at `root`: the same engine, rules, result cache and collision
+    index of the tree. Paths are relative to `root`. `scan` returns a
+    ScanResult, so the people's decisions apply to it as to a scan."""
+
+    def __init__(self, ruleset: RuleSet, root: Path, cache_dir: Path | None = None, use_cache: bool = True,
+                 unknown_as: str | None = None):
+        self.ruleset, self.root, self.unknown_as = ruleset, Path(root), unknown_as
+        self.cache = ResultCache(cache_dir, ruleset.digest, unknown_as) if use_cache else None
+        self.engine = Engine(ruleset)
+        self._index = None
+
+    def _collisions(self):
+        if self._index is None:
+            index = collision_index(self.root, self.ruleset, self.cache.dir if self.cache is not None else None)
+            prep, notes = index.extra if index.extra else (None, ())
+            self._index = (index, prep, notes)
+        return self._index
+
+    def scan(self, contents: dict[str, bytes]) -> ScanResult:
+        index, preparation, notes = self._collisions()
+        results = []
+        for path in sorted(contents):
+            data = contents[path]
+            captured = _captured(Candidate(path, self.root / path), self.root, index, preparation)
+            key = self.cache.key_of(path, data, captured) if self.cache is not None else None
+            r = self.cache.get(key) if self.cache is not None else None
+            if r is None:
+                r = analyse_data(self.engine, path, data, captured, self.unknown_as)
+                if self.cache is not None:
+                    self.cache.written += self.cache.put(key, r)
+            results.append(r)
+        return ScanResult(tuple(results), (), index.definitions, self.root, {}, preparation, notes)
+
+    def close(self) -> None:
+        if self.cache is not None:
+            self.cache.finish()
+
+
 class _RootRelative:
     """`(cwd / path).resolve().relative_to(root.resolve()).as_posix()`, with
     the root and each directory resolved once (realpath of dir/name is
@@ -446,6 +491,16 @@ def _displayed(result: FileResult, display: str) -> FileResult:
 
 
 def _captured(c: Candidate, root: Path | None, index, preparation=None) -> dict[str, str]:
+    out = _captured_by_definitions(c, root, index, preparation)
+    if root is not None and index is not None:
+        # the series' own names (a converted tree): a file's own uses of
+        # them capture nothing (None: Engine.analyse leaves them out)
+        for name in getattr(index, "own_names", frozenset()):
+            out.setdefault(name, None)
+    return out
+
+
+def _captured_by_definitions(c: Candidate, root: Path | None, index, preparation=None) -> dict[str, str]:
     if root is None or index is None or not index.definitions:
         return {}
     try:

@@ -7,6 +7,8 @@ Exit codes (also in the README):
   3  the rules are invalid (each problem printed as file:line: message)
   4  some inputs could not be read or analysed (the others were processed)
   5  internal accounting check failed: a family token was not accounted for
+  6  check / scan --diff: renames suggested (and nothing for a person to decide)
+  7  check / scan --diff: some use needs a person to decide (logic, conflict, unknown, skipped)
   130 apply was interrupted (Ctrl-C, SIGTERM): each file is old or new, none partial
 """
 from __future__ import annotations
@@ -115,7 +117,10 @@ FORMATS = ("text", "json", "sarif", "report", "org", "html")
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True)
+@click.argument("paths", nargs=-1)
+@click.option("--diff", "diff_base", metavar="BASE", default=None,
+              help="Only the uses that the committed and uncommitted changes since BASE add (in a git "
+                   "tree; PATHS, if any, limit the diff), reported as `check` does; for CI.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="text: quickfix lines; json: one document; sarif: SARIF 2.1.0; report/org: like "
                    "`make coccicheck MODE=report|org`; html: a self-contained worklist (use -o).")
@@ -129,8 +134,14 @@ FORMATS = ("text", "json", "sarif", "report", "org", "html")
 @rules_option
 @jobs_option
 @with_cache_options
-def scan(paths, fmt, only, output, compare_with, no_decisions, decisions_file, rules_dir, jobs, cache_dir, no_cache):
+def scan(paths, diff_base, fmt, only, output, compare_with, no_decisions, decisions_file, rules_dir, jobs,
+         cache_dir, no_cache):
     """Dry run: list every family token in PATHS with its verdict."""
+    if diff_base is not None:
+        from .commands.check import scan_diff
+        scan_diff(diff_base, paths, fmt, no_decisions, decisions_file, rules_dir, cache_dir, no_cache)
+    if not paths:
+        raise click.UsageError("give the PATHS to scan (or --diff BASE)")
     ruleset = load_rules_or_exit(rules_dir, cache_dir, no_cache)
     result = run_scan(paths, ruleset, jobs, cache_dir, no_cache)
     if not no_decisions:
@@ -272,6 +283,8 @@ from .commands.decide import decide_command  # noqa: E402
 cli.add_command(decide_command)
 from .commands.score import score_command  # noqa: E402
 cli.add_command(score_command)
+from .commands.check import check_command  # noqa: E402
+cli.add_command(check_command)
 # --- end commands ---
 
 

@@ -71,6 +71,13 @@ class Definition:
         so a rename to it changes nothing."""
         return alias_of is not None and re.sub(r"[\s()]", "", self.body) in (alias_of, f"{alias_of}x")
 
+    def family_own(self) -> bool:
+        """The definition the series' first patch adds (`#define PTE_ALIGN(addr)
+        ALIGN(addr, PTE_SIZE)`): in a tree the series converted, the new
+        names are the family's own, not a clash."""
+        from .series.definitions import is_own_definition
+        return is_own_definition(self.name, self.body, self.path)
+
 
 def find_tree_root(start: Path) -> Path | None:
     """The kernel tree above `start` (a directory with arch/ and include/linux/)."""
@@ -372,15 +379,20 @@ class CollisionIndex:
             specs = _read_all_specs(root, files, links)
             defs = found.result() if found is not None else definitions
         aliases = aliases or {}
-        defs = [d for d in defs if not d.compatible(aliases.get(d.name))]
+        own = frozenset(d.name for d in defs if d.family_own())
+        defs = [d for d in defs if not d.compatible(aliases.get(d.name)) and not d.family_own()]
         index = cls(root, defs, files, specs)
+        index.own_names = own
         index.extra = extra(root, index.definitions) if extra is not None else None
         return index
 
     extra = None
+    # new names the tree defines as the series does (Definition.family_own):
+    # a file's own uses of them capture nothing (api._captured)
+    own_names: frozenset = frozenset()
 
     _STATE = ("definitions", "files", "arches", "_bit_pass", "pass_bits", "_own", "full", "extra",
-              "_arch_paths", "reach", "seen")
+              "_arch_paths", "reach", "seen", "own_names")
 
     def _state(self) -> dict:
         return {k: getattr(self, k) for k in self._STATE}
@@ -556,7 +568,7 @@ class CollisionIndex:
 # Files changed less than STALE_NS before the run are not trusted to keep
 # (an edit within the same timestamp granule would not show in their stat).
 
-CACHE_VERSION = b"pgrewrite-includes-2"
+CACHE_VERSION = b"pgrewrite-includes-3"
 STALE_NS = 2_000_000_000
 
 
@@ -612,8 +624,10 @@ def _cached_build(cls, root: Path, names, aliases: dict, cache_dir: Path, extra=
             if max(key[1], key[2]) < trusted_before:
                 keep[rel] = (key, specs[rel])
         defs = found.result()
-    defs = [d for d in defs if not d.compatible(aliases.get(d.name))]
+    own = frozenset(d.name for d in defs if d.family_own())
+    defs = [d for d in defs if not d.compatible(aliases.get(d.name)) and not d.family_own()]
     index = cls(root, defs, [r for r, _ in stats], specs)
+    index.own_names = own
     index.extra = extra(root, index.definitions) if extra is not None else None
     _save(specs_path, keep)
     if len(keep) == len(stats):

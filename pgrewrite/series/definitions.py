@@ -106,6 +106,20 @@ def _bodies(constant_names: set[str]) -> dict[str, str]:
     return bodies
 
 
+def is_own_definition(name: str, body: str, path: str | None = None) -> bool:
+    """Is `#define name body` (in the file at `path`, if given) what the
+    series' first patch adds, where it adds it (either spelling of the
+    helpers' size: PTE_SIZE, or PAGE_SIZE)? An arch's alias of the same
+    text elsewhere (sh's PTE_MASK) is not the series' own."""
+    if path is not None and path != (HELPERS_HEADER if name in HELPERS + OFFSETS else CONSTANTS_HEADER):
+        return False
+
+    def norm(text):
+        return re.sub(r"[\s()]", "", text)
+    want = {norm(b) for names in (set(), {n for n, _ in CONSTANTS}) if (b := _bodies(names).get(name))}
+    return norm(body) in want
+
+
 _DEFINE = re.compile(r"^\s*#\s*define\s+(\w+)(.*)$")
 _COMMENT = re.compile(r"/\*.*?\*/|//.*$")
 
