@@ -191,3 +191,14 @@ def test_data_of_another_shape_is_refused(change):
     data = codec.result_data(sample_result())
     with pytest.raises(cachefile.SHAPE_ERRORS):
         codec.result_from(change(data))
+
+
+def test_formats_without_notes_say_it_on_stderr(tree, tmp_path, reference):
+    store = tmp_path / "cache"
+    assert scan(store) == reference
+    damage(store, flip_a_bit)
+    r = CliRunner().invoke(cli, ["scan", ".", "--format", "sarif", "--cache-dir", str(store)],
+                           catch_exceptions=False)
+    assert r.exit_code == reference[0]
+    notes = [line for line in r.stderr.splitlines() if line.startswith("note: cache:")]
+    assert len(notes) == 1 and "checksum mismatch" in notes[0], r.stderr
