@@ -29,6 +29,9 @@ FIELDS = {Site: SITE_FIELDS, RuleMatch: MATCH_FIELDS, Decision: DECISION_FIELDS,
           FileResult: RESULT_FIELDS, Mentions: MENTIONS_FIELDS}
 
 
+_object_new = object.__new__
+
+
 def _new(cls, names, values):
     """An instance of the frozen dataclass `cls` with `names` = `values`,
     without running __init__ (the caller has checked the values)."""
@@ -49,7 +52,7 @@ _MATCH = _signatures((_S,), (_S,), (_I,), (_S,), (_S,), (_L,), (_N, _S), (_L,), 
 _DECISION = _signatures((_L,), (_S,), (_N, _S), (_N, _S), (_S,), (_L,), (_N, _S), (_S,))
 _EDIT = _signatures((_I,), (_I,), (_S,), (_S,), (_N, _S), (_S,), (_N, _S))
 _MENTIONS = _signatures((_I,), (_I,))
-_RESULT = _signatures((_S,), (_L,), (_L,), (_L,), (_I,), (_B,), (_N, _S), (_L,), (_S,), (_L,))
+_RESULT = _signatures((_S,), (_L,), (_L,), (_L,), (_I,), (_B,), (_N, _S), (_L,), (_S,), (_L,), (_L,))
 
 
 def _row(v, signatures):
@@ -77,9 +80,11 @@ def match_data(m: RuleMatch):
             list(m.withholds), m.specific]
 
 
-def decision_data(d: Decision, path: str):
+def decision_data(d: Decision, path: str, table: dict):
+    """`table`: RuleMatch -> its number in the result's table of matches
+    (a file's thousand sites share a few dozen)."""
     return [site_data(d.site, path), d.verdict.value, d.replacement, d.rule, d.reason,
-            [match_data(m) for m in d.matches], d.area, d.area_reason]
+            [table.setdefault(m, len(table)) for m in d.matches], d.area, d.area_reason]
 
 
 def edit_data(e: Edit):
@@ -87,30 +92,51 @@ def edit_data(e: Edit):
 
 
 def result_data(r: FileResult):
-    """`r` as plain data (a list; the sites' path is left out where it is the file's)."""
-    return [r.path, [decision_data(d, r.path) for d in r.decisions], [edit_data(e) for e in r.edits],
+    """`r` as plain data: a list of its fields in order, then the table of
+    the rule matches its decisions refer to by number. A site's path is
+    left out (None) where it is the file's."""
+    table: dict = {}
+    decisions = [decision_data(d, r.path, table) for d in r.decisions]
+    return [r.path, decisions, [edit_data(e) for e in r.edits],
             [r.mentions.comments, r.mentions.strings], r.lexical_count, r.parse_errors, r.error,
-            list(r.notes), r.digest, sorted(r.consulted)]
+            list(r.notes), r.digest, sorted(r.consulted), [match_data(m) for m in table]]
 
 
 # ---------------------------------------------------------------- from data
 
+# The three below run for every site of a warm re-run: no helper calls.
+
 def site_from(v, path: str) -> Site:
-    p, start, end, line, col, token, context, function, parse_error, pasted, site_id = _row(v, _SITE)
-    return _new(Site, SITE_FIELDS, (path if p is None else p, start, end, line, col, token,
-                                    _CONTEXTS[context], function, parse_error, pasted, site_id))
+    if v.__class__ is not list or tuple(map(type, v)) not in _SITE:
+        raise TypeError("not a site")
+    s = _object_new(Site)
+    d = s.__dict__
+    d.update(zip(SITE_FIELDS, v))
+    if v[0] is None:
+        d["path"] = path
+    d["context"] = _CONTEXTS[v[6]]
+    return s
 
 
 def match_from(v) -> RuleMatch:
-    rule, meaning, priority, strength, reason, overrides, area, withholds, specific = _row(v, _MATCH)
-    return _new(RuleMatch, MATCH_FIELDS, (rule, meaning, priority, strength, reason, strs(overrides), area,
-                                          strs(withholds), specific))
+    if v.__class__ is not list or tuple(map(type, v)) not in _MATCH:
+        raise TypeError("not a rule match")
+    m = _object_new(RuleMatch)
+    d = m.__dict__
+    d.update(zip(MATCH_FIELDS, v))
+    d["overrides"], d["withholds"] = strs(v[5]), strs(v[7])
+    return m
 
 
-def decision_from(v, path: str) -> Decision:
-    site, verdict, replacement, rule, reason, matches, area, area_reason = _row(v, _DECISION)
-    return _new(Decision, DECISION_FIELDS, (site_from(site, path), _VERDICTS[verdict], replacement, rule,
-                                            reason, tuple(match_from(m) for m in matches), area, area_reason))
+def decision_from(v, path: str, table: list) -> Decision:
+    if v.__class__ is not list or tuple(map(type, v)) not in _DECISION:
+        raise TypeError("not a decision")
+    x = _object_new(Decision)
+    d = x.__dict__
+    d.update(zip(DECISION_FIELDS, v))
+    d["site"], d["verdict"] = site_from(v[0], path), _VERDICTS[v[1]]
+    d["matches"] = tuple(map(table.__getitem__, v[5]))    # numbers in the result's table
+    return x
 
 
 def edit_from(v) -> Edit:
@@ -120,10 +146,12 @@ def edit_from(v) -> Edit:
 def result_from(v) -> FileResult:
     """The FileResult `result_data` made `v` from; raises one of
     cachefile.SHAPE_ERRORS for anything else."""
-    path, decisions, edits, mentions, lexical_count, parse_errors, error, notes, digest, consulted = _row(v, _RESULT)
+    (path, decisions, edits, mentions, lexical_count, parse_errors, error, notes, digest, consulted,
+     matches) = _row(v, _RESULT)
     comments, strings = _row(mentions, _MENTIONS)
+    table = [match_from(m) for m in matches]
     return _new(FileResult, RESULT_FIELDS, (
-        path, tuple(decision_from(d, path) for d in decisions), tuple(edit_from(e) for e in edits),
+        path, tuple(decision_from(d, path, table) for d in decisions), tuple(edit_from(e) for e in edits),
         _new(Mentions, MENTIONS_FIELDS, (comments, strings)), lexical_count, parse_errors, error,
         strs(notes), digest, frozenset(strs(consulted))))
 
