@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import struct
 import tempfile
 from pathlib import Path
@@ -92,12 +93,14 @@ def read(path: Path, convert=None):
     recorded for the run's note). `convert` raising one of SHAPE_ERRORS
     means the data is not of the shape expected."""
     try:
-        with open(path, "rb") as fh:
-            blob = fh.read()
+        blob = _read_regular(path)
     except FileNotFoundError:
         return None
     except OSError as e:
         note_bad(path, f"cannot be read ({e.strerror or e})")
+        return None
+    if blob is None:
+        note_bad(path, "not a regular file")
         return None
     try:
         data = decode(blob)
@@ -107,6 +110,19 @@ def read(path: Path, convert=None):
     except SHAPE_ERRORS:
         note_bad(path, "not the data this pgrewrite expects there")
     return None
+
+
+def _read_regular(path) -> bytes | None:
+    """The bytes of the regular file at `path`; None for anything else (a
+    FIFO or device put there would block the run or never end)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            return fh.read()
+    finally:
+        os.close(fd)
 
 
 def is_own(path: str) -> bool:

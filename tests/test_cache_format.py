@@ -202,3 +202,16 @@ def test_formats_without_notes_say_it_on_stderr(tree, tmp_path, reference):
     assert r.exit_code == reference[0]
     notes = [line for line in r.stderr.splitlines() if line.startswith("note: cache:")]
     assert len(notes) == 1 and "checksum mismatch" in notes[0], r.stderr
+
+
+def test_a_fifo_in_place_of_an_entry_does_not_block_the_run(tree, tmp_path, reference):
+    import os
+    store = tmp_path / "cache"
+    assert scan(store) == reference
+    (index,) = (store / "index").iterdir()
+    index.unlink()
+    os.mkfifo(index)
+    code, doc = scan(store)
+    assert without_notes(doc) == without_notes(reference[1])
+    assert cache_notes(doc) == [f"cache: 1 unusable cache file(s) ignored and recomputed "
+                                f"({index}: not a regular file)"]
