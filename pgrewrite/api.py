@@ -191,7 +191,7 @@ def analyse_cached(engine: Engine, cache: ResultCache | None, display: str, path
     if cache is None:
         return analyse_data(engine, display, data, captured, unknown_as), False, 0
     key = cache.key_of(display, data, captured)
-    hit = cache.get(key)
+    hit = cache.get(key, display)
     if hit is not None:
         return hit, True, 0
     result = analyse_data(engine, display, data, captured, unknown_as)
@@ -305,11 +305,12 @@ def scan_paths(paths, ruleset: RuleSet, root: Path | None = None, jobs: int | No
     # as the root does); paths are shown relative to the cwd at the end.
     names = _tree_names(candidates, root, cwd)
     for i, c in enumerate(candidates):
-        hit, ticket = cache.lookup(c, {}) if cache is not None else (None, None)
+        name = names.get(c.display, c.display)
+        hit, ticket = cache.lookup(c, {}, name) if cache is not None else (None, None)
         if hit is not None:
             results[i] = hit
         else:
-            tasks.append((names.get(c.display, c.display), str(c.path), {}, unknown_as))
+            tasks.append((name, str(c.path), {}, unknown_as))
             tickets.append(ticket)
             slots.append(i)
     jobs = jobs or os.cpu_count() or 1
@@ -341,7 +342,7 @@ def scan_paths(paths, ruleset: RuleSet, root: Path | None = None, jobs: int | No
             captured = _captured(c, root, index, preparation)
             if not captured or not (results[i].consulted & captured.keys()):
                 continue
-            hit, ticket = cache.lookup(c, captured) if cache is not None else (None, None)
+            hit, ticket = cache.lookup(c, captured, names.get(c.display, c.display)) if cache is not None else (None, None)
             if hit is not None:
                 results[i] = hit
             else:

@@ -124,8 +124,10 @@ class ResultCache:
         self._index = old if old is not None else {}
         self._new: dict = {}
 
-    def lookup(self, candidate, captured) -> tuple[FileResult | None, object]:
-        """The stat index's result for an unchanged file: (result, None).
+    def lookup(self, candidate, captured, name: str | None = None) -> tuple[FileResult | None, object]:
+        """The stat index's result for an unchanged file: (result, None),
+        when it was made under `name` (the path rules and ids saw; a result
+        is written back to the file at its path, so it must be this one's).
         Otherwise (None, ticket): whoever reads the file then tries the
         content key (`key_of`, `get`) and `put`s a fresh result, and the
         ticket goes to `record` with the result, for the index."""
@@ -155,6 +157,9 @@ class ResultCache:
                     result = None
                 else:
                     hit = index[slot] = (entry, result)    # the same object: save_index sees no change
+            if result is not None and name is not None and result.path != name:
+                cachefile.note_bad(self._index_path, f"the entry of {path} is of another file")
+                result = None
             if result is not None:
                 self._new[slot] = hit
                 return result, None
@@ -193,11 +198,15 @@ class ResultCache:
         except OSError:
             pass
 
-    def get(self, k: str | None) -> FileResult | None:
+    def get(self, k: str | None, name: str) -> FileResult | None:
+        """The result kept under key `k`, if it is one of the file `name`."""
         if k is None:
             return None
         path = self.dir / k[:2] / k
         r = cachefile.read(path, result_from)
+        if r is not None and r.path != name:
+            cachefile.note_bad(path, "the result of another file")
+            return None
         if r is not None:
             touch(path)                        # recently used: pruned last
         return r

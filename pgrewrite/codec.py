@@ -159,6 +159,16 @@ def result_from(v) -> FileResult:
 # ------------------------------------------- the plan of preparatory renames
 # (series.definitions.Preparation, cached with the collision index)
 
+def _tree_paths(values) -> tuple:
+    """`values` as a tuple of paths inside the tree (apply writes to them):
+    relative, without `..`; else ValueError."""
+    out = strs(values)
+    for p in out:
+        if not p or p.startswith("/") or ".." in p.split("/"):
+            raise ValueError(f"{p!r} is not a path inside the tree")
+    return out
+
+
 def _definition_data(d) -> list:
     return [d.path, d.line, d.name, d.text, d.compatible]
 
@@ -169,7 +179,7 @@ def _definition_from(v):
     if not (type(path) is str and type(line) is int and type(name) is str and type(text) is str
             and type(compatible) is bool):
         raise TypeError("not a definition")
-    return Definition(path, line, name, text, compatible)
+    return Definition(_tree_paths([path])[0], line, name, text, compatible)
 
 
 def _clash_data(c) -> list:
@@ -215,7 +225,7 @@ def preparation_from(v):
     for d, new_name, files in v["renames"]:
         if type(new_name) is not str:
             raise TypeError("not a name")
-        renames.append(LocalRename(_definition_from(d), new_name, strs(files)))
+        renames.append(LocalRename(_definition_from(d), new_name, _tree_paths(files)))
     return Preparation(defs(v["definitions"]), blocked, tuple(renames), strs(v["reasons"]),
-                       tuple(ClashRename(_clash_from(c), defs(ds), strs(files))
+                       tuple(ClashRename(_clash_from(c), defs(ds), _tree_paths(files))
                              for c, ds, files in v["clash_renames"]))

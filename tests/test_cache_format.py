@@ -215,3 +215,31 @@ def test_a_fifo_in_place_of_an_entry_does_not_block_the_run(tree, tmp_path, refe
     assert without_notes(doc) == without_notes(reference[1])
     assert cache_notes(doc) == [f"cache: 1 unusable cache file(s) ignored and recomputed "
                                 f"({index}: not a regular file)"]
+
+
+def test_a_result_of_another_file_is_not_taken(tree, tmp_path, reference):
+    """apply writes a result's edits to the file at the result's path: an
+    entry (with a good checksum) that names another file is a miss."""
+    store = tmp_path / "cache"
+    assert scan(store) == reference
+    entries = damage(store, lambda blob: blob)
+    victim = entries[0]
+    data = cachefile.decode(victim.read_bytes())
+    data[0] = "../../elsewhere.c"
+    victim.write_bytes(cachefile.encode(data))
+    code, doc = scan(store)
+    assert without_notes(doc) == without_notes(reference[1])
+    assert cache_notes(doc) == [f"cache: 1 unusable cache file(s) ignored and recomputed "
+                                f"({victim}: the result of another file)"]
+
+
+def test_a_plan_with_paths_outside_the_tree_is_refused():
+    from pgrewrite.series.definitions import Definition, LocalRename, Preparation
+    d = Definition("drivers/x.h", 3, "PG_SIZE", "#define PG_SIZE 1", False)
+    prep = Preparation((d,), {}, (LocalRename(d, "X_PG_SIZE", ("drivers/x.h",)),))
+    assert codec.preparation_from(cachefile.decode(cachefile.encode(codec.preparation_data(prep)))) == prep
+    for bad in ("../outside.h", "/etc/passwd", "drivers/../../x.h"):
+        data = codec.preparation_data(dataclasses.replace(
+            prep, renames=(LocalRename(d, "X_PG_SIZE", (bad,)),)))
+        with pytest.raises(cachefile.SHAPE_ERRORS):
+            codec.preparation_from(data)
