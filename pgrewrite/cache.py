@@ -104,7 +104,8 @@ class ResultCache:
     def key_of(self, display: str, data: bytes, captured: dict) -> str:
         """The content key of a file's result."""
         h = hashlib.blake2b(self.salt, digest_size=20)
-        h.update(display.encode() + b"\0" + repr(sorted(captured.items())).encode() + b"\0")
+        # fsencode: a file name that is not UTF-8 is keyed by its own bytes
+        h.update(os.fsencode(display) + b"\0" + repr(sorted(captured.items())).encode() + b"\0")
         h.update(data)
         return h.hexdigest()
 
@@ -116,7 +117,7 @@ class ResultCache:
             where = str(Path(root).resolve())
         except OSError:
             where = str(root)
-        h = hashlib.blake2b(INDEX_VERSION + self.salt + b"\0" + where.encode(), digest_size=16).hexdigest()
+        h = hashlib.blake2b(INDEX_VERSION + self.salt + b"\0" + os.fsencode(where), digest_size=16).hexdigest()
         self._index_path = self.dir / "index" / f"{h}.index"
         old = cachefile.read(self._index_path, _index_from)
         if old is not None:

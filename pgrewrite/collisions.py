@@ -659,7 +659,7 @@ def _state_from(data):
 
 
 def _fingerprint(stats) -> bytes:
-    return hashlib.blake2b(repr(stats).encode(), digest_size=20).digest()
+    return cachefile.fingerprint(stats)
 
 
 def _save(path: Path, data) -> None:

@@ -346,7 +346,7 @@ def _walk_prefiltered(top: Path, names, cache_dir: Path | None = None, idle=_onc
     files = [(f, kind, st) for f, kind, st in walked if kind != DIR_LINK]
     # no file added, removed or changed since a run that trusted every stat:
     # its answer, without looking at each file's
-    fingerprint = hashlib.blake2b(repr(files).encode(), digest_size=20).digest()
+    fingerprint = cachefile.fingerprint(files)
     last = known.summary() if proc is None else None
     if last is not None and last[0] == fingerprint:
         return [Path(p) for p in last[1]]

@@ -243,3 +243,20 @@ def test_a_plan_with_paths_outside_the_tree_is_refused():
             prep, renames=(LocalRename(d, "X_PG_SIZE", (bad,)),)))
         with pytest.raises(cachefile.SHAPE_ERRORS):
             codec.preparation_from(data)
+
+
+def test_file_names_that_are_not_utf8_are_cached_too(tree, tmp_path):
+    """orjson refuses the surrogate escapes of such names; the cache still
+    keeps (and finds again) everything about them."""
+    import os
+    odd = os.fsencode(tree / "mm") + b"/odd-\xff.c"
+    with open(odd, "wb") as fh:
+        fh.write(b"unsigned long odd = PAGE_SIZE;\n")
+    store = tmp_path / "cache"
+    first = scan(store)
+    assert any("odd-" in s["path"] for s in first[1]["sites"])
+    again = scan(store)
+    assert again == first and cache_notes(again[1]) == []
+    for p in written(store):
+        cachefile.decode(p.read_bytes())
+    assert cachefile.decode(cachefile.encode(["odd-\udcff.c"])) == ["odd-\udcff.c"]
