@@ -14,6 +14,7 @@ from collections import Counter as Tally
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import cachefile
 from . import collisions as coll
 from .accounting import Counter
 from .cache import ResultCache
@@ -164,15 +165,17 @@ def _worker_init(ruleset: RuleSet | None, cache: ResultCache | None = None):
     if "engine" not in _WORKER:
         _WORKER["engine"] = Engine(ruleset)
         _WORKER["cache"] = cache
+    cachefile.take_bad()      # what the parent met before forking is the parent's to report
     # Analysis allocates many short-lived objects that reference counting
     # frees; the cyclic collector ran every 700 allocations for ~2% of the
     # instructions (callgrind). It still runs, less often.
     gc.set_threshold(20_000, 50, 50)
 
 
-def _analyse_file(task) -> tuple[FileResult, bool, int]:
+def _analyse_file(task) -> tuple[FileResult, bool, int, list]:
     display, path, captured, unknown_as = task
-    return analyse_cached(_WORKER["engine"], _WORKER["cache"], display, Path(path), captured, unknown_as)
+    out = analyse_cached(_WORKER["engine"], _WORKER["cache"], display, Path(path), captured, unknown_as)
+    return (*out, cachefile.take_bad())       # the bad entries met, for the run's one note
 
 
 def analyse_cached(engine: Engine, cache: ResultCache | None, display: str, path: Path, captured,
@@ -188,7 +191,7 @@ def analyse_cached(engine: Engine, cache: ResultCache | None, display: str, path
     if cache is None:
         return analyse_data(engine, display, data, captured, unknown_as), False, 0
     key = cache.key_of(display, data, captured)
-    hit = cache.get(key)
+    hit = cache.get(key, display)
     if hit is not None:
         return hit, True, 0
     result = analyse_data(engine, display, data, captured, unknown_as)
@@ -278,11 +281,12 @@ def scan_paths(paths, ruleset: RuleSet, root: Path | None = None, jobs: int | No
     # as the root does); paths are shown relative to the cwd at the end.
     names = _tree_names(candidates, root, cwd)
     for i, c in enumerate(candidates):
-        hit, ticket = cache.lookup(c, {}) if cache is not None else (None, None)
+        name = names.get(c.display, c.display)
+        hit, ticket = cache.lookup(c, {}, name) if cache is not None else (None, None)
         if hit is not None:
             results[i] = hit
         else:
-            tasks.append((names.get(c.display, c.display), str(c.path), {}, unknown_as))
+            tasks.append((name, str(c.path), {}, unknown_as))
             tickets.append(ticket)
             slots.append(i)
     jobs = jobs or os.cpu_count() or 1
@@ -298,7 +302,9 @@ def scan_paths(paths, ruleset: RuleSet, root: Path | None = None, jobs: int | No
         index = build_index(root) if root is not None else None
         definitions = index.definitions if index is not None else ()
         preparation, prep_notes = index.extra if index is not None and index.extra else (None, ())
-        for i, ticket, (r, hit, written) in zip(slots, tickets, fresh):
+        bad: list = []                       # bad cache entries the workers met
+        for i, ticket, (r, hit, written, met) in zip(slots, tickets, fresh):
+            bad += met
             if progress:
                 progress(1)
             if cache is not None:
@@ -312,12 +318,13 @@ def scan_paths(paths, ruleset: RuleSet, root: Path | None = None, jobs: int | No
             captured = _captured(c, root, index, preparation)
             if not captured or not (results[i].consulted & captured.keys()):
                 continue
-            hit, ticket = cache.lookup(c, captured) if cache is not None else (None, None)
+            hit, ticket = cache.lookup(c, captured, names.get(c.display, c.display)) if cache is not None else (None, None)
             if hit is not None:
                 results[i] = hit
             else:
                 again.append((i, ticket, (names.get(c.display, c.display), str(c.path), captured, unknown_as)))
-        for (i, ticket, _), (r, _, written) in zip(again, runner.map([t for _, _, t in again])):
+        for (i, ticket, _), (r, _, written, met) in zip(again, runner.map([t for _, _, t in again])):
+            bad += met
             if cache is not None:
                 cache.record(ticket, r, written)
             results[i] = r
@@ -330,8 +337,10 @@ def scan_paths(paths, ruleset: RuleSet, root: Path | None = None, jobs: int | No
     if shown:
         results = [_displayed(r, shown[r.path]) if r.path in shown else r for r in results]
     results.sort(key=lambda r: r.path)
+    # every unusable cache file met (rules, prefilter, index, entries), once
+    notes = tuple(prep_notes) + cachefile.take_note(bad)
     return ScanResult(tuple(results), tuple(problems), definitions, root, stats,
-                      preparation, prep_notes)
+                      preparation, notes)
 
 
 def _size(path: str) -> int:
@@ -574,12 +583,15 @@ class _Runner:
         return False
 
     def map(self, tasks):
-        """(result, from the cache, bytes written to it) per task, in order."""
+        """(result, from the cache, bytes written to it, bad cache entries met
+        in a worker process) per task, in order."""
         if not tasks:
             return iter(())
         if self.pool is None:
             if self.engine is None:
                 self.engine = Engine(self.ruleset)
-            return (analyse_cached(self.engine, self.cache, t[0], Path(t[1]), t[2], t[3]) for t in tasks)
+            # bad cache entries met here are already in this process's list
+            return ((*analyse_cached(self.engine, self.cache, t[0], Path(t[1]), t[2], t[3]), ())
+                    for t in tasks)
         chunk = max(1, min(8, len(tasks) // (self.jobs * 8)))
         return self.pool.imap(_analyse_file, tasks, chunksize=chunk)

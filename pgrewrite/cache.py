@@ -3,7 +3,11 @@
 The key covers everything a result depends on: the file's bytes, its
 displayed path, the rule set's digest, pgrewrite's own source, the names
 visible from other files (collisions) and the --unknown-as option. Change
-any of them and the entry is simply not found. Entries are pickles written atomically.
+any of them and the entry is simply not found. Entries are data, never code
+(pgrewrite/cachefile.py: a header with a format version and a checksum, then
+JSON; pgrewrite/codec.py turns it back into a FileResult field by field),
+written atomically. An entry that is not usable is a miss, recomputed and
+replaced, and named in a note of the run.
 
 An unchanged re-run should not even read the files: one index per tree root
 (and rule set and options) maps each file and the visible names it was
@@ -18,45 +22,25 @@ that wrote to it adds what it wrote to a running total kept in
 `size-ledger`, and when that total is over the limit, the least recently
 used files (by mtime: a file read from the cache is touched) are deleted
 until a quarter of the limit is free again. Files this run used or wrote
-are kept. Only pgrewrite's own entries are ever deleted (`verify/` and any
-unknown file stay).
+are kept. Only pgrewrite's own entries are ever deleted, recognised by name
+and header (`verify/` and any unknown file stay).
 """
 from __future__ import annotations
 
 import hashlib
 import os
-import pickle
 import re
 import tempfile
 import time
 from pathlib import Path
 
+from . import cachefile
+from .codec import result_data, result_from
 from .model import FileResult
 from .rules.loader import engine_digest
 
-
-def dump_atomically(path: Path, obj) -> int:
-    """Pickle `obj` to `path` through a temporary file and a rename, so a
-    reader never sees half a file; returns the bytes written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent)
-    with os.fdopen(fd, "wb") as fh:
-        pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        written = fh.tell()
-    os.replace(tmp, path)
-    return written
-
-def load_pickle(path: Path):
-    """What was pickled at `path`, or None when it cannot be read back
-    (missing, cut short, written by another version): a cache miss."""
-    try:
-        with open(path, "rb") as fh:
-            return pickle.load(fh)
-    except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError, ImportError, IndexError):
-        return None
-
-VERSION = b"pgrewrite-cache-2"
-INDEX_VERSION = b"pgrewrite-index-2"
+VERSION = b"pgrewrite-cache-3"
+INDEX_VERSION = b"pgrewrite-index-3"
 STALE_NS = 2_000_000_000
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 LEDGER = "size-ledger"
@@ -65,9 +49,12 @@ LEDGER = "size-ledger"
 _ENTRY_DIR = re.compile(r"[0-9a-f]{2}")
 _META_DIRS = ("index", "includes", "prefilter")
 # what the cache writes: hex-named files (an entry is named by its key, in
-# the directory of its first two digits), each a pickle (protocol 2+ header);
-# prune deletes nothing else, so a user's own files in a --cache-dir stay
-_OWN_NAME = re.compile(r"[0-9a-f]{16,}(\.pickle|\.specs|\.state)?")
+# the directory of its first two digits), each starting with cachefile's
+# header; prune deletes nothing else, so a user's own files in a --cache-dir
+# stay. Files of pgrewrite before the data format (`.pickle` and pickle
+# protocol 2+ headers, never loaded now) are recognised too, so that they
+# do not stay forever.
+_OWN_NAME = re.compile(r"[0-9a-f]{16,}(\.index|\.prefilter|\.summary|\.specs|\.state|\.pickle)?")
 
 
 def _is_own(directory: str, name: str, path: str) -> bool:
@@ -77,9 +64,10 @@ def _is_own(directory: str, name: str, path: str) -> bool:
         return False
     try:
         with open(path, "rb") as fh:
-            return fh.read(1) == b"\x80"
+            head = fh.read(len(cachefile.MAGIC))
     except OSError:
         return False
+    return head == cachefile.MAGIC or head[:1] == b"\x80"
 
 
 def max_bytes_from_env() -> int:
@@ -116,7 +104,8 @@ class ResultCache:
     def key_of(self, display: str, data: bytes, captured: dict) -> str:
         """The content key of a file's result."""
         h = hashlib.blake2b(self.salt, digest_size=20)
-        h.update(display.encode() + b"\0" + repr(sorted(captured.items())).encode() + b"\0")
+        # fsencode: a file name that is not UTF-8 is keyed by its own bytes
+        h.update(os.fsencode(display) + b"\0" + repr(sorted(captured.items())).encode() + b"\0")
         h.update(data)
         return h.hexdigest()
 
@@ -128,16 +117,18 @@ class ResultCache:
             where = str(Path(root).resolve())
         except OSError:
             where = str(root)
-        h = hashlib.blake2b(INDEX_VERSION + self.salt + b"\0" + where.encode(), digest_size=16).hexdigest()
-        self._index_path = self.dir / "index" / f"{h}.pickle"
-        old = load_pickle(self._index_path)
+        h = hashlib.blake2b(INDEX_VERSION + self.salt + b"\0" + os.fsencode(where), digest_size=16).hexdigest()
+        self._index_path = self.dir / "index" / f"{h}.index"
+        old = cachefile.read(self._index_path, _index_from)
         if old is not None:
             touch(self._index_path)
-        self._index = old if isinstance(old, dict) else {}
+        self._index = old if old is not None else {}
         self._new: dict = {}
 
-    def lookup(self, candidate, captured) -> tuple[FileResult | None, object]:
-        """The stat index's result for an unchanged file: (result, None).
+    def lookup(self, candidate, captured, name: str | None = None) -> tuple[FileResult | None, object]:
+        """The stat index's result for an unchanged file: (result, None),
+        when it was made under `name` (the path rules and ids saw; a result
+        is written back to the file at its path, so it must be this one's).
         Otherwise (None, ticket): whoever reads the file then tries the
         content key (`key_of`, `get`) and `put`s a fresh result, and the
         ticket goes to `record` with the result, for the index."""
@@ -158,8 +149,21 @@ class ResultCache:
         self._new[slot] = None          # drop the old entry unless it is still right
         hit = index.get(slot)
         if hit is not None and hit[0] == entry:     # trusted when it was recorded
-            self._new[slot] = hit
-            return hit[1], None
+            result = hit[1]
+            if result.__class__ is list:            # as read: made a FileResult when used
+                try:
+                    result = result_from(result)
+                except cachefile.SHAPE_ERRORS:
+                    cachefile.note_bad(self._index_path, f"the entry of {path} is not the data expected")
+                    result = None
+                else:
+                    hit = index[slot] = (entry, result)    # the same object: save_index sees no change
+            if result is not None and name is not None and result.path != name:
+                cachefile.note_bad(self._index_path, f"the entry of {path} is of another file")
+                result = None
+            if result is not None:
+                self._new[slot] = hit
+                return result, None
         trusted = max(st.st_mtime_ns, st.st_ctime_ns) < time.time_ns() - STALE_NS
         return None, ((slot, entry) if trusted else None)
 
@@ -191,27 +195,29 @@ class ResultCache:
         if not changed:
             return
         try:
-            self.written += dump_atomically(self._index_path, index)
+            self.written += cachefile.write(self._index_path, _index_data(index))
         except OSError:
             pass
 
-    def get(self, k: str | None) -> FileResult | None:
+    def get(self, k: str | None, name: str) -> FileResult | None:
+        """The result kept under key `k`, if it is one of the file `name`."""
         if k is None:
             return None
-        try:
-            with open(self.dir / k[:2] / k, "rb") as fh:
-                r = pickle.load(fh)
-            touch(self.dir / k[:2] / k)        # recently used: pruned last
-            return r if isinstance(r, FileResult) else None
-        except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError):
+        path = self.dir / k[:2] / k
+        r = cachefile.read(path, result_from)
+        if r is not None and r.path != name:
+            cachefile.note_bad(path, "the result of another file")
             return None
+        if r is not None:
+            touch(path)                        # recently used: pruned last
+        return r
 
     def put(self, k: str | None, result: FileResult) -> int:
         """Keep `result` under key `k`; the bytes written (for `record`)."""
         if k is None or result.error is not None:
             return 0         # errors are retried every run
         try:
-            return dump_atomically(self.dir / k[:2] / k, result)
+            return cachefile.write(self.dir / k[:2] / k, result_data(result))
         except OSError:
             return 0         # a cache that cannot be written is only slower
 
@@ -219,6 +225,24 @@ class ResultCache:
         """Add what this run wrote to the ledger; prune when over the limit."""
         note_written(self.dir, self.written, self.max_bytes, self.started)
         self.written = 0
+
+
+def _index_data(index: dict) -> list:
+    """The stat index as data: [path, names, stat, display, result] rows;
+    results read and not used this run are written back as they were read."""
+    return [[path, names.hex(), list(stamp), display, r if r.__class__ is list else result_data(r)]
+            for (path, names), ((stamp, display), r) in index.items()]
+
+
+def _index_from(rows) -> dict:
+    """The stat index of `_index_data` rows; the results stay data until
+    `lookup` uses them (each is checked then)."""
+    index = {}
+    for path, names, (size, mtime, ctime, ino), display, result in rows:
+        if not (type(path) is str and type(display) is str and type(result) is list):
+            raise TypeError("not a stat index row")
+        index[(path, bytes.fromhex(names))] = (((size, mtime, ctime, ino), display), result)
+    return index
 
 
 def touch(path) -> None:

@@ -60,25 +60,41 @@ def scope_regex(globs) -> re.Pattern:
     return hit
 
 
-def load_clashes(directory: Path, family, default_schema: Path) -> tuple[tuple[Clash, ...], list[str], bytes]:
-    """(entries, problems, raw bytes) of DIRECTORY/clashes.yaml; no file: no entries."""
-    import jsonschema
-    import yaml
-
-    from .rules.loader import _line_of, _load_with_lines, _schema_message
-
+def load_clashes(directory: Path, family, default_schema: Path, validated=None,
+                 keep: dict | None = None) -> tuple[tuple[Clash, ...], list[str], bytes]:
+    """(entries, problems, raw bytes) of DIRECTORY/clashes.yaml; no file: no entries.
+    `validated`: the (document, lines) of these bytes that an earlier run
+    parsed and validated (rules.loader's cache); `keep` gets them under
+    "clashes" when they are valid."""
     path = directory / FILE
     if not path.exists():
         return (), [], b""
     rel = str(path.relative_to(directory.parent)) if directory.parent in path.parents else str(path)
     raw = path.read_bytes()
+    if validated is not None:
+        doc, lines = validated
+    else:
+        doc, lines, problems = _parse(raw, rel, directory, default_schema)
+        if problems:
+            return (), problems, raw
+    if keep is not None:
+        keep["clashes"] = (doc, lines)
+    return _entries(doc, lines, rel, family, raw)
+
+
+def _parse(raw: bytes, rel: str, directory: Path, default_schema: Path):
+    """(document, lines, problems) of clashes.yaml's bytes, validated."""
+    import jsonschema
+    import yaml
+
+    from .rules.loader import _line_of, _load_with_lines, _schema_message
     try:
         doc, lines = _load_with_lines(raw.decode("utf-8"))
     except UnicodeDecodeError as e:
-        return (), [f"{rel}:1: not UTF-8 ({e.reason} at byte {e.start})"], raw
+        return None, None, [f"{rel}:1: not UTF-8 ({e.reason} at byte {e.start})"]
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
-        return (), [f"{rel}:{mark.line + 1 if mark else 1}: YAML syntax error: {getattr(e, 'problem', e)}"], raw
+        return None, None, [f"{rel}:{mark.line + 1 if mark else 1}: YAML syntax error: {getattr(e, 'problem', e)}"]
     if doc is None:
         doc = []
     schema_path = directory / SCHEMA if (directory / SCHEMA).exists() else default_schema
@@ -95,9 +111,13 @@ def load_clashes(directory: Path, family, default_schema: Path) -> tuple[tuple[C
         else:
             msg = _schema_message(e)
         problems.append(f"{rel}:{_line_of(lines, at)}: {where}: {msg}")
-    if problems:
-        return (), problems, raw
+    return doc, lines, problems
 
+
+def _entries(doc, lines, rel: str, family, raw: bytes):
+    """The entries of a valid clashes.yaml document, checked against the family."""
+    from .rules.loader import _line_of
+    problems: list[str] = []
     new_names = set(family.replacements)
     old_names = set(family.names)
     out: list[Clash] = []

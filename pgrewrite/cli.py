@@ -91,15 +91,26 @@ class Progress:
             self.bar.__exit__(None, None, None)
 
 
-def run_scan(paths, ruleset, jobs, cache_dir, no_cache, unknown_as=None):
+def run_scan(paths, ruleset, jobs, cache_dir, no_cache, unknown_as=None, report_notes=False):
+    """scan_paths for a command; unless its report lists the run's notes
+    (`report_notes`), the note about unusable cache files goes to stderr."""
     progress = Progress("scanning")
     try:
-        return api.scan_paths(paths, ruleset, jobs=jobs, cache_dir=cache_dir, use_cache=not no_cache,
-                              unknown_as=unknown_as, progress=progress if progress.enabled else None)
+        result = api.scan_paths(paths, ruleset, jobs=jobs, cache_dir=cache_dir, use_cache=not no_cache,
+                                unknown_as=unknown_as, progress=progress if progress.enabled else None)
     except RuleError as e:         # clashes.yaml does not fit the tree
         rules_error_exit(e)
     finally:
         progress.finish()
+    if not report_notes:
+        echo_cache_notes(result)
+    return result
+
+
+def echo_cache_notes(result) -> None:
+    for note in result.notes:
+        if note.startswith("cache:"):
+            click.echo(f"note: {note}", err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -143,7 +154,10 @@ def scan(paths, diff_base, fmt, only, output, compare_with, no_decisions, decisi
     if not paths:
         raise click.UsageError("give the PATHS to scan (or --diff BASE)")
     ruleset = load_rules_or_exit(rules_dir, cache_dir, no_cache)
-    result = run_scan(paths, ruleset, jobs, cache_dir, no_cache)
+    # text and json list the run's notes; with the other formats a note about
+    # the cache goes to stderr
+    result = run_scan(paths, ruleset, jobs, cache_dir, no_cache,
+                      report_notes=fmt in ("text", "json") and compare_with is None)
     if not no_decisions:
         result = with_decisions(result, ruleset, decisions_file)
     doc = to_document(result, only=set(only) or None)

@@ -44,7 +44,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cache import dump_atomically, load_pickle
+from . import cachefile
 from .lex import Lexer
 
 
@@ -395,13 +395,41 @@ class CollisionIndex:
               "_arch_paths", "reach", "seen", "own_names")
 
     def _state(self) -> dict:
-        return {k: getattr(self, k) for k in self._STATE}
+        """The built index as data (cachefile), for `_from_state`."""
+        from .codec import preparation_data
+        extra = self.extra
+        return {
+            "definitions": [[d.name, d.path, d.line, d.body] for d in self.definitions],
+            "files": sorted(self.files), "arches": self.arches, "_bit_pass": self._bit_pass,
+            "pass_bits": [[a, _mask_data(m)] for a, m in self.pass_bits.items()],
+            "_own": _masks_data(self._own), "full": _mask_data(self.full),
+            "extra": None if extra is None else [
+                None if extra[0] is None else preparation_data(extra[0]), list(extra[1])],
+            "_arch_paths": {p: sorted(arches) for p, arches in self._arch_paths.items()},
+            "reach": _masks_data(self.reach), "seen": _masks_data(self.seen)}
 
     @classmethod
     def _from_state(cls, root: Path, state: dict) -> CollisionIndex:
+        """The index `_state` made `state` from; raises one of
+        cachefile.SHAPE_ERRORS for data of another shape."""
+        from .codec import preparation_from, strs
         self = cls.__new__(cls)
         self.root = Path(root)
-        self.__dict__.update(state)
+        self.definitions = tuple(Definition(*_typed(d, (str, str, int, str))) for d in state["definitions"])
+        self.files = set(strs(state["files"]))
+        self.arches = list(strs(state["arches"]))
+        self._bit_pass = [a if a is None else _typed([a], (str,))[0] for a in state["_bit_pass"]]
+        self.pass_bits = {_typed([a], ((str, type(None)),))[0]: _mask(m) for a, m in state["pass_bits"]}
+        self._own, self.full = _masks(state["_own"]), _mask(state["full"])
+        extra = state["extra"]
+        if extra is not None:
+            prep, notes = extra
+            extra = (None if prep is None else preparation_from(prep), strs(notes))
+        self.extra = extra
+        self._arch_paths = {p: set(strs(a)) for p, a in state["_arch_paths"].items()}
+        self.reach, self.seen = _masks(state["reach"]), _masks(state["seen"])
+        if len(self._bit_pass) != len(self.definitions):
+            raise ValueError("the index's bits do not match its definitions")
         self._specs, self._angle_cache = {}, {}    # read lazily if a query needs them
         return self
 
@@ -585,13 +613,70 @@ def _cache_paths(cache_dir: Path, root: Path, names, aliases: dict, extra_key: s
     return d / f"{state}.state", d / f"{h}.specs"
 
 
+# Bit masks: one bit per definition, so beyond 63 definitions a mask is
+# larger than JSON numbers carry; such masks are kept as hex strings.
+_BIG = 1 << 63
+
+
+def _mask_data(m: int):
+    return m if m < _BIG else hex(m)
+
+
+def _mask(v) -> int:
+    if type(v) is int:
+        return v
+    if type(v) is not str:
+        raise TypeError("not a bit mask")
+    return int(v, 16)
+
+
+def _masks_data(masks: dict) -> dict:
+    if all(m < _BIG for m in masks.values()):
+        return masks
+    return {k: _mask_data(m) for k, m in masks.items()}
+
+
+def _masks(data: dict) -> dict:
+    if type(data) is not dict:
+        raise TypeError("not a dict of bit masks")
+    if all(type(v) is int for v in data.values()):
+        return data
+    return {k: _mask(v) for k, v in data.items()}
+
+
+def _typed(values, kinds):
+    """`values` if each is of its kind in `kinds` (types or tuples of types), else TypeError."""
+    if type(values) is not list or len(values) != len(kinds) or not all(
+            isinstance(v, k) and not (k is int and type(v) is bool) for v, k in zip(values, kinds)):
+        raise TypeError(f"{values!r} is not of the expected shape")
+    return values
+
+
+def _specs_from(data: dict) -> dict:
+    """The saved include specs (rel -> [stat, [[quoted, spec]...]]), checked."""
+    out = {}
+    for rel, (key, specs) in data.items():
+        if type(specs) is not list or not all(type(q) is bool and type(p) is str for q, p in specs):
+            raise TypeError(f"include specs of {rel!r} are not of the expected shape")
+        out[rel] = (tuple(key), specs)
+    return out
+
+
+def _state_from(data):
+    """(fingerprint, index state) of a saved `.state` file, unconverted: the
+    index is converted (`_from_state`) only when its fingerprint matches."""
+    if type(data["index"]) is not dict:
+        raise TypeError("not an index state")
+    return bytes.fromhex(data["fingerprint"]), data["index"]
+
+
 def _fingerprint(stats) -> bytes:
-    return hashlib.blake2b(repr(stats).encode(), digest_size=20).digest()
+    return cachefile.fingerprint(stats)
 
 
-def _save(path: Path, obj) -> None:
+def _save(path: Path, data) -> None:
     try:
-        dump_atomically(path, obj)
+        cachefile.write(path, data)
     except OSError:
         pass             # a cache that cannot be written is only slower
 
@@ -603,18 +688,21 @@ def _cached_build(cls, root: Path, names, aliases: dict, cache_dir: Path, extra=
         links: set[str] = set()
         stats = _tree_stats(root, links) if walk is None else _stats_from_walk(root, walk, links)
         fp = _fingerprint(stats)
-        state = load_pickle(state_path)
-        if isinstance(state, dict) and state.get("fingerprint") == fp and (
-                extra is None or state["index"].get("extra") is not None):
-            for p in (state_path, specs_path):     # recently used (cache.prune deletes the oldest)
-                try:
-                    os.utime(p)
-                except OSError:
-                    pass
-            return cls._from_state(root, state["index"])
+        state = cachefile.read(state_path, _state_from)
+        if state is not None and state[0] == fp and (extra is None or state[1].get("extra") is not None):
+            try:
+                index = cls._from_state(root, state[1])
+            except cachefile.SHAPE_ERRORS:
+                cachefile.note_bad(state_path, "not the data this pgrewrite expects there")
+            else:
+                for p in (state_path, specs_path):     # recently used (cache.prune deletes the oldest)
+                    try:
+                        os.utime(p)
+                    except OSError:
+                        pass
+                return index
         found = pool.submit(search, root, names)   # git grep on the other core
-        old = load_pickle(specs_path)
-        old = old if isinstance(old, dict) else {}
+        old = cachefile.read(specs_path, _specs_from) or {}
         trusted_before = time.time_ns() - STALE_NS
         specs, keep = {}, {}
         fresh = _read_all_specs(root, [rel for rel, key in stats if (hit := old.get(rel)) is None or hit[0] != key],
@@ -631,5 +719,5 @@ def _cached_build(cls, root: Path, names, aliases: dict, cache_dir: Path, extra=
     index.extra = extra(root, index.definitions) if extra is not None else None
     _save(specs_path, keep)
     if len(keep) == len(stats):
-        _save(state_path, {"fingerprint": fp, "index": index._state()})
+        _save(state_path, {"fingerprint": fp.hex(), "index": index._state()})
     return index

@@ -24,7 +24,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cache import dump_atomically, load_pickle, touch
+from . import cachefile
+from .cache import touch
 
 SOURCE_SUFFIXES = (".c", ".h", ".S", ".s", ".lds")
 
@@ -132,7 +133,7 @@ def _walk(top: Path):
 
 # ------------------------------------------------------------ the prefilter
 
-PREFILTER_VERSION = b"pgrewrite-prefilter-1"
+PREFILTER_VERSION = b"pgrewrite-prefilter-2"
 STALE_NS = 2_000_000_000
 # more new or changed files than this: one `git grep` over the tree is faster
 # than reading them in Python (or than long pathspec lists)
@@ -158,14 +159,14 @@ class _Known:
             where = str(top)
         h = hashlib.blake2b(PREFILTER_VERSION + repr((kind, where, sorted(names), SOURCE_SUFFIXES)).encode(),
                             digest_size=16).hexdigest()
-        self.path = Path(cache_dir) / "prefilter" / f"{h}.pickle"
+        self.path = Path(cache_dir) / "prefilter" / f"{h}.prefilter"
         self.summary_path = self.path.with_suffix(".summary")
         self._old = None                # read when first needed
 
     @property
     def old(self) -> dict:
         if self._old is None:
-            self._old = _used(self.path, dict) or {}
+            self._old = _used(self.path, _answers_from) or {}
         return self._old
 
     def exists(self) -> bool:
@@ -174,13 +175,12 @@ class _Known:
     def summary(self):
         """(fingerprint, answer) of the last run that could trust every
         file's stat, or None."""
-        got = _used(self.summary_path, tuple) if self.path is not None else None
-        return got if got is not None and len(got) == 2 else None
+        return _used(self.summary_path, _summary_from) if self.path is not None else None
 
     def save_summary(self, fingerprint: bytes, answer: list[str]) -> None:
         if self.path is not None:
             try:
-                dump_atomically(self.summary_path, (fingerprint, answer))
+                cachefile.write(self.summary_path, [fingerprint.hex(), answer])
             except OSError:
                 pass
 
@@ -196,19 +196,33 @@ class _Known:
         if self.path is None or new == self.old:
             return
         try:
-            dump_atomically(self.path, new)
+            cachefile.write(self.path, new)
         except OSError:
             pass             # a cache that cannot be written is only slower
 
 
-def _used(path: Path, kind: type):
-    """The object of type `kind` pickled at `path`, marked recently used
-    (cache.prune deletes the oldest), or None."""
-    got = load_pickle(path)
-    if not isinstance(got, kind):
-        return None
-    touch(path)
+def _used(path: Path, convert):
+    """`convert` of the data in the cache file at `path`, marked recently
+    used (cache.prune deletes the oldest), or None."""
+    got = cachefile.read(path, convert)
+    if got is not None:
+        touch(path)
     return got
+
+
+def _answers_from(data: dict) -> dict:
+    """The prefilter's answers as saved (path -> [key, listed]), with the
+    keys as the tuples they are compared with: a walk's stat (4 numbers), or
+    git's (tracked, stat) or (tracked, lstat, stat)."""
+    return {path: (tuple(key) if type(key[0]) is int else (key[0], *map(tuple, key[1:])), listed)
+            for path, (key, listed) in data.items()}
+
+
+def _summary_from(data) -> tuple[bytes, list[str]]:
+    fingerprint, answer = data
+    if type(answer) is not list or not all(type(p) is str for p in answer):
+        raise TypeError("not a list of paths")
+    return bytes.fromhex(fingerprint), answer
 
 
 def _stamp(st) -> tuple[int, int, int, int]:
@@ -332,7 +346,7 @@ def _walk_prefiltered(top: Path, names, cache_dir: Path | None = None, idle=_onc
     files = [(f, kind, st) for f, kind, st in walked if kind != DIR_LINK]
     # no file added, removed or changed since a run that trusted every stat:
     # its answer, without looking at each file's
-    fingerprint = hashlib.blake2b(repr(files).encode(), digest_size=20).digest()
+    fingerprint = cachefile.fingerprint(files)
     last = known.summary() if proc is None else None
     if last is not None and last[0] == fingerprint:
         return [Path(p) for p in last[1]]

@@ -9,17 +9,17 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from pgrewrite import cache
+from pgrewrite import cache, cachefile
 from pgrewrite.cli import cli
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample-tree"
 RULES = Path(__file__).resolve().parent.parent / "semantic-rules"
 
 
-def entry(d: Path, name: str, size: int, age_s: float) -> Path:
+def entry(d: Path, name: str, size: int, age_s: float, head: bytes = cachefile.MAGIC) -> Path:
     d.mkdir(parents=True, exist_ok=True)
     p = d / name
-    p.write_bytes(b"\x80" + b"x" * (size - 1))
+    p.write_bytes(head + b"x" * (size - len(head)))
     t = time.time() - age_s
     os.utime(p, (t, t))
     return p
@@ -27,7 +27,8 @@ def entry(d: Path, name: str, size: int, age_s: float) -> Path:
 
 def test_prune_deletes_least_recently_used_first(tmp_path):
     old = entry(tmp_path / "ab", "ab0100000000000000", 400, 300)
-    older_index = entry(tmp_path / "index", "0123456789abcdef.pickle", 300, 400)
+    # an index an older pgrewrite pickled: never read now, but pruned like ours
+    older_index = entry(tmp_path / "index", "0123456789abcdef.pickle", 300, 400, head=b"\x80")
     mid = entry(tmp_path / "cd", "cd0100000000000000", 200, 200)
     new = entry(tmp_path / "ef", "ef0100000000000000", 100, 100)
     mine = entry(tmp_path / "ef", "ef0200000000000000", 500, 0)               # written by this run
@@ -66,7 +67,7 @@ def test_scans_with_changing_rules_keep_the_cache_under_the_limit(tmp_path, monk
     rules = tmp_path / "rules"
     shutil.copytree(RULES, rules)
     store = tmp_path / "cache"
-    limit = 150 * 1024           # one run on sample-tree writes ~100 KiB (results and index)
+    limit = 300 * 1024           # one run on sample-tree writes ~180 KiB (results and index)
     monkeypatch.setenv("PGREWRITE_CACHE_MAX_MB", str(limit / (1024 * 1024)))
     monkeypatch.chdir(tree)
     outputs, first = [], None
@@ -92,12 +93,12 @@ def test_scans_with_changing_rules_keep_the_cache_under_the_limit(tmp_path, monk
 
 def test_prune_keeps_a_users_files_that_only_look_like_entries(tmp_path):
     """Issue 15, finding 7: a --cache-dir that is a user's directory loses
-    nothing the cache did not write (recognised by name and pickle header)."""
+    nothing the cache did not write (recognised by name and header)."""
     theirs = tmp_path / "ab" / ("ab" + "0" * 16)
     theirs.parent.mkdir()
-    theirs.write_bytes(b"a user's file, not a pickle" * 100)
+    theirs.write_bytes(b"a user's file, not a cache file" * 100)
     notes = tmp_path / "ab" / "notes.txt"
-    notes.write_bytes(b"\x80" * 3000)
+    notes.write_bytes(cachefile.MAGIC * 300)
     old = time.time() - 1000
     for p in (theirs, notes):
         os.utime(p, (old, old))

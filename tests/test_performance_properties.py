@@ -220,7 +220,7 @@ def test_the_stat_index_answers_an_unchanged_rerun_without_reading(tmp_path, mon
     cache = tmp_path / "cache"
     monkeypatch.setattr(cache_mod, "STALE_NS", 0)   # the files are brand new; trust them anyway
     cold = api.scan_paths(["."], ruleset, jobs=1, cache_dir=cache, cwd=tree)
-    assert list((cache / "index").glob("*.pickle"))
+    assert list((cache / "index").glob("*.index"))
     reads = []
     real_key = cache_mod.ResultCache.key_of
     monkeypatch.setattr(cache_mod.ResultCache, "key_of",

@@ -67,15 +67,15 @@ def test_broken_rule_file(case, tmp_path, snap):
     snap.assert_match(out, f"rules_{case}.txt")
 
 
-def test_the_compiled_rule_set_is_cached_and_follows_every_edit(tmp_path, monkeypatch):
+def test_the_rule_documents_are_cached_and_follow_every_edit(tmp_path, monkeypatch):
     from pgrewrite import api
     from pgrewrite.rules import loader
     rules = tmp_path / "rules"
     shutil.copytree(DEFAULT_RULES, rules)
     cache = tmp_path / "cache"
     first = api.load_rules(rules, cache)
-    assert len(list((cache / "rules").glob("*.pickle"))) == 1
-    # the second load unpickles: no YAML is read
+    assert len(list((cache / "rules").glob("*.rules"))) == 1
+    # the second load compiles the kept documents: no YAML is read
     monkeypatch.setattr(loader, "_load_with_lines", lambda text: pytest.fail("YAML read on a cached load"))
     second = api.load_rules(rules, cache)
     assert second.digest == first.digest and [r.id for r in second.rules] == [r.id for r in first.rules]
@@ -92,4 +92,4 @@ def test_the_compiled_rule_set_is_cached_and_follows_every_edit(tmp_path, monkey
             api.load_rules(rules, cache)
     # one set per rules directory is kept
     api.load_rules(None, cache)
-    assert len(list((cache / "rules").glob("*.pickle"))) == 2
+    assert len(list((cache / "rules").glob("*.rules"))) == 2

@@ -81,7 +81,7 @@ def series(paths, out_dir, rules_dir, max_files, max_lines, split_by, reroll_cou
     git tree; the work tree, index and objects of that repository are not modified.
     """
     from pgrewrite import api
-    from pgrewrite.cli import load_rules_or_exit, rules_error_exit, with_decisions
+    from pgrewrite.cli import echo_cache_notes, load_rules_or_exit, rules_error_exit, with_decisions
     from pgrewrite.rules.loader import RuleError
 
     try:
@@ -100,6 +100,7 @@ def series(paths, out_dir, rules_dir, max_files, max_lines, split_by, reroll_cou
                                 cwd=root)
     except RuleError as e:         # clashes.yaml does not fit the tree
         rules_error_exit(e)
+    echo_cache_notes(result)
     result = with_decisions(result, ruleset)      # pgrewrite-decisions.yaml, if any
     for prob in result.problems:
         click.echo(f"warning: {prob}", err=True)

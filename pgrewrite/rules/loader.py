@@ -136,7 +136,36 @@ def glob_regex(globs, anchored: bool = False) -> re.Pattern | None:
                 i += 1
         parts.append(rx)
     body = r"(?:" + "|".join(parts) + r")$"
-    return re.compile(body if anchored else r"(?:.*/)?" + body)
+    return _pattern(body if anchored else r"(?:.*/)?" + body)
+
+
+class LazyPattern:
+    """A regular expression compiled when first used. Rule documents that an
+    earlier run validated (load_ruleset's cache) are compiled with these: a
+    re-run answered from the result cache compiles no expression at all,
+    and a run that analyses compiles those its files reach."""
+
+    _METHODS = ("search", "match", "fullmatch", "finditer", "findall", "sub", "split")
+
+    def __init__(self, pattern: str):
+        self.pattern = pattern
+
+    def __getattr__(self, name):
+        if name.startswith("__") or name == "pattern":    # copy/pickle probing a bare instance
+            raise AttributeError(name)
+        compiled = re.compile(self.pattern)
+        for method in self._METHODS:             # later calls go straight to the compiled ones
+            setattr(self, method, getattr(compiled, method))
+        return getattr(compiled, name)
+
+
+# True while load_ruleset compiles documents it validated before: their
+# expressions are known to compile, so they are compiled when first used
+_known_good = False
+
+
+def _pattern(source: str):
+    return LazyPattern(source) if _known_good else re.compile(source)
 
 
 # libyaml's parser when PyYAML has it (its wheels do): the rules load 3x
@@ -181,37 +210,56 @@ def _line_of(lines: dict, path) -> int:
 
 def load_ruleset(directory: Path | None = None, cache_dir: Path | None = None) -> RuleSet:
     """The rules of `directory` (default: the shipped ones), validated and
-    compiled. With `cache_dir`, the compiled rule set is kept there under a
-    hash of every file in the directory and of pgrewrite's own source: a
-    re-run unpickles it (50 ms) instead of reading 70+ YAML files (0.7 s).
-    A rule set with problems is never kept: they are reported every run.
-    Only the latest set of each rules directory stays in the cache."""
+    compiled. With `cache_dir`, the rule files' parsed and validated YAML
+    documents (data, see pgrewrite/cachefile.py) are kept there under a hash
+    of every file in the directory and of pgrewrite's own source: a re-run
+    compiles them without parsing and validating 70+ YAML files again. A
+    rule set with problems is never kept: they are reported every run. Only
+    the latest set of each rules directory stays in the cache."""
     directory = Path(directory) if directory is not None else DEFAULT_RULES
     if cache_dir is None or not directory.is_dir():
         return _load_ruleset(directory)
-    import pickle
-
-    from ..cache import dump_atomically
-    # one compiled set per rules directory is kept: an edited rule replaces
-    # it (the result cache's size limit does not count these files)
+    from .. import cachefile
+    # one set per rules directory is kept: an edited rule replaces it (the
+    # result cache's size limit does not count these files)
     place = hashlib.sha256(str(directory.resolve()).encode()).hexdigest()[:16]
-    where = Path(cache_dir) / "rules" / f"{place}-{_cache_key(directory)}.pickle"
+    where = Path(cache_dir) / "rules" / f"{place}-{_cache_key(directory)}.rules"
+    docs = cachefile.read(where, _documents_from)
+    if docs is not None:
+        global _known_good
+        _known_good = True
+        try:
+            return _load_ruleset(directory, validated=docs)
+        except (RuleError, _CompileError, *cachefile.SHAPE_ERRORS):
+            cachefile.note_bad(where, "its rule documents do not compile")
+        finally:
+            _known_good = False
+    docs = {}
+    ruleset = _load_ruleset(directory, keep=docs)
     try:
-        with open(where, "rb") as fh:
-            cached = pickle.load(fh)
-        if isinstance(cached, RuleSet):
-            return cached
-    except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError, ImportError, IndexError, TypeError):
-        pass
-    ruleset = _load_ruleset(directory)
-    try:
-        dump_atomically(where, ruleset)
-        for old in where.parent.glob(f"{place}-*.pickle"):
-            if old != where:
+        cachefile.write(where, [[rel, doc, [[list(at), line] for at, line in lines.items()]]
+                                for rel, (doc, lines) in docs.items()])
+        for old in where.parent.glob(f"{place}-*"):
+            if old != where and old.name.endswith((".rules", ".pickle")):
                 old.unlink(missing_ok=True)
     except OSError:
         pass                   # a cache that cannot be written is only slower
     return ruleset
+
+
+# the key of clashes.yaml's document among the rule files' (not a path)
+CLASHES_DOCUMENT = "\0clashes.yaml"
+
+
+def _documents_from(rows) -> dict:
+    """rel path -> (document, lines) of the rule files (and CLASHES_DOCUMENT),
+    as load_ruleset keeps them."""
+    out = {}
+    for rel, doc, lines in rows:
+        if type(rel) is not str or type(doc) is not (list if rel == CLASHES_DOCUMENT else dict):
+            raise TypeError("not a rule document")
+        out[rel] = (doc, {tuple(at): line for at, line in lines})
+    return out
 
 
 @functools.cache
@@ -235,7 +283,11 @@ def _cache_key(directory: Path) -> str:
     return h.hexdigest()[:40]
 
 
-def _load_ruleset(directory: Path) -> RuleSet:
+def _load_ruleset(directory: Path, validated: dict | None = None, keep: dict | None = None) -> RuleSet:
+    """`validated`: rel -> (document, lines) of rule files parsed and
+    validated by an earlier run (load_ruleset's cache; the documents of
+    exactly these bytes): they are compiled without reading YAML again.
+    `keep`, if given, gets every rule file's (document, lines)."""
     problems: list[str] = []
     if not directory.is_dir():
         raise RuleError([f"{directory}: rules directory does not exist (pass --rules DIR)"])
@@ -243,10 +295,11 @@ def _load_ruleset(directory: Path) -> RuleSet:
         family = load_family(directory / "family.yaml")
     except FamilyError as e:
         raise RuleError([str(e)]) from e
-    schema = json.loads((directory / "schema.json").read_text()) if (directory / "schema.json").exists() \
-        else json.loads((DEFAULT_RULES / "schema.json").read_text())
-    import jsonschema    # 50 ms to import; a cached rule set needs none of it
-    validator = jsonschema.Draft202012Validator(schema)
+    if validated is None:
+        schema = json.loads((directory / "schema.json").read_text()) if (directory / "schema.json").exists() \
+            else json.loads((DEFAULT_RULES / "schema.json").read_text())
+        import jsonschema    # 50 ms to import; validated documents need none of it
+        validator = jsonschema.Draft202012Validator(schema)
     digest = hashlib.sha256((directory / "family.yaml").read_bytes())
     rules: list[Rule] = []
     seen: dict[str, str] = {}
@@ -259,6 +312,10 @@ def _load_ruleset(directory: Path) -> RuleSet:
             problems.append(f"{rel}:1: duplicate rule id {rule_id!r} (also {seen[rule_id]}); ids are file names and must be unique")
             continue
         seen[rule_id] = rel
+        if validated is not None:
+            doc, lines = validated[rel]     # KeyError: not the cached set after all
+            rules.append(_compile_rule(rule_id, rel, doc, lines, family))
+            continue
         try:
             doc, lines = _load_with_lines(raw.decode("utf-8"))
         except UnicodeDecodeError as e:
@@ -284,12 +341,19 @@ def _load_ruleset(directory: Path) -> RuleSet:
                     at += extra[:1]       # point at the unknown key itself
                 problems.append(f"{rel}:{_line_of(lines, at)}: {where}: {_schema_message(e)}")
             continue
+        if keep is not None:
+            keep[rel] = (doc, lines)
         try:
             rules.append(_compile_rule(rule_id, rel, doc, lines, family))
         except _CompileError as e:
             problems.append(f"{rel}:{_line_of(lines, e.path)}: {'/'.join(map(str, e.path))}: {e.message}")
     from ..clashes import load_clashes
-    clashes, clash_problems, raw = load_clashes(directory, family, DEFAULT_RULES / "clashes.schema.json")
+    clashes_kept: dict = {}
+    clashes, clash_problems, raw = load_clashes(
+        directory, family, DEFAULT_RULES / "clashes.schema.json",
+        validated=validated.get(CLASHES_DOCUMENT) if validated is not None else None, keep=clashes_kept)
+    if keep is not None and "clashes" in clashes_kept:
+        keep[CLASHES_DOCUMENT] = clashes_kept["clashes"]
     problems += clash_problems
     if raw:
         digest.update(b"clashes.yaml\0" + raw)
@@ -325,7 +389,7 @@ class _CompileError(Exception):
 
 def _regex(value: str, path) -> re.Pattern:
     try:
-        return re.compile(value)
+        return _pattern(value)
     except re.error as e:
         raise _CompileError(path, f"bad regular expression {value!r}: {e}") from e
 

@@ -1,0 +1,182 @@
+"""The one on-disk form of everything pgrewrite caches: data, never code.
+
+A cache directory may be shared, or restored in CI from other runs, so what
+is in it is input from others. Every cache file is
+
+    MAGIC (16 bytes) | FORMAT (2 bytes, big-endian) | blake2b-16 of payload | payload
+
+where the payload is JSON (orjson): lists, dicts, strings, numbers. Reading
+builds nothing but those; the callers turn them into pgrewrite's own values
+with explicit converters (pgrewrite/codec.py and the modules that own a
+cached shape). A file that is not ours, of another FORMAT, cut short,
+bit-flipped or of the wrong shape is a miss: the caller recomputes and
+replaces it, and `take_note()` names it in one note of the run.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+import struct
+import tempfile
+from pathlib import Path
+
+import orjson
+
+MAGIC = b"pgrewrite-cache\n"
+# bump when the shape of any cached value changes: older files are then misses
+FORMAT = 3
+_DIGEST = 16
+_HEADER = struct.Struct(f">{len(MAGIC)}sH{_DIGEST}s")
+HEADER_SIZE = _HEADER.size
+
+# Every converter failure on a file with a valid checksum (someone wrote it
+# on purpose, or another pgrewrite with the same FORMAT): a miss, never a traceback
+SHAPE_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError)
+
+# bad entries met in this process since the last take_bad(): (path, why)
+_bad: list[tuple[str, str]] = []
+
+
+def _checksum(payload: bytes) -> bytes:
+    return hashlib.blake2b(payload, digest_size=_DIGEST).digest()
+
+
+def _dumps(data) -> bytes:
+    try:
+        return orjson.dumps(data)
+    except orjson.JSONEncodeError:
+        # a file name that is not UTF-8 (surrogate escapes), which orjson
+        # refuses: the standard library writes it as \udcXX escapes
+        return json.dumps(data, ensure_ascii=True, separators=(",", ":")).encode()
+
+
+def _loads(payload):
+    try:
+        return orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        # what _dumps wrote with the standard library (lone surrogates)
+        return json.loads(bytes(payload))
+
+
+def encode(data) -> bytes:
+    payload = _dumps(data)
+    return _HEADER.pack(MAGIC, FORMAT, _checksum(payload)) + payload
+
+
+def fingerprint(data) -> bytes:
+    """A digest of plain data (lists of paths and stats): orjson is several
+    times faster than repr() for the tree's 61,000 stats."""
+    return hashlib.blake2b(_dumps(data), digest_size=20).digest()
+
+
+def write(path: Path, data) -> int:
+    """Write `data` to `path` through a temporary file and a rename, so a
+    reader never sees half a file; returns the bytes written. Raises
+    OSError (the callers treat an unwritable cache as a slower one)."""
+    blob = encode(data)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(blob)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return len(blob)
+
+
+def decode(blob: bytes):
+    """The data in `blob`, or raise BadEntry saying why it is not usable."""
+    if len(blob) < HEADER_SIZE or not blob.startswith(MAGIC):
+        raise BadEntry("not a pgrewrite cache file")
+    _, version, digest = _HEADER.unpack_from(blob)
+    if version != FORMAT:
+        raise BadEntry(f"format {version}, this pgrewrite reads {FORMAT}")
+    payload = memoryview(blob)[HEADER_SIZE:]
+    if _checksum(payload) != digest:
+        raise BadEntry("checksum mismatch (cut short or corrupted)")
+    try:
+        return _loads(payload)
+    except (ValueError, RecursionError):      # json's JSONDecodeError is a ValueError
+        raise BadEntry("checksum matches but the payload is not JSON") from None
+
+
+class BadEntry(ValueError):
+    pass
+
+
+def read(path: Path, convert=None):
+    """`convert(data)` of the cache file at `path` (the data itself without
+    `convert`), or None: missing (a plain miss) or unusable (a miss that is
+    recorded for the run's note). `convert` raising one of SHAPE_ERRORS
+    means the data is not of the shape expected."""
+    try:
+        blob = _read_regular(path)
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        note_bad(path, f"cannot be read ({e.strerror or e})")
+        return None
+    if blob is None:
+        note_bad(path, "not a regular file")
+        return None
+    try:
+        data = decode(blob)
+        return convert(data) if convert is not None else data
+    except BadEntry as e:
+        note_bad(path, str(e))
+    except SHAPE_ERRORS:
+        note_bad(path, "not the data this pgrewrite expects there")
+    return None
+
+
+def _read_regular(path) -> bytes | None:
+    """The bytes of the regular file at `path`; None for anything else (a
+    FIFO or device put there would block the run or never end)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            return fh.read()
+    finally:
+        os.close(fd)
+
+
+def is_own(path: str) -> bool:
+    """Does the file at `path` start with our header (any FORMAT)?"""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(len(MAGIC)) == MAGIC
+    except OSError:
+        return False
+
+
+def note_bad(path, why: str) -> None:
+    _bad.append((str(path), why))
+
+
+def take_bad() -> list[tuple[str, str]]:
+    """The bad entries recorded in this process since the last call."""
+    out = list(_bad)
+    _bad.clear()
+    return out
+
+
+def take_note(more=()) -> tuple[str, ...]:
+    """One note for the run naming the bad entries met (in this process,
+    plus `more` from worker processes), or none."""
+    bad = take_bad() + list(more)
+    if not bad:
+        return ()
+    seen = dict(bad)               # a file met twice is named once
+    shown = "; ".join(f"{p}: {why}" for p, why in list(seen.items())[:3])
+    rest = f"; and {len(seen) - 3} more" if len(seen) > 3 else ""
+    return (f"cache: {len(seen)} unusable cache file(s) ignored and recomputed "
+            f"({shown}{rest})",)
