@@ -102,7 +102,7 @@ def series(paths, out_dir, rules_dir, max_files, max_lines, split_by, reroll_cou
         rules_error_exit(e)
     result = with_decisions(result, ruleset)      # pgrewrite-decisions.yaml, if any
     for prob in result.problems:
-        click.echo(f"warning: {prob}", err=True)
+        click.echo(f"{prob.display}: error: {prob.message}", err=True)
 
     options = SeriesOptions(
         base=base, split_by=split_by, max_files=max_files, max_lines=max_lines,
