@@ -15,6 +15,7 @@ within the same timestamp granule would not show in its stat).
 """
 from __future__ import annotations
 
+import errno
 import functools
 import hashlib
 import os
@@ -62,15 +63,34 @@ def expand(paths, names, cwd: Path | None = None, use_git: bool = True, cache_di
     the caller's own use of the same stat pass."""
     cwd = cwd or Path.cwd()
     idle = _once(idle)
-    out: dict[Path, Candidate] = {}
+    out: dict[str, Candidate] = {}       # by real path: a file named twice is read once
     problems: list[InputProblem] = []
     unread = Unreadable()
+    real_dirs: dict[str, str] = {}
+
+    def add(f: Path):
+        name = display_path(f, cwd)
+        why = unshowable(name)
+        if why is not None:
+            problems.append(InputProblem(shown(name), f"{why}: it cannot be shown in reports or written into "
+                                                      "patches; skipped (rename it to include it)"))
+            return
+        d, base = os.path.split(f)     # f is no link: its directory's real path is enough
+        real = real_dirs.get(d)
+        if real is None:
+            real = real_dirs[d] = os.path.realpath(d)
+        out.setdefault(os.path.join(real, base), Candidate(name, f))
+
     for raw in paths:
-        p = Path(raw)
-        if not p.is_absolute():
-            p = cwd / p
+        p = _plain(cwd / raw)
         if not os.path.lexists(p):
             problems.append(InputProblem(str(raw), "no such file or directory; check the path"))
+            continue
+        if p.is_dir() and os.path.islink(p):
+            # as in the walk: a link to a directory is never entered (its
+            # files could be anywhere, and apply would write through it)
+            problems.append(InputProblem(str(raw), f"symbolic link to the directory {os.readlink(p)!r}; not "
+                                                   "entered (name the directory itself)"))
             continue
         if p.is_dir():
             found = _git_candidates(p, names, cache_dir, idle, walks, unread) if use_git else None
@@ -87,20 +107,52 @@ def expand(paths, names, cwd: Path | None = None, use_git: bool = True, cache_di
                     f = _follow(f, p, cwd, problems)
                     if f is None:
                         continue
-                out.setdefault(f, Candidate(display_path(f, cwd), f))
+                add(f)
         elif p.is_file() or p.is_symlink():
             # a file named explicitly is read whatever its suffix
             if os.path.islink(p):
                 p = _follow(p, cwd, cwd, problems)
                 if p is None:
                     continue
-            out.setdefault(p, Candidate(display_path(p, cwd), p))
+            add(p)
         else:
             problems.append(InputProblem(str(raw), "not a regular file or directory; skipped"))
     for d, reason in sorted(unread.dirs.items()):
         problems.append(InputProblem(display_path(Path(d), cwd), f"cannot read this directory ({reason}): files in it "
                                      "were not scanned; make it readable to include them"))
     return sorted(out.values(), key=lambda c: c.display), problems
+
+
+def _plain(p: Path) -> Path:
+    """`p` without `.` and `..` components when that is the same file
+    (`mm/../mm/memory.c` is `mm/memory.c`; through a symbolic link `..` is
+    not lexical, and the path stays as given)."""
+    plain = Path(os.path.normpath(p))
+    if plain != p:
+        try:
+            if os.path.realpath(plain) != os.path.realpath(p):
+                return p
+        except (OSError, ValueError):
+            return p
+    return plain
+
+
+def unshowable(name: str) -> str | None:
+    """Why a file name cannot go into a report line or a patch, or None."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "the file name is not UTF-8"
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        return "the file name contains a control character (a newline, a tab, ...)"
+    return None
+
+
+def shown(name: str) -> str:
+    """`name` printable on one line: undecodable bytes as \\xNN, control
+    characters escaped as Python writes them."""
+    text = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return "".join(repr(ch)[1:-1] if ord(ch) < 32 or ord(ch) == 127 else ch for ch in text)
 
 
 class Unreadable:
@@ -163,9 +215,13 @@ def _follow(link: Path, top: Path, cwd: Path, problems: list) -> Path | None:
     """A symbolic link is analysed (and written) as its target, once, when
     the target is a file inside `top`; any other link is reported, never
     followed for writing."""
-    target = link.resolve()
-    real_top = top.resolve()
     shown = display_path(link, cwd)
+    try:
+        target = link.resolve()
+        real_top = top.resolve()
+    except (RuntimeError, OSError) as e:     # RuntimeError: a loop (Python < 3.13)
+        problems.append(InputProblem(shown, f"symbolic link that cannot be resolved ({_why(e)}); skipped"))
+        return None
     if not target.is_file():
         problems.append(InputProblem(shown, f"symbolic link to {os.readlink(link)!r}, which is not a file; skipped"))
         return None
@@ -176,6 +232,12 @@ def _follow(link: Path, top: Path, cwd: Path, problems: list) -> Path | None:
                                             "written (name the target itself to convert it)"))
         return None
     return top / rel
+
+
+def _why(e: Exception) -> str:
+    if isinstance(e, RuntimeError) or getattr(e, "errno", None) == errno.ELOOP:
+        return "a loop of symbolic links"
+    return getattr(e, "strerror", None) or str(e)
 
 
 def _walk(top: Path, unread: "Unreadable | None" = None):

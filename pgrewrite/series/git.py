@@ -44,12 +44,22 @@ class Git:
         return value or None
 
 
+def cannot_run(e: OSError) -> str:
+    if isinstance(e, FileNotFoundError) and e.filename in ("git", None):
+        return "git is not on PATH; install git or add it to PATH"
+    return f"git cannot be run: {e.strerror or e}"
+
+
 def toplevel(path: Path) -> Path:
-    proc = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=path,
-                          capture_output=True, text=True)
+    try:
+        proc = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=path,
+                              capture_output=True)
+    except OSError as e:
+        raise GitError(cannot_run(e)) from None
     if proc.returncode != 0:
-        raise GitError(f"{path} is not inside a git work tree: {proc.stderr.strip()}")
-    return Path(proc.stdout.strip())
+        raise GitError(f"{path} is not inside a git work tree: "
+                       f"{proc.stderr.decode('utf-8', 'replace').strip()}")
+    return Path(os.fsdecode(proc.stdout.rstrip(b"\n")))
 
 
 class Scratch:
