@@ -86,11 +86,11 @@ def expand(paths, names, cwd: Path | None = None, use_git: bool = True, cache_di
         if not os.path.lexists(p):
             problems.append(InputProblem(str(raw), "no such file or directory; check the path"))
             continue
-        if p.is_dir() and os.path.islink(p):
-            # as in the walk: a link to a directory is never entered (its
-            # files could be anywhere, and apply would write through it)
-            problems.append(InputProblem(str(raw), f"symbolic link to the directory {os.readlink(p)!r}; not "
-                                                   "entered (name the directory itself)"))
+        if p.is_dir() and os.path.islink(p) and is_source(p.name):
+            # named like a file (a list of files, say), it would be walked
+            # and written through: as in the walk, such a link is not entered
+            problems.append(InputProblem(str(raw), f"symbolic link to the directory {os.readlink(p)!r}, named "
+                                                   "like a source file; not entered (name the directory itself)"))
             continue
         if p.is_dir():
             found = _git_candidates(p, names, cache_dir, idle, walks, unread) if use_git else None

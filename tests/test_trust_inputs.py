@@ -285,8 +285,18 @@ def test_a_directory_link_named_like_a_source_file_is_never_entered(tmp_path, mo
     assert "inner.c" not in r.output
     if named == "mm/evil.c":
         assert r.exit_code == 4
-        assert error_lines(r.output) == ["mm/evil.c: error: symbolic link to the directory '../../elsewhere'; not "
-                                         "entered (name the directory itself)"]
+        assert error_lines(r.output) == ["mm/evil.c: error: symbolic link to the directory '../../elsewhere', named "
+                                         "like a source file; not entered (name the directory itself)"]
     else:
         assert r.exit_code == 0, r.output
         assert (tree / GOOD).read_bytes() == expected_rename(c_file(0))
+
+
+def test_a_directory_link_named_like_a_directory_is_the_directory(tmp_path, monkeypatch):
+    """`pgrewrite scan ~/linux`, where ~/linux links to the tree: what was asked."""
+    (tmp_path / "real/mm").mkdir(parents=True)
+    (tmp_path / "real" / GOOD).write_bytes(c_file(0))
+    (tmp_path / "linux").symlink_to("real")
+    r = run(tmp_path, monkeypatch, "scan", "linux", "--no-cache", "-j1")
+    assert r.exit_code == 0, r.output
+    assert "linux/mm/good.c:7:" in r.output
