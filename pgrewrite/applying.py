@@ -112,8 +112,8 @@ def dirty_files(paths: list[Path]) -> set[Path] | None:
             return None
         if r.returncode != 0:
             continue     # not a git tree
-        top = subprocess.run(["git", "-C", str(d), "rev-parse", "--show-toplevel"], capture_output=True, text=True)
-        root = Path(top.stdout.strip())
+        top = subprocess.run(["git", "-C", str(d), "rev-parse", "--show-toplevel"], capture_output=True)
+        root = Path(os.fsdecode(top.stdout.rstrip(b"\n")))
         for entry in r.stdout.split(b"\0"):
             if len(entry) > 3:      # modified, staged, or untracked (no committed copy to go back to)
                 dirty.add((root / entry[3:].decode("utf-8", "surrogateescape")).resolve())

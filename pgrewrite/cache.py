@@ -136,7 +136,7 @@ class ResultCache:
             where = str(Path(root).resolve())
         except OSError:
             where = str(root)
-        h = hashlib.blake2b(INDEX_VERSION + self.salt + b"\0" + where.encode(), digest_size=16).hexdigest()
+        h = hashlib.blake2b(INDEX_VERSION + self.salt + b"\0" + os.fsencode(where), digest_size=16).hexdigest()
         self._index_path = self.dir / "index" / f"{h}.pickle"
         old = load_pickle(self._index_path)
         if old is not None:

@@ -300,3 +300,16 @@ def test_a_directory_link_named_like_a_directory_is_the_directory(tmp_path, monk
     r = run(tmp_path, monkeypatch, "scan", "linux", "--no-cache", "-j1")
     assert r.exit_code == 0, r.output
     assert "linux/mm/good.c:7:" in r.output
+
+
+def test_a_tree_under_a_directory_whose_name_is_not_utf8(tmp_path, monkeypatch):
+    parent = Path(os.fsdecode(os.path.join(os.fsencode(tmp_path), b"r\xe9p")))
+    tree = git_tree(parent / "tree")
+    r = run(tree, monkeypatch, "scan", "mm", "-j1")            # with the cache
+    assert r.exit_code == 0, r.output
+    r = run(tree, monkeypatch, "series", "mm", "-o", str(parent / "out"), "-j1")
+    assert r.exit_code == 0, r.output
+    assert (parent / "out/0000-cover-letter.patch").exists()
+    r = run(tree, monkeypatch, "apply", "mm", "-j1")
+    assert r.exit_code == 0, r.output
+    assert (tree / GOOD).read_bytes() == expected_rename(c_file(0))

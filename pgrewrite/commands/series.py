@@ -7,6 +7,7 @@ series was still written without them).
 """
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -122,7 +123,7 @@ def series(paths, out_dir, rules_dir, max_files, max_lines, split_by, reroll_cou
     for note in report.notes:
         click.echo(note, err=True)
     for p in report.patches:
-        click.echo(str(p.path))
+        click.echo(os.fsencode(p.path))       # the path's own bytes, UTF-8 or not
     click.echo(f"{len(report.patches) - 1} patches + cover letter on "
                f"{report.base_commit[:12]}: {sum(report.renamed.values())} renames", err=True)
     for line in am_hint(out_dir, report.patches[0].path.name):

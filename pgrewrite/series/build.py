@@ -364,8 +364,8 @@ def _build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
                 "--signature=pgrewrite", "-o", str(out_dir.resolve())]
         if options.reroll_count:
             args.append(f"--reroll-count={options.reroll_count}")
-        listing = scratch.git.out(*args, f"{base}..{tip}")
-    written = [Path(line) for line in listing.splitlines() if line.strip()]
+        listing = scratch.git.run(*args, f"{base}..{tip}").stdout     # paths: bytes, UTF-8 or not
+    written = [Path(os.fsdecode(line)) for line in listing.splitlines() if line.strip()]
     cover, patches = written[0], written[1:]
 
     # 4. To/Cc per patch, then the cover letter

@@ -68,8 +68,9 @@ class Scratch:
     def __init__(self, repo: Git, base: str):
         self.repo = repo
         self.dir = Path(tempfile.mkdtemp(prefix="pgrewrite-series-"))
-        objects = repo.out("rev-parse", "--path-format=absolute",
-                           "--git-path", "objects").strip()
+        # a path: bytes as the file system has them (UTF-8 or not)
+        objects = os.fsdecode(repo.run("rev-parse", "--path-format=absolute",
+                                       "--git-path", "objects").stdout.rstrip(b"\n"))
         (self.dir / "objects").mkdir()
         alternates = [objects]
         if os.environ.get("GIT_ALTERNATE_OBJECT_DIRECTORIES"):
