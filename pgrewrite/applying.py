@@ -12,6 +12,7 @@ only a temporary file may be left, which the next run removes.
 """
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import threading
@@ -72,8 +73,33 @@ def sigterm_as_interrupt():
         signal.signal(signal.SIGTERM, previous)
 
 
-def dirty_files(paths: list[Path]) -> set[Path]:
-    """Files among `paths` with uncommitted changes (empty outside git)."""
+def outside_git(paths, cwd: Path) -> str | None:
+    """Why `apply` on `paths` must not go on without --no-git: git is not on
+    PATH, or a path is not in a git work tree (where git is how the rewrite
+    is reviewed and undone); None if all is well. Missing paths are left to
+    the scan, which reports them."""
+    from .series.git import cannot_run
+    for raw in paths:
+        p = cwd / raw
+        if not os.path.lexists(p):
+            continue
+        d = p if p.is_dir() else p.parent
+        try:
+            r = subprocess.run(["git", "-C", str(d), "rev-parse", "--is-inside-work-tree"],
+                               capture_output=True, timeout=120)
+        except OSError as e:
+            return f"{cannot_run(e)}; apply checks with git that no file has uncommitted changes"
+        except subprocess.TimeoutExpired:
+            return "git rev-parse did not answer in 2 minutes"
+        if r.returncode != 0 or r.stdout.strip() != b"true":
+            return (f"{raw}: not in a git work tree; apply rewrites files in place, and git is how "
+                    "the change is reviewed and undone")
+    return None
+
+
+def dirty_files(paths: list[Path]) -> set[Path] | None:
+    """Files among `paths` with uncommitted changes (empty outside git);
+    None if git cannot be run."""
     dirty: set[Path] = set()
     by_dir: dict[Path, list[Path]] = {}
     for p in paths:
@@ -83,11 +109,11 @@ def dirty_files(paths: list[Path]) -> set[Path]:
             r = subprocess.run(["git", "-C", str(d), "status", "--porcelain", "-z", "--", *[f.name for f in files]],
                                capture_output=True, timeout=120)
         except (OSError, subprocess.TimeoutExpired):
-            return
+            return None
         if r.returncode != 0:
             continue     # not a git tree
-        top = subprocess.run(["git", "-C", str(d), "rev-parse", "--show-toplevel"], capture_output=True, text=True)
-        root = Path(top.stdout.strip())
+        top = subprocess.run(["git", "-C", str(d), "rev-parse", "--show-toplevel"], capture_output=True)
+        root = Path(os.fsdecode(top.stdout.rstrip(b"\n")))
         for entry in r.stdout.split(b"\0"):
             if len(entry) > 3:      # modified, staged, or untracked (no committed copy to go back to)
                 dirty.add((root / entry[3:].decode("utf-8", "surrogateescape")).resolve())
@@ -214,6 +240,8 @@ def _plan(t: _Task, engine, dirty, blocked: dict):
     """The file's new bytes (a _Plan), a refusal reason (str), or None when
     nothing is left to do once the withheld names are taken out."""
     f, path = t.result, t.path
+    if dirty is None:
+        return "git could not be run to check it for uncommitted changes; pass --allow-dirty to rewrite anyway"
     if path.resolve() in dirty:
         return "has uncommitted changes (or is untracked); commit or stash them, or pass --allow-dirty"
     try:

@@ -28,6 +28,7 @@ and header (`verify/` and any unknown file stay).
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import re
 import tempfile
@@ -71,11 +72,18 @@ def _is_own(directory: str, name: str, path: str) -> bool:
 
 
 def max_bytes_from_env() -> int:
+    """PGREWRITE_CACHE_MAX_MB in bytes; ValueError saying what is wrong with it."""
     raw = os.environ.get("PGREWRITE_CACHE_MAX_MB")
-    try:
-        return int(float(raw) * 1024 * 1024) if raw else DEFAULT_MAX_BYTES
-    except ValueError:
+    if not raw:
         return DEFAULT_MAX_BYTES
+    try:
+        mb = float(raw)
+    except ValueError:
+        mb = math.nan
+    if not (0 < mb < 2 ** 40):       # also refuses nan and inf
+        raise ValueError(f"PGREWRITE_CACHE_MAX_MB={raw!r}: expected a size in MiB, a number greater than 0 "
+                         f"(unset: {DEFAULT_MAX_BYTES // (1024 * 1024)})")
+    return max(1, int(mb * 1024 * 1024))
 
 
 def default_cache_dir() -> Path:

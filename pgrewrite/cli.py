@@ -122,6 +122,12 @@ def cli():
     mechanical renames in place, `series` turns them into a patch series,
     `explain` shows why a site got its verdict, `test` checks the rules.
     """
+    from .cache import max_bytes_from_env
+    try:
+        max_bytes_from_env()
+    except ValueError as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(EXIT_USAGE)
 
 
 FORMATS = ("text", "json", "sarif", "report", "org", "html")
@@ -153,6 +159,14 @@ def scan(paths, diff_base, fmt, only, output, compare_with, no_decisions, decisi
         scan_diff(diff_base, paths, fmt, no_decisions, decisions_file, rules_dir, cache_dir, no_cache)
     if not paths:
         raise click.UsageError("give the PATHS to scan (or --diff BASE)")
+    old_doc = None
+    if compare_with is not None:          # checked before the scan: a wrong file fails at once
+        from .report.scandoc import ScanDocumentError, load_scan_document
+        try:
+            old_doc = load_scan_document(compare_with)
+        except ScanDocumentError as e:
+            click.echo(f"error: --compare {e}", err=True)
+            sys.exit(EXIT_USAGE)
     ruleset = load_rules_or_exit(rules_dir, cache_dir, no_cache)
     # text and json list the run's notes; with the other formats a note about
     # the cache goes to stderr
@@ -161,10 +175,10 @@ def scan(paths, diff_base, fmt, only, output, compare_with, no_decisions, decisi
     if not no_decisions:
         result = with_decisions(result, ruleset, decisions_file)
     doc = to_document(result, only=set(only) or None)
-    if compare_with is not None:
+    if old_doc is not None:
         from .report import compare_docs, render_compare
         import json
-        cmp = compare_docs(json.loads(compare_with.read_text(encoding="utf-8")), doc)
+        cmp = compare_docs(old_doc, doc)
         text = json.dumps(cmp, indent=2) + "\n" if fmt == "json" else render_compare(cmp, limit=50)
     else:
         text = render(doc, fmt)
@@ -217,16 +231,24 @@ def exit_code(result) -> int:
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--allow-dirty", is_flag=True, help="Also rewrite files with uncommitted changes in git.")
 @click.option("--dry-run", is_flag=True, help="Check everything, write nothing.")
+@click.option("--no-git", is_flag=True,
+              help="Rewrite even outside a git work tree (or without git on PATH); files are then "
+                   "not checked for uncommitted changes.")
 @decisions_option
 @rules_option
 @jobs_option
 @with_cache_options
-def apply(paths, allow_dirty, dry_run, decisions_file, rules_dir, jobs, cache_dir, no_cache):
+def apply(paths, allow_dirty, dry_run, no_git, decisions_file, rules_dir, jobs, cache_dir, no_cache):
     """Rewrite the pte/pg sites (and declared renames) in place, byte-exact."""
-    from .applying import apply_result
+    from .applying import apply_result, outside_git
+    if not no_git:
+        why = outside_git(paths, Path.cwd())
+        if why is not None:
+            click.echo(f"error: {why}; pass --no-git to rewrite anyway", err=True)
+            sys.exit(EXIT_USAGE)
     ruleset = load_rules_or_exit(rules_dir)
     result = with_decisions(run_scan(paths, ruleset, jobs, cache_dir, no_cache), ruleset, decisions_file)
-    report = apply_result(result, ruleset, allow_dirty=allow_dirty, dry_run=dry_run)
+    report = apply_result(result, ruleset, allow_dirty=allow_dirty or no_git, dry_run=dry_run)
     for p in result.problems:
         click.echo(f"{p.display}: error: {p.message}", err=True)
     for f in result.failed:

@@ -15,6 +15,7 @@ within the same timestamp granule would not show in its stat).
 """
 from __future__ import annotations
 
+import errno
 import functools
 import hashlib
 import os
@@ -63,35 +64,142 @@ def expand(paths, names, cwd: Path | None = None, use_git: bool = True, cache_di
     the caller's own use of the same stat pass."""
     cwd = cwd or Path.cwd()
     idle = _once(idle)
-    out: dict[Path, Candidate] = {}
+    out: dict[str, Candidate] = {}       # by real path: a file named twice is read once
     problems: list[InputProblem] = []
+    unread = Unreadable()
+    real_dirs: dict[str, str] = {}
+
+    def add(f: Path):
+        name = display_path(f, cwd)
+        why = unshowable(name)
+        if why is not None:
+            problems.append(InputProblem(shown(name), f"{why}: it cannot be shown in reports or written into "
+                                                      "patches; skipped (rename it to include it)"))
+            return
+        d, base = os.path.split(f)     # f is no link: its directory's real path is enough
+        real = real_dirs.get(d)
+        if real is None:
+            real = real_dirs[d] = os.path.realpath(d)
+        out.setdefault(os.path.join(real, base), Candidate(name, f))
+
     for raw in paths:
-        p = Path(raw)
-        if not p.is_absolute():
-            p = cwd / p
+        p = _plain(cwd / raw)
         if not os.path.lexists(p):
             problems.append(InputProblem(str(raw), "no such file or directory; check the path"))
             continue
+        if p.is_dir() and os.path.islink(p) and is_source(p.name):
+            # named like a file (a list of files, say), it would be walked
+            # and written through: as in the walk, such a link is not entered
+            problems.append(InputProblem(str(raw), f"symbolic link to the directory {os.readlink(p)!r}, named "
+                                                   "like a source file; not entered (name the directory itself)"))
+            continue
         if p.is_dir():
-            found = _git_candidates(p, names, cache_dir, idle, walks) if use_git else None
+            found = _git_candidates(p, names, cache_dir, idle, walks, unread) if use_git else None
             if found is None:
-                found = _walk_prefiltered(p, names, cache_dir, idle, walks) if use_git else _walk(p)
+                unread.files.clear()       # what git said is moot: the walk decides
+                found = (_walk_prefiltered(p, names, cache_dir, idle, walks, unread) if use_git
+                         else _walk(p, unread))
+            # a file the prefilter could not read stays a candidate: reading
+            # it fails again, and the analysis reports it as a failed file
+            found = sorted({*found, *unread.files}) if unread.files else found
+            unread.files.clear()
             for f in found:
                 if os.path.islink(f):
                     f = _follow(f, p, cwd, problems)
                     if f is None:
                         continue
-                out.setdefault(f, Candidate(display_path(f, cwd), f))
+                add(f)
         elif p.is_file() or p.is_symlink():
             # a file named explicitly is read whatever its suffix
             if os.path.islink(p):
                 p = _follow(p, cwd, cwd, problems)
                 if p is None:
                     continue
-            out.setdefault(p, Candidate(display_path(p, cwd), p))
+            add(p)
         else:
             problems.append(InputProblem(str(raw), "not a regular file or directory; skipped"))
+    for d, reason in sorted(unread.dirs.items()):
+        problems.append(InputProblem(display_path(Path(d), cwd), f"cannot read this directory ({reason}): files in it "
+                                     "were not scanned; make it readable to include them"))
     return sorted(out.values(), key=lambda c: c.display), problems
+
+
+def _plain(p: Path) -> Path:
+    """`p` without `.` and `..` components when that is the same file
+    (`mm/../mm/memory.c` is `mm/memory.c`; through a symbolic link `..` is
+    not lexical, and the path stays as given)."""
+    plain = Path(os.path.normpath(p))
+    if plain != p:
+        try:
+            if os.path.realpath(plain) != os.path.realpath(p):
+                return p
+        except (OSError, ValueError):
+            return p
+    return plain
+
+
+def unshowable(name: str) -> str | None:
+    """Why a file name cannot go into a report line or a patch, or None."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "the file name is not UTF-8"
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        return "the file name contains a control character (a newline, a tab, ...)"
+    return None
+
+
+def shown(name: str) -> str:
+    """`name` printable on one line: undecodable bytes as \\xNN, control
+    characters escaped as Python writes them."""
+    text = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return "".join(repr(ch)[1:-1] if ord(ch) < 32 or ord(ch) == 127 else ch for ch in text)
+
+
+class Unreadable:
+    """What the prefilter (git or the walk) could not read: source files
+    (absolute paths; they stay candidates) and directories (path -> reason;
+    each becomes an input problem). Nothing it could not read is dropped
+    silently."""
+
+    def __init__(self):
+        self.files: set[Path] = set()
+        self.dirs: dict[str, str] = {}
+
+    def directory(self, path: str, reason: str) -> None:
+        self.dirs.setdefault(os.path.normpath(path), reason)
+
+    def git_stderr(self, err: bytes, top: Path, prefix: str = "") -> bool:
+        """Take in what git grep or ls-files, run in `top`, said on stderr
+        about files it could not read. Git names them from the top level of
+        the work tree, `prefix` being `top`'s path from there (`git rev-parse
+        --show-prefix`; "" with --no-index, which names them from `top`).
+        False if git said anything else: then its answer is not to be used."""
+        ok = True
+        for line in err.decode("utf-8", "surrogateescape").splitlines():
+            m = _GIT_TROUBLE.match(line)
+            if m is None:
+                ok = False
+                continue
+            name, reason = m.group("path"), m.group("reason")
+            if name.startswith("/"):
+                continue         # git's own configuration (~/.config/git/attributes, ...), not the tree
+            where = top / name[len(prefix):] if name.startswith(prefix) else Path(
+                os.path.normpath(top.joinpath(*[".."] * prefix.count("/"), name)))
+            if m.group("what") == "failed to stat":
+                if is_source(where.name):
+                    self.files.add(where)
+            else:                # a directory git could not list or look into
+                self.directory(str(where.parent if where.name in (".gitattributes", ".gitignore") else where),
+                               reason)
+        return ok
+
+
+# What git grep and ls-files say about a file or directory they cannot read
+# (git runs with LC_ALL=C, so the words are these); anything else on stderr
+# makes the prefilter's answer unusable.
+_GIT_TROUBLE = re.compile(r"^(?:error|warning): (?P<what>failed to stat|could not open directory|unable to access) "
+                          r"'(?P<path>.*)': (?P<reason>[^']+)$")
 
 
 def _once(fn):
@@ -108,9 +216,13 @@ def _follow(link: Path, top: Path, cwd: Path, problems: list) -> Path | None:
     """A symbolic link is analysed (and written) as its target, once, when
     the target is a file inside `top`; any other link is reported, never
     followed for writing."""
-    target = link.resolve()
-    real_top = top.resolve()
     shown = display_path(link, cwd)
+    try:
+        target = link.resolve()
+        real_top = top.resolve()
+    except (RuntimeError, OSError) as e:     # RuntimeError: a loop (Python < 3.13)
+        problems.append(InputProblem(shown, f"symbolic link that cannot be resolved ({_why(e)}); skipped"))
+        return None
     if not target.is_file():
         problems.append(InputProblem(shown, f"symbolic link to {os.readlink(link)!r}, which is not a file; skipped"))
         return None
@@ -123,8 +235,17 @@ def _follow(link: Path, top: Path, cwd: Path, problems: list) -> Path | None:
     return top / rel
 
 
-def _walk(top: Path):
-    for dirpath, dirnames, filenames in os.walk(top):
+def _why(e: Exception) -> str:
+    if isinstance(e, RuntimeError) or getattr(e, "errno", None) == errno.ELOOP:
+        return "a loop of symbolic links"
+    return getattr(e, "strerror", None) or str(e)
+
+
+def _walk(top: Path, unread: "Unreadable | None" = None):
+    def onerror(e: OSError):
+        if unread is not None:
+            unread.directory(e.filename, e.strerror or str(e))
+    for dirpath, dirnames, filenames in os.walk(top, onerror=onerror):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
             if is_source(name):
@@ -247,10 +368,14 @@ def _word_test(names):
     return mentions
 
 
+# git's messages in English, whatever the user's locale: Unreadable reads them
+_GIT_ENV = {**os.environ, "LC_ALL": "C", "LANGUAGE": ""}
+
+
 def _start(args) -> subprocess.Popen | None:
     """A process whose output _finish collects, or None if it cannot start."""
     try:
-        return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_GIT_ENV)
     except OSError:
         return None
 
@@ -320,27 +445,31 @@ def _grep_no_index(top: Path, names):
     return _start(args)
 
 
-def _grep_listed(proc, top: Path) -> set[str] | None:
-    """The files a `git grep -l -z` process listed (normalised absolute
-    paths), or None if it failed in any way."""
+def _grep_listed(proc, top: Path, unread: Unreadable) -> set[str] | None:
+    """The files a `git grep --no-index -l -z` process listed (normalised
+    absolute paths), or None if it failed in any way. What it could not read
+    goes to `unread`."""
     done = _finish(proc, ok=(0, 1))
-    if done is None or done[1].strip():
+    if done is None or not unread.git_stderr(done[1], top):
         return None
     out = done[0]
     return {os.path.normpath(os.path.join(top, f.decode("utf-8", "surrogateescape")))
             for f in out.split(b"\0") if f}
 
 
-def _walk_prefiltered(top: Path, names, cache_dir: Path | None = None, idle=_once(None), walks=None):
+def _walk_prefiltered(top: Path, names, cache_dir: Path | None = None, idle=_once(None), walks=None,
+                      unread: Unreadable | None = None):
     """The walk's files, minus regular files `git grep --no-index -w` finds no
     family name in (outside a git tree it is still ~5x faster than reading
     every file in Python). Symbolic links stay, for the caller to judge. If
-    git is missing or reports any error, nothing is dropped. Files whose stat
-    is unchanged since an earlier run keep that run's answer."""
+    git is missing or reports an error it does not name a file for, nothing
+    is dropped. Files whose stat is unchanged since an earlier run keep that
+    run's answer. Files and directories that could not be read go to `unread`."""
+    unread = unread if unread is not None else Unreadable()
     known = _Known(cache_dir, top, names, "walk")
     # without earlier answers git grep runs on the other core during the walk
     proc = _grep_no_index(top, names) if not known.exists() else None
-    walked = walk(top)
+    walked = walk(top, unread)
     if walks is not None:
         walks[str(top)] = walked
     files = [(f, kind, st) for f, kind, st in walked if kind != DIR_LINK]
@@ -356,10 +485,11 @@ def _walk_prefiltered(top: Path, names, cache_dir: Path | None = None, idle=_onc
         proc = _grep_no_index(top, names)
     if proc is not None:
         idle()
-        listed = _grep_listed(proc, top)
+        listed = _grep_listed(proc, top, unread)
         if listed is None:
             return _walk_order(top, [f for f, _, _ in files])
-        answers = {f: f in listed for f in unknown}
+        # None: git could not read it (kept, never remembered)
+        answers = {f: None if Path(f) in unread.files else f in listed for f in unknown}
     else:
         mentions = _word_test(names)
         answers = {f: mentions(f) for f in unknown}
@@ -396,19 +526,23 @@ def _walk_order(top: Path, paths) -> list[Path]:
 FILE, LINK, DIR_LINK = 0, 1, 2
 
 
-def walk(top: Path) -> list[tuple[str, int, tuple | None]]:
+def walk(top: Path, unread: Unreadable | None = None) -> list[tuple[str, int, tuple | None]]:
     """Every file under `top` named like a source file, dot directories and
     symbolic links to directories not entered: (path string, kind, stat key
     or None). Kind FILE: not a symbolic link (stat key unless stat failed);
     LINK: a symbolic link to something else than a directory; DIR_LINK: a
     symbolic link to a directory. Directories are visited depth-first from a
-    stack, entries in os.scandir order (collisions._tree_entries' order)."""
+    stack, entries in os.scandir order (collisions._tree_entries' order).
+    Directories that cannot be listed go to `unread`."""
     out = []
     stack = [str(top)]
     while stack:
+        d = stack.pop()
         try:
-            entries = list(os.scandir(stack.pop()))
-        except OSError:
+            entries = list(os.scandir(d))
+        except OSError as e:
+            if unread is not None:
+                unread.directory(d, e.strerror or str(e))
             continue
         for e in entries:
             name = e.name
@@ -443,10 +577,14 @@ def _git(top: Path, *args, timeout=600):
     return r
 
 
-def _git_grep(top: Path, names, pathspecs, idle=_once(None)) -> set[Path] | None:
+def _git_grep(top: Path, names, pathspecs, idle=_once(None), unread: Unreadable | None = None,
+              prefix: str = "") -> set[Path] | None:
     """Tracked files, then untracked ones that are not ignored: `--untracked`
     alone also drops tracked files that match an ignore pattern (Debian's
-    kernel source ships a top-level .gitignore with "/*")."""
+    kernel source ships a top-level .gitignore with "/*"). The files and
+    directories git could not read go to `unread`; None if git failed or
+    said something else on stderr."""
+    unread = unread if unread is not None else Unreadable()
     found: set[Path] = set()
     chunks = [pathspecs[i:i + 500] for i in range(0, len(pathspecs), 500)] or [["."]]
     for extra in ([], ["--untracked"]):
@@ -457,20 +595,24 @@ def _git_grep(top: Path, names, pathspecs, idle=_once(None)) -> set[Path] | None
                 return None
             idle()
             done = _finish(proc, ok=(0, 1))
-            if done is None:
+            if done is None or not unread.git_stderr(done[1], top, prefix):
                 return None
             found.update(top / f.decode("utf-8", "surrogateescape") for f in done[0].split(b"\0") if f)
     return found
 
 
-def _git_candidates(top: Path, names, cache_dir: Path | None = None, idle=_once(None), walks=None):
+def _git_candidates(top: Path, names, cache_dir: Path | None = None, idle=_once(None), walks=None,
+                    unread: Unreadable | None = None):
     """Files under `top` that git grep says contain a family name, or None
-    when `top` is not inside a git work tree (or git is missing)."""
-    inside = _git(top, "rev-parse", "--is-inside-work-tree", timeout=30)
-    if inside is None or inside.returncode != 0 or inside.stdout.strip() != b"true":
+    when `top` is not inside a git work tree (or git is missing). Files and
+    directories git could not read go to `unread`."""
+    unread = unread if unread is not None else Unreadable()
+    inside = _git(top, "rev-parse", "--is-inside-work-tree", "--show-prefix", timeout=30)
+    if inside is None or inside.returncode != 0 or not inside.stdout.startswith(b"true\n"):
         return None
+    prefix = inside.stdout[5:].rstrip(b"\n").decode("utf-8", "surrogateescape")
     if cache_dir is None:
-        found = _git_grep(top, names, [], idle)
+        found = _git_grep(top, names, [], idle, unread, prefix)
         return None if found is None else sorted(f for f in found if is_source(f.name))
     # Which files git would search (tracked, or untracked and not ignored),
     # and whether git tracks each: that is part of a file's key.
@@ -484,7 +626,7 @@ def _git_candidates(top: Path, names, cache_dir: Path | None = None, idle=_once(
         walks[str(top)] = walked
     idle()
     done = _finish(ls)
-    if done is None:
+    if done is None or not unread.git_stderr(done[1], top, prefix):
         return None
     listing = done[0]
     tracked: dict[str, bool] = {}
@@ -512,20 +654,21 @@ def _git_candidates(top: Path, names, cache_dir: Path | None = None, idle=_once(
             key = None
         keys[rel] = key
     unknown = [rel for rel, key in keys.items() if key is None or known.get(rel, key) is None]
-    answers: dict[str, bool] = {}
+    answers: dict[str, bool | None] = {}
     if unknown:
         specs = [] if len(unknown) > FULL_SEARCH_OVER else [":(literal)" + rel for rel in unknown]
-        found = _git_grep(top, names, specs, idle)
+        found = _git_grep(top, names, specs, idle, unread, prefix)
         if found is None:
             return None
         listed = {f.relative_to(top).as_posix() for f in found}
-        answers = {rel: rel in listed for rel in unknown}
+        # None: git could not read it (a candidate, never remembered)
+        answers = {rel: None if top / rel in unread.files else rel in listed for rel in unknown}
     out, keep = [], {}
     for rel, key in keys.items():
         hit = answers[rel] if rel in answers else known.get(rel, key)
-        if hit:
+        if hit or hit is None:
             out.append(top / rel)
-        if key is not None and known.trusted(key[1]) and (len(key) < 3 or known.trusted(key[2])):
+        if hit is not None and key is not None and known.trusted(key[1]) and (len(key) < 3 or known.trusted(key[2])):
             keep[rel] = (key, hit)
     known.save(keep)
     return sorted(out)

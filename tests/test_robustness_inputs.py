@@ -92,7 +92,7 @@ def test_apply_rewrites_good_files_byte_exactly_and_touches_nothing_else(tmp_pat
     before = {p: (p.read_bytes() if not p.is_symlink() else None) for p in (tree / "mm").iterdir()}
     outside = (tmp_path / "elsewhere" / "outside.c").read_bytes()
     unreadable(tree)
-    r = run(["apply", "mm", "--no-cache", "-j1", "--allow-dirty"], tree)
+    r = run(["apply", "mm", "--no-cache", "-j1", "--no-git"], tree)
     snap.assert_match(normalise(r.output, tmp_path), "apply_bad_inputs.txt")
     assert r.exit_code == 4
     mm = tree / "mm"

@@ -43,3 +43,37 @@ def leftovers(root: Path) -> list[str]:
 
 def is_root() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+# Root reads a mode-000 file anyway (CAP_DAC_OVERRIDE); without that
+# capability and CAP_DAC_READ_SEARCH it is refused like any user.
+_DROP_READ_OVERRIDE = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"]
+
+
+def unprivileged_prefix(probe_dir: Path) -> list[str] | None:
+    """A command prefix under which a mode-000 file cannot be read (nothing
+    for a normal user; setpriv dropping root's override for root), or None
+    if there is none here. Checked on a real mode-000 file in `probe_dir`."""
+    import shutil
+    import subprocess
+    prefix = _DROP_READ_OVERRIDE if is_root() else []
+    if prefix and shutil.which(prefix[0]) is None:
+        return None
+    probe = probe_dir / "probe-unreadable"
+    probe.write_bytes(b"x")
+    probe.chmod(0)
+    try:
+        r = subprocess.run([*prefix, "cat", str(probe)], capture_output=True)
+    except OSError:
+        return None
+    finally:
+        probe.unlink()
+    return prefix if r.returncode != 0 and b"Permission denied" in r.stderr else None
+
+
+def run_cli(prefix: list[str], args: list[str], cwd: Path, env: dict | None = None):
+    """pgrewrite ARGS in a process of its own (run under `prefix`)."""
+    import subprocess
+    import sys
+    return subprocess.run([*prefix, sys.executable, "-m", "pgrewrite.cli", *args], cwd=cwd,
+                          capture_output=True, text=True, env=env)

@@ -111,7 +111,7 @@ def slow_fsync(fd):
     real_fsync(fd)
 os.fsync = slow_fsync
 from pgrewrite.cli import main
-sys.argv = ["pgrewrite", "apply", "mm", "--no-cache", "-j1", "--allow-dirty"]
+sys.argv = ["pgrewrite", "apply", "mm", "--no-cache", "-j1", "--no-git"]
 main()
 """
 
@@ -163,7 +163,7 @@ def test_interrupted_apply_leaves_every_file_old_or_new(tmp_path, sig, ruleset, 
         assert f"; {40 - new - 1} file(s) were not reached" in tail[0]
         snap.assert_match(re.sub(r"\d+", "N", "\n".join(tail)) + "\n", "apply_interrupted.txt")
     # a second run finishes the job (and removes what a kill -9 left)
-    again = subprocess.run([sys.executable, "-m", "pgrewrite.cli", "apply", "mm", "--no-cache", "-j1", "--allow-dirty"],
+    again = subprocess.run([sys.executable, "-m", "pgrewrite.cli", "apply", "mm", "--no-cache", "-j1", "--no-git"],
                            cwd=tmp_path, capture_output=True, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert again.returncode == 0, again.stderr.decode()
     assert old_or_new(files, originals) == (0, 40)

@@ -66,3 +66,52 @@ def test_verdicts_and_ids_do_not_depend_on_the_working_directory(kernel, ruleset
                 if d.site.path == "kasan/kasan_test_c.c" and d.site.line == 910)
     assert site.site.site_id.startswith("mm/kasan/kasan_test_c.c:")
     assert site.area == "sanitizer" and site.verdict.value == "unknown"
+
+
+def test_an_unreadable_tracked_file_is_a_failed_file(kernel, ruleset, tmp_path):
+    """Finding 5: with mm/memory.c unreadable (mode 000, in a process that
+    root's override does not help), `scan mm` used to exit 0 with "0 files
+    failed" and 95 sites fewer, because git grep's "Permission denied" was
+    ignored. Now it is one failed file, with its reason, and exit 4 in
+    `scan`, `apply` and `series`; every other site is still there."""
+    import json
+    import os
+
+    from .test_robustness_support import run_cli, unprivileged_prefix
+    prefix = unprivileged_prefix(tmp_path)
+    if prefix is None:
+        pytest.skip("cannot run a process that is refused a mode-000 file here (root without setpriv)")
+    tree = tmp_path / "linux"
+    tree.mkdir()
+    # a real copy (not hard links: chmod would reach the pinned tree)
+    subprocess.run(["cp", "-r", str(kernel / "mm"), str(tree / "mm")], check=True)
+    for f in ("MAINTAINERS", "include/linux/mm.h", "include/asm-generic/memory_model.h"):
+        (tree / f).parent.mkdir(parents=True, exist_ok=True)
+        (tree / f).write_bytes((kernel / f).read_bytes())
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "xdg"), "GIT_CONFIG_GLOBAL": "/dev/null",
+           "GIT_CONFIG_SYSTEM": "/dev/null"}
+    for args in (["init", "-q"], ["config", "user.name", "T"], ["config", "user.email", "t@example.org"],
+                 ["add", "-A"], ["commit", "-qm", "6.12.117"]):
+        subprocess.run(["git", *args], cwd=tree, check=True, env=env)
+    full = api.scan_paths(["mm"], ruleset, use_cache=False, cwd=tree)
+    in_memory_c = sum(1 for d in full.decisions() if d.site.path == "mm/memory.c")
+    assert in_memory_c > 50 and not full.failed
+
+    (tree / "mm/memory.c").chmod(0)
+    reason = "mm/memory.c: error: permission denied; make the file readable to include it"
+    r = run_cli(prefix, ["scan", "mm", "--format", "json", "-j2"], tree, env)
+    assert r.returncode == 4, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["summary"]["files_failed"] == 1, doc["summary"]
+    assert len(doc["sites"]) == sum(1 for _ in full.decisions()) - in_memory_c
+    assert doc["files"] == [{"path": "mm/memory.c", "error": "permission denied; make the file readable to include it",
+                             "parse_errors": 0, "accounting_difference": 0}]
+
+    r = run_cli(prefix, ["apply", "mm", "--dry-run", "-j2"], tree, env)
+    assert r.returncode == 4, r.stderr
+    assert reason in r.stderr.splitlines()
+
+    r = run_cli(prefix, ["series", "mm", "-j2", "-o", str(tmp_path / "out"), "--no-get-maintainer"], tree, env)
+    assert r.returncode == 4, r.stderr
+    assert "1 file(s) could not be scanned and are not in the series:" in r.stderr
+    assert "  mm/memory.c: permission denied; make the file readable to include it" in r.stderr.splitlines()

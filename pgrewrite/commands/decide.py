@@ -1,7 +1,6 @@
 """`pgrewrite decide SITE-ID pte|pg|logic [-m COMMENT]`: record a person's decision."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -10,12 +9,17 @@ from pgrewrite.report.decisions import (DECIDABLE, DEFAULT_NAME, DecisionsError,
                                         context_fingerprint, decide, find_decisions_file)
 
 
+class _BadArgument(click.ClickException):
+    exit_code = 2
+
+
 def _site_from_scan(scan: Path, site_id: str) -> dict:
+    from pgrewrite.report.scandoc import ScanDocumentError, load_scan_document
     try:
-        doc = json.loads(scan.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise click.ClickException(f"{scan}: cannot read the scan document: {exc}")
-    for site in doc.get("sites", ()):
+        doc = load_scan_document(scan)
+    except ScanDocumentError as exc:
+        raise _BadArgument(f"--scan {exc}")
+    for site in doc["sites"]:
         if site.get("site_id") == site_id:
             return site
     raise click.ClickException(
@@ -50,7 +54,8 @@ def decide_command(site_id: str, verdict: str, comment: str | None, path: Path |
     try:
         decide(site_id, verdict, comment, path=target, context=context)
     except (DecisionsError, ValueError) as exc:
-        raise click.ClickException(f"{target}: {exc}")
+        msg = str(exc)         # most DecisionsErrors name the file already
+        raise click.ClickException(msg if msg.startswith(f"{target}:") else f"{target}: {msg}")
     except OSError as exc:
         raise click.ClickException(f"{target}: cannot write: {exc}")
     click.echo(f"{target}: {site_id}: {verdict.lower()}")

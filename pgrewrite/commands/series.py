@@ -7,6 +7,7 @@ series was still written without them).
 """
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -103,7 +104,7 @@ def series(paths, out_dir, rules_dir, max_files, max_lines, split_by, reroll_cou
     echo_cache_notes(result)
     result = with_decisions(result, ruleset)      # pgrewrite-decisions.yaml, if any
     for prob in result.problems:
-        click.echo(f"warning: {prob}", err=True)
+        click.echo(f"{prob.display}: error: {prob.message}", err=True)
 
     options = SeriesOptions(
         base=base, split_by=split_by, max_files=max_files, max_lines=max_lines,
@@ -123,7 +124,7 @@ def series(paths, out_dir, rules_dir, max_files, max_lines, split_by, reroll_cou
     for note in report.notes:
         click.echo(note, err=True)
     for p in report.patches:
-        click.echo(str(p.path))
+        click.echo(os.fsencode(p.path))       # the path's own bytes, UTF-8 or not
     click.echo(f"{len(report.patches) - 1} patches + cover letter on "
                f"{report.base_commit[:12]}: {sum(report.renamed.values())} renames", err=True)
     for line in am_hint(out_dir, report.patches[0].path.name):

@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import bisect
 import collections
+import dataclasses
 import email.utils
+import os
 import re
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -102,7 +106,8 @@ def _addr(a: str) -> str:
 
 def _add_headers(path: Path, to: Sequence[str], cc: Sequence[str],
                  subject: str | None = None, blurb: str | None = None) -> None:
-    text = path.read_text()
+    # the diffs carry the files' own bytes, UTF-8 or not: kept as they are
+    text = path.read_text(encoding="utf-8", errors="surrogateescape")
     head, sep, body = text.partition("\n\n")
     extra = []
     if to:
@@ -115,11 +120,58 @@ def _add_headers(path: Path, to: Sequence[str], cc: Sequence[str],
         head += "\n" + "\n".join(extra)
     if blurb is not None:
         body = body.replace("*** BLURB HERE ***", blurb)
-    path.write_text(head + sep + body)
+    path.write_text(head + sep + body, encoding="utf-8", errors="surrogateescape")
 
 
 def build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
                  options: SeriesOptions = SeriesOptions()) -> SeriesReport:
+    """The series of `results` in `out_dir` (which must hold no .patch file).
+    It is built in a directory beside out_dir and moved into place once
+    complete: a failure leaves neither a half-written series nor debris that
+    would make the next run refuse the directory."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and any(out_dir.glob("*.patch")):
+        raise SeriesError(f"{out_dir} already holds .patch files; use an empty directory "
+                          "so that `git am --empty=drop DIR/*.patch` applies this series only")
+    aside = _aside(out_dir)
+    try:
+        report = _build_series(root, results, aside, options)
+        _into_place(aside, out_dir)
+    except BaseException:
+        shutil.rmtree(aside, ignore_errors=True)
+        raise
+    return dataclasses.replace(report, out_dir=out_dir, patches=tuple(
+        dataclasses.replace(p, path=out_dir / p.path.name) for p in report.patches))
+
+
+def _aside(out_dir: Path) -> Path:
+    """A new empty directory beside `out_dir` (same file system, so that it
+    can be renamed into place), with the permissions mkdir would give."""
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    aside = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.pgrewrite-", dir=out_dir.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    aside.chmod(0o777 & ~umask)
+    return aside
+
+
+def _into_place(aside: Path, out_dir: Path) -> None:
+    """`aside` becomes `out_dir`: one rename when out_dir is missing or
+    empty; else (it holds other files, but no .patch file) file by file,
+    the cover letter last."""
+    try:
+        os.rename(aside, out_dir)
+        return
+    except OSError:
+        if not out_dir.is_dir():
+            raise
+    for f in sorted(aside.iterdir(), key=lambda f: "cover-letter" in f.name):
+        os.replace(f, out_dir / f.name)
+    aside.rmdir()
+
+
+def _build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
+                  options: SeriesOptions) -> SeriesReport:
     root = Path(root)
     out_dir = Path(out_dir)
     git = Git(root)
@@ -312,8 +364,8 @@ def build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
                 "--signature=pgrewrite", "-o", str(out_dir.resolve())]
         if options.reroll_count:
             args.append(f"--reroll-count={options.reroll_count}")
-        listing = scratch.git.out(*args, f"{base}..{tip}")
-    written = [Path(line) for line in listing.splitlines() if line.strip()]
+        listing = scratch.git.run(*args, f"{base}..{tip}").stdout     # paths: bytes, UTF-8 or not
+    written = [Path(os.fsdecode(line)) for line in listing.splitlines() if line.strip()]
     cover, patches = written[0], written[1:]
 
     # 4. To/Cc per patch, then the cover letter

@@ -44,12 +44,22 @@ class Git:
         return value or None
 
 
+def cannot_run(e: OSError) -> str:
+    if isinstance(e, FileNotFoundError) and e.filename in ("git", None):
+        return "git is not on PATH; install git or add it to PATH"
+    return f"git cannot be run: {e.strerror or e}"
+
+
 def toplevel(path: Path) -> Path:
-    proc = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=path,
-                          capture_output=True, text=True)
+    try:
+        proc = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=path,
+                              capture_output=True)
+    except OSError as e:
+        raise GitError(cannot_run(e)) from None
     if proc.returncode != 0:
-        raise GitError(f"{path} is not inside a git work tree: {proc.stderr.strip()}")
-    return Path(proc.stdout.strip())
+        raise GitError(f"{path} is not inside a git work tree: "
+                       f"{proc.stderr.decode('utf-8', 'replace').strip()}")
+    return Path(os.fsdecode(proc.stdout.rstrip(b"\n")))
 
 
 class Scratch:
@@ -58,8 +68,9 @@ class Scratch:
     def __init__(self, repo: Git, base: str):
         self.repo = repo
         self.dir = Path(tempfile.mkdtemp(prefix="pgrewrite-series-"))
-        objects = repo.out("rev-parse", "--path-format=absolute",
-                           "--git-path", "objects").strip()
+        # a path: bytes as the file system has them (UTF-8 or not)
+        objects = os.fsdecode(repo.run("rev-parse", "--path-format=absolute",
+                                       "--git-path", "objects").stdout.rstrip(b"\n"))
         (self.dir / "objects").mkdir()
         alternates = [objects]
         if os.environ.get("GIT_ALTERNATE_OBJECT_DIRECTORIES"):
