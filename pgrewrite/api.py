@@ -435,7 +435,7 @@ class ContentScanner:
             data = contents[path]
             captured = _captured(Candidate(path, self.root / path), self.root, index, preparation)
             key = self.cache.key_of(path, data, captured) if self.cache is not None else None
-            r = self.cache.get(key) if self.cache is not None else None
+            r = self.cache.get(key, path) if self.cache is not None else None
             if r is None:
                 r = analyse_data(self.engine, path, data, captured, self.unknown_as)
                 if self.cache is not None:

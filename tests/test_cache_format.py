@@ -245,16 +245,18 @@ def test_a_plan_with_paths_outside_the_tree_is_refused():
             codec.preparation_from(data)
 
 
-def test_file_names_that_are_not_utf8_are_cached_too(tree, tmp_path):
-    """orjson refuses the surrogate escapes of such names; the cache still
-    keeps (and finds again) everything about them."""
+def test_file_names_that_are_not_utf8_do_not_break_the_cache(tree, tmp_path):
+    """Such names are refused by the scan (one problem line, see
+    test_trust_inputs.py); the run around them is cached and found again,
+    and the cache's format itself keeps the surrogate escapes orjson refuses."""
     import os
     odd = os.fsencode(tree / "mm") + b"/odd-\xff.c"
     with open(odd, "wb") as fh:
         fh.write(b"unsigned long odd = PAGE_SIZE;\n")
     store = tmp_path / "cache"
     first = scan(store)
-    assert any("odd-" in s["path"] for s in first[1]["sites"])
+    assert not any("odd-" in s["path"] for s in first[1]["sites"])
+    assert first[1]["sites"], "the other files are scanned"
     again = scan(store)
     assert again == first and cache_notes(again[1]) == []
     for p in written(store):
