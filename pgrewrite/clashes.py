@@ -66,6 +66,7 @@ def load_clashes(directory: Path, family, default_schema: Path) -> tuple[tuple[C
     import yaml
 
     from .rules.loader import _line_of, _load_with_lines, _schema_message
+    from .yamlcap import ExpansionError
 
     path = directory / FILE
     if not path.exists():
@@ -78,7 +79,8 @@ def load_clashes(directory: Path, family, default_schema: Path) -> tuple[tuple[C
         return (), [f"{rel}:1: not UTF-8 ({e.reason} at byte {e.start})"], raw
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
-        return (), [f"{rel}:{mark.line + 1 if mark else 1}: YAML syntax error: {getattr(e, 'problem', e)}"], raw
+        what = "YAML" if isinstance(e, ExpansionError) else "YAML syntax error"
+        return (), [f"{rel}:{mark.line + 1 if mark else 1}: {what}: {getattr(e, 'problem', e)}"], raw
     if doc is None:
         doc = []
     schema_path = directory / SCHEMA if (directory / SCHEMA).exists() else default_schema
