@@ -74,6 +74,15 @@ class Pattern:
     def root_type(self) -> str:
         return self.root.type
 
+    @cached_property
+    def anchor_depth(self) -> int | None:
+        """How many levels below the matched node the deepest place is
+        where the site itself decides the match (a family name, `$SITE`);
+        -1: none; None: no bound (`<+... +>` looks at every descendant).
+        Matching at a node further above the site than that gives the same
+        answer for every site under it (conditions.PatternCond)."""
+        return _anchor_depth(self.root)
+
 
 def compile_pattern(source: str, family_names) -> Pattern:
     subs = []
@@ -89,6 +98,19 @@ def compile_pattern(source: str, family_names) -> Pattern:
         raise PatternError(f"pattern does not parse as one C expression or statement: {source.strip()!r}")
     root = _convert(node, frozenset(family_names), inner)
     return Pattern(source=source.strip(), root=root, anchored=_anchored(root))
+
+
+def _anchor_depth(p: PNode) -> int | None:
+    if p.contains is not None:
+        return None
+    deepest = 0 if (p.metavar == SITE or p.family) else -1
+    for c in p.children:
+        d = _anchor_depth(c)
+        if d is None:
+            return None
+        if d >= 0:
+            deepest = max(deepest, d + 1)
+    return deepest
 
 
 def _anchored(p: PNode) -> bool:
@@ -140,11 +162,34 @@ class Matcher:
     def __init__(self, equivalents: dict[str, frozenset[str]]):
         self.equivalents = equivalents
         self._kids: dict = {}
+        self._bare: dict = {}
 
     def new_file(self) -> None:
-        """Forget the children lists kept for the previous file's nodes
-        (node ids are only unique while their tree lives)."""
+        """Forget the children lists (and unwrapped nodes) kept for the
+        previous file's nodes (node ids are only unique while their tree lives)."""
         self._kids = {}
+        self._bare = {}
+
+    def _unparen(self, n):
+        """unparen(n), remembered for n and every parenthesis under it: a
+        site's chain of d nested parentheses is matched at each of them,
+        and unwrapping each to the bottom again cost d² steps."""
+        bare = self._bare
+        r = bare.get(n.id)
+        if r is not None:
+            return r
+        wrapped, m = [], n
+        while m.type == "parenthesized_expression" and m.named_child_count == 1:
+            r = bare.get(m.id)
+            if r is not None:
+                break
+            wrapped.append(m)
+            m = m.named_children[0]
+        else:
+            r = m
+        for w in wrapped:
+            bare[w.id] = r
+        return r
 
     def match(self, pat: Pattern, node, bindings: dict, site=None):
         return self._m(pat.root, node, bindings, site)
@@ -164,7 +209,7 @@ class Matcher:
         if p.contains is not None:
             return self._contains(p.contains, n, b, site)
         if p.type != "parenthesized_expression" and n.type == "parenthesized_expression":
-            n = unparen(n)
+            n = self._unparen(n)
         if p.text is not None:      # a leaf
             if p.family is not None:
                 n = _uncast(n)      # `(u64)PAGE_SIZE << order` is still PAGE_SIZE << order
