@@ -1,0 +1,87 @@
+"""The per-file analysis budget: a file whose tree is too big, or whose
+analysis takes too long, is not analysed further; each of its sites is
+`skipped` with a reason naming the limit (so the accounting still holds:
+every family token gets a verdict).
+
+The limits are set well above every file of the kernel (6.12: the biggest
+tree of a candidate file is ~0.5 million nodes, the slowest file ~2 s) and
+can be changed with the environment:
+
+- PGREWRITE_MAX_FILE_NODES (default 4,000,000): tree-sitter nodes of the
+  file's parse and its macro bodies;
+- PGREWRITE_MAX_FILE_SECONDS (default 120): analysis time of one file.
+
+A value that is not a positive number leaves the default.
+"""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+
+DEFAULT_NODES = 4_000_000
+DEFAULT_SECONDS = 120.0
+NODES_VAR = "PGREWRITE_MAX_FILE_NODES"
+SECONDS_VAR = "PGREWRITE_MAX_FILE_SECONDS"
+
+
+MARK = "over the analysis budget"
+
+
+class OverBudget(Exception):
+    """The file went over a limit; str() is the reason given to its sites."""
+
+
+@dataclass(frozen=True)
+class Budget:
+    nodes: int = DEFAULT_NODES
+    seconds: float = DEFAULT_SECONDS
+
+    @classmethod
+    def from_env(cls) -> "Budget":
+        return cls(int(_positive(os.environ.get(NODES_VAR), DEFAULT_NODES)),
+                   _positive(os.environ.get(SECONDS_VAR), DEFAULT_SECONDS))
+
+    def check_nodes(self, count: int) -> None:
+        if count > self.nodes:
+            raise OverBudget(f"{MARK}: the file's syntax trees have {count:,} nodes, "
+                             f"more than {self.nodes:,} ({NODES_VAR}); raise it to analyse this file")
+
+    def clock(self) -> "Clock":
+        return Clock(self.seconds)
+
+
+class Clock:
+    """Started when the file's analysis starts; `check()` between sites."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds
+
+    def check(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise OverBudget(f"{MARK}: analysing the file took more than "
+                             f"{self.seconds:g} s ({SECONDS_VAR}); raise it to analyse this file")
+
+
+def _positive(raw: str | None, default: float) -> float:
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        return default
+    return value if value > 0 and value != float("inf") else default
+
+
+def tree_nodes(parsed) -> int:
+    """Nodes of a parsed file's tree and of its macro bodies' trees."""
+    count = parsed.root.descendant_count if parsed.root is not None else 0
+    for frag in parsed.fragments:
+        count += sum(n.descendant_count for n in frag.nodes)
+    return count
+
+
+def went_over(result) -> bool:
+    """Whether a FileResult is that of a file that went over the budget
+    (api.Engine.analyse notes it): never kept in the cache, so that a run
+    with more time or higher limits analyses the file."""
+    return any(MARK in n for n in result.notes)
