@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 from . import literals, symbols
-from .pattern import Matcher, Pattern
+from .pattern import Matcher, Pattern, Probe
 
 LOOPS = frozenset({"for_statement", "while_statement", "do_statement"})
 KINDS = {
@@ -169,9 +169,10 @@ class PatternCond(Cond):
         root = self.pattern.root
         any_type = root.metavar or root.contains
         depth = self.pattern.anchor_depth
-        if depth is not None and env.memo is not None and env.trace is None and "site" not in _reads(self):
+        if depth is not None and env.memo is not None and env.trace is None:
             at = range(len(chain)) if any_type else chain.at_type.get(root.type, ())
-            return self._site_shared(env, b, leaf, chain, at, bisect.bisect_right(chain.levels, depth + 2))
+            return self._site_shared(env, b, leaf, chain, at, bisect.bisect_right(chain.levels, depth + 2),
+                                     "site" in _reads(self))
         nodes = [n for n, _ in chain] if any_type else chain.by_type.get(root.type, ())
         for n in nodes:
             r = env.matcher.match(self.pattern, n, b, site=leaf)
@@ -181,33 +182,46 @@ class PatternCond(Cond):
                     return r
         return None
 
-    def _site_shared(self, env, b, leaf, chain, at, near: int):
-        """The loop above, for chain indices `at`, where only the nodes
-        below chain index `near` can be matched differently for this site
-        than for another (pattern.anchor_depth): from the first node above
-        them on, the answer is that of every site whose chain passes there,
-        and is remembered per node. Without this, each of N sites in one
-        expression matched every pattern at each of its N ancestors (and
-        read their text in `where`): N³ steps, minutes for 800 names."""
-        pending = []
-        found = None
+    def _site_shared(self, env, b, leaf, chain, at, near: int, per_site: bool):
+        """The loop above, for chain indices `at`, with the work shared
+        among the sites of one expression. Without it, each of N sites
+        matched every pattern at each of its N ancestors (and read their
+        text in `where`): N³ steps, minutes for 800 names.
+
+        - A match at a node is made once for no site (pattern.Probe), and
+          again for this site only if it looked at the site's place.
+        - Only nodes below chain index `near` can match differently for
+          this site than for another (pattern.anchor_depth). From the first
+          node above them on, the answer (`where` included) is that of every
+          site whose chain passes there, and is kept per node, unless
+          `where` reads the site itself (`per_site`: assigned-from)."""
+        pending, found, memo = [], None, env.memo
+        spot = (leaf.start_byte, leaf.end_byte)
+        bkey = tuple(sorted((k, _node_id(v)) for k, v in b.items())) if b else ()
         for i in at:
             n = chain[i][0]
-            if i >= near:
+            if i >= near and not per_site:
                 key = ("above",) + _memo_key(self, env, n, b)
-                hit = env.memo.get(key, _MISS)
+                hit = memo.get(key, _MISS)
                 if hit is not _MISS:
                     found = hit
                     break
                 pending.append(key)
-            r = env.matcher.match(self.pattern, n, b, site=leaf)
+            key = ("match", id(self), n.id, bkey)
+            hit = memo.get(key)
+            if hit is None:
+                probe = Probe()
+                hit = memo[key] = (env.matcher.match(self.pattern, n, b, site=probe), probe.seen)
+            r, seen = hit
+            if None in seen or spot in seen:
+                r = env.matcher.match(self.pattern, n, b, site=leaf)
             if r is not None:
                 r = self._where(env, r)
                 if r is not None:
                     found = r
                     break
         for key in pending:
-            env.memo[key] = found
+            memo[key] = found
         return found
 
     def node(self, env, n, b):

@@ -152,6 +152,19 @@ def _uncast(n):
     return v if v is not None and v.child_count == 0 else n
 
 
+class Probe:
+    """A site that is nowhere. Matching with it gives the answer for every
+    site the match does not look at; `seen` holds the byte ranges of the
+    nodes where a site would have decided (a family name's or `$SITE`'s
+    place; None: anywhere, `<+... +>`). conditions.PatternCond shares one
+    match at a node among the sites below it this way."""
+
+    start_byte = end_byte = -1
+
+    def __init__(self):
+        self.seen: set = set()
+
+
 class Matcher:
     """Matches compiled patterns against tree-sitter nodes.
 
@@ -197,6 +210,9 @@ class Matcher:
     def _m(self, p: PNode, n, b, site):
         if p.metavar is not None:
             if p.metavar == SITE:
+                if site.__class__ is Probe:
+                    site.seen.add((n.start_byte, n.end_byte))
+                    return None
                 return b if site is not None and _same(n, site) else None
             if not n.is_named:
                 return None
@@ -213,7 +229,9 @@ class Matcher:
         if p.text is not None:      # a leaf
             if p.family is not None:
                 n = _uncast(n)      # `(u64)PAGE_SIZE << order` is still PAGE_SIZE << order
-                if site is not None and _overlaps(n, site):
+                if site.__class__ is Probe:
+                    site.seen.add((n.start_byte, n.end_byte))
+                elif site is not None and _overlaps(n, site):
                     return b if _same(n, site) else None
                 return b if n.child_count == 0 and n.text.decode() in self.equivalents[p.family] else None
             if n.child_count != 0 and n.type not in ("string_literal", "char_literal", "number_literal"):
@@ -229,7 +247,7 @@ class Matcher:
         if kids is None:
             kids = self._kids[n.id] = [c for c in n.children if c.type != "comment"]
         if p.has_ellipsis_child:
-            return self._seq([c for c in p.children if c.named], [c for c in kids if c.is_named], b, site)
+            return self._seq([c for c in p.children if c.named], [c for c in kids if c.is_named], b, site, 0, 0)
         if len(kids) != len(p.children):
             return None
         for i, t in p.tokens:       # operators first: the cheap way to fail
@@ -248,23 +266,41 @@ class Matcher:
                 return None
         return b
 
-    def _seq(self, ps, ns, b, site):
-        if not ps:
-            return b if not ns else None
-        p = ps[0]
+    def _seq(self, ps, ns, b, site, i, j):
+        """ps[i:] against ns[j:] (indices, not slices: a call with N
+        arguments was N² steps per match, at each of its N sites)."""
+        if i == len(ps):
+            return b if j == len(ns) else None
+        p = ps[i]
         if p.ellipsis is not None:
-            for k in range(len(ns) + 1):
-                nb = b if p.ellipsis == "$$$" else {**b, p.ellipsis: tuple(ns[:k])}
-                r = self._seq(ps[1:], ns[k:], nb, site)
+            fixed = sum(1 for q in ps[i + 1:] if q.ellipsis is None)   # items the rest needs at least
+            last = i + 1 == len(ps)
+            # a named list is bound once the rest matched (building the
+            # tuple for every split tried was N² too), unless its name
+            # comes again, where the binding must be there first
+            lazy = p.ellipsis != "$$$" and p.ellipsis not in b and not any(q.ellipsis == p.ellipsis
+                                                                            for q in ps[i + 1:])
+            for k in ([len(ns) - j] if last else range(len(ns) - j - fixed + 1)):
+                if p.ellipsis == "$$$" or lazy:
+                    r = self._seq(ps, ns, b, site, i + 1, j + k)
+                    if r is not None and lazy:
+                        out = dict(b)
+                        out[p.ellipsis] = tuple(ns[j:j + k])
+                        out.update(r)
+                        r = out
+                else:
+                    r = self._seq(ps, ns, {**b, p.ellipsis: tuple(ns[j:j + k])}, site, i + 1, j + k)
                 if r is not None:
                     return r
             return None
-        if not ns:
+        if j == len(ns):
             return None
-        nb = self._m(p, ns[0], b, site)
-        return None if nb is None else self._seq(ps[1:], ns[1:], nb, site)
+        nb = self._m(p, ns[j], b, site)
+        return None if nb is None else self._seq(ps, ns, nb, site, i + 1, j + 1)
 
     def _contains(self, inner: Pattern, n, b, site):
+        if site.__class__ is Probe:
+            site.seen.add(None)
         if site is not None and inner.anchored and not _overlaps(n, site):
             return None
         for d in _descendants(n):
