@@ -274,13 +274,18 @@ class Matcher:
         p = ps[i]
         if p.ellipsis is not None:
             fixed = sum(1 for q in ps[i + 1:] if q.ellipsis is None)   # items the rest needs at least
-            last = i + 1 == len(ps)
+            # without another list after it, only one length can fit (and
+            # trying the others looked at every item: at every site's place)
+            exact = not any(q.ellipsis is not None for q in ps[i + 1:])
             # a named list is bound once the rest matched (building the
             # tuple for every split tried was N² too), unless its name
             # comes again, where the binding must be there first
             lazy = p.ellipsis != "$$$" and p.ellipsis not in b and not any(q.ellipsis == p.ellipsis
                                                                             for q in ps[i + 1:])
-            for k in ([len(ns) - j] if last else range(len(ns) - j - fixed + 1)):
+            room = len(ns) - j - fixed                  # the most this list can take
+            if room < 0:
+                return None
+            for k in ((room,) if exact else range(room + 1)):
                 if p.ellipsis == "$$$" or lazy:
                     r = self._seq(ps, ns, b, site, i + 1, j + k)
                     if r is not None and lazy:
