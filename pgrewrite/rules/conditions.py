@@ -169,10 +169,13 @@ class PatternCond(Cond):
         root = self.pattern.root
         any_type = root.metavar or root.contains
         depth = self.pattern.anchor_depth
-        if depth is not None and env.memo is not None and env.trace is None:
+        if depth is not None and chain.shared and env.memo is not None and env.trace is None:
             at = range(len(chain)) if any_type else chain.at_type.get(root.type, ())
+            per_site = self.__dict__.get("_per_site")
+            if per_site is None:
+                per_site = self.__dict__["_per_site"] = "site" in _reads(self)
             return self._site_shared(env, b, leaf, chain, at, bisect.bisect_right(chain.levels, depth + 2),
-                                     "site" in _reads(self))
+                                     per_site)
         nodes = [n for n, _ in chain] if any_type else chain.by_type.get(root.type, ())
         for n in nodes:
             r = env.matcher.match(self.pattern, n, b, site=leaf)
@@ -188,8 +191,8 @@ class PatternCond(Cond):
         matched every pattern at each of its N ancestors (and read their
         text in `where`): N³ steps, minutes for 800 names.
 
-        - A match at a node is made once for no site (pattern.Probe), and
-          again for this site only if it looked at the site's place.
+        - A match at a node that did not look at the site's place
+          (pattern.Probe) is that of every site it did not look at either.
         - Only nodes below chain index `near` can match differently for
           this site than for another (pattern.anchor_depth). From the first
           node above them on, the answer (`where` included) is that of every
@@ -210,11 +213,14 @@ class PatternCond(Cond):
             key = ("match", id(self), n.id, bkey)
             hit = memo.get(key)
             if hit is None:
-                probe = Probe()
-                hit = memo[key] = (env.matcher.match(self.pattern, n, b, site=probe), probe.seen)
-            r, seen = hit
-            if None in seen or spot in seen:
-                r = env.matcher.match(self.pattern, n, b, site=leaf)
+                probe = Probe(leaf)
+                r = env.matcher.match(self.pattern, n, b, site=probe)
+                if None not in probe.seen and spot not in probe.seen:
+                    memo[key] = (r, probe.seen)
+            else:
+                r, seen = hit
+                if None in seen or spot in seen:
+                    r = env.matcher.match(self.pattern, n, b, site=leaf)
             if r is not None:
                 r = self._where(env, r)
                 if r is not None:
@@ -242,6 +248,7 @@ class _Chain(list):
     by_type: dict
     at_type: dict
     levels: list
+    shared: bool            # worth sharing matches with other sites (PatternCond._site_shared)
 
 
 def _statement_chain(leaf, ancestors) -> _Chain:
@@ -257,10 +264,20 @@ def _statement_chain(leaf, ancestors) -> _Chain:
         levels.append(level)
         by_type.setdefault(t, []).append(n)
         at_type.setdefault(t, []).append(i)
-        if t in ("compound_statement", "translation_unit", "function_definition"):
+        if t in _CHAIN_ENDS:
             break
     chain.by_type, chain.at_type, chain.levels = by_type, at_type, levels
+    # A statement of ordinary size is matched site by site: sharing costs
+    # more there than it saves (a third of the analysis of mm/memory.c).
+    # Only a long chain or a big statement (many sites, big operands) share.
+    top = chain[-2][0] if len(chain) > 1 and chain[-1][1] in _CHAIN_ENDS else chain[-1][0]
+    chain.shared = len(chain) > _SHARE_DEPTH or top.end_byte - top.start_byte > _SHARE_BYTES
     return chain
+
+
+_CHAIN_ENDS = frozenset({"compound_statement", "translation_unit", "function_definition"})
+_SHARE_DEPTH = 32
+_SHARE_BYTES = 1024
 
 
 def site_ancestors(env: Env) -> list:
@@ -367,7 +384,8 @@ class Inside(Cond):
         expression each walked their N ancestors, for every `inside`)."""
         clauses = self.kinds is not None and "<clause>" in self.kinds
         memo, pending, found = env.memo, [], None
-        what = _memo_key(self, env, n, b)[:1] + _memo_key(self, env, n, b)[2:]   # all but the node
+        what = _memo_key(self, env, n, b)
+        what = what[:1] + what[2:]             # all but the node
         for a, t, p in _upward(env, n):
             key = ("up", a.id, what)
             hit = memo.get(key, _MISS)

@@ -153,15 +153,15 @@ def _uncast(n):
 
 
 class Probe:
-    """A site that is nowhere. Matching with it gives the answer for every
-    site the match does not look at; `seen` holds the byte ranges of the
-    nodes where a site would have decided (a family name's or `$SITE`'s
-    place; None: anywhere, `<+... +>`). conditions.PatternCond shares one
-    match at a node among the sites below it this way."""
+    """A site that records where the match looked for a site: `seen` holds
+    the byte ranges of the nodes where a site decides (a family name's or
+    `$SITE`'s place; None: anywhere, `<+... +>`). When the site's own place
+    is not among them, the answer is that of every site the match did not
+    look at: conditions.PatternCond shares one match at a node among the
+    sites below it this way."""
 
-    start_byte = end_byte = -1
-
-    def __init__(self):
+    def __init__(self, site):
+        self.start_byte, self.end_byte = site.start_byte, site.end_byte
         self.seen: set = set()
 
 
@@ -212,7 +212,6 @@ class Matcher:
             if p.metavar == SITE:
                 if site.__class__ is Probe:
                     site.seen.add((n.start_byte, n.end_byte))
-                    return None
                 return b if site is not None and _same(n, site) else None
             if not n.is_named:
                 return None
@@ -231,7 +230,7 @@ class Matcher:
                 n = _uncast(n)      # `(u64)PAGE_SIZE << order` is still PAGE_SIZE << order
                 if site.__class__ is Probe:
                     site.seen.add((n.start_byte, n.end_byte))
-                elif site is not None and _overlaps(n, site):
+                if site is not None and _overlaps(n, site):
                     return b if _same(n, site) else None
                 return b if n.child_count == 0 and n.text.decode() in self.equivalents[p.family] else None
             if n.child_count != 0 and n.type not in ("string_literal", "char_literal", "number_literal"):
