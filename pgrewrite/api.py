@@ -17,12 +17,13 @@ from pathlib import Path
 from . import cachefile
 from . import collisions as coll
 from .accounting import Counter
+from .budget import Budget, OverBudget, tree_nodes, went_over
 from .cache import ResultCache
 from .classify import Classifier
 from .edits import rewrite  # noqa: F401  (part of the library API)
 from .files import Candidate, InputProblem, expand  # noqa: F401
 from .lex import Lexer
-from .model import FileResult, Verdict
+from .model import Decision, FileResult, Verdict
 from .rules.loader import RuleSet, load_ruleset
 from .sites import find_sites
 
@@ -36,8 +37,9 @@ def load_rules(rules_dir: Path | str | None = None, cache_dir: Path | str | None
 class Engine:
     """Everything needed to analyse files with one rule set (one per process)."""
 
-    def __init__(self, ruleset: RuleSet):
+    def __init__(self, ruleset: RuleSet, budget: Budget | None = None):
         self.ruleset = ruleset
+        self.budget = budget if budget is not None else Budget.from_env()
         fam = ruleset.family
         self.lexer = Lexer(fam.names)
         self.new_names_lexer = Lexer(fam.replacements)
@@ -55,6 +57,7 @@ class Engine:
     def analyse(self, path: str, data: bytes, captured: dict[str, str] | None = None,
                 unknown_as: str | None = None, keep_parse: bool = False):
         """One file's bytes -> FileResult (and the parse, if asked for)."""
+        clock = self.budget.clock()
         lexed = None
         if not keep_parse:
             # no whole-word family name anywhere: nothing to parse (the
@@ -74,7 +77,13 @@ class Engine:
             collisions.setdefault(name, f"{path}:{line}")
         # None: this file's own uses of the name are renamed first (clashes.yaml)
         collisions = _Recording((n, w) for n, w in collisions.items() if w is not None)
-        decisions, edits, notes = self.classifier.classify(parsed, collisions, unknown_as)
+        try:
+            self.budget.check_nodes(tree_nodes(parsed))
+            decisions, edits, notes = self.classifier.classify(parsed, collisions, unknown_as, clock.check)
+        except OverBudget as e:
+            # every site is accounted for, none decided: the file is left as it is
+            decisions = [Decision(f.site, Verdict.SKIPPED, None, None, str(e)) for f in parsed.sites]
+            edits, notes = [], [f"{path}: {e}; its {len(decisions)} site(s) are skipped"]
         in_code, _ = self.counter.count(data)
         result = FileResult(path=path, decisions=tuple(decisions), edits=tuple(edits),
                             mentions=parsed.mentions, lexical_count=in_code,
@@ -195,6 +204,8 @@ def analyse_cached(engine: Engine, cache: ResultCache | None, display: str, path
     if hit is not None:
         return hit, True, 0
     result = analyse_data(engine, display, data, captured, unknown_as)
+    if went_over(result):
+        return result, False, 0         # a later run, with more time or a higher limit, may do it
     return result, False, cache.put(key, result)
 
 
@@ -308,7 +319,7 @@ def scan_paths(paths, ruleset: RuleSet, root: Path | None = None, jobs: int | No
             if progress:
                 progress(1)
             if cache is not None:
-                cache.record(ticket, r, written)
+                cache.record(None if went_over(r) else ticket, r, written)
             content_hits += hit
             results[i] = r
         again = []                           # (slot, cache ticket, task)
@@ -326,7 +337,7 @@ def scan_paths(paths, ruleset: RuleSet, root: Path | None = None, jobs: int | No
         for (i, ticket, _), (r, _, written, met) in zip(again, runner.map([t for _, _, t in again])):
             bad += met
             if cache is not None:
-                cache.record(ticket, r, written)
+                cache.record(None if went_over(r) else ticket, r, written)
             results[i] = r
     stats = {"candidates": len(candidates), "cache_hits": len(candidates) - len(tasks) + content_hits,
              "analysed": len(tasks) - content_hits, "analysed_again": len(again)}

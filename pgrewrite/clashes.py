@@ -88,13 +88,15 @@ def _parse(raw: bytes, rel: str, directory: Path, default_schema: Path):
     import yaml
 
     from .rules.loader import _line_of, _load_with_lines, _schema_message
+    from .yamlcap import ExpansionError
     try:
         doc, lines = _load_with_lines(raw.decode("utf-8"))
     except UnicodeDecodeError as e:
         return None, None, [f"{rel}:1: not UTF-8 ({e.reason} at byte {e.start})"]
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
-        return None, None, [f"{rel}:{mark.line + 1 if mark else 1}: YAML syntax error: {getattr(e, 'problem', e)}"]
+        what = "YAML" if isinstance(e, ExpansionError) else "YAML syntax error"
+        return None, None, [f"{rel}:{mark.line + 1 if mark else 1}: {what}: {getattr(e, 'problem', e)}"]
     if doc is None:
         doc = []
     schema_path = directory / SCHEMA if (directory / SCHEMA).exists() else default_schema

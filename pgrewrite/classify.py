@@ -75,8 +75,10 @@ class Classifier:
         b = rule.match.site(env, {}) if env.site.node is not None or rule.language == "asm" else None
         return None if b is None else C.check_where(env, rule.where, b)
 
-    def classify(self, parsed: ParsedFile, collisions: dict[str, str], unknown_as: str | None = None):
-        """Decisions and edits for one parsed file."""
+    def classify(self, parsed: ParsedFile, collisions: dict[str, str], unknown_as: str | None = None,
+                 check=None):
+        """Decisions and edits for one parsed file; `check()` is called
+        before each site (the per-file budget: it raises to stop)."""
         symbols = SymbolCache()
         self.matcher.new_file()
         memo: dict = {}     # condition results per node, shared by the file's sites
@@ -90,6 +92,8 @@ class Classifier:
         table = self.ruleset.units
         unit_facts = self.unit_facts(parsed.data)
         for found in parsed.sites:
+            if check is not None:
+                check()
             site = found.site
             skip = self._skip_reason(found)
             matches, winner_bindings, verdict, rule_id, reason = (), {}, None, None, ""
@@ -190,7 +194,7 @@ class Classifier:
             source = C._unwrap(node).text.decode()
         fn = found.node
         while fn is not None and fn.type != "function_definition":
-            fn = fn.parent
+            fn = found.scope.parent(fn)
         if fn is None or found.scope.macro is not None:
             notes.append(f"{found.site.path}:{found.site.line}: rule {rule.id}: rename of {source!r} needs a function; skipped")
             return []

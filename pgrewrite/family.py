@@ -6,6 +6,8 @@ from pathlib import Path
 
 import yaml
 
+from . import yamlcap
+
 
 @dataclass(frozen=True)
 class Member:
@@ -53,7 +55,7 @@ class FamilyError(ValueError):
 
 def load_family(path: Path) -> Family:
     try:
-        doc = yaml.safe_load(path.read_text())
+        doc = yamlcap.load(path.read_text(), getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except (OSError, yaml.YAMLError) as e:
         raise FamilyError(f"{path}: cannot read the family: {e}") from e
     members = []

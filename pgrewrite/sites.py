@@ -31,13 +31,75 @@ _BLOCKS = frozenset({
 })
 
 
-@dataclass
+@dataclass(eq=False)
 class Scope:
-    """Where a site's node lives: the file's tree or a macro body's."""
+    """Where a site's node lives: the file's tree or a macro body's. Also
+    the parents of that tree's nodes, kept while the tree lives (see
+    `parent`)."""
 
     root: object            # tree-sitter node bounding the scope
     delta: int              # file offset = node offset + delta
     macro: str | None = None
+    top: object = None      # the root of the whole tree (root, or above it)
+    _up: dict = field(default_factory=dict, repr=False)    # node id -> parent
+    _path: list = field(default_factory=list, repr=False)  # the last path placed, top first
+
+    def parent(self, n):
+        """n.parent, remembered. tree-sitter finds a parent by walking down
+        from the root on every call, so a walk up d levels cost d² steps
+        (20,000 nested parentheses: minutes); here the path from the top
+        down to n is found once (from the last path placed, when n is near
+        it: sites come in file order) and every node on it keeps its parent."""
+        p = self._up.get(n.id, _NO_PARENT)
+        if p is _NO_PARENT:
+            self._place(n)
+            p = self._up.get(n.id, _NO_PARENT)
+            if p is _NO_PARENT:              # not below the top: ask tree-sitter
+                p = self._up[n.id] = n.parent
+        return p
+
+    def _place(self, n) -> None:
+        top = self.top if self.top is not None else self.root
+        if top is None:
+            return
+        s, e = n.start_byte, n.end_byte
+        path = self._path
+        # the deepest node of the last path whose bytes hold n's (the
+        # first ones of a path hold what the later ones do)
+        lo, hi = 0, len(path)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if path[mid].start_byte <= s and e <= path[mid].end_byte:
+                lo = mid + 1
+            else:
+                hi = mid
+        starts = ([path[:lo]] if lo > 1 else []) + [[top]]
+        for down in starts:
+            at = down[-1]
+            while at is not None and at != n:
+                at = at.child_with_descendant(n)
+                if at is not None:
+                    down.append(at)
+            if at is None:
+                continue                     # not below that node after all
+            if down[0].id not in self._up:
+                self._up[down[0].id] = down[0].parent
+            for a, b in zip(down, down[1:]):
+                self._up[b.id] = a
+            self._path = down
+            return
+
+    def ancestors(self, n) -> list:
+        """(node, type) of n's ancestors below the scope's root, nearest first."""
+        out, root = [], self.root
+        a = self.parent(n)
+        while a is not None and a != root:
+            out.append((a, a.type))
+            a = self.parent(a)
+        return out
+
+
+_NO_PARENT = object()
 
 
 @dataclass
@@ -94,7 +156,7 @@ def find_sites(path: str, data: bytes, lexer: Lexer, lexed: Lexed | None = None,
         root = _parse(blank(data, hidden) if hidden else data, lexed)
     else:
         root = None
-    file_scope = Scope(root=root, delta=0)
+    file_scope = Scope(root=root, delta=0, top=root)
     for s, e, t in lexed.words:
         node = root.descendant_for_byte_range(s, e)
         if node is not None and _is_name_leaf(node, s, e):
@@ -269,7 +331,7 @@ def _is_name_leaf(node, s: int, e: int) -> bool:
 def _classify_position(node, scope: Scope):
     """Context, enclosing function (or macro) and parse-error flag of a leaf."""
     context, function, error = Context.CODE, None, node.is_missing
-    n = node.parent
+    n = scope.parent(node)
     while n is not None and n != scope.root:
         t = n.type
         if t == "ERROR":
@@ -284,7 +346,7 @@ def _classify_position(node, scope: Scope):
                 context = Context.ATTRIBUTE
         elif t == "function_definition" and function is None:
             function = function_name(n)
-        n = n.parent
+        n = scope.parent(n)
     if scope.macro is not None:
         function = scope.macro
         if context is Context.CODE:
@@ -310,10 +372,10 @@ def _macro_sites(data: bytes, d, add):
     frag = parsing.parse_fragment(body)
     delta = d.body_start - frag.offset
     scope_root = frag.nodes[0].parent if frag.nodes else None
-    scope = Scope(root=scope_root, delta=delta, macro=d.macro)
     tree_root = scope_root
     while tree_root is not None and tree_root.parent is not None:
         tree_root = tree_root.parent
+    scope = Scope(root=scope_root, delta=delta, macro=d.macro, top=tree_root)
     for s, e, t in [w for w in d.words if w[0] >= d.body_start]:
         node = tree_root.descendant_for_byte_range(s - delta, e - delta) if tree_root is not None else None
         if node is not None and _is_name_leaf(node, s - delta, e - delta):
@@ -352,8 +414,10 @@ def statement_text(found: FoundSite, data: bytes) -> bytes:
         line_start = data.rfind(b"\n", 0, found.site.start) + 1
         line_end = data.find(b"\n", found.site.end)
         return data[line_start:line_end if line_end >= 0 else len(data)]
-    while node.parent is not None and node.parent != found.scope.root and node.parent.type not in _BLOCKS:
-        node = node.parent
+    parent = found.scope.parent
+    up = parent(node)
+    while up is not None and up != found.scope.root and up.type not in _BLOCKS:
+        node, up = up, parent(up)
     return node.text
 
 

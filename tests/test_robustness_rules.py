@@ -93,3 +93,42 @@ def test_the_rule_documents_are_cached_and_follow_every_edit(tmp_path, monkeypat
     # one set per rules directory is kept
     api.load_rules(None, cache)
     assert len(list((cache / "rules").glob("*.rules"))) == 2
+
+
+LAUGHS = "".join(f"{chr(98 + i)}: &{chr(98 + i)} [" + ", ".join([f"*{chr(97 + i)}"] * 9) + "]\n"
+                 for i in range(9))          # 9 ** 9 copies of `a` in about 500 bytes
+
+
+@pytest.mark.parametrize("rel, text", [
+    ("pte/laughs.yaml", "a: &a [lol]\n" + LAUGHS + BASE),
+    ("clashes.yaml", "- &a {name: lol}\n" + "".join(
+        f"- &{chr(98 + i)} [" + ", ".join([f"*{chr(97 + i)}"] * 9) + "]\n" for i in range(9))),
+    ("family.yaml", None),
+    ("pte/cycle.yaml", "loop: &a [*a]\n" + BASE),
+])
+def test_yaml_aliases_in_rules_cannot_multiply_the_document(rel, text, tmp_path):
+    """A "billion laughs" (548 bytes) used 3 GB; aliases may share a value
+    (the shipped rules do) but not expand it beyond yamlcap.MAX_NODES, nor
+    refer to a value that contains them: one error naming file and line."""
+    rules = tmp_path / "semantic-rules"
+    shutil.copytree(DEFAULT_RULES, rules)
+    if text is None:
+        text = "a: &a [lol]\n" + LAUGHS + (DEFAULT_RULES / "family.yaml").read_text()
+    (rules / rel).write_text(text)
+    (tmp_path / "x.c").write_text("int x = PAGE_SIZE;\n")
+    r = CliRunner().invoke(cli, ["scan", str(tmp_path / "x.c"), "--rules", str(rules), "--no-cache"])
+    assert r.exit_code == EXIT_RULES, r.output
+    assert r.exception is None or isinstance(r.exception, SystemExit), r.exception
+    errors = [line for line in r.output.splitlines() if line.startswith("error:") and rel in line]
+    assert len(errors) == 1, r.output
+    assert ("contains it" if "cycle" in rel else "expand to more than 100,000") in r.output
+
+
+def test_yaml_expansion_is_measured_without_expanding():
+    import yaml
+
+    from pgrewrite import yamlcap
+    node = yaml.compose("a: &a [lol]\n" + LAUGHS, Loader=yaml.SafeLoader)
+    with pytest.raises(yamlcap.ExpansionError):
+        yamlcap.check_expansion(node)
+    assert yamlcap.check_expansion(node, limit=10 ** 10) > 9 ** 9

@@ -12,11 +12,12 @@ is what `pgrewrite explain` prints.
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 
 from . import literals, symbols
-from .pattern import Matcher, Pattern
+from .pattern import Matcher, Pattern, Probe
 
 LOOPS = frozenset({"for_statement", "while_statement", "do_statement"})
 KINDS = {
@@ -167,10 +168,16 @@ class PatternCond(Cond):
         if chain is None:
             chain = env.chain = _statement_chain(leaf, site_ancestors(env))
         root = self.pattern.root
-        if root.metavar or root.contains:
-            nodes = [n for n, _ in chain]
-        else:
-            nodes = chain.by_type.get(root.type, ())
+        any_type = root.metavar or root.contains
+        depth = self.pattern.anchor_depth
+        if depth is not None and chain.shared and env.memo is not None and env.trace is None:
+            at = range(len(chain)) if any_type else chain.at_type.get(root.type, ())
+            per_site = self.__dict__.get("_per_site")
+            if per_site is None:
+                per_site = self.__dict__["_per_site"] = "site" in _reads(self)
+            return self._site_shared(env, b, leaf, chain, at, bisect.bisect_right(chain.levels, depth + 2),
+                                     per_site)
+        nodes = [n for n, _ in chain] if any_type else chain.by_type.get(root.type, ())
         for n in nodes:
             r = env.matcher.match(self.pattern, n, b, site=leaf)
             if r is not None:
@@ -178,6 +185,51 @@ class PatternCond(Cond):
                 if r is not None:
                     return r
         return None
+
+    def _site_shared(self, env, b, leaf, chain, at, near: int, per_site: bool):
+        """The loop above, for chain indices `at`, with the work shared
+        among the sites of one expression. Without it, each of N sites
+        matched every pattern at each of its N ancestors (and read their
+        text in `where`): N³ steps, minutes for 800 names.
+
+        - A match at a node that did not look at the site's place
+          (pattern.Probe) is that of every site it did not look at either.
+        - Only nodes below chain index `near` can match differently for
+          this site than for another (pattern.anchor_depth). From the first
+          node above them on, the answer (`where` included) is that of every
+          site whose chain passes there, and is kept per node, unless
+          `where` reads the site itself (`per_site`: assigned-from)."""
+        pending, found, memo = [], None, env.memo
+        spot = (leaf.start_byte, leaf.end_byte)
+        bkey = tuple(sorted((k, _node_id(v)) for k, v in b.items())) if b else ()
+        for i in at:
+            n = chain[i][0]
+            if i >= near and not per_site:
+                key = ("above",) + _memo_key(self, env, n, b)
+                hit = memo.get(key, _MISS)
+                if hit is not _MISS:
+                    found = hit
+                    break
+                pending.append(key)
+            key = ("match", id(self), n.id, bkey)
+            hit = memo.get(key)
+            if hit is None:
+                probe = Probe(leaf)
+                r = env.matcher.match(self.pattern, n, b, site=probe)
+                if None not in probe.seen and spot not in probe.seen:
+                    memo[key] = (r, probe.seen)
+            else:
+                r, seen = hit
+                if None in seen or spot in seen:
+                    r = env.matcher.match(self.pattern, n, b, site=leaf)
+            if r is not None:
+                r = self._where(env, r)
+                if r is not None:
+                    found = r
+                    break
+        for key in pending:
+            memo[key] = found
+        return found
 
     def node(self, env, n, b):
         r = env.matcher.match(self.pattern, n, b)
@@ -190,21 +242,43 @@ class PatternCond(Cond):
 class _Chain(list):
     """(node, type) from the site's leaf up to its enclosing block, which a
     site pattern may match: the same for every rule at one site; `by_type`
-    holds the nodes of each type, in the same order."""
+    holds the nodes of each type, in the same order, `at_type` their
+    indices; `levels[i]` how many nodes other than parentheses lie above
+    the leaf up to chain[i] (a pattern skips parentheses)."""
 
     by_type: dict
+    at_type: dict
+    levels: list
+    shared: bool            # worth sharing matches with other sites (PatternCond._site_shared)
 
 
 def _statement_chain(leaf, ancestors) -> _Chain:
     chain = _Chain()
     by_type: dict = {}
-    for n, t in [(leaf, leaf.type)] + ancestors:
+    at_type: dict = {}
+    levels = []
+    level = 0
+    for i, (n, t) in enumerate([(leaf, leaf.type)] + ancestors):
+        if i and t != "parenthesized_expression":
+            level += 1
         chain.append((n, t))
+        levels.append(level)
         by_type.setdefault(t, []).append(n)
-        if t in ("compound_statement", "translation_unit", "function_definition"):
+        at_type.setdefault(t, []).append(i)
+        if t in _CHAIN_ENDS:
             break
-    chain.by_type = by_type
+    chain.by_type, chain.at_type, chain.levels = by_type, at_type, levels
+    # A statement of ordinary size is matched site by site: sharing costs
+    # more there than it saves (a third of the analysis of mm/memory.c).
+    # Only a long chain or a big statement (many sites, big operands) share.
+    top = chain[-2][0] if len(chain) > 1 and chain[-1][1] in _CHAIN_ENDS else chain[-1][0]
+    chain.shared = len(chain) > _SHARE_DEPTH or top.end_byte - top.start_byte > _SHARE_BYTES
     return chain
+
+
+_CHAIN_ENDS = frozenset({"compound_statement", "translation_unit", "function_definition"})
+_SHARE_DEPTH = 32
+_SHARE_BYTES = 1024
 
 
 def site_ancestors(env: Env) -> list:
@@ -213,13 +287,7 @@ def site_ancestors(env: Env) -> list:
     down, so walking up again for every rule was a tenth of the analysis)."""
     a = env.ancestors
     if a is None:
-        root = env.site.scope.root if env.site.scope else None
-        a = []
-        n = env.site.node.parent
-        while n is not None and n != root:
-            a.append((n, n.type))
-            n = n.parent
-        env.ancestors = a
+        a = env.ancestors = env.site.scope.ancestors(env.site.node)
     return a
 
 
@@ -235,11 +303,16 @@ def _upward(env: Env, n):
         for i, (a, t) in enumerate(up):
             yield a, t, up[i + 1][0] if i + 1 < len(up) else root
         return
-    a = n.parent
+    parent = env.site.scope.parent if env.site.scope else _parent
+    a = parent(n)
     while a is not None and a != root:
-        p = a.parent
+        p = parent(a)
         yield a, a.type, p
         a = p
+
+
+def _parent(n):
+    return n.parent
 
 
 @dataclass
@@ -293,6 +366,8 @@ class Inside(Cond):
         return _memoised(self, env, n, b, self._node)
 
     def _node(self, env, n, b):
+        if env.memo is not None and env.trace is None and "site" not in _reads(self):
+            return self._shared(env, n, b)
         trace, env.trace = env.trace, None     # one line per ancestor is noise
         try:
             for a in self._ancestors(env, n):
@@ -303,6 +378,31 @@ class Inside(Cond):
             return None
         finally:
             env.trace = trace
+
+    def _shared(self, env, n, b):
+        """The loop above, remembered per ancestor: what the walk finds from
+        an ancestor up is the same for every node under it (N sites in one
+        expression each walked their N ancestors, for every `inside`)."""
+        clauses = self.kinds is not None and "<clause>" in self.kinds
+        memo, pending, found = env.memo, [], None
+        what = _memo_key(self, env, n, b)
+        what = what[:1] + what[2:]             # all but the node
+        for a, t, p in _upward(env, n):
+            key = ("up", a.id, what)
+            hit = memo.get(key, _MISS)
+            if hit is not _MISS:
+                found = b if hit is _SAME else hit
+                break
+            pending.append(key)
+            if self.kinds is None or t in self.kinds or (clauses and _is_clause(a, p)):
+                r = b if self.cond is None else self.cond.node(env, a, b)
+                if r is not None or self.nearest:
+                    found = r
+                    break
+        value = _SAME if found is b else found
+        for key in pending:
+            memo[key] = value
+        return found
 
 
 # ------------------------------------------------------------ memoisation
@@ -622,18 +722,31 @@ class InsideCall(Cond):
         return self.node(env, env.site.node, b) if env.site.node is not None else None
 
     def node(self, env, n, b):
-        child = n
+        # what the walk up from a child finds is the same for every node
+        # under it: remembered per file (env.memo) for each child passed
+        memo = env.memo if env.trace is None else None
+        pending, found, child = [], False, n
         for p, t, call in _upward(env, n):
+            if memo is not None:
+                key = ("up-call", id(self), child.id, id(env.site.scope))
+                hit = memo.get(key)
+                if hit is not None:
+                    found = hit
+                    break
+                pending.append(key)
             if t == "argument_list" and call is not None and call.type == "call_expression":
                 name = callee_name(call)
                 if name is not None and self.name.fullmatch(name):
                     index = [c.id for c in p.named_children].index(child.id) + 1
                     if not self.args or index in self.args:
-                        return b
+                        found = True
+                        break
                 if self.nearest:
-                    return None
+                    break
             child = p
-        return None
+        for key in pending:
+            memo[key] = found
+        return b if found else None
 
 
 @dataclass
@@ -645,7 +758,16 @@ class Text(Cond):
         self.label = f"text /{self.regex.pattern}/"
 
     def node(self, env, n, b):
-        return b if self.regex.search(n.text.decode(errors="replace")) else None
+        # remembered per node: the sites of one long expression ask it
+        # about the same big operands (reading their text each time: N²)
+        memo = env.memo if env is not None else None
+        if memo is None:
+            return b if self.regex.search(n.text.decode(errors="replace")) else None
+        key = ("text", id(self), n.id)
+        hit = memo.get(key)
+        if hit is None:
+            hit = memo[key] = self.regex.search(n.text.decode(errors="replace")) is not None
+        return b if hit else None
 
 
 @dataclass
@@ -773,9 +895,10 @@ class Syscall(Cond):
         return self.node(env, env.site.node, b) if env.site.node is not None else None
 
     def node(self, env, n, b):
-        while n is not None and not (n.type == "compound_statement" and n.parent is not None
-                                     and n.parent.type == "translation_unit"):
-            n = n.parent
+        parent = env.site.scope.parent if env.site.scope else _parent
+        while n is not None and not (n.type == "compound_statement" and parent(n) is not None
+                                     and parent(n).type == "translation_unit"):
+            n = parent(n)
         prev = n.prev_named_sibling if n is not None else None
         while prev is not None and prev.type == "comment":
             prev = prev.prev_named_sibling

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from .. import yamlcap
 from ..family import Family, FamilyError, load_family
 from . import conditions as C
 from .pattern import PatternError, compile_pattern
@@ -178,9 +179,9 @@ _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 def _load_with_lines(text: str, loader=_YAML_LOADER):
     """The document and the line of every mapping key and item in it."""
     try:
-        node = yaml.compose(text, Loader=loader)
-    except yaml.YAMLError:
-        if loader is yaml.SafeLoader:
+        node = yamlcap.compose(text, loader)
+    except yaml.YAMLError as e:
+        if loader is yaml.SafeLoader or isinstance(e, yamlcap.ExpansionError):
             raise
         return _load_with_lines(text, yaml.SafeLoader)
     lines: dict[tuple, int] = {}
@@ -326,7 +327,8 @@ def _load_ruleset(directory: Path, validated: dict | None = None, keep: dict | N
             line = mark.line + 1 if mark is not None else 1
             ctx = getattr(e, "context_mark", None)
             opened = f" ({e.context} at line {ctx.line + 1})" if ctx is not None and getattr(e, "context", None) else ""
-            problems.append(f"{rel}:{line}: YAML syntax error: {getattr(e, 'problem', e)}{opened}")
+            what = "YAML" if isinstance(e, yamlcap.ExpansionError) else "YAML syntax error"
+            problems.append(f"{rel}:{line}: {what}: {getattr(e, 'problem', e)}{opened}")
             continue
         if not isinstance(doc, dict):
             problems.append(f"{rel}:1: a rule file must be a YAML mapping")

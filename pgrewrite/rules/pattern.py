@@ -74,6 +74,15 @@ class Pattern:
     def root_type(self) -> str:
         return self.root.type
 
+    @cached_property
+    def anchor_depth(self) -> int | None:
+        """How many levels below the matched node the deepest place is
+        where the site itself decides the match (a family name, `$SITE`);
+        -1: none; None: no bound (`<+... +>` looks at every descendant).
+        Matching at a node further above the site than that gives the same
+        answer for every site under it (conditions.PatternCond)."""
+        return _anchor_depth(self.root)
+
 
 def compile_pattern(source: str, family_names) -> Pattern:
     subs = []
@@ -89,6 +98,19 @@ def compile_pattern(source: str, family_names) -> Pattern:
         raise PatternError(f"pattern does not parse as one C expression or statement: {source.strip()!r}")
     root = _convert(node, frozenset(family_names), inner)
     return Pattern(source=source.strip(), root=root, anchored=_anchored(root))
+
+
+def _anchor_depth(p: PNode) -> int | None:
+    if p.contains is not None:
+        return None
+    deepest = 0 if (p.metavar == SITE or p.family) else -1
+    for c in p.children:
+        d = _anchor_depth(c)
+        if d is None:
+            return None
+        if d >= 0:
+            deepest = max(deepest, d + 1)
+    return deepest
 
 
 def _anchored(p: PNode) -> bool:
@@ -130,6 +152,19 @@ def _uncast(n):
     return v if v is not None and v.child_count == 0 else n
 
 
+class Probe:
+    """A site that records where the match looked for a site: `seen` holds
+    the byte ranges of the nodes where a site decides (a family name's or
+    `$SITE`'s place; None: anywhere, `<+... +>`). When the site's own place
+    is not among them, the answer is that of every site the match did not
+    look at: conditions.PatternCond shares one match at a node among the
+    sites below it this way."""
+
+    def __init__(self, site):
+        self.start_byte, self.end_byte = site.start_byte, site.end_byte
+        self.seen: set = set()
+
+
 class Matcher:
     """Matches compiled patterns against tree-sitter nodes.
 
@@ -140,11 +175,34 @@ class Matcher:
     def __init__(self, equivalents: dict[str, frozenset[str]]):
         self.equivalents = equivalents
         self._kids: dict = {}
+        self._bare: dict = {}
 
     def new_file(self) -> None:
-        """Forget the children lists kept for the previous file's nodes
-        (node ids are only unique while their tree lives)."""
+        """Forget the children lists (and unwrapped nodes) kept for the
+        previous file's nodes (node ids are only unique while their tree lives)."""
         self._kids = {}
+        self._bare = {}
+
+    def _unparen(self, n):
+        """unparen(n), remembered for n and every parenthesis under it: a
+        site's chain of d nested parentheses is matched at each of them,
+        and unwrapping each to the bottom again cost d² steps."""
+        bare = self._bare
+        r = bare.get(n.id)
+        if r is not None:
+            return r
+        wrapped, m = [], n
+        while m.type == "parenthesized_expression" and m.named_child_count == 1:
+            r = bare.get(m.id)
+            if r is not None:
+                break
+            wrapped.append(m)
+            m = m.named_children[0]
+        else:
+            r = m
+        for w in wrapped:
+            bare[w.id] = r
+        return r
 
     def match(self, pat: Pattern, node, bindings: dict, site=None):
         return self._m(pat.root, node, bindings, site)
@@ -152,6 +210,8 @@ class Matcher:
     def _m(self, p: PNode, n, b, site):
         if p.metavar is not None:
             if p.metavar == SITE:
+                if site.__class__ is Probe:
+                    site.seen.add((n.start_byte, n.end_byte))
                 return b if site is not None and _same(n, site) else None
             if not n.is_named:
                 return None
@@ -164,10 +224,12 @@ class Matcher:
         if p.contains is not None:
             return self._contains(p.contains, n, b, site)
         if p.type != "parenthesized_expression" and n.type == "parenthesized_expression":
-            n = unparen(n)
+            n = self._unparen(n)
         if p.text is not None:      # a leaf
             if p.family is not None:
                 n = _uncast(n)      # `(u64)PAGE_SIZE << order` is still PAGE_SIZE << order
+                if site.__class__ is Probe:
+                    site.seen.add((n.start_byte, n.end_byte))
                 if site is not None and _overlaps(n, site):
                     return b if _same(n, site) else None
                 return b if n.child_count == 0 and n.text.decode() in self.equivalents[p.family] else None
@@ -184,7 +246,7 @@ class Matcher:
         if kids is None:
             kids = self._kids[n.id] = [c for c in n.children if c.type != "comment"]
         if p.has_ellipsis_child:
-            return self._seq([c for c in p.children if c.named], [c for c in kids if c.is_named], b, site)
+            return self._seq([c for c in p.children if c.named], [c for c in kids if c.is_named], b, site, 0, 0)
         if len(kids) != len(p.children):
             return None
         for i, t in p.tokens:       # operators first: the cheap way to fail
@@ -203,23 +265,46 @@ class Matcher:
                 return None
         return b
 
-    def _seq(self, ps, ns, b, site):
-        if not ps:
-            return b if not ns else None
-        p = ps[0]
+    def _seq(self, ps, ns, b, site, i, j):
+        """ps[i:] against ns[j:] (indices, not slices: a call with N
+        arguments was N² steps per match, at each of its N sites)."""
+        if i == len(ps):
+            return b if j == len(ns) else None
+        p = ps[i]
         if p.ellipsis is not None:
-            for k in range(len(ns) + 1):
-                nb = b if p.ellipsis == "$$$" else {**b, p.ellipsis: tuple(ns[:k])}
-                r = self._seq(ps[1:], ns[k:], nb, site)
+            fixed = sum(1 for q in ps[i + 1:] if q.ellipsis is None)   # items the rest needs at least
+            # without another list after it, only one length can fit (and
+            # trying the others looked at every item: at every site's place)
+            exact = not any(q.ellipsis is not None for q in ps[i + 1:])
+            # a named list is bound once the rest matched (building the
+            # tuple for every split tried was N² too), unless its name
+            # comes again, where the binding must be there first
+            lazy = p.ellipsis != "$$$" and p.ellipsis not in b and not any(q.ellipsis == p.ellipsis
+                                                                            for q in ps[i + 1:])
+            room = len(ns) - j - fixed                  # the most this list can take
+            if room < 0:
+                return None
+            for k in ((room,) if exact else range(room + 1)):
+                if p.ellipsis == "$$$" or lazy:
+                    r = self._seq(ps, ns, b, site, i + 1, j + k)
+                    if r is not None and lazy:
+                        out = dict(b)
+                        out[p.ellipsis] = tuple(ns[j:j + k])
+                        out.update(r)
+                        r = out
+                else:
+                    r = self._seq(ps, ns, {**b, p.ellipsis: tuple(ns[j:j + k])}, site, i + 1, j + k)
                 if r is not None:
                     return r
             return None
-        if not ns:
+        if j == len(ns):
             return None
-        nb = self._m(p, ns[0], b, site)
-        return None if nb is None else self._seq(ps[1:], ns[1:], nb, site)
+        nb = self._m(p, ns[j], b, site)
+        return None if nb is None else self._seq(ps, ns, nb, site, i + 1, j + 1)
 
     def _contains(self, inner: Pattern, n, b, site):
+        if site.__class__ is Probe:
+            site.seen.add(None)
         if site is not None and inner.anchored and not _overlaps(n, site):
             return None
         for d in _descendants(n):

@@ -20,12 +20,19 @@ def unparen(n):
     return n
 
 
-def _enclosing(n, types, stop=None):
-    while n is not None and n != stop:
+def _enclosing(n, types, scope=None):
+    """The nearest of n and its ancestors of one of `types`; `scope`
+    (sites.Scope) knows the parents of its tree."""
+    parent = scope.parent if scope is not None else _parent
+    while n is not None:
         if n.type in types:
             return n
-        n = n.parent
+        n = parent(n)
     return None
+
+
+def _parent(n):
+    return n.parent
 
 
 def _declarator_name(d):
@@ -91,16 +98,17 @@ class SymbolCache:
         if n.type != "identifier":
             return None
         name = n.text.decode(errors="replace")
-        fn = _enclosing(n, ("function_definition",))
+        fn = _enclosing(n, ("function_definition",), scope)
         if fn is not None:
             t = self._table(fn).get(name)
             if t is not None:
                 return t
-        top = n
-        while top.parent is not None:
-            top = top.parent
         if scope is not None and scope.macro is not None:
             return None
+        parent = scope.parent if scope is not None else _parent
+        top = n
+        while parent(top) is not None:
+            top = parent(top)
         return self._table_file(top).get(name)
 
     def _table_file(self, root) -> dict[str, str]:
@@ -123,7 +131,7 @@ class SymbolCache:
         if n.type != "identifier":
             return []
         name = n.text.decode(errors="replace")
-        owner = _enclosing(n, ("function_definition",)) or (scope.root if scope is not None else None)
+        owner = _enclosing(n, ("function_definition",), scope) or (scope.root if scope is not None else None)
         if owner is None:
             return []
         pairs = self._assigns.get(owner.id)
