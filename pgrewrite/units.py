@@ -66,35 +66,56 @@ class UnitTable:
         return None
 
 
-def load_units(directory: Path, default_schema: Path) -> tuple[UnitTable | None, list[str], bytes]:
+def load_units(directory: Path, default_schema: Path, validated=None,
+               keep: dict | None = None) -> tuple[UnitTable | None, list[str], bytes]:
     """(table, problems, raw bytes) of DIRECTORY/units.yaml; no file: no
     table, and no unit inference (a rules directory of one's own, or the
-    benchmark's baseline)."""
-    import jsonschema
-    import yaml
-
-    from .rules.loader import _line_of, _load_with_lines, _schema_message
-
+    benchmark's baseline). `validated`: the (document, lines) an earlier run
+    parsed and validated (rules.loader's cache); `keep` gets them under
+    "units" when they are valid."""
     path = directory / FILE
     if not path.exists():
         return None, [], b""
     rel = str(path.relative_to(directory.parent)) if directory.parent in path.parents else str(path)
     raw = path.read_bytes()
+    if validated is not None:
+        doc, lines = validated
+    else:
+        doc, lines, problems = _parse(raw, rel, directory, default_schema)
+        if problems:
+            return UnitTable(), problems, raw
+    if keep is not None:
+        keep["units"] = (doc, lines)
+    return _table(doc, lines, rel) + (raw,)
+
+
+def _parse(raw: bytes, rel: str, directory: Path, default_schema: Path):
+    """(document, lines, problems) of units.yaml's bytes, validated."""
+    import jsonschema
+    import yaml
+
+    from .rules.loader import _line_of, _load_with_lines, _schema_message
+    from .yamlcap import ExpansionError
     try:
         doc, lines = _load_with_lines(raw.decode("utf-8"))
     except UnicodeDecodeError as e:
-        return UnitTable(), [f"{rel}:1: not UTF-8 ({e.reason} at byte {e.start})"], raw
+        return None, None, [f"{rel}:1: not UTF-8 ({e.reason} at byte {e.start})"]
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
-        return UnitTable(), [f"{rel}:{mark.line + 1 if mark else 1}: YAML syntax error: {getattr(e, 'problem', e)}"], raw
+        what = "YAML" if isinstance(e, ExpansionError) else "YAML syntax error"
+        return None, None, [f"{rel}:{mark.line + 1 if mark else 1}: {what}: {getattr(e, 'problem', e)}"]
     doc = doc or {}
     schema_path = directory / SCHEMA if (directory / SCHEMA).exists() else default_schema
     validator = jsonschema.Draft202012Validator(json.loads(schema_path.read_text()))
     problems = [f"{rel}:{_line_of(lines, list(e.absolute_path))}: "
                 f"{'/'.join(map(str, e.absolute_path)) or '(top level)'}: {_schema_message(e)}"
                 for e in sorted(validator.iter_errors(doc), key=lambda e: (list(map(str, e.absolute_path)), e.message))]
-    if problems:
-        return UnitTable(), problems, raw
+    return doc, lines, problems
+
+
+def _table(doc: dict, lines, rel: str) -> tuple[UnitTable, list[str]]:
+    from .rules.loader import _line_of
+    problems: list[str] = []
     table = UnitTable()
     for i, e in enumerate(doc.get("returns", ())):
         for name in e["calls"]:
@@ -117,7 +138,7 @@ def load_units(directory: Path, default_schema: Path) -> tuple[UnitTable | None,
         sig = tuple(normal_type(t) for t in e["signature"])
         fact = Fact(Unit.parse(e["unit"]), e.get("why", f"the parameter is {Unit.parse(e['unit'])}"))
         table.parameters.setdefault(sig, {})[e["param"]] = fact
-    return table, problems, raw
+    return table, problems
 
 
 def normal_type(text: str) -> str:

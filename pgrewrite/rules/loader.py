@@ -250,6 +250,7 @@ def load_ruleset(directory: Path | None = None, cache_dir: Path | None = None) -
 
 # the key of clashes.yaml's document among the rule files' (not a path)
 CLASHES_DOCUMENT = "\0clashes.yaml"
+UNITS_DOCUMENT = "\0units.yaml"
 
 
 def _documents_from(rows) -> dict:
@@ -257,7 +258,8 @@ def _documents_from(rows) -> dict:
     as load_ruleset keeps them."""
     out = {}
     for rel, doc, lines in rows:
-        if type(rel) is not str or type(doc) is not (list if rel == CLASHES_DOCUMENT else dict):
+        if type(rel) is not str or type(doc) is not (list if rel == CLASHES_DOCUMENT else dict) \
+                or (rel == UNITS_DOCUMENT and doc is None):
             raise TypeError("not a rule document")
         out[rel] = (doc, {tuple(at): line for at, line in lines})
     return out
@@ -360,7 +362,12 @@ def _load_ruleset(directory: Path, validated: dict | None = None, keep: dict | N
     if raw:
         digest.update(b"clashes.yaml\0" + raw)
     from ..units import load_units
-    units, unit_problems, raw = load_units(directory, DEFAULT_RULES / "units.schema.json")
+    units_kept: dict = {}
+    units, unit_problems, raw = load_units(
+        directory, DEFAULT_RULES / "units.schema.json",
+        validated=validated.get(UNITS_DOCUMENT) if validated is not None else None, keep=units_kept)
+    if keep is not None and "units" in units_kept:
+        keep[UNITS_DOCUMENT] = units_kept["units"]
     problems += unit_problems
     if raw:
         digest.update(b"units.yaml\0" + raw)
