@@ -90,3 +90,42 @@ def test_a_decision_for_a_vanished_site_is_reported(tmp_path, monkeypatch):
     (root / "mm/len.c").write_text(SRC.replace("& PAGE_MASK", "& ~(PAGE_SIZE - 1)"))
     r = CliRunner().invoke(cli, ["scan", "mm", "--no-cache"])
     assert "vanished" in r.stderr and site["site_id"] in r.stderr
+
+
+def test_explain_and_coverage_show_the_verdict_a_person_decided(tmp_path, monkeypatch):
+    """Every command shows the same verdict for a site, and `explain` says who
+    decided it: the person, with the line of the decisions file."""
+    root = make_tree(tmp_path)
+    monkeypatch.chdir(root)
+    [site] = [s for s in scan(root)["sites"] if s["token"] == "PAGE_MASK"]
+    where = f"mm/len.c:{site['line']}:{site['col']}"
+    before = CliRunner().invoke(cli, ["explain", where])
+    assert "verdict: unknown" in before.stdout and "decided by: no rule" in before.stdout
+    CliRunner().invoke(cli, ["decide", site["site_id"], "pte", "-m", "user length"])
+
+    r = CliRunner().invoke(cli, ["explain", where])
+    assert r.exit_code == 0, r.output
+    assert "verdict: pte -> PTE_MASK [person] decided by a person: user length" in r.stdout
+    assert "decided by: a person (pgrewrite-decisions.yaml:5)" in r.stdout
+    assert "the rules alone say: unknown" in r.stdout
+    r = CliRunner().invoke(cli, ["explain", where, "--no-decisions"])
+    assert "verdict: unknown" in r.stdout
+
+    cov = json.loads(CliRunner().invoke(cli, ["coverage", "mm", "--format", "json", "--no-cache"]).stdout)
+    assert (cov["total"]["pte"], cov["total"]["unknown"]) == (1, 1)
+    assert {"what": "person (pte)", "count": 1} in cov["decided_by"]
+    cov = json.loads(CliRunner().invoke(cli, ["coverage", "mm", "--format", "json", "--no-cache",
+                                              "--no-decisions"]).stdout)
+    assert (cov["total"]["pte"], cov["total"]["unknown"]) == (0, 2)
+
+
+def test_explain_past_the_end_of_the_file_is_an_error(tmp_path, monkeypatch):
+    root = make_tree(tmp_path)
+    monkeypatch.chdir(root)
+    r = CliRunner().invoke(cli, ["explain", "mm/len.c:9999"])
+    assert r.exit_code == 2
+    assert r.stderr == "error: mm/len.c:9999: the file has 6 line(s); give a line between 1 and 6\n"
+    r = CliRunner().invoke(cli, ["explain", "mm/len.c:5:99"])
+    assert r.exit_code == 2 and "line 5 has" in r.stderr
+    r = CliRunner().invoke(cli, ["explain", "mm/len.c:1"])
+    assert r.exit_code == 0 and "no family token here" in r.stdout

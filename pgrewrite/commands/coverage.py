@@ -300,11 +300,17 @@ def render_text(doc: dict) -> str:
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Result cache directory (default: $XDG_CACHE_HOME/pgrewrite).")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the result cache.")
-def coverage_command(paths, top, fmt, no_shapes, rules_dir, jobs, cache_dir, no_cache):
+@click.option("--no-decisions", is_flag=True, help="Count the rules' verdicts only, ignoring pgrewrite-decisions.yaml.")
+@click.option("--decisions", "decisions_file", type=click.Path(path_type=Path), default=None,
+              help="Decisions file to apply (default: pgrewrite-decisions.yaml at the tree root).")
+def coverage_command(paths, top, fmt, no_shapes, rules_dir, jobs, cache_dir, no_cache, no_decisions,
+                     decisions_file):
     """Verdict counts per directory of PATHS, share decided, and what is left undecided."""
-    from pgrewrite.cli import EXIT_INPUT, load_rules_or_exit, run_scan
+    from pgrewrite.cli import EXIT_INPUT, load_rules_or_exit, run_scan, with_decisions
     ruleset = load_rules_or_exit(rules_dir)
     result = run_scan(paths, ruleset, jobs, cache_dir, no_cache)
+    if not no_decisions:      # the verdicts every other command shows
+        result = with_decisions(result, ruleset, decisions_file)
     cwd = Path.cwd()
     doc = build_report(result, ruleset.family.names, cwd, top=top, jobs=jobs or os.cpu_count() or 1,
                        shapes=not no_shapes)
