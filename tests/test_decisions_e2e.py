@@ -129,3 +129,35 @@ def test_explain_past_the_end_of_the_file_is_an_error(tmp_path, monkeypatch):
     assert r.exit_code == 2 and "line 5 has" in r.stderr
     r = CliRunner().invoke(cli, ["explain", "mm/len.c:1"])
     assert r.exit_code == 0 and "no family token here" in r.stdout
+
+
+def test_decide_checks_the_id_against_a_scan_of_its_file(tmp_path, monkeypatch):
+    """An id no site carries is refused (it would only come back as
+    "vanished"); nothing is written."""
+    root = make_tree(tmp_path)
+    monkeypatch.chdir(root)
+    r = CliRunner().invoke(cli, ["decide", "mm/len.c:round_len:PAGE_MASK:00000000", "pg"])
+    assert r.exit_code == 1
+    assert "mm/len.c: no site with id 'mm/len.c:round_len:PAGE_MASK:00000000'" in r.stderr
+    r = CliRunner().invoke(cli, ["decide", "mm/gone.c:f:PAGE_SIZE:00000000", "pg"])
+    assert r.exit_code == 1 and "mm/gone.c does not exist" in r.stderr
+    assert not (root / "pgrewrite-decisions.yaml").exists()
+
+
+def test_decide_accepts_a_location_and_records_the_id(tmp_path, monkeypatch):
+    root = make_tree(tmp_path)
+    monkeypatch.chdir(root)
+    sites = {s["token"]: s for s in scan(root)["sites"]}
+    mask, size = sites["PAGE_MASK"], sites["PAGE_SIZE"]
+    assert mask["line"] == size["line"] == 5
+    r = CliRunner().invoke(cli, ["decide", "mm/len.c:5", "pg"])
+    assert r.exit_code == 1
+    assert "2 sites on this line (mm/len.c:5:16 PAGE_SIZE; mm/len.c:5:33 PAGE_MASK)" in r.stderr
+    r = CliRunner().invoke(cli, ["decide", f"mm/len.c:5:{mask['col'] + 2}", "pte"])
+    assert r.exit_code == 0, r.output
+    # from a subdirectory too: the id is made from the path from the tree root
+    monkeypatch.chdir(root / "mm")
+    r = CliRunner().invoke(cli, ["decide", f"len.c:5:{size['col']}", "pg"])
+    assert r.exit_code == 0, r.output
+    assert (root / "pgrewrite-decisions.yaml").read_text().endswith(
+        f"{mask['site_id']}: pte\n{size['site_id']}: pg\n")
