@@ -147,7 +147,13 @@ def apply_person_decisions(result: "ScanResult", ruleset: RuleSet, start: Path |
     path = path or find_decisions_file(result.root or coll.tree_root(start or Path.cwd()))
     if not path.exists():
         return result, ()
-    files, problems = apply_decisions(load_decisions(path), result.files, family=ruleset.family)
+    decisions = load_decisions(path)
+    files, problems = apply_decisions(decisions, result.files, family=ruleset.family)
+    if any(p.kind == "vanished" for p in problems):
+        # renamed by an earlier `apply`: done, not vanished
+        from .applied import mark_applied
+        ids_root = result.root or coll.git_top(start or Path.cwd()) or (start or Path.cwd())
+        problems = mark_applied(problems, dict(decisions.entries), Path(ids_root), ruleset.family)
     return dataclasses.replace(result, files=tuple(files)), tuple(problems)
 
 

@@ -175,8 +175,13 @@ def with_decisions(result, ruleset, path: Path | None = None):
     except DecisionsError as e:
         click.echo(f"error: {e}", err=True)
         sys.exit(EXIT_INPUT)
+    applied = [p for p in problems if p.kind == "applied"]
     for p in problems:
-        click.echo(f"warning: {p}", err=True)
+        if p.kind != "applied":
+            click.echo(f"warning: {p}", err=True)
+    if applied:
+        click.echo(f"note: {applied[0].path}: {len(applied)} decision(s) already carried out "
+                   "(their sites carry the decided names)", err=True)
     return result
 
 

@@ -161,3 +161,26 @@ def test_decide_accepts_a_location_and_records_the_id(tmp_path, monkeypatch):
     assert r.exit_code == 0, r.output
     assert (root / "pgrewrite-decisions.yaml").read_text().endswith(
         f"{mask['site_id']}: pte\n{size['site_id']}: pg\n")
+
+
+def test_decisions_apply_carried_out_are_applied_not_vanished(tmp_path, monkeypatch):
+    root = make_tree(tmp_path)
+    monkeypatch.chdir(root)
+    [site] = [s for s in scan(root)["sites"] if s["token"] == "PAGE_MASK"]
+    assert CliRunner().invoke(cli, ["decide", site["site_id"], "pte"]).exit_code == 0
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "decided")
+    r = CliRunner().invoke(cli, ["apply", "mm", "--no-cache"], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    assert "& PTE_MASK;" in (root / "mm/len.c").read_text()
+
+    r = CliRunner().invoke(cli, ["scan", "mm", "--no-cache"])
+    assert "vanished" not in r.stderr
+    assert f"note: {root / 'pgrewrite-decisions.yaml'}: 1 decision(s) already carried out" in r.stderr
+
+    # the site renamed the other way than decided: said, as a warning
+    from pgrewrite.report import decide
+    decide(site["site_id"], "pg", path=root / "pgrewrite-decisions.yaml")
+    r = CliRunner().invoke(cli, ["scan", "mm", "--no-cache"])
+    assert f"renamed-otherwise: {site['site_id']}: the site was renamed to PTE_MASK, but the " \
+           "decision says pg (PG_MASK)" in r.stderr
