@@ -17,7 +17,7 @@ from typing import Iterable, Sequence
 
 from ..model import FileResult, Verdict
 from . import definitions as defs_mod
-from . import messages, prefix
+from . import messages, prefix, subjects
 from .definitions import Definition
 from .git import Git, GitError, Scratch, read_blobs
 from .maintainers import Maintainers, get_maintainer
@@ -118,6 +118,40 @@ def _add_headers(path: Path, to: Sequence[str], cc: Sequence[str],
     path.write_text(head + sep + body)
 
 
+def rename_subjects(git: Git, base: str, plans, maint: Maintainers, split_by: str,
+                    only: str | None) -> list[tuple[str, str]]:
+    """(subject, source of its prefix: history or path) of each rename patch;
+    no two alike (subjects.py). The parts of one group share their prefix."""
+    group_files: dict[tuple[str, bool], tuple[str, ...]] = {}
+    for p in plans:
+        key = (p.key, p.default)
+        group_files[key] = tuple(sorted(set(group_files.get(key, ())) | set(p.files)))
+    prefixes = _group_prefixes(git, base, group_files, maint, split_by)
+    out = []
+    for p in plans:
+        pfx, src, what = prefixes[(p.key, p.default)]
+        out.append((messages.rename_subject(pfx, p, only, what), src))
+    return out
+
+
+def _group_prefixes(git: Git, base: str, group_files, maint, split_by: str) -> dict:
+    """(key, default) -> (subject prefix, its source, what tells the group
+    apart)."""
+    found = {}
+    for key, group in group_files.items():
+        entry = maint.best(group[0]) if split_by == "subsystem" else None
+        hint = prefix.from_patterns(entry.files) if entry else None
+        found[key] = prefix.subject_prefix(git, base, group, hint)
+    if split_by == "rule":      # the rule names the patch
+        return {key: (pfx, src, key[0].strip("()")) for key, (pfx, src) in found.items()}
+    distinct = {}
+    for default in (False, True):     # their subjects differ anyway
+        distinct.update(subjects.distinct({key: (pfx, group_files[key], key[0])
+                                           for key, (pfx, _) in found.items() if key[1] is default}))
+    return {key: (distinct[key][0], found[key][1] if distinct[key][0] == found[key][0] else "path",
+                  distinct[key][1]) for key in found}
+
+
 def build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
                  options: SeriesOptions = SeriesOptions()) -> SeriesReport:
     root = Path(root)
@@ -214,11 +248,6 @@ def build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
     plans = plan(sel.edits, split_by=options.split_by, subsystem=subsystem,
                  line_of=line_of, max_files=options.max_files, max_lines=options.max_lines)
 
-    group_files: dict[tuple[str, bool], tuple[str, ...]] = {}
-    for p in plans:
-        key = (p.key, p.default)
-        group_files[key] = tuple(sorted(set(group_files.get(key, ())) | set(p.files)))
-
     # 3. commits in a scratch object store
     env = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": mail,
            "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": mail}
@@ -287,15 +316,10 @@ def build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
             tip = scratch.commit(tree, tip, msg, env)
             infos.append(dict(subject=subject, kind="definitions", files=tuple(hdrs),
                               renames=0, prefix_source=src))
-        for p in plans:
+        for p, (subject, src) in zip(plans, rename_subjects(git, base, plans, maint, options.split_by,
+                                                            options.only)):
             for s in p.edits:
                 applied[s.path].append((s.edit.start, s.edit.end, s.edit.new.encode()))
-            # the parts of one group share their prefix
-            group = group_files[(p.key, p.default)]
-            entry = maint.best(group[0]) if options.split_by == "subsystem" else None
-            hint = prefix.from_patterns(entry.files) if entry else None
-            pfx, src = prefix.subject_prefix(git, base, group, hint)
-            subject = messages.rename_subject(pfx, p, options.only)
             files_desc = p.files[0] if len(p.files) == 1 else f"{len(p.files)} files"
             msg = messages.rename_message(subject, p, files_desc, sob)
             tree = scratch.stage({f: content(f) for f in p.files})
