@@ -203,10 +203,11 @@ def exit_code(result) -> int:
 @with_cache_options
 def apply(paths, allow_dirty, dry_run, decisions_file, rules_dir, jobs, cache_dir, no_cache):
     """Rewrite the pte/pg sites (and declared renames) in place, byte-exact."""
-    from .applying import apply_result
+    from .applying import apply_result, undefined_names
     ruleset = load_rules_or_exit(rules_dir)
     result = with_decisions(run_scan(paths, ruleset, jobs, cache_dir, no_cache), ruleset, decisions_file)
     report = apply_result(result, ruleset, allow_dirty=allow_dirty, dry_run=dry_run)
+    report.undefined = undefined_names(result, report)
     for p in result.problems:
         click.echo(f"{p.display}: error: {p.message}", err=True)
     for f in result.failed:

@@ -272,9 +272,11 @@ def build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
             prep.setdefault(subsystem(r.definition.path), []).append(r)
         for _, group in sorted(prep.items(), key=lambda kv: kv[1][0].definition.path):
             files = sorted({f for r in group for f in r.files})
+            n = 0
             for f in files:
-                applied[f] += defs_mod.Preparation(renames=tuple(group)).spans(
-                    f, base_files[f][1])
+                spans = defs_mod.Preparation(renames=tuple(group)).spans(f, base_files[f][1])
+                applied[f] += spans
+                n += len(spans)
             pfx, src = prefix.subject_prefix(git, base, [r.definition.path for r in group])
             if len(group) == 1:
                 subject = f"{pfx}: rename {group[0].definition.name} to {group[0].new_name}"
@@ -285,7 +287,7 @@ def build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
             tree = scratch.stage({f: content(f) for f in files})
             tip = scratch.commit(tree, tip, msg, env)
             infos.append(dict(subject=subject, kind="prep", files=tuple(files),
-                              renames=sum(len(r.files) for r in group), prefix_source=src))
+                              renames=n, prefix_source=src))
         # declared clashes (clashes.yaml): one patch per entry, in file order
         n_clash = 0
         for c in clash_renames:
