@@ -270,15 +270,27 @@ def _shown_path(path: Path) -> str:
 
 
 @cli.command("test")
+@click.argument("update_only", nargs=-1, metavar="[RULE-ID]...")
 @click.option("--fixtures", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Fixtures directory (default: fixtures/ beside the rules directory).")
+@click.option("--update", is_flag=True,
+              help="Write the current output as the snapshots (of the RULE-IDs' fixtures, or of all) "
+                   "and print what changed; review that diff like code.")
 @rules_option
-def test_cmd(fixtures, rules_dir):
+def test_cmd(update_only, fixtures, update, rules_dir):
     """Run every rule's examples and compare every fixture with its snapshots."""
     from . import ruletest
     ruleset = load_rules_or_exit(rules_dir)
     engine = api.Engine(ruleset)
     fixtures = fixtures or ruleset.directory.parent / "fixtures"
+    if update:
+        diffs = ruletest.update_snapshots(engine, fixtures, set(update_only) or None)
+        for d in diffs:
+            click.echo(d, nl=False)
+        click.echo(f"updated {len(diffs)} snapshot(s); review the diff above (and `git diff fixtures/`)")
+        sys.exit(EXIT_OK)
+    if update_only:
+        raise click.UsageError("RULE-IDs are for --update only")
     problems = [str(f) for f in ruletest.check_examples(engine)]
     problems += ruletest.coverage_problems(engine, fixtures)
     problems += ruletest.compare_snapshots(engine, fixtures)
