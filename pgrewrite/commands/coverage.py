@@ -42,6 +42,19 @@ def row_of(rel: str) -> str:
     return rel.split("/", 1)[0] if "/" in rel else "."
 
 
+def row_in(rel: str, given: list[str]) -> str:
+    """The row of a file among the paths given (relative to the tree root):
+    the path that holds it, or its subdirectory there (`coverage mm` has a
+    row `mm` for mm/*.c and `mm/kasan` for mm/kasan/); the tree's usual rows
+    (`row_of`) for the tree root itself."""
+    holders = [g for g in given if g in ("", ".") or rel == g or rel.startswith(g + "/")]
+    g = max(holders, key=len, default="")
+    if g in ("", "."):
+        return row_of(rel)
+    rest = rel[len(g) + 1:]
+    return f"{g}/{rest.split('/', 1)[0]}" if "/" in rest else g
+
+
 def tree_relative(display: str, root: Path | None, cwd: Path) -> str:
     if root is None:
         return display
@@ -187,14 +200,18 @@ def _normalise_reason(reason: str) -> str:
     return _COLLISION.sub(r"\1", reason)
 
 
-def build_report(result, names, cwd: Path, top: int = 10, jobs: int = 1, shapes: bool = True) -> dict:
+def build_report(result, names, cwd: Path, top: int = 10, jobs: int = 1, shapes: bool = True,
+                 given=(".",)) -> dict:
+    """`given`: the paths the user gave, as given (a row each, then their
+    subdirectories; see row_in)."""
+    given = [tree_relative(g.rstrip("/") or "/", result.root, cwd) for g in given]
     rows: dict[str, Counter] = defaultdict(Counter)
     reasons = {v: Counter() for v in ("unknown", "conflict", "skipped")}
     rules = {v: Counter() for v in ("unknown", "conflict", "skipped")}
     decided_by = Counter()
     areas = Counter()
     for f in result.files:
-        row = row_of(tree_relative(f.path, result.root, cwd))
+        row = row_in(tree_relative(f.path, result.root, cwd), given)
         for d in f.decisions:
             v = d.verdict.value
             rows[row][v] += 1
@@ -313,7 +330,7 @@ def coverage_command(paths, top, fmt, no_shapes, rules_dir, jobs, cache_dir, no_
         result = with_decisions(result, ruleset, decisions_file)
     cwd = Path.cwd()
     doc = build_report(result, ruleset.family.names, cwd, top=top, jobs=jobs or os.cpu_count() or 1,
-                       shapes=not no_shapes)
+                       shapes=not no_shapes, given=paths)
     click.echo(json.dumps(doc, indent=2) + "\n" if fmt == "json" else render_text(doc), nl=False)
     if result.failed or result.problems:
         sys.exit(EXIT_INPUT)
