@@ -1,7 +1,8 @@
 """`pgrewrite coverage PATH...`: how much of a tree the rules decide, and what to write next.
 
-For every row (a top-level directory of the tree; `arch/x86`, `include/linux`
-and `include/asm-generic` are rows of their own) it prints the count of each
+For every row (each path given and each subdirectory of it; for the tree
+root, a top-level directory, with `arch/x86`, `include/linux` and
+`include/asm-generic` rows of their own) it prints the count of each
 verdict and the share of sites decided (pte + pg + logic). Then, to tell rule
 authors where to go next, the most common:
 
