@@ -61,8 +61,9 @@ class ApplyReport:
         verb = "would rewrite" if self.dry_run else "rewrote"
         yield f"summary: {verb} {len(self.rewritten)} file(s) ({what}), refused {len(self.refused)}"
         if self.undefined:
+            added = "it is" if len(self.undefined) == 1 else "they are"
             yield (f"note: the tree does not define {', '.join(self.undefined)} yet, so it does not "
-                   f"build until they are added: apply the patch `pgrewrite series` puts first "
+                   f"build until {added} added: apply the patch `pgrewrite series` puts first "
                    f"(\"introduce PTE_* and PG_* names for PAGE_*\": {DEFINES_IN})")
 
 
