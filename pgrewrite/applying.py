@@ -24,6 +24,8 @@ from .api import Engine, digest
 from .edits import EditError, remove_stale_temporaries, rewrite, self_check, write_atomically
 from .model import Edit
 
+DEFINES_IN = "it defines them in include/asm-generic/memory_model.h and include/linux/mm.h"
+
 
 @dataclass
 class ApplyReport:
@@ -35,6 +37,7 @@ class ApplyReport:
     not_reached: int = 0                              # files left alone after an interruption
     prepared: dict = field(default_factory=dict)      # path -> (count, "OLD -> NEW, ...") of preparatory renames
     withheld: list = field(default_factory=list)      # (name, why): every rename to it held back
+    undefined: list = field(default_factory=list)     # new names used but not defined in the tree
 
     def lines(self):
         for path, n in self.rewritten:
@@ -51,9 +54,32 @@ class ApplyReport:
         if self.interrupted:
             yield (f"interrupted: every file is either rewritten completely or untouched; "
                    f"{self.not_reached} file(s) were not reached; re-run to finish")
-        total = sum(n for _, n in self.rewritten)
+        # counted as `series` counts them: the renames, then the preparatory ones
+        prep = sum(n for n, _ in self.prepared.values())
+        renames = sum(n for _, n in self.rewritten) - prep
+        what = f"{renames} renames" + (f", and {prep} preparatory renames of existing definitions"
+                                       if prep else "")
         verb = "would rewrite" if self.dry_run else "rewrote"
-        yield f"summary: {verb} {len(self.rewritten)} file(s) ({total} renames), refused {len(self.refused)}"
+        yield f"summary: {verb} {len(self.rewritten)} file(s) ({what}), refused {len(self.refused)}"
+        if self.undefined:
+            added = "it is" if len(self.undefined) == 1 else "they are"
+            yield (f"note: the tree does not define {', '.join(self.undefined)} yet, so it does not "
+                   f"build until {added} added: apply the patch `pgrewrite series` puts first "
+                   f"(\"introduce PTE_* and PG_* names for PAGE_*\": {DEFINES_IN})")
+
+
+def undefined_names(result, report: "ApplyReport") -> list[str]:
+    """The new names the rewritten files now use that no definition in the
+    tree provides (the series' introducing patch is not applied yet)."""
+    from .series.definitions import NEW_NAMES
+    written = {path for path, _ in report.rewritten}
+    used = {e.new for f in result.files if f.path in written for e in f.edits
+            if e.kind == "family"}
+    prep = result.preparation
+    renamed_away = ({c.name for c in prep.clash_renames} | {r.definition.name for r in prep.renames}
+                    if prep is not None else set())
+    defined = {d.name for d in result.definitions if d.shared} - renamed_away
+    return [n for n in NEW_NAMES if n in used and n not in defined]
 
 
 @contextmanager

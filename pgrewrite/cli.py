@@ -214,8 +214,13 @@ def with_decisions(result, ruleset, path: Path | None = None):
     except DecisionsError as e:
         click.echo(f"error: {e}", err=True)
         sys.exit(EXIT_INPUT)
+    applied = [p for p in problems if p.kind == "applied"]
     for p in problems:
-        click.echo(f"warning: {p}", err=True)
+        if p.kind != "applied":
+            click.echo(f"warning: {p}", err=True)
+    if applied:
+        click.echo(f"note: {applied[0].path}: {len(applied)} decision(s) already carried out "
+                   "(their sites carry the decided names)", err=True)
     return result
 
 
@@ -240,7 +245,7 @@ def exit_code(result) -> int:
 @with_cache_options
 def apply(paths, allow_dirty, dry_run, no_git, decisions_file, rules_dir, jobs, cache_dir, no_cache):
     """Rewrite the pte/pg sites (and declared renames) in place, byte-exact."""
-    from .applying import apply_result, outside_git
+    from .applying import apply_result, outside_git, undefined_names
     if not no_git:
         why = outside_git(paths, Path.cwd())
         if why is not None:
@@ -249,6 +254,7 @@ def apply(paths, allow_dirty, dry_run, no_git, decisions_file, rules_dir, jobs, 
     ruleset = load_rules_or_exit(rules_dir)
     result = with_decisions(run_scan(paths, ruleset, jobs, cache_dir, no_cache), ruleset, decisions_file)
     report = apply_result(result, ruleset, allow_dirty=allow_dirty or no_git, dry_run=dry_run)
+    report.undefined = undefined_names(result, report)
     for p in result.problems:
         click.echo(f"{p.display}: error: {p.message}", err=True)
     for f in result.failed:
@@ -267,35 +273,71 @@ _LOCATION = re.compile(r"^(?P<path>.+?):(?P<line>\d+)(?::(?P<col>\d+))?$")
 
 @cli.command()
 @click.argument("location")
+@click.option("--rule", "rule_id", metavar="ID", default=None, help="Show the trace of this rule only.")
+@click.option("--all", "show_all", is_flag=True, help="Also show the traces of the rules that did not match.")
+@click.option("--no-decisions", is_flag=True, help="Ignore pgrewrite-decisions.yaml.")
+@decisions_option
 @rules_option
-def explain(location, rules_dir):
-    """Show which rules were tried at FILE:LINE[:COL] and why each matched or not."""
-    from .explain import explain as run_explain
+def explain(location, rule_id, show_all, no_decisions, decisions_file, rules_dir):
+    """Show the verdict at FILE:LINE[:COL], who decided it (a rule or a
+    person), and the rules tried there: those that matched first, with the
+    conditions that held (+) or failed (-)."""
+    from .explain import Decided, ExplainError, explain as run_explain
+    from .report import DecisionsError
     m = _LOCATION.match(location)
     if m is None:
         raise click.UsageError(f"{location!r}: expected FILE:LINE or FILE:LINE:COL")
-    path = Path(m.group("path"))
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        click.echo(f"error: {path}: cannot read: {e.strerror or e}", err=True)
-        sys.exit(EXIT_INPUT)
     ruleset = load_rules_or_exit(rules_dir)
-    engine = api.Engine(ruleset)
-    click.echo(run_explain(engine, m.group("path"), data, int(m.group("line")),
-                           int(m.group("col")) if m.group("col") else None), nl=False)
+    try:
+        one = api.scan_one(m.group("path"), ruleset, decisions=not no_decisions,
+                           decisions_path=decisions_file)
+    except OSError as e:
+        click.echo(f"error: {m.group('path')}: cannot read: {e.strerror or e}", err=True)
+        sys.exit(EXIT_INPUT)
+    except DecisionsError as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(EXIT_INPUT)
+    shown = _shown_path(one.decisions_path) if one.decisions_path else ""
+    decided = {i: Decided(shown, p.line) for i, p in one.entries.items()}
+    try:
+        text = run_explain(api.Engine(ruleset), one.tree_path, one.data, int(m.group("line")),
+                           int(m.group("col")) if m.group("col") else None, scanned=one.scanned,
+                           by_rules=one.by_rules, decided=decided, rule=rule_id, show_all=show_all)
+    except ExplainError as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(EXIT_USAGE)
+    click.echo(text, nl=False)
+
+
+def _shown_path(path: Path) -> str:
+    """`path` relative to the working directory when it is below it, else absolute."""
+    import os
+    rel = os.path.relpath(path.resolve(), Path.cwd().resolve())
+    return str(path.resolve()) if rel.startswith("..") else rel
 
 
 @cli.command("test")
+@click.argument("update_only", nargs=-1, metavar="[RULE-ID]...")
 @click.option("--fixtures", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Fixtures directory (default: fixtures/ beside the rules directory).")
+@click.option("--update", is_flag=True,
+              help="Write the current output as the snapshots (of the RULE-IDs' fixtures, or of all) "
+                   "and print what changed; review that diff like code.")
 @rules_option
-def test_cmd(fixtures, rules_dir):
+def test_cmd(update_only, fixtures, update, rules_dir):
     """Run every rule's examples and compare every fixture with its snapshots."""
     from . import ruletest
     ruleset = load_rules_or_exit(rules_dir)
     engine = api.Engine(ruleset)
     fixtures = fixtures or ruleset.directory.parent / "fixtures"
+    if update:
+        diffs = ruletest.update_snapshots(engine, fixtures, set(update_only) or None)
+        for d in diffs:
+            click.echo(d, nl=False)
+        click.echo(f"updated {len(diffs)} snapshot(s); review the diff above (and `git diff fixtures/`)")
+        sys.exit(EXIT_OK)
+    if update_only:
+        raise click.UsageError("RULE-IDs are for --update only")
     problems = [str(f) for f in ruletest.check_examples(engine)]
     problems += ruletest.coverage_problems(engine, fixtures)
     problems += ruletest.compare_snapshots(engine, fixtures)

@@ -43,6 +43,8 @@ def to_document(result, only=None) -> dict:
             "sites": sum(len(f.decisions) for f in result.files),
             "files_read": len(result.files),
             "files_with_parse_errors": sum(1 for f in result.files if f.parse_errors),
+            # what a parse error cost: the sites inside a region tree-sitter could not read
+            "sites_in_parse_errors": sum(1 for d in result.decisions() if d.site.parse_error),
             "files_failed": len(result.failed),
             "accounting_difference": result.accounting_difference,
             "mentions": {"comments": mentions_c, "strings": mentions_s},
@@ -98,7 +100,8 @@ def render_summary(doc: dict) -> str:
     out = [f"summary: {s['sites']} sites in {s['files_read']} files: {parts}",
            f"summary: {s['renames']} declared identifier renames; "
            f"{s['mentions']['comments']} mentions in comments and {s['mentions']['strings']} in strings (never rewritten)",
-           f"summary: {s['files_with_parse_errors']} files with parse errors, {s['files_failed']} files failed, "
+           f"summary: {s['sites_in_parse_errors']} sites in regions tree-sitter could not parse "
+           f"({s['files_with_parse_errors']} files have some parse error), {s['files_failed']} files failed, "
            f"accounting difference {s['accounting_difference']}"]
     if doc.get("collisions"):
         names = sorted({c["name"] for c in doc["collisions"]})

@@ -140,15 +140,51 @@ def _all_decisions(engine: Engine, d: Path):
         yield from engine.analyse(str(src.relative_to(d)), src.read_bytes()).decisions
 
 
-def compare_snapshots(engine: Engine, fixtures: Path) -> list[str]:
-    """Differences between fixtures and their stored snapshots (for `pgrewrite test`)."""
-    problems = []
+UPDATE = "pgrewrite test --update"
+
+
+def _snapshot_diff(snap: Path, old: str, new: str) -> str:
+    """The unified diff from the stored snapshot to the current output."""
+    return "".join(difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
+                                        fromfile=f"{snap} (stored)", tofile=f"{snap} (now)"))
+
+
+def _snapshots(engine: Engine, fixtures: Path, only=None):
+    """(snapshot path, stored text or None, current text) of every fixture
+    (or of the fixtures named in `only`)."""
     for d in fixture_dirs(fixtures):
+        if only and d.name not in only:
+            continue
         scan, patch = render_fixture(engine, d)
         for name, text in (("scan.txt", scan), ("patch.diff", patch)):
             snap = d / "snapshots" / name
-            if not snap.exists():
-                problems.append(f"{snap}: missing snapshot (run: pytest tests/test_fixtures.py --snapshot-update)")
-            elif snap.read_text(encoding="utf-8", errors="surrogateescape") != text:
-                problems.append(f"{snap}: differs from the current output (review, then pytest --snapshot-update)")
+            old = snap.read_text(encoding="utf-8", errors="surrogateescape") if snap.exists() else None
+            yield snap, old, text
+
+
+def compare_snapshots(engine: Engine, fixtures: Path) -> list[str]:
+    """Differences between fixtures and their stored snapshots (for `pgrewrite
+    test`), each with its diff."""
+    problems = []
+    for snap, old, text in _snapshots(engine, fixtures):
+        if old is None:
+            problems.append(f"{snap}: missing snapshot (run: {UPDATE} {snap.parent.parent.name})")
+        elif old != text:
+            problems.append(f"{snap}: differs from the current output (if the diff is right: "
+                            f"{UPDATE} {snap.parent.parent.name})\n" + _snapshot_diff(snap, old, text).rstrip("\n"))
     return problems
+
+
+def update_snapshots(engine: Engine, fixtures: Path, only=None) -> list[str]:
+    """Write the current output as the snapshots of the fixtures (all, or
+    those named in `only`); the diff of each one that changed."""
+    from .edits import write_atomically
+    diffs = []
+    for snap, old, text in _snapshots(engine, fixtures, only):
+        if old == text:
+            continue
+        snap.parent.mkdir(parents=True, exist_ok=True)
+        before = snap.read_bytes() if snap.exists() else None
+        write_atomically(snap, text.encode("utf-8", "surrogateescape"), before)
+        diffs.append(_snapshot_diff(snap, old or "", text))
+    return diffs

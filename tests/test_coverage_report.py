@@ -39,6 +39,27 @@ def test_rows():
     assert row_of("setup.c") == "."
 
 
+def test_rows_of_the_paths_given():
+    from pgrewrite.commands.coverage import row_in
+    given = ["mm/kasan", "mm/damon"]
+    assert row_in("mm/kasan/common.c", given) == "mm/kasan"
+    assert row_in("mm/kasan/hw/tags.c", given) == "mm/kasan/hw"
+    assert row_in("mm/damon/core.c", given) == "mm/damon"
+    assert row_in("mm/memory.c", ["mm"]) == "mm"
+    assert row_in("mm/kfence/core.c", ["mm"]) == "mm/kfence"
+    assert row_in("mm/kasan/init.c", ["mm", "mm/kasan"]) == "mm/kasan"
+    assert row_in("arch/x86/mm/tlb.c", ["."]) == "arch/x86"        # the tree: its usual rows
+
+
+def test_one_row_per_path_given_then_its_subdirectories(monkeypatch):
+    monkeypatch.chdir(REPO / "sample-tree")
+    r = CliRunner().invoke(cli, ["coverage", "arch/x86", "mm", "--rules", str(RULES), "--no-cache",
+                                 "-j", "1", "--format", "json", "--no-shapes"])
+    assert r.exit_code == 0, r.output
+    assert [row["row"] for row in json.loads(r.stdout)["rows"]] == [
+        "arch/x86/include", "arch/x86/kernel", "arch/x86/mm", "mm"]
+
+
 def test_text_report_on_sample_tree(monkeypatch, snapshot):
     out = _run(monkeypatch)
     # the tree root is machine-specific: keep it out of the snapshot

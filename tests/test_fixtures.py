@@ -1,8 +1,9 @@
 """Every rule has a fixture, every fixture a rule, and each fixture's scan
 output and patch match the reviewed snapshots in fixtures/<rule-id>/snapshots/.
 
-Refresh with `pytest tests/test_fixtures.py --snapshot-update`, then review
-the snapshot diff like code.
+Refresh with `.venv/bin/pgrewrite test --update RULE-ID` (or `./run tests
+tests/test_fixtures.py --snapshot-update`), then review the snapshot diff
+like code.
 """
 from __future__ import annotations
 

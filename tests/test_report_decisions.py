@@ -281,5 +281,5 @@ def test_decide_command(tmp_path, monkeypatch):
     assert res.exit_code != 0 and "no site with id" in res.output
     res = runner.invoke(decide_command, [ODD, "pgg"])
     assert res.exit_code == 2
-    res = runner.invoke(decide_command, [WALK, "logic", "--file", "other.yaml"])
+    res = runner.invoke(decide_command, [WALK, "logic", "--file", "other.yaml", "--scan", str(scan)])
     assert res.exit_code == 0 and load_decisions("other.yaml").entries[WALK].verdict is Verdict.LOGIC

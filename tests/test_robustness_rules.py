@@ -50,7 +50,8 @@ def snap(snapshot):
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_broken_rule_file(case, tmp_path, snap):
+def test_broken_rule_file(case, tmp_path, snap, monkeypatch):
+    monkeypatch.chdir(tmp_path)      # problems print paths relative to the cwd
     rules = tmp_path / "semantic-rules"
     shutil.copytree(DEFAULT_RULES, rules)
     rel, text = CASES[case]

@@ -111,9 +111,17 @@ def test_apply_plus_first_patch_equals_the_series(tmp_path, monkeypatch, extra, 
     # without clashes.yaml: x86's PTE_SHIFT blocks its name (see test_declared_clash_*)
     rules = rules_without_clashes
     tree = make_tree(tmp_path / "linux", {**FILES, **PRIVATE, **extra}, history=[])
-    _, patches = series(tree, tmp_path / "out", monkeypatch, rules)
+    made, patches = series(tree, tmp_path / "out", monkeypatch, rules)
 
     am, ap, r = am_and_apply(tree, tmp_path, monkeypatch, patches, rules)
+    # both count the renames, and the preparatory ones, the same way
+    counted = re.search(r"cover letter on \w+: (.*)$", made.stderr, re.M).group(1)
+    assert re.search(r"^summary: rewrote \d+ file\(s\) \((.*)\), refused 0$", r.output,
+                     re.M).group(1) == counted
+    assert "preparatory renames of existing definitions" in counted
+    # and apply says the tree needs the names the series' first patch adds
+    assert re.search(r"^note: the tree does not define .* yet, so it does not build until \w+ \w+ "
+                     r"added: apply the patch `pgrewrite series` puts first", r.output, re.M)
     git(ap, "apply", str(first_patch(patches)))
     assert tree_files(ap) == tree_files(am)
 

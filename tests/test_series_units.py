@@ -134,3 +134,26 @@ def test_definition_scopes_and_private_names():
 def test_splice_refuses_overlapping_edits():
     with pytest.raises(SeriesError):
         splice(b"abcdef", [(0, 3, b"x"), (2, 4, b"y")])
+
+
+def test_subjects_of_one_prefix_get_the_part_of_their_paths_that_differs():
+    from pgrewrite.series.subjects import distinct
+    cpu = "arch/x86/kernel/cpu"
+    got = distinct({
+        "bugs": ("x86/kernel/cpu", (f"{cpu}/bugs.c",), "X86 ARCHITECTURE"),
+        "mce": ("x86/kernel/cpu", (f"{cpu}/mce/core.c",), "X86 MCE INFRASTRUCTURE"),
+        "sgx": ("x86/kernel/cpu", (f"{cpu}/sgx/encl.c", f"{cpu}/sgx/sgx.h"), "INTEL SGX"),
+        "hugetlb": ("mm", ("include/linux/hugetlb.h", "mm/hugetlb.c"), "HUGETLB SUBSYSTEM"),
+        "cache": ("mm", ("mm/filemap.c", "mm/readahead.c"), "PAGE CACHE"),
+        "core": ("mm", ("mm/gup.c", "mm/memory.c"), "MEMORY MANAGEMENT"),
+        "alone": ("x86/kvm", ("arch/x86/kvm/x86.c",), "KVM"),
+    })
+    assert got == {"bugs": ("x86/bugs", ""), "mce": ("x86/mce", ""), "sgx": ("x86/sgx", ""),
+                   "hugetlb": ("mm/hugetlb", ""), "cache": ("mm", "PAGE CACHE"),
+                   "core": ("mm", "MEMORY MANAGEMENT"), "alone": ("x86/kvm", "")}
+
+
+def test_subjects_that_nothing_tells_apart_are_numbered():
+    from pgrewrite.series.subjects import distinct
+    got = distinct({1: ("mm", ("mm/a.c", "mm/b.c"), "E"), 2: ("mm", ("mm/c.c", "mm/d.c"), "E")})
+    assert got == {1: ("mm", "E 1"), 2: ("mm", "E 2")}

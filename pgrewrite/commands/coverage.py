@@ -1,7 +1,8 @@
 """`pgrewrite coverage PATH...`: how much of a tree the rules decide, and what to write next.
 
-For every row (a top-level directory of the tree; `arch/x86`, `include/linux`
-and `include/asm-generic` are rows of their own) it prints the count of each
+For every row (each path given and each subdirectory of it; for the tree
+root, a top-level directory, with `arch/x86`, `include/linux` and
+`include/asm-generic` rows of their own) it prints the count of each
 verdict and the share of sites decided (pte + pg + logic). Then, to tell rule
 authors where to go next, the most common:
 
@@ -40,6 +41,19 @@ def row_of(rel: str) -> str:
         if rel == r or rel.startswith(r + "/"):
             return r
     return rel.split("/", 1)[0] if "/" in rel else "."
+
+
+def row_in(rel: str, given: list[str]) -> str:
+    """The row of a file among the paths given (relative to the tree root):
+    the path that holds it, or its subdirectory there (`coverage mm` has a
+    row `mm` for mm/*.c and `mm/kasan` for mm/kasan/); the tree's usual rows
+    (`row_of`) for the tree root itself."""
+    holders = [g for g in given if g in ("", ".") or rel == g or rel.startswith(g + "/")]
+    g = max(holders, key=len, default="")
+    if g in ("", "."):
+        return row_of(rel)
+    rest = rel[len(g) + 1:]
+    return f"{g}/{rest.split('/', 1)[0]}" if "/" in rest else g
 
 
 def tree_relative(display: str, root: Path | None, cwd: Path) -> str:
@@ -187,14 +201,18 @@ def _normalise_reason(reason: str) -> str:
     return _COLLISION.sub(r"\1", reason)
 
 
-def build_report(result, names, cwd: Path, top: int = 10, jobs: int = 1, shapes: bool = True) -> dict:
+def build_report(result, names, cwd: Path, top: int = 10, jobs: int = 1, shapes: bool = True,
+                 given=(".",)) -> dict:
+    """`given`: the paths the user gave, as given (a row each, then their
+    subdirectories; see row_in)."""
+    given = [tree_relative(g.rstrip("/") or "/", result.root, cwd) for g in given]
     rows: dict[str, Counter] = defaultdict(Counter)
     reasons = {v: Counter() for v in ("unknown", "conflict", "skipped")}
     rules = {v: Counter() for v in ("unknown", "conflict", "skipped")}
     decided_by = Counter()
     areas = Counter()
     for f in result.files:
-        row = row_of(tree_relative(f.path, result.root, cwd))
+        row = row_in(tree_relative(f.path, result.root, cwd), given)
         for d in f.decisions:
             v = d.verdict.value
             rows[row][v] += 1
@@ -300,14 +318,20 @@ def render_text(doc: dict) -> str:
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Result cache directory (default: $XDG_CACHE_HOME/pgrewrite).")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the result cache.")
-def coverage_command(paths, top, fmt, no_shapes, rules_dir, jobs, cache_dir, no_cache):
+@click.option("--no-decisions", is_flag=True, help="Count the rules' verdicts only, ignoring pgrewrite-decisions.yaml.")
+@click.option("--decisions", "decisions_file", type=click.Path(path_type=Path), default=None,
+              help="Decisions file to apply (default: pgrewrite-decisions.yaml at the tree root).")
+def coverage_command(paths, top, fmt, no_shapes, rules_dir, jobs, cache_dir, no_cache, no_decisions,
+                     decisions_file):
     """Verdict counts per directory of PATHS, share decided, and what is left undecided."""
-    from pgrewrite.cli import EXIT_INPUT, load_rules_or_exit, run_scan
+    from pgrewrite.cli import EXIT_INPUT, load_rules_or_exit, run_scan, with_decisions
     ruleset = load_rules_or_exit(rules_dir)
     result = run_scan(paths, ruleset, jobs, cache_dir, no_cache)
+    if not no_decisions:      # the verdicts every other command shows
+        result = with_decisions(result, ruleset, decisions_file)
     cwd = Path.cwd()
     doc = build_report(result, ruleset.family.names, cwd, top=top, jobs=jobs or os.cpu_count() or 1,
-                       shapes=not no_shapes)
+                       shapes=not no_shapes, given=paths)
     click.echo(json.dumps(doc, indent=2) + "\n" if fmt == "json" else render_text(doc), nl=False)
     if result.failed or result.problems:
         sys.exit(EXIT_INPUT)

@@ -125,8 +125,11 @@ def series(paths, out_dir, rules_dir, max_files, max_lines, split_by, reroll_cou
         click.echo(note, err=True)
     for p in report.patches:
         click.echo(os.fsencode(p.path))       # the path's own bytes, UTF-8 or not
+    # counted as `apply` counts them: the renames, then the preparatory ones
+    prep = sum(p.renames for p in report.patches if p.kind == "prep")
     click.echo(f"{len(report.patches) - 1} patches + cover letter on "
-               f"{report.base_commit[:12]}: {sum(report.renamed.values())} renames", err=True)
+               f"{report.base_commit[:12]}: {sum(report.renamed.values())} renames"
+               + (f", and {prep} preparatory renames of existing definitions" if prep else ""), err=True)
     for line in am_hint(out_dir, report.patches[0].path.name):
         click.echo(line, err=True)
 

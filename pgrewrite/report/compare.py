@@ -9,7 +9,8 @@ rule change or a tree change shows up as a verdict change. Categories:
 - `vanished`: in the old run, not in the new one;
 - `appeared`: in the new run, not in the old one (any verdict);
 - `verdict_changes`: in both, with a different verdict (includes the two above
-  when the site existed before).
+  when the site existed before; the text lists a site once, so there this
+  section holds the other changes).
 
 `compare_docs` returns a JSON-able dict; `render_compare` turns it into text.
 """
@@ -85,7 +86,7 @@ _TITLES = {
     "new_flagged": "New flagged sites",
     "newly_decided": "Newly decided (flagged before, renamed now)",
     "vanished": "Vanished sites",
-    "verdict_changes": "Verdict changes",
+    "verdict_changes": "Other verdict changes",
 }
 
 
@@ -97,8 +98,13 @@ def render_compare(cmp: Mapping[str, Any], *, limit: int | None = None) -> str:
     f = cmp["flagged"]
     lines.append(f"{'flagged':<10} {f['old']:>5} {f['new']:>6} {f['delta']:>+6}")
     lines.append(f"appeared: {len(cmp['appeared'])}, vanished: {len(cmp['vanished'])}")
+    listed: set[str] = set()
     for section, title in _TITLES.items():
         entries = cmp[section]
+        if section == "verdict_changes":
+            # the JSON keeps every change here; the text lists each site once
+            entries = [e for e in entries if e["site_id"] not in listed]
+        listed.update(e["site_id"] for e in entries)
         lines.append("")
         lines.append(f"{title}: {len(entries)}")
         shown = entries if limit is None else entries[:limit]

@@ -86,7 +86,7 @@ class DecisionProblem:
     """Something a person should look at in the decisions file."""
 
     site_id: str
-    kind: str        # invalid | vanished | context-changed | not-renameable
+    kind: str        # invalid | vanished | context-changed | not-renameable | applied | renamed-otherwise (applied.py)
     message: str
     line: int | None = None
     path: str | None = None   # the decisions file

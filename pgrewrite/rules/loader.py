@@ -308,13 +308,14 @@ def _load_ruleset(directory: Path, validated: dict | None = None, keep: dict | N
     seen: dict[str, str] = {}
     for path in sorted(p for p in directory.rglob("*.yaml") if p.name not in ("family.yaml", "clashes.yaml", "units.yaml")):
         rel = str(path.relative_to(directory.parent)) if directory.parent in path.parents else str(path)
+        shown = _shown(path)      # what problems print: editors jump to it from the cwd
         raw = path.read_bytes()
         digest.update(path.name.encode() + b"\0" + raw)
         rule_id = path.stem
         if rule_id in seen:
-            problems.append(f"{rel}:1: duplicate rule id {rule_id!r} (also {seen[rule_id]}); ids are file names and must be unique")
+            problems.append(f"{shown}:1: duplicate rule id {rule_id!r} (also {seen[rule_id]}); ids are file names and must be unique")
             continue
-        seen[rule_id] = rel
+        seen[rule_id] = shown
         if validated is not None:
             doc, lines = validated[rel]     # KeyError: not the cached set after all
             rules.append(_compile_rule(rule_id, rel, doc, lines, family))
@@ -322,7 +323,7 @@ def _load_ruleset(directory: Path, validated: dict | None = None, keep: dict | N
         try:
             doc, lines = _load_with_lines(raw.decode("utf-8"))
         except UnicodeDecodeError as e:
-            problems.append(f"{rel}:1: not UTF-8 ({e.reason} at byte {e.start})")
+            problems.append(f"{shown}:1: not UTF-8 ({e.reason} at byte {e.start})")
             continue
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)
@@ -330,10 +331,10 @@ def _load_ruleset(directory: Path, validated: dict | None = None, keep: dict | N
             ctx = getattr(e, "context_mark", None)
             opened = f" ({e.context} at line {ctx.line + 1})" if ctx is not None and getattr(e, "context", None) else ""
             what = "YAML" if isinstance(e, yamlcap.ExpansionError) else "YAML syntax error"
-            problems.append(f"{rel}:{line}: {what}: {getattr(e, 'problem', e)}{opened}")
+            problems.append(f"{shown}:{line}: {what}: {getattr(e, 'problem', e)}{opened}")
             continue
         if not isinstance(doc, dict):
-            problems.append(f"{rel}:1: a rule file must be a YAML mapping")
+            problems.append(f"{shown}:1: a rule file must be a YAML mapping")
             continue
         errors = sorted(validator.iter_errors(doc), key=lambda e: (list(map(str, e.absolute_path)), e.message))
         if errors:
@@ -343,14 +344,17 @@ def _load_ruleset(directory: Path, validated: dict | None = None, keep: dict | N
                 if e.validator == "additionalProperties" and isinstance(e.instance, dict):
                     extra = [k for k in e.instance if k not in e.schema.get("properties", {})]
                     at += extra[:1]       # point at the unknown key itself
-                problems.append(f"{rel}:{_line_of(lines, at)}: {where}: {_schema_message(e)}")
+                problems.append(f"{shown}:{_line_of(lines, at)}: {where}: {_schema_message(e)}")
+            problems += [f"{shown}:{_line_of(lines, at)}: {'/'.join(map(str, at))}: {msg}"
+                         for at, msg in _bad_regexes(doc)]
             continue
         if keep is not None:
             keep[rel] = (doc, lines)
         try:
             rules.append(_compile_rule(rule_id, rel, doc, lines, family))
-        except _CompileError as e:
-            problems.append(f"{rel}:{_line_of(lines, e.path)}: {'/'.join(map(str, e.path))}: {e.message}")
+        except _CompileErrors as errors:
+            problems += [f"{shown}:{_line_of(lines, e.path)}: {'/'.join(map(str, e.path))}: {e.message}"
+                         for e in errors.errors]
     from ..clashes import load_clashes
     clashes_kept: dict = {}
     clashes, clash_problems, raw = load_clashes(
@@ -396,27 +400,120 @@ class _CompileError(Exception):
         self.message = message
 
 
+class _CompileErrors(Exception):
+    """All the problems found in one rule file."""
+
+    def __init__(self, errors):
+        super().__init__(f"{len(errors)} problem(s)")
+        self.errors = list(errors)
+
+
+# bad regexes found while one rule compiles: all of a file's are reported at
+# once (a placeholder that never matches stands in, so compiling goes on)
+_BAD_REGEXES: list | None = None
+_NEVER = re.compile(r"(?!)")
+REGEX_KEYS = frozenset({"call", "text", "function", "line", "syscall", "type"})
+
+
 def _regex(value: str, path) -> re.Pattern:
     try:
         return _pattern(value)
     except re.error as e:
-        raise _CompileError(path, f"bad regular expression {value!r}: {e}") from e
+        error = _CompileError(path, f"bad regular expression {value!r}: {e}")
+        if _BAD_REGEXES is None:
+            raise error from e
+        _BAD_REGEXES.append(error)
+        return _NEVER
+
+
+def _bad_regexes(doc, path=()) -> list[tuple[tuple, str]]:
+    """(path, message) of each regular expression of a rule that does not
+    compile, found in its data alone (a file with schema errors is not
+    compiled, and must not hide them)."""
+    out = []
+    items = doc.items() if isinstance(doc, dict) else enumerate(doc) if isinstance(doc, list) else ()
+    for key, value in items:
+        at = path + (key,)
+        regex = value.get("name") if key == "inside-call" and isinstance(value, dict) else value
+        if (key in REGEX_KEYS or key == "inside-call") and isinstance(regex, str):
+            try:
+                re.compile(regex)
+            except re.error as e:
+                out.append((at + (("name",) if key == "inside-call" else ()),
+                            f"bad regular expression {regex!r}: {e}"))
+        elif isinstance(value, (dict, list)):
+            out += _bad_regexes(value, at)
+    return out
+
+
+def _shown(path: Path) -> str:
+    """A rule file's path as problems print it: relative to the working
+    directory when it is below it, else absolute."""
+    import os
+    full = os.path.abspath(path)
+    rel = os.path.relpath(full)
+    return full if rel.startswith("..") else rel
+
+
+_METAVAR = re.compile(r"\$+[A-Za-z_][A-Za-z_0-9]*")
+
+
+def _bound(cond) -> set[str]:
+    """The metavariables the patterns of a condition (and of the conditions
+    inside it) bind."""
+    out: set[str] = set()
+    if isinstance(cond, dict):
+        for key, value in cond.items():
+            if key == "pattern" and isinstance(value, str):
+                out |= set(_METAVAR.findall(value))
+            elif key != "where":
+                out |= _bound(value)
+    elif isinstance(cond, list):
+        for c in cond:
+            out |= _bound(c)
+    return out
+
+
+def _check_where(where, bound: set[str], path) -> None:
+    for var in where or ():
+        if var not in bound:
+            raise _CompileError(path + (var,), (
+                f"{var} is not a metavariable of the pattern"
+                + (f" (it binds {', '.join(sorted(bound))})" if bound else " (it binds none)")
+                + "; a condition on it would never hold, so the rule would never match"))
 
 
 def _compile_rule(rule_id, rel, doc, lines, family: Family) -> Rule:
+    """The compiled rule, or _CompileErrors with every problem found."""
+    global _BAD_REGEXES
+    _BAD_REGEXES = []
+    try:
+        rule = _compile_rule_once(rule_id, rel, doc, lines, family)
+    except _CompileError as e:
+        raise _CompileErrors([e, *_BAD_REGEXES]) from None
+    finally:
+        bad, _BAD_REGEXES = _BAD_REGEXES, None
+    if bad:
+        raise _CompileErrors(bad)
+    return rule
+
+
+def _compile_rule_once(rule_id, rel, doc, lines, family: Family) -> Rule:
     names = family.names
     tokens = doc.get("tokens")
     for i, t in enumerate(tokens or ()):
         if t not in names:
             raise _CompileError(("tokens", i), f"{t!r} is not a family name ({', '.join(names)})")
     language = doc.get("language", "c")
+    _check_where(doc.get("where"), _bound(doc["match"]), ("where",))
     match = _compile_cond(doc["match"], ("match",), "site", names, language)
     where = {var: _compile_cond(c, ("where", var), "node", names, language) for var, c in (doc.get("where") or {}).items()}
     overrides = tuple(doc.get("overrides", ()))
     meaning = doc["meaning"]
     if overrides and meaning != "logic":
         raise _CompileError(("overrides",), "only a logic rule can override other verdicts")
-    folder = Path(rel).parent.name
+    # the meaning directory (pte/, pg/, logic/), also for a file in a subdirectory of it
+    folder = next((d for d in Path(rel).parts[1:-1] if d in MEANINGS), None)
     if folder in MEANINGS and folder != meaning:
         raise _CompileError(("meaning",), f"meaning {meaning!r} in a rule under {folder}/: "
                                           f"move the file to {meaning}/ or fix its meaning")
@@ -474,6 +571,7 @@ def _compile_cond(obj: dict, path, mode: str, names, language: str) -> C.Cond:
             raise _CompileError(path + ("pattern",),
                                 "a pattern in a rule's match must contain a family name or $SITE (the site it classifies); "
                                 "use `inside: {pattern: ...}` for the surrounding code")
+        _check_where(obj.get("where"), _bound(obj), path + ("where",))
         where = {var: _compile_cond(c, path + ("where", var), "node", names, language)
                  for var, c in (obj.get("where") or {}).items()}
         items.append(C.PatternCond(pat, where))

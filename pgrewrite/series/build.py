@@ -21,7 +21,7 @@ from typing import Iterable, Sequence
 
 from ..model import FileResult, Verdict
 from . import definitions as defs_mod
-from . import messages, prefix
+from . import messages, prefix, subjects
 from .definitions import Definition
 from .git import Git, GitError, Scratch, read_blobs
 from .maintainers import Maintainers, get_maintainer
@@ -121,6 +121,40 @@ def _add_headers(path: Path, to: Sequence[str], cc: Sequence[str],
     if blurb is not None:
         body = body.replace("*** BLURB HERE ***", blurb)
     path.write_text(head + sep + body, encoding="utf-8", errors="surrogateescape")
+
+
+def rename_subjects(git: Git, base: str, plans, maint: Maintainers, split_by: str,
+                    only: str | None) -> list[tuple[str, str]]:
+    """(subject, source of its prefix: history or path) of each rename patch;
+    no two alike (subjects.py). The parts of one group share their prefix."""
+    group_files: dict[tuple[str, bool], tuple[str, ...]] = {}
+    for p in plans:
+        key = (p.key, p.default)
+        group_files[key] = tuple(sorted(set(group_files.get(key, ())) | set(p.files)))
+    prefixes = _group_prefixes(git, base, group_files, maint, split_by)
+    out = []
+    for p in plans:
+        pfx, src, what = prefixes[(p.key, p.default)]
+        out.append((messages.rename_subject(pfx, p, only, what), src))
+    return out
+
+
+def _group_prefixes(git: Git, base: str, group_files, maint, split_by: str) -> dict:
+    """(key, default) -> (subject prefix, its source, what tells the group
+    apart)."""
+    found = {}
+    for key, group in group_files.items():
+        entry = maint.best(group[0]) if split_by == "subsystem" else None
+        hint = prefix.from_patterns(entry.files) if entry else None
+        found[key] = prefix.subject_prefix(git, base, group, hint)
+    if split_by == "rule":      # the rule names the patch
+        return {key: (pfx, src, key[0].strip("()")) for key, (pfx, src) in found.items()}
+    distinct = {}
+    for default in (False, True):     # their subjects differ anyway
+        distinct.update(subjects.distinct({key: (pfx, group_files[key], key[0])
+                                           for key, (pfx, _) in found.items() if key[1] is default}))
+    return {key: (distinct[key][0], found[key][1] if distinct[key][0] == found[key][0] else "path",
+                  distinct[key][1]) for key in found}
 
 
 def build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
@@ -266,11 +300,6 @@ def _build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
     plans = plan(sel.edits, split_by=options.split_by, subsystem=subsystem,
                  line_of=line_of, max_files=options.max_files, max_lines=options.max_lines)
 
-    group_files: dict[tuple[str, bool], tuple[str, ...]] = {}
-    for p in plans:
-        key = (p.key, p.default)
-        group_files[key] = tuple(sorted(set(group_files.get(key, ())) | set(p.files)))
-
     # 3. commits in a scratch object store
     env = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": mail,
            "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": mail}
@@ -295,9 +324,11 @@ def _build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
             prep.setdefault(subsystem(r.definition.path), []).append(r)
         for _, group in sorted(prep.items(), key=lambda kv: kv[1][0].definition.path):
             files = sorted({f for r in group for f in r.files})
+            n = 0
             for f in files:
-                applied[f] += defs_mod.Preparation(renames=tuple(group)).spans(
-                    f, base_files[f][1])
+                spans = defs_mod.Preparation(renames=tuple(group)).spans(f, base_files[f][1])
+                applied[f] += spans
+                n += len(spans)
             pfx, src = prefix.subject_prefix(git, base, [r.definition.path for r in group])
             if len(group) == 1:
                 subject = f"{pfx}: rename {group[0].definition.name} to {group[0].new_name}"
@@ -308,7 +339,7 @@ def _build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
             tree = scratch.stage({f: content(f) for f in files})
             tip = scratch.commit(tree, tip, msg, env)
             infos.append(dict(subject=subject, kind="prep", files=tuple(files),
-                              renames=sum(len(r.files) for r in group), prefix_source=src))
+                              renames=n, prefix_source=src))
         # declared clashes (clashes.yaml): one patch per entry, in file order
         n_clash = 0
         for c in clash_renames:
@@ -339,15 +370,10 @@ def _build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
             tip = scratch.commit(tree, tip, msg, env)
             infos.append(dict(subject=subject, kind="definitions", files=tuple(hdrs),
                               renames=0, prefix_source=src))
-        for p in plans:
+        for p, (subject, src) in zip(plans, rename_subjects(git, base, plans, maint, options.split_by,
+                                                            options.only)):
             for s in p.edits:
                 applied[s.path].append((s.edit.start, s.edit.end, s.edit.new.encode()))
-            # the parts of one group share their prefix
-            group = group_files[(p.key, p.default)]
-            entry = maint.best(group[0]) if options.split_by == "subsystem" else None
-            hint = prefix.from_patterns(entry.files) if entry else None
-            pfx, src = prefix.subject_prefix(git, base, group, hint)
-            subject = messages.rename_subject(pfx, p, options.only)
             files_desc = p.files[0] if len(p.files) == 1 else f"{len(p.files)} files"
             msg = messages.rename_message(subject, p, files_desc, sob)
             tree = scratch.stage({f: content(f) for f in p.files})

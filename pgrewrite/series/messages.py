@@ -39,12 +39,16 @@ def definitions_message(subject: str, names: list[str], blocked: dict, sob: str)
     return "\n".join(lines)
 
 
-def rename_subject(prefix: str, p: PatchPlan, only: str | None) -> str:
+def rename_subject(prefix: str, p: PatchPlan, only: str | None, what: str = "") -> str:
+    """`what`: what tells this patch apart from others of the same prefix
+    (its rule, or its MAINTAINERS entry; see subjects.py)."""
     target = {"pte": "PTE_*", "pg": "PG_*"}.get(only or "", "PTE_*/PG_*")
     if p.default:
         subject = f"{prefix}: UNVERIFIED default PAGE_* -> PG_* renames"
     else:
         subject = f"{prefix}: rename PAGE_* uses to {target}"
+    if what:
+        subject += f" ({what})"
     if p.parts > 1:
         subject += f" (part {p.part}/{p.parts})"
     return subject

@@ -1,0 +1,70 @@
+"""Distinct subjects for the rename patches: a reviewer (and `git log
+--oneline`) tells the patches apart by their subject alone.
+
+Split by rule, each subject names its rule. Split by subsystem, groups whose
+prefix comes out the same (four `x86/kernel/cpu:` patches for bugs.c, mce/,
+resctrl/ and sgx/) get the part of their paths that tells them apart, in
+kernel style (`x86/bugs`, `x86/mce`, `x86/resctrl`, `x86/sgx`; `mm/hugetlb`
+for mm/hugetlb.c with include/linux/hugetlb.h); failing that, the name of
+their MAINTAINERS entry.
+"""
+from __future__ import annotations
+
+import collections
+import posixpath
+import re
+from typing import Hashable, Mapping, Sequence
+
+_TRIM = re.compile(r"[-_.]+$")
+
+
+def _stem(path: str) -> str:
+    return posixpath.splitext(posixpath.basename(path))[0]
+
+
+def distinguishing_part(files: Sequence[str], common: str) -> str | None:
+    """What the files of one patch share below `common` (the directory all
+    patches of the same prefix share): their first directory or file stem
+    there, else the common beginning of their file names (hugetlb.c and
+    hugetlb.h, memcontrol.c and memcontrol-v1.c)."""
+    firsts = set()
+    for f in files:
+        rest = posixpath.relpath(f, common) if common else f
+        head = rest.split("/", 1)[0]
+        firsts.add(_stem(head) if "/" not in rest else head)
+    if len(firsts) == 1:
+        return firsts.pop()
+    stem = _TRIM.sub("", posixpath.commonprefix(sorted({_stem(f) for f in files})))
+    return stem if len(stem) >= 3 else None
+
+
+def distinct(groups: Mapping[Hashable, tuple[str, tuple[str, ...], str]]) -> dict[Hashable, tuple[str, str]]:
+    """group -> (prefix, files, entry name) in; group -> (prefix, what) out,
+    where `what` (maybe empty) goes into the subject after the rename; the
+    (prefix, what) pairs of groups are all different."""
+    out = {g: (pfx, "") for g, (pfx, _, _) in groups.items()}
+    by_prefix = collections.defaultdict(list)
+    for g, (pfx, _, _) in groups.items():
+        by_prefix[pfx].append(g)
+    for pfx, same in by_prefix.items():
+        if len(same) < 2:
+            continue
+        dirs = [posixpath.dirname(f) for g in same for f in groups[g][1]]
+        common = posixpath.commonpath(dirs) if all(dirs) else ""
+        top = pfx.split("/", 1)[0]
+        for g in same:
+            part = distinguishing_part(groups[g][1], common)
+            if part and part != top:
+                out[g] = (f"{top}/{part}", "")
+    # still the same: the MAINTAINERS entry's name, then a number
+    seen = collections.Counter(out.values())
+    for g, (pfx, _) in list(out.items()):
+        if seen[out[g]] > 1:
+            out[g] = (pfx, groups[g][2])
+    seen = collections.Counter(out.values())
+    numbered: collections.Counter = collections.Counter()
+    for g, key in list(out.items()):
+        if seen[key] > 1:
+            numbered[key] += 1
+            out[g] = (key[0], f"{key[1]} {numbered[key]}".strip())
+    return out
