@@ -81,7 +81,7 @@ def series(paths, out_dir, rules_dir, max_files, max_lines, split_by, reroll_cou
     git tree; the work tree, index and objects of that repository are not modified.
     """
     from pgrewrite import api
-    from pgrewrite.cli import load_rules_or_exit, rules_error_exit, with_decisions
+    from pgrewrite.cli import Progress, load_rules_or_exit, rules_error_exit, with_decisions
     from pgrewrite.rules.loader import RuleError
 
     try:
@@ -95,11 +95,15 @@ def series(paths, out_dir, rules_dir, max_files, max_lines, split_by, reroll_cou
         except ValueError:
             raise click.UsageError(f"{p}: outside the git tree {root}")
     ruleset = load_rules_or_exit(rules_dir)
+    progress = Progress("pgrewrite series")
+    shown = progress if progress.enabled else None
     try:
         result = api.scan_paths(rel, ruleset, root=root, jobs=jobs, unknown_as=unknown_as,
-                                cwd=root)
+                                cwd=root, progress=shown)
     except RuleError as e:         # clashes.yaml does not fit the tree
+        progress.finish()
         rules_error_exit(e)
+    progress.finish()
     result = with_decisions(result, ruleset)      # pgrewrite-decisions.yaml, if any
     for prob in result.problems:
         click.echo(f"warning: {prob}", err=True)
@@ -111,13 +115,16 @@ def series(paths, out_dir, rules_dir, max_files, max_lines, split_by, reroll_cou
         get_maintainer=not no_get_maintainer, paths=tuple(rel),
         command=_command_line(rel, only, unknown_as, split_by))
     try:
-        report = build_series(root, result.files, out_dir, options)
+        report = build_series(root, result.files, out_dir, options, progress=shown)
     except CollisionError as exc:
+        progress.finish()
         click.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
     except (SeriesError, GitError) as exc:
+        progress.finish()
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
+    progress.finish()
 
     for note in report.notes:
         click.echo(note, err=True)

@@ -119,8 +119,11 @@ def _add_headers(path: Path, to: Sequence[str], cc: Sequence[str],
 
 
 def build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
-                 options: SeriesOptions = SeriesOptions()) -> SeriesReport:
+                 options: SeriesOptions = SeriesOptions(), progress=None) -> SeriesReport:
+    """`progress` (see cli.Progress) is told the phases and the patches written."""
     root = Path(root)
+    if progress is not None:
+        progress.phase("preparation")
     out_dir = Path(out_dir)
     git = Git(root)
     try:
@@ -236,6 +239,14 @@ def build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
 
     infos: list[dict] = []
     out_dir.mkdir(parents=True, exist_ok=True)
+    if progress is not None:        # each patch is committed, then given its To/Cc
+        n_prep = len({subsystem(r.definition.path) for r in local_renames})
+        progress.phase("writing patches", 2 * (n_prep + len(clash_renames) + bool(insertions) + len(plans)))
+
+    def tick():
+        if progress is not None:
+            progress(1)
+
     with Scratch(git, base) as scratch:
         tip = base
         prep: dict[str, list[defs_mod.LocalRename]] = {}
@@ -255,6 +266,7 @@ def build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
                 subject, group, [defs_mod.CONSTANTS_HEADER, defs_mod.HELPERS_HEADER], sob)
             tree = scratch.stage({f: content(f) for f in files})
             tip = scratch.commit(tree, tip, msg, env)
+            tick()
             infos.append(dict(subject=subject, kind="prep", files=tuple(files),
                               renames=sum(len(r.files) for r in group), prefix_source=src))
         # declared clashes (clashes.yaml): one patch per entry, in file order
@@ -272,6 +284,7 @@ def build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
             msg = messages.clash_rename_message(subject, c, [header], sob)
             tree = scratch.stage({f: content(f) for f in c.files})
             tip = scratch.commit(tree, tip, msg, env)
+            tick()
             infos.append(dict(subject=subject, kind="prep", files=tuple(c.files),
                               renames=n, prefix_source=src))
             n_clash += 1
@@ -285,6 +298,7 @@ def build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
                 subject, [n for n in defs_mod.NEW_NAMES if n in names], blocked, sob)
             tree = scratch.stage({p: content(p) for p in hdrs})
             tip = scratch.commit(tree, tip, msg, env)
+            tick()
             infos.append(dict(subject=subject, kind="definitions", files=tuple(hdrs),
                               renames=0, prefix_source=src))
         for p in plans:
@@ -300,6 +314,7 @@ def build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
             msg = messages.rename_message(subject, p, files_desc, sob)
             tree = scratch.stage({f: content(f) for f in p.files})
             tip = scratch.commit(tree, tip, msg, env)
+            tick()
             infos.append(dict(subject=subject, kind="defaults" if p.default else "rules",
                               files=p.files, renames=len(p.edits), prefix_source=src))
 
@@ -324,6 +339,7 @@ def build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
         rcpt = get_maintainer(root, path) if options.get_maintainer else None
         to, cc = rcpt if rcpt else maint.recipients(info["files"])
         _add_headers(path, to, cc)
+        tick()
         all_to += to
         all_cc += cc
         files_out.append(PatchFile(path=path, to=tuple(to), cc=tuple(cc), **info))
