@@ -71,7 +71,8 @@ def am_hint(out_dir: Path, cover: str) -> list[str]:
               help="The commit the series applies to (the scanned files must match it).")
 @click.option("--no-get-maintainer", is_flag=True,
               help="Take To/Cc from MAINTAINERS even if scripts/get_maintainer.pl exists.")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None)
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Parallel analysis workers and get_maintainer.pl runs (default: all cores).")
 def series(paths, out_dir, rules_dir, max_files, max_lines, split_by, reroll_count,
            subject_prefix, only, unknown_as, collisions, check, base, no_get_maintainer, jobs):
     """Write the mechanical renames in PATHS as a `git format-patch` series in DIR.
@@ -112,7 +113,7 @@ def series(paths, out_dir, rules_dir, max_files, max_lines, split_by, reroll_cou
         base=base, split_by=split_by, max_files=max_files, max_lines=max_lines,
         reroll_count=reroll_count, subject_prefix=subject_prefix, only=only,
         collisions=collisions, clashes=ruleset.clashes,
-        get_maintainer=not no_get_maintainer, paths=tuple(rel),
+        get_maintainer=not no_get_maintainer, jobs=jobs, paths=tuple(rel),
         command=_command_line(rel, only, unknown_as, split_by))
     try:
         report = build_series(root, result.files, out_dir, options, progress=shown)
