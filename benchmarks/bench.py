@@ -94,6 +94,7 @@ class Run:
     status: str                    # ok | failed | not installed | skipped | unavailable
     files: int | None = None       # files the tool reads (see file_counts)
     wall_s: float | None = None
+    cpu_s: float | None = None     # user + sys of the command and its children
     peak_mib: float | None = None  # largest single process (max RSS)
     sum_mib: float | None = None   # sampled sum over the process group (PSS/RSS)
     ratio: float | None = None     # wall_s / pgrewrite cold (all cores)
@@ -112,6 +113,7 @@ class TreeResult:
     # --pairs: (ast-grep s, pgrewrite cold all-cores s) measured back to back
     pairs: list[tuple[float, float]] = field(default_factory=list)
     dirs: list[str] = field(default_factory=list)
+    pairs_cpu: list[tuple[float | None, float | None]] = field(default_factory=list)   # CPU s of the same runs
 
 
 # --------------------------------------------------------------------------
@@ -186,7 +188,7 @@ _RUSAGE_WRAPPER = """\
 import resource, subprocess, sys
 rc = subprocess.call(sys.argv[2:], stdout=open(sys.argv[1], 'wb'))
 ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-sys.stderr.write('\\nBENCH-MAXRSS-KIB %d\\n' % ru.ru_maxrss)
+sys.stderr.write('\\nBENCH-MAXRSS-KIB %d %f\\n' % (ru.ru_maxrss, ru.ru_utime + ru.ru_stime))
 sys.exit(rc)
 """
 
@@ -198,7 +200,7 @@ def measure(label: str, cmd: list[str], cwd: Path, ok_codes: tuple[int, ...],
     with tempfile.NamedTemporaryFile("r", suffix=".time", delete=False) as tf:
         time_file = Path(tf.name)
     if gnu_time:
-        full = [gnu_time, "-f", "%e %M", "-o", str(time_file), *cmd]
+        full = [gnu_time, "-f", "%e %M %U %S", "-o", str(time_file), *cmd]
         stdout = open(out_path, "wb")
     else:
         full = [sys.executable, "-c", _RUSAGE_WRAPPER, str(out_path), *cmd]
@@ -220,21 +222,21 @@ def measure(label: str, cmd: list[str], cwd: Path, ok_codes: tuple[int, ...],
     if stdout is not subprocess.DEVNULL:
         stdout.close()
 
-    peak_kib = None
+    peak_kib = cpu = None
     err_text = err.decode("utf-8", "replace")
     if gnu_time:
         try:
             fields = time_file.read_text().split()
-            peak_kib = int(fields[-1])
+            peak_kib, cpu = int(fields[-3]), float(fields[-2]) + float(fields[-1])
         except (OSError, ValueError, IndexError):
             pass
     else:
-        m = re.search(r"BENCH-MAXRSS-KIB (\d+)", err_text)
-        peak_kib = int(m.group(1)) if m else None
+        m = re.search(r"BENCH-MAXRSS-KIB (\d+) ([0-9.]+)", err_text)
+        peak_kib, cpu = (int(m.group(1)), float(m.group(2))) if m else (None, None)
     time_file.unlink(missing_ok=True)
 
     rc = proc.returncode
-    run = Run(label, "ok" if rc in ok_codes else "failed", wall_s=wall,
+    run = Run(label, "ok" if rc in ok_codes else "failed", wall_s=wall, cpu_s=cpu,
               peak_mib=None if peak_kib is None else peak_kib / 1024,
               sum_mib=_sampled_mib(sampler, wall),
               exit_code=rc, cmd=cmd)
@@ -411,7 +413,8 @@ def bench_tree(label: str, tree: Path, dirs: list[str], args: argparse.Namespace
 
     def say(run: Run) -> None:
         if not args.quiet:
-            wall = f"{run.wall_s:.2f} s" if run.wall_s is not None else run.status
+            wall = (f"{run.wall_s:.2f} s ({_fmt(run.cpu_s, '.2f')} s CPU)" if run.wall_s is not None
+                    else run.status)
             print(f"  {run.tool}: {wall}", file=sys.stderr, flush=True)
 
     # pgrewrite: cold then warm, --jobs 1 and all cores.
@@ -504,6 +507,7 @@ def bench_tree(label: str, tree: Path, dirs: list[str], args: argparse.Namespace
     # (same directories) and pgrewrite cold (all cores, fresh cache) back to
     # back, ast-grep first in odd pairs and second in even ones.
     pairs: list[tuple[float, float]] = []
+    pairs_cpu: list[tuple[float | None, float | None]] = []
     by = {r.tool: r for r in runs if r.status == "ok"}
     cold_cmd = by.get(f"pgrewrite cold --jobs {jobs_all}")
     ast_cmd = by.get("ast-grep")
@@ -521,6 +525,7 @@ def bench_tree(label: str, tree: Path, dirs: list[str], args: argparse.Namespace
         a, c = both["ast-grep"], both["pgrewrite"]
         if a.status == "ok" and c.status == "ok":
             pairs.append((a.wall_s, c.wall_s))
+            pairs_cpu.append((a.cpu_s, c.cpu_s))
             if not args.quiet:
                 print(f"  pair {i + 1}: ast-grep {a.wall_s:.2f} s, pgrewrite cold {c.wall_s:.2f} s, "
                       f"{c.wall_s / a.wall_s:.2f}x", file=sys.stderr, flush=True)
@@ -530,7 +535,8 @@ def bench_tree(label: str, tree: Path, dirs: list[str], args: argparse.Namespace
     for run in runs:
         if cold is not None and run.wall_s is not None:
             run.ratio = run.wall_s / cold.wall_s
-    return TreeResult(label, str(tree), len(candidates), runs, targets(runs, jobs_all, pairs), pairs, dirs)
+    return TreeResult(label, str(tree), len(candidates), runs, targets(runs, jobs_all, pairs), pairs, dirs,
+                      pairs_cpu)
 
 
 def _reference(runs: list[Run]) -> Run | None:
@@ -636,8 +642,8 @@ def format_result(res: TreeResult) -> str:
              f"directories, the same for every tool: {' '.join(res.dirs)}",
              "files: what each tool parses (pgrewrite: the files git grep -w finds a family name in; "
              "ast-grep: every .c/.h, or the list given; git grep: every file it searches)"]
-    header = (f"{'tool':<28} {'wall s':>8} {'peak MiB':>9} {'sum MiB':>8} {'ratio':>7} {'files':>7}"
-              "  status / note")
+    header = (f"{'tool':<28} {'wall s':>8} {'cpu s':>8} {'peak MiB':>9} {'sum MiB':>8} {'ratio':>7} "
+              f"{'files':>7}  status / note")
     lines += [header, "-" * len(header)]
     for r in res.runs:
         ratio = "-" if r.ratio is None else f"{r.ratio:.2f}x"
@@ -645,14 +651,17 @@ def format_result(res: TreeResult) -> str:
         if r.note:
             note = f"{note}: {r.note}" if note else r.note
         files = "-" if r.files is None else str(r.files)
-        lines.append(f"{r.tool:<28} {_fmt(r.wall_s, '.2f'):>8} {_fmt(r.peak_mib, '.0f'):>9} "
+        lines.append(f"{r.tool:<28} {_fmt(r.wall_s, '.2f'):>8} {_fmt(r.cpu_s, '.2f'):>8} {_fmt(r.peak_mib, '.0f'):>9} "
                      f"{_fmt(r.sum_mib, '.0f'):>8} {ratio:>7} {files:>7}  {note}".rstrip())
     if res.pairs:
         lines.append("")
         lines.append("back-to-back pairs (ast-grep on the same directories and pgrewrite cold with all "
                      "cores, in alternating order):")
         for i, (a, c) in enumerate(res.pairs, 1):
-            lines.append(f"  pair {i}: ast-grep {a:.2f} s, pgrewrite cold {c:.2f} s, ratio {c / a:.2f}x")
+            cpu = res.pairs_cpu[i - 1] if i <= len(res.pairs_cpu) else (None, None)
+            cpu_text = (f"; CPU {cpu[0]:.2f} s and {cpu[1]:.2f} s, ratio {cpu[1] / cpu[0]:.2f}x"
+                        if None not in cpu and cpu[0] else "")
+            lines.append(f"  pair {i}: ast-grep {a:.2f} s, pgrewrite cold {c:.2f} s, ratio {c / a:.2f}x{cpu_text}")
     lines.append("")
     lines.append("targets (issue 6):")
     for t in res.targets:
