@@ -10,6 +10,13 @@ ratios to pgrewrite's cold run and the issue's targets (PASS/FAIL).
     benchmarks/bench.py --tree sample-tree --skip spatch
     benchmarks/bench.py --subset 1/4,1/2,1 --skip spatch --json out.json
     benchmarks/bench.py --skip spatch --pairs 3     # + 3 alternating ast-grep/pgrewrite pairs
+    benchmarks/bench.py --dirs .                    # the whole tree, tools/ and Documentation/ too
+
+Every tool reads the same directories (`--dirs`, default: the kernel's
+source directories, not tools/, Documentation/, scripts/, rust/ or usr/),
+no tool honours an ignore file (ast-grep would skip a git tree's ignored
+files, and Debian's tree ignores everything), and ast-grep also runs on
+exactly the .c/.h files pgrewrite parses, so its two rows bracket the work.
 
 See benchmarks/README.md for how to install the other tools and how to read the
 numbers.  Only the standard library is used, so the script runs with any
@@ -43,9 +50,14 @@ FAMILY = (
     "PAGE_ALIGNED", "offset_in_page",
 )
 FAMILY_RE = "|".join(FAMILY)
-# Files pgrewrite can hold sites in; ast-grep (language C) and spatch read the
-# .c/.h part of them.  Linker scripts end in .lds.S, so '*.S' covers them.
-PATHSPECS = ("*.c", "*.h", "*.S")
+# Files pgrewrite reads (pgrewrite.files.SOURCE_SUFFIXES); ast-grep (language
+# C) and spatch read the .c/.h part of them.
+SUFFIXES = (".c", ".h", ".S", ".s", ".lds")
+C_SUFFIXES = (".c", ".h")
+# The kernel's own sources: what a whole-tree conversion reads. Left out:
+# tools/ (user space), Documentation/, scripts/, rust/, usr/, LICENSES/.
+SOURCE_DIRS = ("arch", "block", "certs", "crypto", "drivers", "fs", "include", "init", "io_uring",
+               "ipc", "kernel", "lib", "mm", "net", "samples", "security", "sound", "virt")
 
 TOOLS = ("pgrewrite", "ast-grep", "spatch", "git-grep")
 
@@ -54,6 +66,9 @@ TOOLS = ("pgrewrite", "ast-grep", "spatch", "git-grep")
 # takes 96 s (2026-11-26, 2 threads, both 12,383 matches); the target is
 # judged against the faster one.
 AST_GREP_ARGS = ["run", "--pattern", "PAGE_SIZE", "--rewrite", "PG_SIZE", "--lang", "c", "--json=stream"]
+# Read what it is given whatever .gitignore says (pgrewrite does); dot
+# directories stay skipped, as pgrewrite skips them.
+AST_GREP_NO_IGNORE = [x for kind in ("dot", "exclude", "global", "parent", "vcs") for x in ("--no-ignore", kind)]
 
 COCCI_RULE = """\
 @@
@@ -77,7 +92,9 @@ class Run:
 
     tool: str                      # row label, e.g. "pgrewrite cold --jobs 1"
     status: str                    # ok | failed | not installed | skipped | unavailable
+    files: int | None = None       # files the tool reads (see file_counts)
     wall_s: float | None = None
+    cpu_s: float | None = None     # user + sys of the command and its children
     peak_mib: float | None = None  # largest single process (max RSS)
     sum_mib: float | None = None   # sampled sum over the process group (PSS/RSS)
     ratio: float | None = None     # wall_s / pgrewrite cold (all cores)
@@ -95,6 +112,8 @@ class TreeResult:
     targets: list[dict]
     # --pairs: (ast-grep s, pgrewrite cold all-cores s) measured back to back
     pairs: list[tuple[float, float]] = field(default_factory=list)
+    dirs: list[str] = field(default_factory=list)
+    pairs_cpu: list[tuple[float | None, float | None]] = field(default_factory=list)   # CPU s of the same runs
 
 
 # --------------------------------------------------------------------------
@@ -169,7 +188,7 @@ _RUSAGE_WRAPPER = """\
 import resource, subprocess, sys
 rc = subprocess.call(sys.argv[2:], stdout=open(sys.argv[1], 'wb'))
 ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-sys.stderr.write('\\nBENCH-MAXRSS-KIB %d\\n' % ru.ru_maxrss)
+sys.stderr.write('\\nBENCH-MAXRSS-KIB %d %f\\n' % (ru.ru_maxrss, ru.ru_utime + ru.ru_stime))
 sys.exit(rc)
 """
 
@@ -181,7 +200,7 @@ def measure(label: str, cmd: list[str], cwd: Path, ok_codes: tuple[int, ...],
     with tempfile.NamedTemporaryFile("r", suffix=".time", delete=False) as tf:
         time_file = Path(tf.name)
     if gnu_time:
-        full = [gnu_time, "-f", "%e %M", "-o", str(time_file), *cmd]
+        full = [gnu_time, "-f", "%e %M %U %S", "-o", str(time_file), *cmd]
         stdout = open(out_path, "wb")
     else:
         full = [sys.executable, "-c", _RUSAGE_WRAPPER, str(out_path), *cmd]
@@ -203,21 +222,21 @@ def measure(label: str, cmd: list[str], cwd: Path, ok_codes: tuple[int, ...],
     if stdout is not subprocess.DEVNULL:
         stdout.close()
 
-    peak_kib = None
+    peak_kib = cpu = None
     err_text = err.decode("utf-8", "replace")
     if gnu_time:
         try:
             fields = time_file.read_text().split()
-            peak_kib = int(fields[-1])
+            peak_kib, cpu = int(fields[-3]), float(fields[-2]) + float(fields[-1])
         except (OSError, ValueError, IndexError):
             pass
     else:
-        m = re.search(r"BENCH-MAXRSS-KIB (\d+)", err_text)
-        peak_kib = int(m.group(1)) if m else None
+        m = re.search(r"BENCH-MAXRSS-KIB (\d+) ([0-9.]+)", err_text)
+        peak_kib, cpu = (int(m.group(1)), float(m.group(2))) if m else (None, None)
     time_file.unlink(missing_ok=True)
 
     rc = proc.returncode
-    run = Run(label, "ok" if rc in ok_codes else "failed", wall_s=wall,
+    run = Run(label, "ok" if rc in ok_codes else "failed", wall_s=wall, cpu_s=cpu,
               peak_mib=None if peak_kib is None else peak_kib / 1024,
               sum_mib=_sampled_mib(sampler, wall),
               exit_code=rc, cmd=cmd)
@@ -292,11 +311,39 @@ def version_of(cmd: list[str]) -> str:
 # Trees and subsets
 
 
-def git_grep_cmd(tree: Path) -> list[str]:
+def pathspecs(dirs: list[str], suffixes=SUFFIXES) -> list[str]:
+    """git pathspecs for the files with `suffixes` under `dirs` (git's `*`
+    crosses directories)."""
+    return [f"*{x}" if d == "." else f"{d}/*{x}" for d in dirs for x in suffixes]
+
+
+def git_grep_cmd(tree: Path, dirs: list[str]) -> list[str]:
     cmd = ["git", "grep"]
     if not is_git_tree(tree):
         cmd.append("--no-index")
-    return [*cmd, "-lwE", FAMILY_RE, "--", *PATHSPECS]
+    return [*cmd, "-lwE", FAMILY_RE, "--", *pathspecs(dirs)]
+
+
+def source_dirs(tree: Path, wanted: list[str] | None) -> list[str]:
+    """`wanted` (default SOURCE_DIRS) that exist in `tree`, or ["."] if none does."""
+    if wanted:
+        missing = [d for d in wanted if not (tree / d).is_dir()]
+        if missing:
+            raise SystemExit(f"bench: not a directory of {tree}: {', '.join(missing)}")
+        return list(wanted)
+    return [d for d in SOURCE_DIRS if (tree / d).is_dir()] or ["."]
+
+
+def files_under(tree: Path, dirs: list[str], suffixes) -> list[str]:
+    """Regular files with `suffixes` under `dirs`, dot directories skipped
+    (what both pgrewrite and ast-grep skip)."""
+    out = []
+    for d in dirs:
+        for top, subdirs, names in os.walk(tree / d):
+            subdirs[:] = [x for x in subdirs if not x.startswith(".")]
+            out += [os.path.relpath(os.path.join(top, n), tree) for n in names
+                    if n.endswith(suffixes) and not os.path.islink(os.path.join(top, n))]
+    return sorted(out)
 
 
 def is_git_tree(tree: Path) -> bool:
@@ -305,11 +352,12 @@ def is_git_tree(tree: Path) -> bool:
     return res.returncode == 0 and res.stdout.strip() == "true"
 
 
-def candidate_files(tree: Path) -> list[str]:
-    res = subprocess.run(git_grep_cmd(tree), cwd=tree, capture_output=True, text=True)
+def candidate_files(tree: Path, dirs: list[str]) -> list[str]:
+    res = subprocess.run(git_grep_cmd(tree, dirs), cwd=tree, capture_output=True, text=True)
     if res.returncode not in (0, 1):
         raise SystemExit(f"bench: git grep failed in {tree}: {res.stderr.strip()}")
-    return sorted(res.stdout.splitlines())
+    # pgrewrite does not enter dot directories; git grep --no-index does
+    return sorted(f for f in res.stdout.splitlines() if not any(p.startswith(".") for p in f.split("/")[:-1]))
 
 
 def parse_fraction(text: str) -> Fraction:
@@ -349,19 +397,24 @@ def materialise(tree: Path, files: list[str], dest: Path) -> None:
 # One tree
 
 
-def bench_tree(label: str, tree: Path, n_candidates: int, args: argparse.Namespace,
+def bench_tree(label: str, tree: Path, dirs: list[str], args: argparse.Namespace,
                work: Path) -> TreeResult:
     runs: list[Run] = []
     out_dir = work / "out"
     out_dir.mkdir(exist_ok=True)
     jobs_all = os.cpu_count() or 1
+    threads = args.threads or jobs_all
+    candidates = candidate_files(tree, dirs)
+    c_candidates = [f for f in candidates if f.endswith(C_SUFFIXES)]
+    c_files = files_under(tree, dirs, C_SUFFIXES)
 
     def out(name: str) -> Path:
         return out_dir / re.sub(r"[^A-Za-z0-9]+", "-", name)
 
     def say(run: Run) -> None:
         if not args.quiet:
-            wall = f"{run.wall_s:.2f} s" if run.wall_s is not None else run.status
+            wall = (f"{run.wall_s:.2f} s ({_fmt(run.cpu_s, '.2f')} s CPU)" if run.wall_s is not None
+                    else run.status)
             print(f"  {run.tool}: {wall}", file=sys.stderr, flush=True)
 
     # pgrewrite: cold then warm, --jobs 1 and all cores.
@@ -382,32 +435,38 @@ def bench_tree(label: str, tree: Path, n_candidates: int, args: argparse.Namespa
             for j in job_counts:
                 cache = Path(tempfile.mkdtemp(prefix=f"cache-j{j}-", dir=work))
                 cmd = [*base, "scan", "--format", "json", "--cache-dir", str(cache),
-                       "--jobs", str(j), "."]
+                       "--jobs", str(j), *dirs]
                 for kind in ("cold", "warm"):
                     name = f"pgrewrite {kind} --jobs {j}"
                     run = measure(name, cmd, tree, args.pgrewrite_ok, out(name))
                     if run.status == "ok":
                         run.note = _pgrewrite_note(out(name))
+                        run.files = _pgrewrite_files(out(name))
                     runs.append(run)
                     say(run)
 
-    # ast-grep: the single rename, 2 threads.
-    if "ast-grep" in args.skip:
-        runs.append(Run("ast-grep", "skipped"))
-    else:
-        exe = find_ast_grep()
-        if exe is None:
-            runs.append(Run("ast-grep", "not installed",
-                            note="pip install -e '.[bench]' (ast-grep-cli)"))
+    # ast-grep: the single rename, as many threads as pgrewrite has jobs; on
+    # the same directories, then on exactly the .c/.h files pgrewrite parses.
+    ast_rows = (("ast-grep", dirs, len(c_files)),
+                ("ast-grep, pgrewrite's files", c_candidates, len(c_candidates)))
+    exe = None if "ast-grep" in args.skip else find_ast_grep()
+    for name, operands, n_files in ast_rows:
+        if "ast-grep" in args.skip:
+            runs.append(Run(name, "skipped"))
+        elif exe is None:
+            runs.append(Run(name, "not installed", note="pip install -e '.[bench]' (ast-grep-cli)"))
+        elif not operands:
+            runs.append(Run(name, "skipped", note="no .c/.h file names the family"))
         else:
-            cmd = [exe, *AST_GREP_ARGS, "--threads", str(args.threads), "."]
-            run = measure("ast-grep", cmd, tree, (0, 1), out("ast-grep"))
+            cmd = [exe, *AST_GREP_ARGS, *AST_GREP_NO_IGNORE, "--threads", str(threads), *operands]
+            run = measure(name, cmd, tree, (0, 1), out(name))
+            run.files = n_files
             if run.status == "ok":
-                run.note = f"{_count_lines(out('ast-grep'))} matches; " + version_of([exe, "--version"])
+                run.note = f"{_count_lines(out(name))} matches; " + version_of([exe, "--version"])
             runs.append(run)
             say(run)
 
-    # spatch: the same rename as a semantic patch, -j 2.
+    # spatch: the same rename as a semantic patch, once per directory.
     if "spatch" in args.skip:
         runs.append(Run("spatch", "skipped"))
     else:
@@ -417,9 +476,11 @@ def bench_tree(label: str, tree: Path, n_candidates: int, args: argparse.Namespa
         else:
             rule = work / "page-size-to-pg-size.cocci"
             rule.write_text(COCCI_RULE)
-            cmd = [exe, "--sp-file", str(rule), "--dir", ".", "-j", str(args.threads),
-                   "--include-headers", "--no-includes", "--very-quiet"]
+            one = [exe, "--sp-file", str(rule), "-j", str(threads), "--include-headers", "--no-includes",
+                   "--very-quiet", "--dir"]
+            cmd = ["sh", "-c", 'cmd="$1"; shift; for d; do $cmd "$d" || exit; done', "sh", " ".join(one), *dirs]
             run = measure("spatch", cmd, tree, (0,), out("spatch"))
+            run.files = len(c_files)
             if run.status == "ok":
                 removed = sum(1 for line in _lines(out("spatch"))
                               if line.startswith(b"-") and not line.startswith(b"---"))
@@ -433,28 +494,38 @@ def bench_tree(label: str, tree: Path, n_candidates: int, args: argparse.Namespa
     elif shutil.which("git") is None:
         runs.append(Run("git grep", "not installed"))
     else:
-        run = measure("git grep", git_grep_cmd(tree), tree, (0, 1), out("git-grep"))
+        run = measure("git grep", git_grep_cmd(tree, dirs), tree, (0, 1), out("git-grep"))
+        run.files = len(files_under(tree, dirs, SUFFIXES))
         if run.status == "ok":
-            run.note = f"{_count_lines(out('git-grep'))} files"
+            run.note = f"{_count_lines(out('git-grep'))} files listed"
         runs.append(run)
         say(run)
 
     # Alternating pairs: on a shared or throttled host the CPU speed drifts by
     # tens of percent within minutes, so one ast-grep row after four
     # pgrewrite rows compares two different machines. Each pair runs ast-grep
-    # and then pgrewrite cold (all cores, fresh cache) back to back.
+    # (same directories) and pgrewrite cold (all cores, fresh cache) back to
+    # back, ast-grep first in odd pairs and second in even ones.
     pairs: list[tuple[float, float]] = []
+    pairs_cpu: list[tuple[float | None, float | None]] = []
     by = {r.tool: r for r in runs if r.status == "ok"}
     cold_cmd = by.get(f"pgrewrite cold --jobs {jobs_all}")
     ast_cmd = by.get("ast-grep")
     for i in range(args.pairs if cold_cmd and ast_cmd else 0):
-        a = measure("ast-grep", ast_cmd.cmd, tree, (0, 1), out("pair-ast-grep"), sample=False)
         cache = Path(tempfile.mkdtemp(prefix=f"cache-pair{i}-", dir=work))
         cmd = [str(cache) if x == cold_cmd.cmd[cold_cmd.cmd.index("--cache-dir") + 1] else x
                for x in cold_cmd.cmd]
-        c = measure("pgrewrite cold", cmd, tree, args.pgrewrite_ok, out("pair-pgrewrite"), sample=False)
+        both = {}
+        for tool in (("ast-grep", "pgrewrite") if i % 2 == 0 else ("pgrewrite", "ast-grep")):
+            if tool == "ast-grep":
+                both[tool] = measure("ast-grep", ast_cmd.cmd, tree, (0, 1), out("pair-ast-grep"), sample=False)
+            else:
+                both[tool] = measure("pgrewrite cold", cmd, tree, args.pgrewrite_ok, out("pair-pgrewrite"),
+                                     sample=False)
+        a, c = both["ast-grep"], both["pgrewrite"]
         if a.status == "ok" and c.status == "ok":
             pairs.append((a.wall_s, c.wall_s))
+            pairs_cpu.append((a.cpu_s, c.cpu_s))
             if not args.quiet:
                 print(f"  pair {i + 1}: ast-grep {a.wall_s:.2f} s, pgrewrite cold {c.wall_s:.2f} s, "
                       f"{c.wall_s / a.wall_s:.2f}x", file=sys.stderr, flush=True)
@@ -464,7 +535,8 @@ def bench_tree(label: str, tree: Path, n_candidates: int, args: argparse.Namespa
     for run in runs:
         if cold is not None and run.wall_s is not None:
             run.ratio = run.wall_s / cold.wall_s
-    return TreeResult(label, str(tree), n_candidates, runs, targets(runs, jobs_all, pairs), pairs)
+    return TreeResult(label, str(tree), len(candidates), runs, targets(runs, jobs_all, pairs), pairs, dirs,
+                      pairs_cpu)
 
 
 def _reference(runs: list[Run]) -> Run | None:
@@ -529,6 +601,14 @@ def _pgrewrite_note(path: Path) -> str:
     return "; ".join([*parts, note])
 
 
+def _pgrewrite_files(path: Path) -> int | None:
+    try:
+        n = json.loads(path.read_bytes()).get("summary", {}).get("files_read")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return n if isinstance(n, int) else None
+
+
 def _lines(path: Path):
     try:
         with open(path, "rb") as f:
@@ -558,21 +638,30 @@ def _fmt(value: float | None, spec: str) -> str:
 
 
 def format_result(res: TreeResult) -> str:
-    lines = [f"== {res.label}: {res.path} ({res.candidates} candidate files)"]
-    header = f"{'tool':<26} {'wall s':>8} {'peak MiB':>9} {'sum MiB':>8} {'ratio':>7}  status / note"
+    lines = [f"== {res.label}: {res.path} ({res.candidates} candidate files)",
+             f"directories, the same for every tool: {' '.join(res.dirs)}",
+             "files: what each tool parses (pgrewrite: the files git grep -w finds a family name in; "
+             "ast-grep: every .c/.h, or the list given; git grep: every file it searches)"]
+    header = (f"{'tool':<28} {'wall s':>8} {'cpu s':>8} {'peak MiB':>9} {'sum MiB':>8} {'ratio':>7} "
+              f"{'files':>7}  status / note")
     lines += [header, "-" * len(header)]
     for r in res.runs:
         ratio = "-" if r.ratio is None else f"{r.ratio:.2f}x"
         note = r.status if r.status != "ok" else ""
         if r.note:
             note = f"{note}: {r.note}" if note else r.note
-        lines.append(f"{r.tool:<26} {_fmt(r.wall_s, '.2f'):>8} {_fmt(r.peak_mib, '.0f'):>9} "
-                     f"{_fmt(r.sum_mib, '.0f'):>8} {ratio:>7}  {note}".rstrip())
+        files = "-" if r.files is None else str(r.files)
+        lines.append(f"{r.tool:<28} {_fmt(r.wall_s, '.2f'):>8} {_fmt(r.cpu_s, '.2f'):>8} {_fmt(r.peak_mib, '.0f'):>9} "
+                     f"{_fmt(r.sum_mib, '.0f'):>8} {ratio:>7} {files:>7}  {note}".rstrip())
     if res.pairs:
         lines.append("")
-        lines.append("back-to-back pairs (ast-grep, then pgrewrite cold with all cores):")
+        lines.append("back-to-back pairs (ast-grep on the same directories and pgrewrite cold with all "
+                     "cores, in alternating order):")
         for i, (a, c) in enumerate(res.pairs, 1):
-            lines.append(f"  pair {i}: ast-grep {a:.2f} s, pgrewrite cold {c:.2f} s, ratio {c / a:.2f}x")
+            cpu = res.pairs_cpu[i - 1] if i <= len(res.pairs_cpu) else (None, None)
+            cpu_text = (f"; CPU {cpu[0]:.2f} s and {cpu[1]:.2f} s, ratio {cpu[1] / cpu[0]:.2f}x"
+                        if None not in cpu and cpu[0] else "")
+            lines.append(f"  pair {i}: ast-grep {a:.2f} s, pgrewrite cold {c:.2f} s, ratio {c / a:.2f}x{cpu_text}")
     lines.append("")
     lines.append("targets (issue 6):")
     for t in res.targets:
@@ -614,8 +703,11 @@ def main(argv: list[str] | None = None) -> int:
                          "and benchmarked; default: the tree itself, unchanged")
     ap.add_argument("--skip", action="append", default=[], choices=TOOLS,
                     help="do not run this tool (repeatable)")
-    ap.add_argument("--threads", type=int, default=2,
-                    help="threads for ast-grep and jobs for spatch (default 2)")
+    ap.add_argument("--dirs", default=None,
+                    help="comma-separated directories of the tree every tool reads (default: the "
+                         "kernel's source directories that exist; '.' for the whole tree)")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="threads for ast-grep and jobs for spatch (default: all cores, as pgrewrite)")
     ap.add_argument("--pgrewrite-ok", default="0,1",
                     help="exit codes of `pgrewrite scan` that mean success (default 0,1)")
     ap.add_argument("--pairs", type=int, default=0,
@@ -639,11 +731,12 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="pgrewrite-bench-"))
     results: list[TreeResult] = []
     try:
-        files = candidate_files(tree)
+        dirs = source_dirs(tree, [d.strip() for d in args.dirs.split(",")] if args.dirs else None)
+        files = candidate_files(tree, dirs)
         if not fractions:
             if not args.quiet:
-                print(f"bench: whole tree {tree}", file=sys.stderr)
-            results.append(bench_tree("whole tree", tree, len(files), args, work))
+                print(f"bench: {tree}: {' '.join(dirs)}", file=sys.stderr)
+            results.append(bench_tree("whole tree", tree, dirs, args, work))
         for frac in fractions:
             chosen = take_fraction(files, frac)
             sub = work / f"tree-{frac.numerator}-{frac.denominator}"
@@ -653,7 +746,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"bench: {label} ({len(chosen)} files)", file=sys.stderr)
             sub_work = work / f"work-{frac.numerator}-{frac.denominator}"
             sub_work.mkdir()
-            results.append(bench_tree(label, sub, len(chosen), args, sub_work))
+            results.append(bench_tree(label, sub, [d for d in dirs if (sub / d).is_dir()] or ["."],
+                                      args, sub_work))
             shutil.rmtree(sub, ignore_errors=True)
     finally:
         if args.keep:
@@ -662,7 +756,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(work, ignore_errors=True)
 
     load_end = os.getloadavg()[0]
-    print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; "
+    print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; {time.strftime('%Y-%m-%d %H:%M %Z')}; "
           f"1-min load average {load_start:.1f} at start, {load_end:.1f} at end "
           f"(other work on the machine slows every row)")
     for res in results:

@@ -323,6 +323,8 @@ def scan_paths(paths, ruleset: RuleSet, root: Path | None = None, jobs: int | No
     def build_index(at: Path):
         return collision_index(at, ruleset, cache.dir if cache is not None else None, walks.get(str(at)))
 
+    if progress is not None:
+        progress.phase("prefilter")
     candidates, problems = expand(paths, fam.names, cwd, cache_dir=cache.dir if cache is not None else None,
                                   walks=walks)
     if root is None and candidates:
@@ -354,12 +356,14 @@ def scan_paths(paths, ruleset: RuleSet, root: Path | None = None, jobs: int | No
     # of them ending the run on a big file while the other idles
     order = sorted(range(len(tasks)), key=lambda k: -_size(tasks[k][1]))
     tasks, tickets, slots = ([xs[k] for k in order] for xs in (tasks, tickets, slots))
-    if progress is not None:
-        progress.start(len(tasks))
     content_hits = 0
     with _Runner(ruleset, jobs if len(tasks) >= 8 else 1, cache) as runner:
         fresh = runner.map(tasks)            # already running in the workers
+        if progress is not None and root is not None:
+            progress.phase("definitions (the new names already in the tree)")
         index = build_index(root) if root is not None else None
+        if progress is not None:
+            progress.phase("analysis", len(tasks))
         definitions = index.definitions if index is not None else ()
         preparation, prep_notes = index.extra if index is not None and index.extra else (None, ())
         bad: list = []                       # bad cache entries the workers met
@@ -383,8 +387,12 @@ def scan_paths(paths, ruleset: RuleSet, root: Path | None = None, jobs: int | No
                 results[i] = hit
             else:
                 again.append((i, ticket, (names.get(c.display, c.display), str(c.path), captured, unknown_as)))
+        if progress is not None and again:
+            progress.phase("analysis with the definitions files see", len(again))
         for (i, ticket, _), (r, _, written, met) in zip(again, runner.map([t for _, _, t in again])):
             bad += met
+            if progress:
+                progress(1)
             if cache is not None:
                 cache.record(None if went_over(r) else ticket, r, written)
             results[i] = r

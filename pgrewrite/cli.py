@@ -70,7 +70,10 @@ def with_cache_options(f):
 
 
 class Progress:
-    """A progress bar on a terminal; silent otherwise (pipes, CI, tests)."""
+    """Progress on a terminal, phase by phase (`pgrewrite: prefilter`, then a
+    bar for a phase with many steps); silent otherwise (pipes, CI, tests).
+    The library calls `phase(name, total)` when a phase starts and the
+    object itself with the steps done."""
 
     def __init__(self, label: str):
         self.enabled = sys.stderr.isatty()
@@ -80,21 +83,27 @@ class Progress:
         if self.bar is not None:
             self.bar.update(n)
 
-    def start(self, total: int):
-        if self.enabled and total > 50:
-            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
+    def phase(self, name: str, total: int | None = None):
+        self.finish()
+        if not self.enabled:
+            return self
+        if total is not None and total > 50:
+            self.bar = click.progressbar(length=total, label=f"{self.label}: {name}", file=sys.stderr)
             self.bar.__enter__()
+        else:
+            click.echo(f"{self.label}: {name}", err=True)
         return self
 
     def finish(self):
         if self.bar is not None:
             self.bar.__exit__(None, None, None)
+            self.bar = None
 
 
 def run_scan(paths, ruleset, jobs, cache_dir, no_cache, unknown_as=None, report_notes=False):
     """scan_paths for a command; unless its report lists the run's notes
     (`report_notes`), the note about unusable cache files goes to stderr."""
-    progress = Progress("scanning")
+    progress = Progress("pgrewrite")
     try:
         result = api.scan_paths(paths, ruleset, jobs=jobs, cache_dir=cache_dir, use_cache=not no_cache,
                                 unknown_as=unknown_as, progress=progress if progress.enabled else None)

@@ -18,6 +18,7 @@ EXPECTED_ROWS = (
     "pgrewrite cold --jobs 1",
     "pgrewrite warm --jobs 1",
     "ast-grep",
+    "ast-grep, pgrewrite's files",
     "spatch",
     "git grep",
 )
@@ -41,7 +42,7 @@ def test_bench_on_sample_tree_prints_every_row(tmp_path):
     )
     assert res.returncode == 0, res.stderr
     table = res.stdout
-    row_names = [line[:26].rstrip() for line in table.splitlines()]
+    row_names = [line[:28].rstrip() for line in table.splitlines()]
     for row in EXPECTED_ROWS:
         assert row in row_names, f"row {row!r} missing from:\n{table}"
     for target in TARGETS:
@@ -53,6 +54,12 @@ def test_bench_on_sample_tree_prints_every_row(tmp_path):
     assert runs["spatch"]["status"] == "skipped"
     assert runs["ast-grep"]["status"] == "skipped"
     assert runs["git grep"]["status"] == "ok"
+    # every tool reads the same directories: the sample tree's source directories
+    assert result["dirs"] == ["arch", "drivers", "include", "mm"]
+    assert "directories, the same for every tool: arch drivers include mm" in table
+    assert runs["git grep"]["cmd"][-5:] == ["mm/*.c", "mm/*.h", "mm/*.S", "mm/*.s", "mm/*.lds"]
+    if runs["pgrewrite cold --jobs 1"]["status"] == "ok":
+        assert runs["pgrewrite cold --jobs 1"]["cmd"][-4:] == result["dirs"]
     # git grep lists exactly the sample tree's files that name the family.
     assert result["candidates"] >= 12
     # pgrewrite rows are measured when `pgrewrite scan` exists, else say why.
@@ -87,3 +94,19 @@ def test_the_cold_target_is_judged_on_the_median_of_the_pairs():
     [paired] = [t for t in bench.targets(runs, 2, pairs) if t["target"].startswith("cold")]
     assert paired["result"] == "PASS" and "median 0.39x of 3" in paired["detail"]
     assert "the rows above: 0.50x" in paired["detail"]
+
+
+def test_every_tool_reads_the_same_files(tmp_path):
+    """The directories given, dot directories and links left out, whatever
+    ignore file the tree has; ast-grep is told to honour none."""
+    bench = _load_bench()
+    for rel in ("mm/a.c", "mm/sub/b.h", "mm/c.S", "mm/.hidden/d.c", "tools/e.c", "f.c"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("int x = PAGE_SIZE;\n")
+    (tmp_path / ".gitignore").write_text("/*\n")
+    assert bench.source_dirs(tmp_path, None) == ["mm"]
+    assert bench.files_under(tmp_path, ["mm"], bench.C_SUFFIXES) == ["mm/a.c", "mm/sub/b.h"]
+    assert bench.files_under(tmp_path, ["."], bench.C_SUFFIXES) == ["f.c", "mm/a.c", "mm/sub/b.h", "tools/e.c"]
+    assert bench.candidate_files(tmp_path, ["mm"]) == ["mm/a.c", "mm/c.S", "mm/sub/b.h"]
+    assert bench.pathspecs(["."], (".c",)) == ["*.c"]
+    assert {"vcs", "parent", "dot"} <= set(bench.AST_GREP_NO_IGNORE)

@@ -131,7 +131,7 @@ def test_file_deleted_during_the_run(tmp_path, snap, ruleset):
         (mm / f"f{i}.c").write_bytes(c_file(i))
 
     class DeleteAfterFirst:
-        def start(self, total):
+        def phase(self, name, total=None):
             self.done = 0
 
         def __call__(self, n):

@@ -72,7 +72,8 @@ def am_hint(out_dir: Path, cover: str) -> list[str]:
               help="The commit the series applies to (the scanned files must match it).")
 @click.option("--no-get-maintainer", is_flag=True,
               help="Take To/Cc from MAINTAINERS even if scripts/get_maintainer.pl exists.")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None)
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Parallel analysis workers and get_maintainer.pl runs (default: all cores).")
 def series(paths, out_dir, rules_dir, max_files, max_lines, split_by, reroll_count,
            subject_prefix, only, unknown_as, collisions, check, base, no_get_maintainer, jobs):
     """Write the mechanical renames in PATHS as a `git format-patch` series in DIR.
@@ -82,7 +83,7 @@ def series(paths, out_dir, rules_dir, max_files, max_lines, split_by, reroll_cou
     git tree; the work tree, index and objects of that repository are not modified.
     """
     from pgrewrite import api
-    from pgrewrite.cli import echo_cache_notes, load_rules_or_exit, rules_error_exit, with_decisions
+    from pgrewrite.cli import Progress, echo_cache_notes, load_rules_or_exit, rules_error_exit, with_decisions
     from pgrewrite.rules.loader import RuleError
 
     try:
@@ -96,11 +97,15 @@ def series(paths, out_dir, rules_dir, max_files, max_lines, split_by, reroll_cou
         except ValueError:
             raise click.UsageError(f"{p}: outside the git tree {root}")
     ruleset = load_rules_or_exit(rules_dir)
+    progress = Progress("pgrewrite series")
+    shown = progress if progress.enabled else None
     try:
         result = api.scan_paths(rel, ruleset, root=root, jobs=jobs, unknown_as=unknown_as,
-                                cwd=root)
+                                cwd=root, progress=shown)
     except RuleError as e:         # clashes.yaml does not fit the tree
+        progress.finish()
         rules_error_exit(e)
+    progress.finish()
     echo_cache_notes(result)
     result = with_decisions(result, ruleset)      # pgrewrite-decisions.yaml, if any
     for prob in result.problems:
@@ -110,16 +115,19 @@ def series(paths, out_dir, rules_dir, max_files, max_lines, split_by, reroll_cou
         base=base, split_by=split_by, max_files=max_files, max_lines=max_lines,
         reroll_count=reroll_count, subject_prefix=subject_prefix, only=only,
         collisions=collisions, clashes=ruleset.clashes,
-        get_maintainer=not no_get_maintainer, paths=tuple(rel),
+        get_maintainer=not no_get_maintainer, jobs=jobs, paths=tuple(rel),
         command=_command_line(rel, only, unknown_as, split_by))
     try:
-        report = build_series(root, result.files, out_dir, options)
+        report = build_series(root, result.files, out_dir, options, progress=shown)
     except CollisionError as exc:
+        progress.finish()
         click.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
     except (SeriesError, GitError) as exc:
+        progress.finish()
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
+    progress.finish()
 
     for note in report.notes:
         click.echo(note, err=True)

@@ -19,7 +19,16 @@ from ..family import Family, FamilyError, load_family
 from . import conditions as C
 from .pattern import PatternError, compile_pattern
 
-DEFAULT_RULES = Path(__file__).resolve().parent.parent.parent / "semantic-rules"
+
+def default_rules_dir() -> Path:
+    """The shipped rules: `semantic-rules/` inside the package. In a checkout
+    it is a link to the top-level `semantic-rules/` that rule authors edit;
+    a wheel holds a copy. Not resolved, so `fixtures/` beside it (also a
+    link in a checkout, a copy in a wheel) is found the same way."""
+    return Path(__file__).resolve().parent.parent / "semantic-rules"
+
+
+DEFAULT_RULES = default_rules_dir()
 SITE_KEYS = {"all", "any", "not", "pattern", "where", "inside", "inside-call", "function", "line", "context", "token",
              "syscall"}
 NODE_KEYS = {"all", "any", "not", "pattern", "where", "inside", "inside-call", "has", "kind", "call",

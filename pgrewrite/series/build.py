@@ -52,6 +52,7 @@ class SeriesOptions:
     clashes: tuple = ()                  # RuleSet.clashes: declared clash resolutions (clashes.yaml)
     get_maintainer: bool = True          # use scripts/get_maintainer.pl when present
     date: str | None = None              # fixed author/committer date (reproducible runs)
+    jobs: int | None = None              # get_maintainer.pl runs at once (default: all cores)
     paths: tuple[str, ...] = ()          # what was scanned (for the cover letter)
     command: str = "pgrewrite series"
 
@@ -157,19 +158,33 @@ def _group_prefixes(git: Git, base: str, group_files, maint, split_by: str) -> d
                   distinct[key][1]) for key in found}
 
 
+def _get_maintainers(root: Path, patches: Sequence[Path], options: SeriesOptions) -> list:
+    """scripts/get_maintainer.pl's (To, Cc) of each patch, or None each. One
+    run reads all of MAINTAINERS (~0.2 s of CPU), and its answers merge over
+    the patches it is given, so it runs once per patch: as many at once as
+    there are cores. Each run reads only its own patch, before any header
+    is added to it."""
+    if not options.get_maintainer:
+        return [None] * len(patches)
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(max_workers=max(1, options.jobs or os.cpu_count() or 1)) as pool:
+        return list(pool.map(lambda p: get_maintainer(root, p), patches))
+
+
 def build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
-                 options: SeriesOptions = SeriesOptions()) -> SeriesReport:
+                 options: SeriesOptions = SeriesOptions(), progress=None) -> SeriesReport:
     """The series of `results` in `out_dir` (which must hold no .patch file).
     It is built in a directory beside out_dir and moved into place once
     complete: a failure leaves neither a half-written series nor debris that
-    would make the next run refuse the directory."""
+    would make the next run refuse the directory. `progress` (see
+    cli.Progress) is told the phases and the patches written."""
     out_dir = Path(out_dir)
     if out_dir.exists() and any(out_dir.glob("*.patch")):
         raise SeriesError(f"{out_dir} already holds .patch files; use an empty directory "
                           "so that `git am --empty=drop DIR/*.patch` applies this series only")
     aside = _aside(out_dir)
     try:
-        report = _build_series(root, results, aside, options)
+        report = _build_series(root, results, aside, options, progress)
         _into_place(aside, out_dir)
     except BaseException:
         shutil.rmtree(aside, ignore_errors=True)
@@ -205,8 +220,10 @@ def _into_place(aside: Path, out_dir: Path) -> None:
 
 
 def _build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
-                  options: SeriesOptions) -> SeriesReport:
+                  options: SeriesOptions, progress=None) -> SeriesReport:
     root = Path(root)
+    if progress is not None:
+        progress.phase("preparation")
     out_dir = Path(out_dir)
     git = Git(root)
     try:
@@ -317,6 +334,14 @@ def _build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
 
     infos: list[dict] = []
     out_dir.mkdir(parents=True, exist_ok=True)
+    if progress is not None:        # each patch is committed, then given its To/Cc
+        n_prep = len({subsystem(r.definition.path) for r in local_renames})
+        progress.phase("writing patches", 2 * (n_prep + len(clash_renames) + bool(insertions) + len(plans)))
+
+    def tick():
+        if progress is not None:
+            progress(1)
+
     with Scratch(git, base) as scratch:
         tip = base
         prep: dict[str, list[defs_mod.LocalRename]] = {}
@@ -338,6 +363,7 @@ def _build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
                 subject, group, [defs_mod.CONSTANTS_HEADER, defs_mod.HELPERS_HEADER], sob)
             tree = scratch.stage({f: content(f) for f in files})
             tip = scratch.commit(tree, tip, msg, env)
+            tick()
             infos.append(dict(subject=subject, kind="prep", files=tuple(files),
                               renames=n, prefix_source=src))
         # declared clashes (clashes.yaml): one patch per entry, in file order
@@ -355,6 +381,7 @@ def _build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
             msg = messages.clash_rename_message(subject, c, [header], sob)
             tree = scratch.stage({f: content(f) for f in c.files})
             tip = scratch.commit(tree, tip, msg, env)
+            tick()
             infos.append(dict(subject=subject, kind="prep", files=tuple(c.files),
                               renames=n, prefix_source=src))
             n_clash += 1
@@ -368,6 +395,7 @@ def _build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
                 subject, [n for n in defs_mod.NEW_NAMES if n in names], blocked, sob)
             tree = scratch.stage({p: content(p) for p in hdrs})
             tip = scratch.commit(tree, tip, msg, env)
+            tick()
             infos.append(dict(subject=subject, kind="definitions", files=tuple(hdrs),
                               renames=0, prefix_source=src))
         for p, (subject, src) in zip(plans, rename_subjects(git, base, plans, maint, options.split_by,
@@ -378,6 +406,7 @@ def _build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
             msg = messages.rename_message(subject, p, files_desc, sob)
             tree = scratch.stage({f: content(f) for f in p.files})
             tip = scratch.commit(tree, tip, msg, env)
+            tick()
             infos.append(dict(subject=subject, kind="defaults" if p.default else "rules",
                               files=p.files, renames=len(p.edits), prefix_source=src))
 
@@ -398,10 +427,10 @@ def _build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
     files_out: list[PatchFile] = []
     all_to: list[str] = []
     all_cc: list[str] = []
-    for path, info in zip(patches, infos):
-        rcpt = get_maintainer(root, path) if options.get_maintainer else None
+    for path, info, rcpt in zip(patches, infos, _get_maintainers(root, patches, options)):
         to, cc = rcpt if rcpt else maint.recipients(info["files"])
         _add_headers(path, to, cc)
+        tick()
         all_to += to
         all_cc += cc
         files_out.append(PatchFile(path=path, to=tuple(to), cc=tuple(cc), **info))

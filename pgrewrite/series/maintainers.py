@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 _FIELD = re.compile(r"^([A-Z]):\s*(.*?)\s*$")
+# where a pattern stops being literal text (its regex after _compile)
+_LITERAL_END = re.compile(r"[*?\[\](){}+|^$\\]")
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,8 @@ class Maintainers:
     entries: tuple[Entry, ...]
     is_dir: Callable[[str], bool] = field(default=lambda p: False)
     _compiled: dict[str, tuple[str, re.Pattern]] = field(default_factory=dict, repr=False)
-    _index: dict[str, list[Entry]] | None = field(default=None, repr=False)
+    _index: dict[str, list[tuple[str, Entry]]] | None = field(default=None, repr=False)
+    _always: list[Entry] = field(default_factory=list, repr=False)
     _cache: dict[str, list[Match]] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -113,24 +116,28 @@ class Maintainers:
         return rx
 
     def _candidates(self, path: str) -> list[Entry]:
-        """Entries that can match `path`: bucketed by the first path component of
-        each pattern's literal prefix (N: regexes and glob-first patterns: always)."""
+        """Entries that can match `path`, in file order: those with an N:
+        regex, and those with an F: pattern whose literal start (up to its
+        first wildcard) begins `path` (a pattern matches from the start of
+        the path, so no other can). Patterns are bucketed by the directory
+        part of that literal start, so a path looks at its own directories'
+        buckets only, not at every entry under drivers/."""
         if self._index is None:
-            index: dict[str, list[Entry]] = {}
+            index: dict[str, list[tuple[str, Entry]]] = {}
             for entry in self.entries:
-                keys = set()
                 for pattern in entry.files:
-                    literal = re.split(r"[*?]", pattern, maxsplit=1)[0]
-                    head, sep, _ = literal.partition("/")
-                    keys.add(head if sep or literal == pattern else "")
-                if entry.regexes:
-                    keys.add("")
-                for key in keys:
-                    index.setdefault(key, []).append(entry)
+                    literal = _LITERAL_END.split(pattern, maxsplit=1)[0]
+                    index.setdefault(literal[:literal.rfind("/") + 1], []).append((literal, entry))
             self._index = index
-        head = path.partition("/")[0]
-        found = {e.order: e for e in self._index.get(head, [])}
-        found.update({e.order: e for e in self._index.get("", [])})
+            self._always = [e for e in self.entries if e.regexes]
+        found = {e.order: e for e in self._always}
+        end = 0
+        while end >= 0:
+            for literal, entry in self._index.get(path[:end], ()):
+                if path.startswith(literal):
+                    found[entry.order] = entry
+            nxt = path.find("/", end)
+            end = nxt + 1 if nxt >= 0 else -1
         return [found[k] for k in sorted(found)]
 
     def matches(self, path: str) -> list[Match]:
