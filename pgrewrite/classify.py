@@ -122,7 +122,7 @@ class Classifier:
             site = found.site
             if skip is None:
                 if units is not None and site.context in (Context.CODE, Context.MACRO):
-                    evidence = units.evidence(found.node, site.token, in_function=found.scope is None or found.scope.macro is None)
+                    evidence = units.evidence(found.node, site.token, scope=found.scope)
                     verdict, rule_id, reason, matches = with_units(matches, evidence, verdict, rule_id, reason)
                 verdict, rule_id, reason = with_area(matches, verdict, rule_id, reason)
             area, area_reason = area_of(matches)

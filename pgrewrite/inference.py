@@ -137,12 +137,8 @@ def _unwrap(n):
     return n
 
 
-def _up(n):
-    """The parent of n, through parentheses and casts: (parent, child)."""
-    p = n.parent
-    while p is not None and p.type in _WRAPPERS:
-        n, p = p, p.parent
-    return p, n
+def _ts_parent(n):
+    return n.parent
 
 
 def _op(n) -> str | None:
@@ -169,13 +165,22 @@ class Inference:
         self.data = data
         self.decided = decided or {}      # site start -> pte|pg of strong rule decisions
         self._functions: dict[int, _Function] = {}
-        self._line_base = None
+        # tree-sitter's Node.parent walks down from the root each time; the
+        # site's Scope remembers parents (sites.Scope.parent), set per site
+        self.parent = _ts_parent
 
     # -- where a site is ------------------------------------------------
+    def _up(self, n):
+        """The parent of n, through parentheses and casts: (parent, child)."""
+        p = self.parent(n)
+        while p is not None and p.type in _WRAPPERS:
+            n, p = p, self.parent(p)
+        return p, n
+
     def _function(self, n) -> _Function | None:
         fn = n
         while fn is not None and fn.type != "function_definition":
-            fn = fn.parent
+            fn = self.parent(fn)
         if fn is None:
             return None
         got = self._functions.get(fn.start_byte)
@@ -186,8 +191,9 @@ class Inference:
     def _line(self, n) -> int:
         return n.start_point[0] + 1
 
-    def source_at(self, n) -> Fact | None:
+    def source_at(self, n, scope=None) -> Fact | None:
         """The unit of the value of expression `n`, in its function."""
+        self.parent = scope.parent if scope is not None else _ts_parent
         return self.source(n, self._function(n))
 
     # -- sources: what unit a value has, from where it comes -------------
@@ -296,7 +302,7 @@ class Inference:
         `dim`: bytes or count) expects, walking up through + - min max."""
         if depth > _MAX_DEPTH:
             return []
-        p, e = _up(e)
+        p, e = self._up(e)
         if p is None:
             return []
         t = p.type
@@ -328,7 +334,7 @@ class Inference:
         if t == "conditional_expression" and p.child_by_field_name("condition") != e:
             return self.sinks(p, fn, dim, depth + 1, seen)
         if t == "argument_list":
-            call = p.parent
+            call = self.parent(p)
             name = _callee(call) if call is not None and call.type == "call_expression" else None
             if name is None:
                 return []
@@ -377,7 +383,7 @@ class Inference:
             for use in fn.uses.get(name, ()):
                 if use.start_byte == target.start_byte:
                     continue
-                up, _ = _up(use)
+                up, _ = self._up(use)
                 if up is not None and up.type == "assignment_expression" and _unwrap(up.child_by_field_name("left")) == use:
                     continue
                 for f in self.sinks(use, fn, dim, depth + 1, seen):
@@ -386,14 +392,16 @@ class Inference:
         return out
 
     # -- a site -----------------------------------------------------------
-    def evidence(self, node, token: str, in_function: bool = True) -> list[Evidence]:
+    def evidence(self, node, token: str, in_function: bool = True, scope=None) -> list[Evidence]:
         """Evidence about the granularity of the family use at `node` (its
-        leaf): one entry per independent fact."""
+        leaf): one entry per independent fact. `scope`: the site's
+        sites.Scope, whose parent look-ups are remembered."""
         if node is None:
             return []
+        self.parent = scope.parent if scope is not None else _ts_parent
         fn = self._function(node) if in_function else None
         facts: list[Fact] = []
-        p, e = _up(node)
+        p, e = self._up(node)
         if token == "PAGE_SIZE":
             if p is not None and p.type == "binary_expression" and _op(p) == "*":
                 other = p.child_by_field_name("right") if p.child_by_field_name("left") == e else p.child_by_field_name("left")
@@ -409,9 +417,10 @@ class Inference:
                 facts += self.sinks(p, fn, "count")
             elif p is not None and p.type == "binary_expression" and _op(p) in ("<<", "/", "*", "%", ">>", "&", "|"):
                 pass
-            elif p is not None and p.type == "argument_list" and _callee(p.parent) in (_DIV_CALLS | _SAME_UNIT_CALLS) \
-                    and len(_args(p.parent)) == 2 and _args(p.parent)[1] == e:
-                call, first = p.parent, _args(p.parent)[0]
+            elif p is not None and p.type == "argument_list" and _callee(self.parent(p)) in (_DIV_CALLS | _SAME_UNIT_CALLS) \
+                    and len(_args(self.parent(p))) == 2 and _args(self.parent(p))[1] == e:
+                call = self.parent(p)
+                first = _args(call)[0]
                 f = self.source(first, fn)
                 if f is not None and f.unit.dim == "bytes":
                     facts.append(Fact(f.unit, f"{_callee(call)}() of {_short(first)}: {f.why}"))
@@ -432,7 +441,7 @@ class Inference:
                         facts.append(Fact(f.unit, f"shifts {_short(left)} to a page count: {f.why}"))
                     facts += self.sinks(p, fn, "count")
         elif token in ("PAGE_ALIGN", "PAGE_ALIGN_DOWN", "offset_in_page", "PAGE_ALIGNED"):
-            call = node.parent
+            call = self.parent(node)
             if call is not None and call.type == "call_expression" and call.child_by_field_name("function") == node:
                 args = _args(call)
                 f = self.source(args[0], fn) if args else None
@@ -445,7 +454,7 @@ class Inference:
         elif token == "PAGE_MASK":
             q, e2 = p, e
             if q is not None and q.type == "unary_expression" and _op(q) == "~":
-                q, e2 = _up(q)
+                q, e2 = self._up(q)
             if q is not None and q.type == "binary_expression" and _op(q) == "&":
                 other = q.child_by_field_name("right") if q.child_by_field_name("left") == e2 else q.child_by_field_name("left")
                 f = self.source(other, fn)

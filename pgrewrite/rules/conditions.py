@@ -856,7 +856,7 @@ class UnitCond(Cond):
     def node(self, env, n, b):
         if env.units is None:
             return None
-        f = env.units.source_at(n)
+        f = env.units.source_at(n, env.site.scope)
         if f is not None:
             env.note(f"{self.text}? {f.why}", f.unit == self.unit)
         return b if f is not None and f.unit == self.unit else None
