@@ -335,8 +335,14 @@ def test_a_persons_decision_applies_as_in_scan(tree, monkeypatch):
     code, doc = findings(tree, monkeypatch, "../p/page-array-loop.patch")
     [f] = doc["findings"]
     assert (code, f["verdict"]) == (7, "unknown")
+    # decide checks the id against the file on disk: the author decides with
+    # the patch applied in their tree, then sends (checks) the patch
+    r = run(tree, monkeypatch, "decide", f["site_id"], "pg", "-m", "one page per element here")
+    assert r.exit_code != 0 and "no site with id" in r.output
+    git(tree, "apply", "../p/page-array-loop.patch")
     r = run(tree, monkeypatch, "decide", f["site_id"], "pg", "-m", "one page per element here")
     assert r.exit_code == 0, r.output
+    git(tree, "checkout", "--", "mm/util.c")
     code, doc = findings(tree, monkeypatch, "../p/page-array-loop.patch")
     [f] = doc["findings"]
     assert (code, f["verdict"], f["replacement"], f["rule"]) == (6, "pg", "PG_SIZE", "person")
