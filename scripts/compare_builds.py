@@ -58,7 +58,7 @@ def compile_command(build: Path, obj: str) -> str | None:
 
 
 def rerun(build: Path, command: str, src_from: str, src_to: str, out: Path, mode: str = "-E") -> bool:
-    """Run a `gcc ... -c -o X Y` command from BUILD on another tree, as
+    """Run a `gcc ... -c|-S -o X Y` command from BUILD on another tree, as
     `gcc ... MODE -o out Y` (MODE -E or -c); the dependency file is not written."""
     try:
         args = shlex.split(command.replace(src_from, src_to))
@@ -66,11 +66,12 @@ def rerun(build: Path, command: str, src_from: str, src_to: str, out: Path, mode
         return False
     if ";" in args:                      # objtool and other steps after the compiler
         args = args[:args.index(";")]
-    if not args or not args[0].endswith("gcc") or "-c" not in args or "-o" not in args:
+    step = next((a for a in ("-c", "-S") if a in args), None)    # an object, or asm-offsets.s
+    if not args or not args[0].endswith("gcc") or step is None or "-o" not in args:
         return False
     args = [a for a in args if not a.startswith(("-Wp,-MMD", "-Wp,-MD"))]
     args[args.index("-o") + 1] = str(out)
-    args[args.index("-c")] = mode
+    args[args.index(step)] = mode
     return subprocess.run(args, cwd=build, capture_output=True).returncode == 0
 
 
