@@ -58,6 +58,8 @@ def test_debug_info_alone_is_the_same_code(tmp_path):
 
 def test_object_targets():
     assert V.object_targets(["mm"], ["mm/memory.c", "arch/x86/mm/pat.c"]) == ["mm/", "arch/x86/mm/pat.o"]
+    assert V.other_arch("arch/sparc/mm/srmmu.c") and not V.other_arch("arch/x86/mm/pat.c")
+    assert not V.other_arch("drivers/input/touchscreen/wdt87xx_i2c.c")
     assert V.object_targets(["mm/memory.c"], ["mm/memory.c"]) == ["mm/memory.o"]
 
 
