@@ -185,9 +185,12 @@ def _clean(build: Path, targets) -> None:
             (build / t).unlink(missing_ok=True)
 
 
-def _make(src: Path, build: Path, targets, jobs: int, log) -> None:
+def _make(src: Path, build: Path, targets, jobs: int, log) -> str:
+    """Build the targets; the first compiler error, if any ("" if none)."""
     # -k: an object that does not build with defconfig must not stop the others
-    _run(["make", "-C", str(src), f"O={build}", f"-j{jobs}", "-k", *targets], log=log, check=False)
+    r = _run(["make", "-C", str(src), f"O={build}", f"-j{jobs}", "-k", *targets], log=log, check=False)
+    out = (r.stdout + r.stderr).decode(errors="replace")
+    return next((line.strip() for line in out.splitlines() if ": error:" in line), "")
 
 
 # blocks of objdump output left out: debug info, notes (a build id hashes the
@@ -306,7 +309,7 @@ def verify(tree: Path, paths, ruleset, work: Path, jobs: int = 2, log_path: Path
         t = time.monotonic()
         say("building after")
         _clean(build, targets)
-        _make(src, build, targets, jobs, log)
+        error = _make(src, build, targets, jobs, log)
         report.seconds["build-after"] = time.monotonic() - t
 
         for c in touched_c:
@@ -316,6 +319,8 @@ def verify(tree: Path, paths, ruleset, work: Path, jobs: int = 2, log_path: Path
                 report.objects.append(ObjectResult(o, NOT_BUILT, why))
         for o in built:
             status, detail = compare(saved / o, build / o)
+            if not (build / o).is_file() and error:
+                detail += f" (first error of the build after: {error})"
             report.objects.append(ObjectResult(o, status, detail))
         for h in (p for p in touched if p.endswith(".h")):
             report.headers[h] = [o for o in built if _includes(build, o, h)]
