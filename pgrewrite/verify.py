@@ -1,13 +1,15 @@
 """Proof that the renames are mechanical: the generated code does not change.
 
-For a kernel tree, `verify` makes a scratch copy, adds the first patch's
-aliases (`#define PTE_SIZE PAGE_SIZE` ..., exactly what series/definitions.py
-puts into the series), builds the objects of the touched files for x86_64
-defconfig ("before"), applies the renames with the same code as `apply`
-(atomic writes and self-checks included), builds them again ("after") and
-compares each object. The aliases are in both builds, so line numbers in
-the headers (which end up in the bug table) are the same on both sides: the
-only difference between the two builds is the renames.
+For a kernel tree, `verify` makes a scratch copy, scans it and takes the
+preparation plan `apply` and `series` use (series/definitions.prepare: the
+private or clashes.yaml-declared definitions renamed first, the names the
+first patch defines). It builds the objects of the touched files for x86_64
+defconfig ("before": the tree as it is, with empty lines where the first
+patch puts its definitions, so __LINE__ in the WARN/BUG tables of the
+headers is the same on both sides), then makes the preparatory renames and
+the renames with `apply`'s code (atomic writes and self-checks included),
+adds the first patch's definitions, builds again ("after") and compares
+each object. The only difference between the two builds is the series.
 
 An object is *identical* when its bytes are; when they are not, its
 disassembly with relocations and the contents of every non-debug section
@@ -21,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -50,6 +53,8 @@ class VerifyReport:
     objects: list = field(default_factory=list)
     renamed_files: list = field(default_factory=list)   # (path, renames)
     refused: list = field(default_factory=list)         # (path, why) from apply
+    prepared: dict = field(default_factory=dict)       # path -> (count, "OLD -> NEW") preparatory renames
+    withheld: list = field(default_factory=list)       # (name, why): apply held back every rename to it
     blocked: tuple = ()
     headers: dict = field(default_factory=dict)         # touched header -> objects including it
     seconds: dict = field(default_factory=dict)
@@ -59,21 +64,27 @@ class VerifyReport:
 
     @property
     def ok(self) -> bool:
-        return not self.refused and self.count(DIFFERS) == 0 and self.count(IDENTICAL) + self.count(SAME_CODE) > 0
+        return not self.refused and not self.withheld and self.count(DIFFERS) == 0 and self.count(IDENTICAL) + self.count(SAME_CODE) > 0
 
     def lines(self):
         for path, why in self.refused:
             yield f"{path}: refused: {why}"
+        for name, why in self.withheld:
+            yield f"withheld: every rename to {name}, because {why}"
+        for path, (n, what) in sorted(self.prepared.items()):
+            yield f"{path}: {n} preparatory rename(s): {what}"
         for o in sorted(self.objects, key=lambda o: o.path):
             yield f"{o.path}: {o.status}" + (f": {o.detail}" if o.detail else "")
         for h, objs in sorted(self.headers.items()):
             yield (f"{h}: header covered by {len(objs)} built object(s)" if objs
                    else f"{h}: header not included by any built object: not verified")
         if self.blocked:
-            yield f"note: names left out (defined elsewhere with another meaning): {', '.join(self.blocked)}"
+            yield (f"note: names left out, as series leaves them out (defined elsewhere with another "
+                   f"meaning, not resolved by clashes.yaml): {', '.join(self.blocked)}")
         t = ", ".join(f"{k} {v:.0f}s" for k, v in self.seconds.items())
         yield (f"summary: {len(self.renamed_files)} file(s) renamed "
-               f"({sum(n for _, n in self.renamed_files)} renames); objects: {self.count(IDENTICAL)} identical, "
+               f"({sum(n for _, n in self.renamed_files)} renames, "
+               f"{sum(n for n, _ in self.prepared.values())} of them preparatory); objects: {self.count(IDENTICAL)} identical, "
                f"{self.count(SAME_CODE)} same code, {self.count(DIFFERS)} differ, "
                f"{self.count(NOT_BUILT)} not built by defconfig; {t}")
 
@@ -98,41 +109,51 @@ def _run(args, cwd=None, log=None, check=True):
     return r
 
 
-def blocked_names(definitions, src: Path) -> tuple[str, ...]:
-    """New names that the tree defines with another meaning (the series leaves them out)."""
-    bodies = defs._bodies({n for n, _ in defs.CONSTANTS})
-    blocked = set()
-    for d in definitions:
-        try:
-            text = (src / d.path).read_bytes().splitlines()[d.line - 1].decode(errors="replace")
-        except (OSError, IndexError):
-            blocked.add(d.name)
-            continue
-        m = defs._DEFINE.match(text)
-        ok = m is not None and not text.rstrip().endswith("\\") and defs._norm(m.group(2)) == defs._norm(bodies[d.name])
-        if not ok:
-            blocked.add(d.name)
-    return tuple(sorted(blocked))
+def plan_preparation(result, src: Path, ruleset):
+    """The preparation plan `series` and `apply` use (series.definitions.prepare):
+    the scan's, or made here when the scan needed none (then it only says
+    which names shared definitions block)."""
+    if result.preparation is not None:
+        return result.preparation
+    from .series.git import Git
+    try:
+        return defs.prepare(Git(src), None, clashes=getattr(ruleset, "clashes", ()))
+    except (defs.DefinitionsError, OSError) as e:
+        raise VerifyError(f"the new names' definitions could not be planned: {e}") from None
 
 
-def add_aliases(src: Path, blocked) -> list[str]:
-    """Write the first patch's definitions into the scratch tree."""
+def definitions_plan(src: Path, names) -> list:
+    """Where the first patch puts the definitions of `names` in the tree on disk."""
     def read(p):
         f = src / p
         return f.read_bytes() if f.is_file() else None
+    try:
+        return list(defs.plan_definitions(read, set(names)))
+    except defs.DefinitionsError as e:
+        raise VerifyError(str(e)) from None
 
-    names = set(defs.NEW_NAMES) - set(blocked)
-    touched = []
+
+def blank(insertion):
+    """The insertion as as many empty lines: the "before" tree has the first
+    patch's line numbers (__LINE__ in WARN/BUG tables) without its definitions."""
+    return dataclasses.replace(insertion, text=b"\n" * insertion.text.count(b"\n"))
+
+
+def insert(src: Path, insertions) -> list[str]:
+    """Write the insertions into the files (offsets of the current bytes)."""
     by_path: dict[str, list] = {}
-    for ins in defs.plan_definitions(read, names):
+    for ins in insertions:
         by_path.setdefault(ins.path, []).append(ins)
     for path, inss in by_path.items():
-        data = read(path)
+        data = (src / path).read_bytes()
         for ins in sorted(inss, key=lambda i: i.offset, reverse=True):
             data = data[:ins.offset] + ins.text + data[ins.offset:]
         (src / path).write_bytes(data)
-        touched.append(path)
-    return touched
+    return sorted(by_path)
+
+
+def other_arch(path: str) -> bool:
+    return path.startswith("arch/") and not path.startswith("arch/x86/")
 
 
 def object_targets(paths, touched_c) -> list[str]:
@@ -164,22 +185,33 @@ def _clean(build: Path, targets) -> None:
             (build / t).unlink(missing_ok=True)
 
 
-def _make(src: Path, build: Path, targets, jobs: int, log) -> None:
+def _make(src: Path, build: Path, targets, jobs: int, log) -> str:
+    """Build the targets; the first compiler error, if any ("" if none)."""
     # -k: an object that does not build with defconfig must not stop the others
-    _run(["make", "-C", str(src), f"O={build}", f"-j{jobs}", "-k", *targets], log=log, check=False)
+    r = _run(["make", "-C", str(src), f"O={build}", f"-j{jobs}", "-k", *targets], log=log, check=False)
+    out = (r.stdout + r.stderr).decode(errors="replace")
+    return next((line.strip() for line in out.splitlines() if ": error:" in line), "")
+
+
+# blocks of objdump output left out: debug info, notes (a build id hashes the
+# rest) and .comment (the compiler version) are no generated code
+_NOT_CODE = (".debug", ".note", ".comment", ".rela.debug", ".rela.note")
 
 
 def _normalised(obj: Path) -> str:
-    d = subprocess.run(["objdump", "-d", "-r", "-w", str(obj)], capture_output=True).stdout
-    s = subprocess.run(["objdump", "-s", "-R", ".comment", str(obj)], capture_output=True).stdout
-    text = (d + s).decode(errors="replace").splitlines()
-    # drop the "file format" headers (they name the file) and debug sections
+    """The generated code of an object as text: the disassembly with the
+    relocations of the code, the relocations of every other section (a
+    pointer in data is a relocation: `objdump -s` shows its bytes as zeros),
+    and the contents of every section but debug info, notes and .comment."""
+    def objdump(*args):
+        return subprocess.run(["objdump", *args, str(obj)], capture_output=True).stdout.decode(errors="replace")
     out, skip = [], False
-    for line in text:
+    for line in (objdump("-d", "-r", "-w") + objdump("-r", "-w") + objdump("-s")).splitlines():
         if "file format" in line:
-            continue
-        if line.startswith("Contents of section"):
-            skip = ".debug" in line or ".note" in line
+            continue            # names the file
+        m = re.match(r"(?:Contents of section |RELOCATION RECORDS FOR \[)([^\]:]+)", line)
+        if m:
+            skip = m.group(1).startswith(_NOT_CODE)
         if not skip:
             out.append(line)
     return "\n".join(out)
@@ -221,19 +253,27 @@ def verify(tree: Path, paths, ruleset, work: Path, jobs: int = 2, log_path: Path
         t = time.monotonic()
         say("scanning")
         result = api.scan_paths(list(paths), ruleset, root=src, jobs=jobs, use_cache=False, cwd=src)
-        report.blocked = blocked_names(result.definitions, src)
+        prep = plan_preparation(result, src, ruleset)
+        report.blocked = tuple(sorted(prep.blocked))
+        names = prep.names
+        # as series (series/select.py): no rename to a name the first patch does not define
         files = []
         for f in result.files:
-            edits = tuple(e for e in f.edits if not (e.kind == "family" and e.new in report.blocked))
+            edits = tuple(e for e in f.edits if not (e.kind == "family" and e.new not in names))
             if edits and f.error is None:
                 files.append(dataclasses.replace(f, edits=edits))
-        if not files:
+        prepared = sorted(prep.pairs())
+        if not files and not prepared:
             raise VerifyError("no renames in the given paths: nothing to verify")
-        add_aliases(src, report.blocked)
+        insertions = definitions_plan(src, names)
+        originals = {i.path: (src / i.path).read_bytes() for i in insertions}
+        insert(src, [blank(i) for i in insertions])
         report.seconds["scan"] = time.monotonic() - t
 
-        touched_c = [f.path for f in files if f.path.endswith(".c")]
-        targets = object_targets(list(paths), touched_c)
+        touched = sorted({f.path for f in files} | set(prepared) | set(originals))
+        touched_c = [p for p in touched if p.endswith(".c")]
+        # a preparatory rename in another architecture's file: make cannot build it for x86_64
+        targets = object_targets(list(paths), [c for c in touched_c if not other_arch(c)])
         t = time.monotonic()
         build.mkdir(exist_ok=True)
         if not (build / ".config").is_file():
@@ -255,26 +295,34 @@ def verify(tree: Path, paths, ruleset, work: Path, jobs: int = 2, log_path: Path
         report.seconds["build-before"] = time.monotonic() - t
 
         say("applying the renames")
-        # verify leaves blocked names out instead of renaming private definitions
-        scan = dataclasses.replace(result, files=tuple(files), preparation=None)
+        for path, data in originals.items():        # the bytes the scan analysed
+            (src / path).write_bytes(data)
+        # apply's code and plan: the preparatory renames first, then the renames
+        scan = dataclasses.replace(result, files=tuple(files), preparation=prep)
         applied = apply_result(scan, ruleset, allow_dirty=True, cwd=src)
         report.renamed_files = list(applied.rewritten)
         report.refused = list(applied.refused)
+        report.prepared = dict(applied.prepared)
+        report.withheld = list(applied.withheld)
+        insert(src, definitions_plan(src, names - {n for n, _ in applied.withheld}))
 
         t = time.monotonic()
         say("building after")
         _clean(build, targets)
-        _make(src, build, targets, jobs, log)
+        error = _make(src, build, targets, jobs, log)
         report.seconds["build-after"] = time.monotonic() - t
 
         for c in touched_c:
             o = c[:-2] + ".o"
             if o not in built:
-                report.objects.append(ObjectResult(o, NOT_BUILT, "not built with x86_64 defconfig"))
+                why = "another architecture" if other_arch(c) else "not built with x86_64 defconfig"
+                report.objects.append(ObjectResult(o, NOT_BUILT, why))
         for o in built:
             status, detail = compare(saved / o, build / o)
+            if not (build / o).is_file() and error:
+                detail += f" (first error of the build after: {error})"
             report.objects.append(ObjectResult(o, status, detail))
-        for h in sorted(f.path for f in files if f.path.endswith(".h")):
+        for h in (p for p in touched if p.endswith(".h")):
             report.headers[h] = [o for o in built if _includes(build, o, h)]
     return report
 

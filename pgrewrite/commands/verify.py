@@ -39,4 +39,4 @@ def verify_command(kernel, paths, work, jobs, rules_dir):
         sys.exit(EXIT_INPUT)
     for line in report.lines():
         click.echo(line)
-    sys.exit(EXIT_OK if report.ok else EXIT_PROBLEMS if report.count(DIFFERS) or report.refused else EXIT_INPUT)
+    sys.exit(EXIT_OK if report.ok else EXIT_PROBLEMS if report.count(DIFFERS) or report.refused or report.withheld else EXIT_INPUT)

@@ -1,0 +1,3 @@
+#ifndef _LINUX_PFN_H
+#define _LINUX_PFN_H
+#endif
