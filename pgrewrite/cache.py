@@ -36,6 +36,7 @@ import time
 from pathlib import Path
 
 from . import cachefile
+from .cachefile import touch
 from .codec import result_data, result_from
 from .model import FileResult
 from .rules.loader import engine_digest
@@ -251,13 +252,6 @@ def _index_from(rows) -> dict:
             raise TypeError("not a stat index row")
         index[(path, bytes.fromhex(names))] = (((size, mtime, ctime, ino), display), result)
     return index
-
-
-def touch(path) -> None:
-    try:
-        os.utime(path)
-    except OSError:
-        pass
 
 
 def note_written(directory: Path, written: int, max_bytes: int, keep_after_ns: int) -> None:

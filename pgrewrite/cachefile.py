@@ -180,3 +180,11 @@ def take_note(more=()) -> tuple[str, ...]:
     rest = f"; and {len(seen) - 3} more" if len(seen) > 3 else ""
     return (f"cache: {len(seen)} unusable cache file(s) ignored and recomputed "
             f"({shown}{rest})",)
+
+
+def touch(path) -> None:
+    """Mark a cache file recently used (pruning deletes the oldest first)."""
+    try:
+        os.utime(path)
+    except OSError:
+        pass

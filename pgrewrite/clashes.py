@@ -15,7 +15,6 @@ series.definitions.plan_clash_renames. Both report `file:line: key: message`.
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,7 +51,7 @@ _SCOPE_CACHE: dict[tuple[str, ...], re.Pattern] = {}
 def scope_regex(globs) -> re.Pattern:
     """Globs anchored at the tree root: `**` any directories, `*` and `?`
     within one path component (the rules' `files` globs, anchored)."""
-    from .rules.loader import glob_regex
+    from .rules.documents import glob_regex
     key = tuple(globs)
     hit = _SCOPE_CACHE.get(key)
     if hit is None:
@@ -84,41 +83,25 @@ def load_clashes(directory: Path, family, default_schema: Path, validated=None,
 
 def _parse(raw: bytes, rel: str, directory: Path, default_schema: Path):
     """(document, lines, problems) of clashes.yaml's bytes, validated."""
-    import jsonschema
     import yaml
 
-    from .rules.loader import _line_of, _load_with_lines, _schema_message
-    from .yamlcap import ExpansionError
+    from .rules import documents
     try:
-        doc, lines = _load_with_lines(raw.decode("utf-8"))
+        doc, lines = documents.load_with_lines(raw.decode("utf-8"))
     except UnicodeDecodeError as e:
         return None, None, [f"{rel}:1: not UTF-8 ({e.reason} at byte {e.start})"]
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        what = "YAML" if isinstance(e, ExpansionError) else "YAML syntax error"
-        return None, None, [f"{rel}:{mark.line + 1 if mark else 1}: {what}: {getattr(e, 'problem', e)}"]
+        return None, None, [documents.yaml_problem(e, rel)]
     if doc is None:
         doc = []
     schema_path = directory / SCHEMA if (directory / SCHEMA).exists() else default_schema
-    validator = jsonschema.Draft202012Validator(json.loads(schema_path.read_text()))
-    problems = []
-    for e in sorted(validator.iter_errors(doc), key=lambda e: (list(map(str, e.absolute_path)), e.message)):
-        where = "/".join(str(p) for p in e.absolute_path) or "(top level)"
-        at = list(e.absolute_path)
-        if e.validator == "additionalProperties" and isinstance(e.instance, dict):
-            extra = [k for k in e.instance if k not in e.schema.get("properties", {})]
-            at += extra[:1]
-        if e.validator == "type" and not e.absolute_path:
-            msg = "expected a list of entries (- name: ...)"
-        else:
-            msg = _schema_message(e)
-        problems.append(f"{rel}:{_line_of(lines, at)}: {where}: {msg}")
-    return doc, lines, problems
+    return doc, lines, documents.schema_problems(doc, lines, schema_path, rel,
+                                                 top_type_message="expected a list of entries (- name: ...)")
 
 
 def _entries(doc, lines, rel: str, family, raw: bytes):
     """The entries of a valid clashes.yaml document, checked against the family."""
-    from .rules.loader import _line_of
+    from .rules.documents import line_of as _line_of
     problems: list[str] = []
     new_names = set(family.replacements)
     old_names = set(family.names)

@@ -20,107 +20,17 @@ from pathlib import Path
 import click
 
 from . import __version__, api
+from .commands.check import check_command
+from .commands.coverage import coverage_command
+from .commands.decide import decide_command
+from .commands.score import score_command
+from .commands.series import series as series_command
+from .commands.verify import verify_command
 from .output import render_json, render_summary, render_text, to_document
-from .rules.loader import RuleError
-
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_RULES, EXIT_INPUT, EXIT_ACCOUNTING = 0, 1, 2, 3, 4, 5
-VERDICTS = ("pte", "pg", "logic", "conflict", "unknown", "skipped")
-
-
-def load_rules_or_exit(rules_dir, cache_dir=None, no_cache=True):
-    """The rule set, or exit 3 with its problems. Unless `no_cache`, the
-    compiled rules are kept in the result cache directory."""
-    try:
-        if not no_cache:
-            from .cache import default_cache_dir
-            return api.load_rules(rules_dir, cache_dir or default_cache_dir())
-        return api.load_rules(rules_dir)
-    except RuleError as e:
-        rules_error_exit(e)
-
-
-def rules_error_exit(e: RuleError):
-    """Print the problems of the rules (or of clashes.yaml against the tree) and exit 3."""
-    for p in e.problems:
-        click.echo(f"error: {p}", err=True)
-    click.echo(f"error: {len(e.problems)} problem(s) in the rules; nothing was scanned", err=True)
-    sys.exit(EXIT_RULES)
-
-
-decisions_option = click.option(
-    "--decisions", "decisions_file", type=click.Path(path_type=Path), default=None,
-    help="Decisions file to apply (default: pgrewrite-decisions.yaml at the tree root; never one above it).")
-
-
-rules_option = click.option("--rules", "rules_dir", type=click.Path(file_okay=False, path_type=Path),
-                            default=None, help="Rules directory (default: the rules shipped with pgrewrite).")
-jobs_option = click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
-                           help="Parallel worker processes (default: all cores).")
-cache_options = [
-    click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-                 help="Result cache directory (default: $XDG_CACHE_HOME/pgrewrite)."),
-    click.option("--no-cache", is_flag=True, help="Do not read or write the result cache."),
-]
-
-
-def with_cache_options(f):
-    for opt in reversed(cache_options):
-        f = opt(f)
-    return f
-
-
-class Progress:
-    """Progress on a terminal, phase by phase (`pgrewrite: prefilter`, then a
-    bar for a phase with many steps); silent otherwise (pipes, CI, tests).
-    The library calls `phase(name, total)` when a phase starts and the
-    object itself with the steps done."""
-
-    def __init__(self, label: str):
-        self.enabled = sys.stderr.isatty()
-        self.label, self.bar = label, None
-
-    def __call__(self, n: int):
-        if self.bar is not None:
-            self.bar.update(n)
-
-    def phase(self, name: str, total: int | None = None):
-        self.finish()
-        if not self.enabled:
-            return self
-        if total is not None and total > 50:
-            self.bar = click.progressbar(length=total, label=f"{self.label}: {name}", file=sys.stderr)
-            self.bar.__enter__()
-        else:
-            click.echo(f"{self.label}: {name}", err=True)
-        return self
-
-    def finish(self):
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
-            self.bar = None
-
-
-def run_scan(paths, ruleset, jobs, cache_dir, no_cache, unknown_as=None, report_notes=False):
-    """scan_paths for a command; unless its report lists the run's notes
-    (`report_notes`), the note about unusable cache files goes to stderr."""
-    progress = Progress("pgrewrite")
-    try:
-        result = api.scan_paths(paths, ruleset, jobs=jobs, cache_dir=cache_dir, use_cache=not no_cache,
-                                unknown_as=unknown_as, progress=progress if progress.enabled else None)
-    except RuleError as e:         # clashes.yaml does not fit the tree
-        rules_error_exit(e)
-    finally:
-        progress.finish()
-    if not report_notes:
-        echo_cache_notes(result)
-    return result
-
-
-def echo_cache_notes(result) -> None:
-    for note in result.notes:
-        if note.startswith("cache:"):
-            click.echo(f"note: {note}", err=True)
-
+from .commands.common import (  # noqa: F401  (the exit codes are part of cli's interface)
+    EXIT_ACCOUNTING, EXIT_INPUT, EXIT_OK, EXIT_PROBLEMS, EXIT_RULES, EXIT_USAGE, VERDICTS, Progress,
+    decisions_option, echo_cache_notes, exit_code, jobs_option, load_rules_or_exit, rules_error_exit,
+    rules_option, run_scan, with_cache_options, with_decisions)
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="pgrewrite")
@@ -213,32 +123,6 @@ def render(doc: dict, fmt: str) -> str:
     if fmt == "html":
         return report.render_html(doc, read_source=Path.cwd())
     return render_text(doc)
-
-
-def with_decisions(result, ruleset, path: Path | None = None):
-    """Apply the people's decisions file, printing its problems."""
-    from .report import DecisionsError
-    try:
-        result, problems = api.apply_person_decisions(result, ruleset, path=path)
-    except DecisionsError as e:
-        click.echo(f"error: {e}", err=True)
-        sys.exit(EXIT_INPUT)
-    applied = [p for p in problems if p.kind == "applied"]
-    for p in problems:
-        if p.kind != "applied":
-            click.echo(f"warning: {p}", err=True)
-    if applied:
-        click.echo(f"note: {applied[0].path}: {len(applied)} decision(s) already carried out "
-                   "(their sites carry the decided names)", err=True)
-    return result
-
-
-def exit_code(result) -> int:
-    if result.accounting_difference:
-        return EXIT_ACCOUNTING
-    if result.problems or result.failed:
-        return EXIT_INPUT
-    return EXIT_OK
 
 
 @cli.command()
@@ -358,21 +242,10 @@ def test_cmd(update_only, fixtures, update, rules_dir):
     sys.exit(EXIT_PROBLEMS if problems else EXIT_OK)
 
 
-# Commands that live in modules of their own register here.
-# --- commands ---
-from .commands.series import series as series_command  # noqa: E402
-cli.add_command(series_command)
-from .commands.coverage import coverage_command  # noqa: E402
-cli.add_command(coverage_command)
-from .commands.verify import verify_command  # noqa: E402
-cli.add_command(verify_command)
-from .commands.decide import decide_command  # noqa: E402
-cli.add_command(decide_command)
-from .commands.score import score_command  # noqa: E402
-cli.add_command(score_command)
-from .commands.check import check_command  # noqa: E402
-cli.add_command(check_command)
-# --- end commands ---
+# Commands that live in modules of their own (they import nothing of cli).
+for _command in (series_command, coverage_command, verify_command, decide_command, score_command,
+                 check_command):
+    cli.add_command(_command)
 
 
 def main():

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import cachefile
-from .cache import touch
+from .cachefile import touch
 
 SOURCE_SUFFIXES = (".c", ".h", ".S", ".s", ".lds")
 

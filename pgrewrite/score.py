@@ -182,7 +182,7 @@ def render(sc: Score, gold_total: int) -> str:
     lines.append(f"gold sites: {gold_total}, matched in this scan: {sc.matched}"
                  + (f", not in it: {len(sc.missing)}" if sc.missing else "")
                  + (f", line text differs: {len(sc.moved)}" if sc.moved else ""))
-    lines.append(f"verdicts on them: " + ", ".join(f"{k} {sc.verdicts[k]}" for k in sorted(sc.verdicts)))
+    lines.append("verdicts on them: " + ", ".join(f"{k} {sc.verdicts[k]}" for k in sorted(sc.verdicts)))
     lines.append(f"rename precision: {_pct(sc.renames).strip()} ({sc.renames.right}/{sc.renames.total})")
     lines.append(f"logic precision:  {_pct(sc.logic).strip()} ({sc.logic.right}/{sc.logic.total})"
                  "  (LOGIC, HW4K or UNSURE labels count as right)")

@@ -8,7 +8,6 @@ vocabulary.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,30 +90,22 @@ def load_units(directory: Path, default_schema: Path, validated=None,
 
 def _parse(raw: bytes, rel: str, directory: Path, default_schema: Path):
     """(document, lines, problems) of units.yaml's bytes, validated."""
-    import jsonschema
     import yaml
 
-    from .rules.loader import _line_of, _load_with_lines, _schema_message
-    from .yamlcap import ExpansionError
+    from .rules import documents
     try:
-        doc, lines = _load_with_lines(raw.decode("utf-8"))
+        doc, lines = documents.load_with_lines(raw.decode("utf-8"))
     except UnicodeDecodeError as e:
         return None, None, [f"{rel}:1: not UTF-8 ({e.reason} at byte {e.start})"]
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        what = "YAML" if isinstance(e, ExpansionError) else "YAML syntax error"
-        return None, None, [f"{rel}:{mark.line + 1 if mark else 1}: {what}: {getattr(e, 'problem', e)}"]
+        return None, None, [documents.yaml_problem(e, rel)]
     doc = doc or {}
     schema_path = directory / SCHEMA if (directory / SCHEMA).exists() else default_schema
-    validator = jsonschema.Draft202012Validator(json.loads(schema_path.read_text()))
-    problems = [f"{rel}:{_line_of(lines, list(e.absolute_path))}: "
-                f"{'/'.join(map(str, e.absolute_path)) or '(top level)'}: {_schema_message(e)}"
-                for e in sorted(validator.iter_errors(doc), key=lambda e: (list(map(str, e.absolute_path)), e.message))]
-    return doc, lines, problems
+    return doc, lines, documents.schema_problems(doc, lines, schema_path, rel)
 
 
 def _table(doc: dict, lines, rel: str) -> tuple[UnitTable, list[str]]:
-    from .rules.loader import _line_of
+    from .rules.documents import line_of as _line_of
     problems: list[str] = []
     table = UnitTable()
     for i, e in enumerate(doc.get("returns", ())):

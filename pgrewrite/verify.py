@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import os
 import re
 import shutil
 import subprocess
@@ -225,8 +224,8 @@ def compare(before: Path, after: Path) -> tuple[str, str]:
     a, b = _normalised(before), _normalised(after)
     if a == b:
         return SAME_CODE, "bytes differ outside code and data (debug or notes)"
-    diff = [l for l in difflib.unified_diff(a.splitlines(), b.splitlines(), lineterm="", n=0)
-            if l.startswith(("+", "-")) and not l.startswith(("+++", "---"))]
+    diff = [line for line in difflib.unified_diff(a.splitlines(), b.splitlines(), lineterm="", n=0)
+            if line.startswith(("+", "-")) and not line.startswith(("+++", "---"))]
     return DIFFERS, "; ".join(diff[:4])
 
 

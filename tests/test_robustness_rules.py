@@ -77,7 +77,8 @@ def test_the_rule_documents_are_cached_and_follow_every_edit(tmp_path, monkeypat
     first = api.load_rules(rules, cache)
     assert len(list((cache / "rules").glob("*.rules"))) == 1
     # the second load compiles the kept documents: no YAML is read
-    monkeypatch.setattr(loader, "_load_with_lines", lambda text: pytest.fail("YAML read on a cached load"))
+    from pgrewrite.rules import documents
+    monkeypatch.setattr(documents, "load_with_lines", lambda text: pytest.fail("YAML read on a cached load"))
     second = api.load_rules(rules, cache)
     assert second.digest == first.digest and [r.id for r in second.rules] == [r.id for r in first.rules]
     monkeypatch.undo()

@@ -16,7 +16,7 @@ from pgrewrite import api
 from pgrewrite.applying import apply_result
 from pgrewrite.edits import EditError, write_atomically
 
-from .test_robustness_support import c_file, expected_rename, is_root, leftovers, make_tree, normalise
+from .test_robustness_support import c_file, expected_rename, is_root, leftovers, make_tree
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -3,7 +3,6 @@ on the committed gold set of the real 6.12.117 tree (kernel-marked)."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner

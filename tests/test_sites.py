@@ -6,7 +6,6 @@ import pytest
 
 from pgrewrite.accounting import Counter
 from pgrewrite.lex import Lexer
-from pgrewrite.model import Context
 from pgrewrite.sites import find_sites
 
 NAMES = ["PAGE_SIZE", "PAGE_SHIFT", "PAGE_MASK", "PAGE_ALIGN", "PAGE_ALIGN_DOWN", "PAGE_ALIGNED", "offset_in_page"]

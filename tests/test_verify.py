@@ -92,7 +92,8 @@ def test_before_has_the_first_patchs_lines_empty(tmp_path):
         after = (src / p).read_bytes()
         assert blanked[p].count(b"\n") == after.count(b"\n") > old[p].count(b"\n")
         assert blanked[p].replace(b"\n", b"") == old[p].replace(b"\n", b"")   # only empty lines added
-        line = lambda data: next(i for i, l in enumerate(data.splitlines()) if b"__LINE__" in l or b"endif" in l)
+        def line(data):
+            return next(i for i, l in enumerate(data.splitlines()) if b"__LINE__" in l or b"endif" in l)
         assert line(blanked[p]) == line(after)
     assert b"#define PTE_SIZE\tPAGE_SIZE" in (src / "include/asm-generic/memory_model.h").read_bytes()
     assert b"PTE_SHIFT" not in (src / "include/asm-generic/memory_model.h").read_bytes()

@@ -23,7 +23,7 @@ CHECK_FORMATS = ("text", "json", "sarif")
 
 
 def exit_code(result) -> int:
-    from pgrewrite.cli import EXIT_ACCOUNTING, EXIT_INPUT, EXIT_OK
+    from pgrewrite.commands.common import EXIT_ACCOUNTING, EXIT_INPUT, EXIT_OK
     if result.accounting_difference:
         return EXIT_ACCOUNTING
     if result.errors or result.failed:
@@ -37,7 +37,7 @@ def exit_code(result) -> int:
 
 def _scanner(rules_dir, cache_dir, no_cache):
     from pgrewrite import api
-    from pgrewrite.cli import load_rules_or_exit
+    from pgrewrite.commands.common import load_rules_or_exit
     from pgrewrite.collisions import tree_root
     ruleset = load_rules_or_exit(rules_dir, cache_dir, no_cache)
     return ruleset, api.ContentScanner(ruleset, tree_root(Path.cwd()), cache_dir=cache_dir, use_cache=not no_cache)
@@ -132,7 +132,7 @@ def scan_diff(base: str, paths, fmt: str, no_decisions: bool, decisions_file, ru
     """`pgrewrite scan --diff BASE [PATH...]`: what the committed and
     uncommitted changes since BASE add, in the work tree's files."""
     from pgrewrite.checking import check_diff
-    from pgrewrite.cli import EXIT_INPUT
+    from pgrewrite.commands.common import EXIT_INPUT
     from pgrewrite.collisions import git_top
     if fmt not in CHECK_FORMATS:
         raise click.UsageError(f"--diff reports in {', '.join(CHECK_FORMATS)}, not {fmt}")

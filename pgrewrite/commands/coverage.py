@@ -26,7 +26,6 @@ from pathlib import Path
 
 import click
 
-from pgrewrite import api
 from pgrewrite.model import Verdict
 from pgrewrite.sites import find_sites
 
@@ -324,7 +323,7 @@ def render_text(doc: dict) -> str:
 def coverage_command(paths, top, fmt, no_shapes, rules_dir, jobs, cache_dir, no_cache, no_decisions,
                      decisions_file):
     """Verdict counts per directory of PATHS, share decided, and what is left undecided."""
-    from pgrewrite.cli import EXIT_INPUT, load_rules_or_exit, run_scan, with_decisions
+    from pgrewrite.commands.common import EXIT_INPUT, load_rules_or_exit, run_scan, with_decisions
     ruleset = load_rules_or_exit(rules_dir)
     result = run_scan(paths, ruleset, jobs, cache_dir, no_cache)
     if not no_decisions:      # the verdicts every other command shows

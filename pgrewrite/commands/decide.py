@@ -6,7 +6,6 @@ vanished; a location is resolved to the id of the site there.
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 from pathlib import Path
@@ -101,7 +100,7 @@ def decide_command(site_id: str, verdict: str, comment: str | None, path: Path |
     flagged as decided) and say in the commit message that a person decided
     it. The file's comments and order are kept.
     """
-    from pgrewrite.cli import load_rules_or_exit
+    from pgrewrite.commands.common import load_rules_or_exit
     from pgrewrite.collisions import tree_root
     cwd = Path.cwd()
     context = None

@@ -34,7 +34,7 @@ def score_command(gold_file, paths, fmt, min_rename, min_logic, rules_dir, jobs,
     logic precision (overall, per rule, per directory), the renamed share of
     PTE/PG-labelled sites, and every wrong site as a quickfix line with the
     readers' whys. Person decisions are not applied: this judges the rules."""
-    from pgrewrite.cli import EXIT_INPUT, EXIT_OK, EXIT_PROBLEMS, load_rules_or_exit, run_scan
+    from pgrewrite.commands.common import EXIT_INPUT, EXIT_OK, EXIT_PROBLEMS, load_rules_or_exit, run_scan
     try:
         gold = scoring.load_gold(gold_file)
     except scoring.GoldError as e:

@@ -83,7 +83,7 @@ def series(paths, out_dir, rules_dir, max_files, max_lines, split_by, reroll_cou
     git tree; the work tree, index and objects of that repository are not modified.
     """
     from pgrewrite import api
-    from pgrewrite.cli import Progress, echo_cache_notes, load_rules_or_exit, rules_error_exit, with_decisions
+    from pgrewrite.commands.common import Progress, echo_cache_notes, load_rules_or_exit, rules_error_exit, with_decisions
     from pgrewrite.rules.loader import RuleError
 
     try:

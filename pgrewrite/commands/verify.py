@@ -29,7 +29,7 @@ def verify_command(kernel, paths, work, jobs, rules_dir):
     (relative to KERNEL; default mm/) touch, before and after the renames,
     and report every object whose generated code differs. KERNEL is only
     read: the renames are made in a scratch copy."""
-    from pgrewrite.cli import EXIT_INPUT, EXIT_OK, EXIT_PROBLEMS, load_rules_or_exit
+    from pgrewrite.commands.common import EXIT_INPUT, EXIT_OK, EXIT_PROBLEMS, load_rules_or_exit
     ruleset = load_rules_or_exit(rules_dir)
     try:
         report = verify(kernel, list(paths) or ["mm"], ruleset, work or _default_work(), jobs=jobs,

@@ -15,6 +15,8 @@ from pathlib import Path
 import yaml
 
 from .. import yamlcap
+from . import documents
+from .documents import glob_regex, line_of, schema_message
 from ..family import Family, FamilyError, load_family
 from . import conditions as C
 from .pattern import PatternError, compile_pattern
@@ -117,107 +119,6 @@ class RuleSet:
         raise KeyError(rule_id)
 
 
-def glob_regex(globs, anchored: bool = False) -> re.Pattern | None:
-    """Path globs with `**` (any directories), `*`, `?`, matched on the path
-    relative to the tree root or to any directory above the file; with
-    `anchored`, relative to the tree root only (clashes.yaml scopes)."""
-    if not globs:
-        return None
-    parts = []
-    for g in globs:
-        g = g.strip("/")
-        rx = ""
-        i = 0
-        while i < len(g):
-            if g.startswith("**/", i):
-                rx += "(?:.*/)?"
-                i += 3
-            elif g.startswith("**", i):
-                rx += ".*"
-                i += 2
-            elif g[i] == "*":
-                rx += "[^/]*"
-                i += 1
-            elif g[i] == "?":
-                rx += "[^/]"
-                i += 1
-            else:
-                rx += re.escape(g[i])
-                i += 1
-        parts.append(rx)
-    body = r"(?:" + "|".join(parts) + r")$"
-    return _pattern(body if anchored else r"(?:.*/)?" + body)
-
-
-class LazyPattern:
-    """A regular expression compiled when first used. Rule documents that an
-    earlier run validated (load_ruleset's cache) are compiled with these: a
-    re-run answered from the result cache compiles no expression at all,
-    and a run that analyses compiles those its files reach."""
-
-    _METHODS = ("search", "match", "fullmatch", "finditer", "findall", "sub", "split")
-
-    def __init__(self, pattern: str):
-        self.pattern = pattern
-
-    def __getattr__(self, name):
-        if name.startswith("__") or name == "pattern":    # copy/pickle probing a bare instance
-            raise AttributeError(name)
-        compiled = re.compile(self.pattern)
-        for method in self._METHODS:             # later calls go straight to the compiled ones
-            setattr(self, method, getattr(compiled, method))
-        return getattr(compiled, name)
-
-
-# True while load_ruleset compiles documents it validated before: their
-# expressions are known to compile, so they are compiled when first used
-_known_good = False
-
-
-def _pattern(source: str):
-    return LazyPattern(source) if _known_good else re.compile(source)
-
-
-# libyaml's parser when PyYAML has it (its wheels do): the rules load 3x
-# faster than with the pure-Python one, to the same values and lines. A
-# file it rejects is read again by the pure-Python parser, whose syntax
-# errors say what it found ("expected ',' or ']', but got ':'").
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def _load_with_lines(text: str, loader=_YAML_LOADER):
-    """The document and the line of every mapping key and item in it."""
-    try:
-        node = yamlcap.compose(text, loader)
-    except yaml.YAMLError as e:
-        if loader is yaml.SafeLoader or isinstance(e, yamlcap.ExpansionError):
-            raise
-        return _load_with_lines(text, yaml.SafeLoader)
-    lines: dict[tuple, int] = {}
-
-    def walk(n, path):
-        lines[path] = n.start_mark.line + 1
-        if isinstance(n, yaml.MappingNode):
-            for k, v in n.value:
-                key = k.value
-                lines[path + (key,)] = k.start_mark.line + 1
-                walk(v, path + (key,))
-        elif isinstance(n, yaml.SequenceNode):
-            for i, v in enumerate(n.value):
-                walk(v, path + (i,))
-
-    if node is not None:
-        walk(node, ())
-    return yaml.load(text, Loader=loader), lines
-
-
-def _line_of(lines: dict, path) -> int:
-    path = tuple(path)
-    while path and path not in lines:
-        path = path[:-1]
-    return lines.get(path, 1)
-
-
 def load_ruleset(directory: Path | None = None, cache_dir: Path | None = None) -> RuleSet:
     """The rules of `directory` (default: the shipped ones), validated and
     compiled. With `cache_dir`, the rule files' parsed and validated YAML
@@ -236,14 +137,13 @@ def load_ruleset(directory: Path | None = None, cache_dir: Path | None = None) -
     where = Path(cache_dir) / "rules" / f"{place}-{_cache_key(directory)}.rules"
     docs = cachefile.read(where, _documents_from)
     if docs is not None:
-        global _known_good
-        _known_good = True
+        documents.known_good = True
         try:
             return _load_ruleset(directory, validated=docs)
-        except (RuleError, _CompileError, *cachefile.SHAPE_ERRORS):
+        except (RuleError, _CompileError, _CompileErrors, *cachefile.SHAPE_ERRORS):
             cachefile.note_bad(where, "its rule documents do not compile")
         finally:
-            _known_good = False
+            documents.known_good = False
     docs = {}
     ruleset = _load_ruleset(directory, keep=docs)
     try:
@@ -330,7 +230,7 @@ def _load_ruleset(directory: Path, validated: dict | None = None, keep: dict | N
             rules.append(_compile_rule(rule_id, rel, doc, lines, family))
             continue
         try:
-            doc, lines = _load_with_lines(raw.decode("utf-8"))
+            doc, lines = documents.load_with_lines(raw.decode("utf-8"))
         except UnicodeDecodeError as e:
             problems.append(f"{shown}:1: not UTF-8 ({e.reason} at byte {e.start})")
             continue
@@ -353,8 +253,8 @@ def _load_ruleset(directory: Path, validated: dict | None = None, keep: dict | N
                 if e.validator == "additionalProperties" and isinstance(e.instance, dict):
                     extra = [k for k in e.instance if k not in e.schema.get("properties", {})]
                     at += extra[:1]       # point at the unknown key itself
-                problems.append(f"{shown}:{_line_of(lines, at)}: {where}: {_schema_message(e)}")
-            problems += [f"{shown}:{_line_of(lines, at)}: {'/'.join(map(str, at))}: {msg}"
+                problems.append(f"{shown}:{line_of(lines, at)}: {where}: {schema_message(e)}")
+            problems += [f"{shown}:{line_of(lines, at)}: {'/'.join(map(str, at))}: {msg}"
                          for at, msg in _bad_regexes(doc)]
             continue
         if keep is not None:
@@ -362,7 +262,7 @@ def _load_ruleset(directory: Path, validated: dict | None = None, keep: dict | N
         try:
             rules.append(_compile_rule(rule_id, rel, doc, lines, family))
         except _CompileErrors as errors:
-            problems += [f"{shown}:{_line_of(lines, e.path)}: {'/'.join(map(str, e.path))}: {e.message}"
+            problems += [f"{shown}:{line_of(lines, e.path)}: {'/'.join(map(str, e.path))}: {e.message}"
                          for e in errors.errors]
     from ..clashes import load_clashes
     clashes_kept: dict = {}
@@ -390,18 +290,6 @@ def _load_ruleset(directory: Path, validated: dict | None = None, keep: dict | N
                    clashes=clashes, units=units)
 
 
-def _schema_message(e) -> str:
-    if e.validator == "additionalProperties":
-        allowed = ", ".join(sorted(e.schema.get("properties", {})))
-        msg = f"unknown key ({e.message.split('(')[-1].rstrip(')')})" if "(" in e.message else e.message
-        return f"{msg}; allowed keys: {allowed}" if allowed else msg
-    if e.validator == "enum":
-        return f"{e.instance!r} is not one of {', '.join(map(str, e.validator_value))}"
-    if e.validator == "type":
-        return f"expected {e.validator_value}, got {type(e.instance).__name__} {e.instance!r}"
-    return e.message
-
-
 class _CompileError(Exception):
     def __init__(self, path, message):
         super().__init__(message)
@@ -426,7 +314,7 @@ REGEX_KEYS = frozenset({"call", "text", "function", "line", "syscall", "type"})
 
 def _regex(value: str, path) -> re.Pattern:
     try:
-        return _pattern(value)
+        return documents.pattern(value)
     except re.error as e:
         error = _CompileError(path, f"bad regular expression {value!r}: {e}")
         if _BAD_REGEXES is None:
