@@ -268,9 +268,10 @@ def _build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
     # 2. the bytes at base; the scan read the work tree, so they must agree
     prep_files = sorted({f for r in local_renames for f in r.files}
                         | {f for c in clash_renames for f in c.files})
-    wanted = edited + prep_files + [defs_mod.CONSTANTS_HEADER, defs_mod.HELPERS_HEADER,
-                                    "MAINTAINERS"]
+    wanted = edited + prep_files + [h for h, _ in defs_mod.CONSTANTS_HEADERS] + [defs_mod.HELPERS_HEADER,
+                                                                                 "MAINTAINERS"]
     base_files = read_blobs(git, base, sorted(set(wanted)))
+    constants_at = defs_mod.constants_header(lambda p: base_files[p][1] if p in base_files else None)
     dirty = []
     for p in edited:
         disk = root / p
@@ -360,7 +361,7 @@ def _build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
             else:
                 subject = f"{pfx}: rename private macros named like PTE_*/PG_*"
             msg = messages.local_rename_message(
-                subject, group, [defs_mod.CONSTANTS_HEADER, defs_mod.HELPERS_HEADER], sob)
+                subject, group, [constants_at, defs_mod.HELPERS_HEADER], sob)
             tree = scratch.stage({f: content(f) for f in files})
             tip = scratch.commit(tree, tip, msg, env)
             tick()
@@ -376,8 +377,7 @@ def _build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
                 n += len(spans)
             pfx, src = prefix.subject_prefix(git, base, [d.path for d in c.definitions] or list(c.files))
             subject = f"{pfx}: rename {c.name} to {c.new_name}"
-            header = (defs_mod.CONSTANTS_HEADER if c.name in dict(defs_mod.CONSTANTS)
-                      else defs_mod.HELPERS_HEADER)
+            header = constants_at if c.name in dict(defs_mod.CONSTANTS) else defs_mod.HELPERS_HEADER
             msg = messages.clash_rename_message(subject, c, [header], sob)
             tree = scratch.stage({f: content(f) for f in c.files})
             tip = scratch.commit(tree, tip, msg, env)

@@ -3,14 +3,18 @@
 Where the names go (checked against the 6.12 tree):
 
 * ``PTE_SHIFT/SIZE/MASK`` and ``PG_SHIFT/SIZE/MASK`` go into
-  ``include/asm-generic/memory_model.h``. 6.12 has no generic header that
-  defines PAGE_SIZE (each arch does, e.g. arch/x86/include/asm/page_types.h),
-  but every arch's <asm/page.h> (sparc's through page_32.h/page_64.h) includes
-  asm-generic/memory_model.h after defining PAGE_*, so the aliases are visible
-  wherever <asm/page.h> makes PAGE_SIZE visible. They are placed outside its
-  ``#ifndef __ASSEMBLY__`` block so .S files that include <asm/page.h> see them too.
-  (Files that only include an arch's page-definition header, such as x86 .S
-  files including <asm/page_types.h> alone, do not: the cover letter says so.)
+  ``include/linux/const.h``. 6.12 has no generic header that defines
+  PAGE_SIZE (each arch does, e.g. arch/x86/include/asm/page_types.h), and
+  the arch headers use PAGE_SHIFT in inline functions (x86's
+  get_max_mapped(), pfn_to_kaddr(); asm-generic/getorder.h on arm, m68k,
+  xtensa) before <asm/page.h> includes asm-generic/memory_model.h at its
+  end: the aliases must be defined before the first header that can use
+  them. Every arch defines PAGE_SIZE with _AC() from <linux/const.h>, so
+  const.h is read before any page-size definition, in C and in assembly
+  (the aliases expand to PAGE_* only where they are used). Verified on
+  x86_64 defconfig (docs/verify.md). A tree without include/linux/const.h
+  (our fixtures) gets them in asm-generic/memory_model.h, the header of
+  earlier versions of this plan.
 * ``PTE_ALIGN*``/``PG_ALIGN*`` go into ``include/linux/mm.h`` right after
   ``PAGE_ALIGNED()``, and ``offset_in_pte()``/``offset_in_pg()`` right after
   ``offset_in_page()``: the same header as the PAGE_* helpers they mirror, so they
@@ -53,7 +57,11 @@ HELPERS = ("PTE_ALIGN", "PTE_ALIGN_DOWN", "PTE_ALIGNED",
 OFFSETS = ("offset_in_pte", "offset_in_pg")
 NEW_NAMES: tuple[str, ...] = tuple(n for n, _ in CONSTANTS) + HELPERS + OFFSETS
 
-CONSTANTS_HEADER = "include/asm-generic/memory_model.h"
+# where the PTE_*/PG_* constants go: the first of these the tree has, with
+# the line to put them after (the module docstring says why)
+CONSTANTS_HEADERS = (("include/linux/const.h", (rb"^#include <vdso/const\.h>", rb"^#define _\w+_H\b")),
+                     ("include/asm-generic/memory_model.h", (rb"^#include <linux/pfn\.h>", rb"^#define __\w+_H\b")))
+CONSTANTS_HEADER = CONSTANTS_HEADERS[0][0]
 HELPERS_HEADER = "include/linux/mm.h"
 
 
@@ -111,7 +119,8 @@ def is_own_definition(name: str, body: str, path: str | None = None) -> bool:
     series' first patch adds, where it adds it (either spelling of the
     helpers' size: PTE_SIZE, or PAGE_SIZE)? An arch's alias of the same
     text elsewhere (sh's PTE_MASK) is not the series' own."""
-    if path is not None and path != (HELPERS_HEADER if name in HELPERS + OFFSETS else CONSTANTS_HEADER):
+    if path is not None and path not in ((HELPERS_HEADER,) if name in HELPERS + OFFSETS
+                                         else tuple(h for h, _ in CONSTANTS_HEADERS)):
         return False
 
     def norm(text):
@@ -242,6 +251,25 @@ def _after_line(data: bytes, pattern: bytes) -> int | None:
         pos = nl + 1
 
 
+def constants_place(read) -> tuple[str, int | None]:
+    """(header, offset) where the PTE_*/PG_* constants go: the first header
+    of CONSTANTS_HEADERS the tree has, after its anchor line."""
+    for header, anchors in CONSTANTS_HEADERS:
+        data = read(header)
+        if data is None:
+            continue
+        for anchor in anchors:
+            pos = _after_line(data, anchor)
+            if pos is not None:
+                return header, pos
+    return CONSTANTS_HEADERS[-1][0], None
+
+
+def constants_header(read) -> str:
+    """The header the series defines the PTE_*/PG_* constants in."""
+    return constants_place(read)[0]
+
+
 def plan_definitions(read, names: set[str]) -> tuple[Insertion, ...]:
     """Insertions that define `names` (the unblocked new names).
 
@@ -251,16 +279,11 @@ def plan_definitions(read, names: set[str]) -> tuple[Insertion, ...]:
     out: list[Insertion] = []
 
     if constants:
-        data = read(CONSTANTS_HEADER)
-        pos = None
-        if data is not None:
-            pos = _after_line(data, rb"^#include <linux/pfn\.h>")
-            if pos is None:
-                pos = _after_line(data, rb"^#define __\w+_H\b")
+        header, pos = constants_place(read)
         if pos is None:
             raise DefinitionsError(
-                f"cannot place the PTE_*/PG_* constants: {CONSTANTS_HEADER} is missing "
-                "or has no include guard")
+                "cannot place the PTE_*/PG_* constants: "
+                f"{' and '.join(h for h, _ in CONSTANTS_HEADERS)} are missing or have no include guard")
         body = ["",
                 "/*",
                 " * PTE_* is the mapping granularity (what one page-table entry maps),",
@@ -268,7 +291,7 @@ def plan_definitions(read, names: set[str]) -> tuple[Insertion, ...]:
                 " * Both equal PAGE_* today; code says which one it means.",
                 " */"]
         body += [f"#define {n}\t{a}" for n, a in constants]
-        out.append(Insertion(CONSTANTS_HEADER, pos, ("\n".join(body) + "\n").encode()))
+        out.append(Insertion(header, pos, ("\n".join(body) + "\n").encode()))
 
     helpers = [h for h in HELPERS if h in names]
     offsets = [o for o in OFFSETS if o in names]
