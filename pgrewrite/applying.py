@@ -24,7 +24,7 @@ from .api import Engine, digest
 from .edits import EditError, remove_stale_temporaries, rewrite, self_check, write_atomically
 from .model import Edit
 
-DEFINES_IN = "it defines them in include/linux/const.h and include/linux/mm.h"
+DEFINES_IN = "it defines them in include/linux/const.h (or asm-generic/memory_model.h) and include/linux/mm.h"
 
 
 @dataclass

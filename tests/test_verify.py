@@ -197,3 +197,28 @@ def test_a_rename_above_the_definitions_does_not_build(tmp_path, monkeypatch):
     for o in report.objects:
         assert o.detail.startswith("built before the renames, not after (first error of the build after: ")
         assert "PTE_SHIFT" in o.detail and "undeclared" in o.detail, o.detail
+
+
+@needs_cc
+def test_with_linux_const_h_the_names_are_defined_before_any_header_uses_them(tmp_path, monkeypatch):
+    """The fix of the case above, as in 6.12: every arch defines PAGE_SIZE
+    with _AC() from <linux/const.h>, so the series puts PTE_*/PG_* there,
+    and an inline function above <asm-generic/memory_model.h> builds."""
+    if shutil.which("make") is None or shutil.which("rsync") is None:
+        pytest.skip("needs make and rsync")
+    tree = tmp_path / "tree"
+    shutil.copytree(TREE, tree)
+    (tree / "include/linux/const.h").write_text(
+        "#ifndef _LINUX_CONST_H\n#define _LINUX_CONST_H\n\n#define _AC(X, Y)\t(X##Y)\n\n#endif\n")
+    page = tree / "arch/x86/include/asm/page.h"
+    page.write_text(page.read_text().replace(
+        "#define _ASM_X86_PAGE_H\n", "#define _ASM_X86_PAGE_H\n#include <linux/const.h>\n").replace(
+        "#include <asm-generic/memory_model.h>",
+        "static inline void *pfn_to_kaddr(unsigned long pfn)\n{\n\treturn __va(pfn << PAGE_SHIFT);\n}\n"
+        "#include <asm-generic/memory_model.h>"))
+    report, src = verify_tree(tmp_path, monkeypatch, X86_CLASH, tree)
+    lines = list(report.lines())
+    assert "__va(pfn << PTE_SHIFT)" in (src / "arch/x86/include/asm/page.h").read_text()
+    assert "#define PTE_SHIFT\tPAGE_SHIFT" in (src / "include/linux/const.h").read_text()
+    assert "PTE_SHIFT" not in (src / "include/asm-generic/memory_model.h").read_text()
+    assert report.ok and report.count(V.DIFFERS) == 0, lines
