@@ -59,44 +59,19 @@ def scope_regex(globs) -> re.Pattern:
     return hit
 
 
-def load_clashes(directory: Path, family, default_schema: Path, validated=None,
-                 keep: dict | None = None) -> tuple[tuple[Clash, ...], list[str], bytes]:
-    """(entries, problems, raw bytes) of DIRECTORY/clashes.yaml; no file: no entries.
-    `validated`: the (document, lines) of these bytes that an earlier run
-    parsed and validated (rules.loader's cache); `keep` gets them under
-    "clashes" when they are valid."""
-    path = directory / FILE
-    if not path.exists():
-        return (), [], b""
-    rel = str(path.relative_to(directory.parent)) if directory.parent in path.parents else str(path)
-    raw = path.read_bytes()
-    if validated is not None:
-        doc, lines = validated
-    else:
-        doc, lines, problems = _parse(raw, rel, directory, default_schema)
-        if problems:
-            return (), problems, raw
-    if keep is not None:
-        keep["clashes"] = (doc, lines)
-    return _entries(doc, lines, rel, family, raw)
-
-
-def _parse(raw: bytes, rel: str, directory: Path, default_schema: Path):
-    """(document, lines, problems) of clashes.yaml's bytes, validated."""
-    import yaml
-
+def load_clashes(directory: Path, family, default_schema: Path,
+                 validated=None) -> tuple[tuple[Clash, ...], list[str], bytes, tuple | None]:
+    """(entries, problems, raw bytes, what the rules cache keeps) of
+    DIRECTORY/clashes.yaml; no file: no entries. `validated`: the (document,
+    lines) of these bytes that an earlier run parsed and validated."""
     from .rules import documents
-    try:
-        doc, lines = documents.load_with_lines(raw.decode("utf-8"))
-    except UnicodeDecodeError as e:
-        return None, None, [f"{rel}:1: not UTF-8 ({e.reason} at byte {e.start})"]
-    except yaml.YAMLError as e:
-        return None, None, [documents.yaml_problem(e, rel)]
-    if doc is None:
-        doc = []
-    schema_path = directory / SCHEMA if (directory / SCHEMA).exists() else default_schema
-    return doc, lines, documents.schema_problems(doc, lines, schema_path, rel,
-                                                 top_type_message="expected a list of entries (- name: ...)")
+    f = documents.read_data_file(directory, FILE, SCHEMA, default_schema, [], validated,
+                                 top_type_message="expected a list of entries (- name: ...)")
+    if f is None:
+        return (), [], b"", None
+    if f.problems:
+        return (), f.problems, f.raw, None
+    return (*_entries(f.doc, f.lines, f.rel, family, f.raw), f.kept)
 
 
 def _entries(doc, lines, rel: str, family, raw: bytes):

@@ -65,43 +65,19 @@ class UnitTable:
         return None
 
 
-def load_units(directory: Path, default_schema: Path, validated=None,
-               keep: dict | None = None) -> tuple[UnitTable | None, list[str], bytes]:
-    """(table, problems, raw bytes) of DIRECTORY/units.yaml; no file: no
-    table, and no unit inference (a rules directory of one's own, or the
-    benchmark's baseline). `validated`: the (document, lines) an earlier run
-    parsed and validated (rules.loader's cache); `keep` gets them under
-    "units" when they are valid."""
-    path = directory / FILE
-    if not path.exists():
-        return None, [], b""
-    rel = str(path.relative_to(directory.parent)) if directory.parent in path.parents else str(path)
-    raw = path.read_bytes()
-    if validated is not None:
-        doc, lines = validated
-    else:
-        doc, lines, problems = _parse(raw, rel, directory, default_schema)
-        if problems:
-            return UnitTable(), problems, raw
-    if keep is not None:
-        keep["units"] = (doc, lines)
-    return _table(doc, lines, rel) + (raw,)
-
-
-def _parse(raw: bytes, rel: str, directory: Path, default_schema: Path):
-    """(document, lines, problems) of units.yaml's bytes, validated."""
-    import yaml
-
+def load_units(directory: Path, default_schema: Path,
+               validated=None) -> tuple[UnitTable | None, list[str], bytes, tuple | None]:
+    """(table, problems, raw bytes, what the rules cache keeps) of
+    DIRECTORY/units.yaml; no file: no table, and no unit inference (a rules
+    directory of one's own, or the benchmark's baseline). `validated`: the
+    (document, lines) an earlier run parsed and validated."""
     from .rules import documents
-    try:
-        doc, lines = documents.load_with_lines(raw.decode("utf-8"))
-    except UnicodeDecodeError as e:
-        return None, None, [f"{rel}:1: not UTF-8 ({e.reason} at byte {e.start})"]
-    except yaml.YAMLError as e:
-        return None, None, [documents.yaml_problem(e, rel)]
-    doc = doc or {}
-    schema_path = directory / SCHEMA if (directory / SCHEMA).exists() else default_schema
-    return doc, lines, documents.schema_problems(doc, lines, schema_path, rel)
+    f = documents.read_data_file(directory, FILE, SCHEMA, default_schema, {}, validated)
+    if f is None:
+        return None, [], b"", None
+    if f.problems:
+        return UnitTable(), f.problems, f.raw, None
+    return (*_table(f.doc, f.lines, f.rel), f.raw, f.kept)
 
 
 def _table(doc: dict, lines, rel: str) -> tuple[UnitTable, list[str]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -148,3 +149,46 @@ def yaml_problem(e: yaml.YAMLError, rel: str) -> str:
     mark = getattr(e, "problem_mark", None)
     what = "YAML" if isinstance(e, yamlcap.ExpansionError) else "YAML syntax error"
     return f"{rel}:{mark.line + 1 if mark else 1}: {what}: {getattr(e, 'problem', e)}"
+
+
+@dataclass(frozen=True)
+class DataFile:
+    """A data file of a rules directory (clashes.yaml, units.yaml), read and
+    validated: `problems` empty means `doc` and `lines` can be used."""
+
+    rel: str          # as messages show it
+    raw: bytes
+    doc: object
+    lines: dict
+    problems: list
+
+    @property
+    def kept(self) -> tuple:
+        """What the rules cache keeps of it (see loader.load_ruleset)."""
+        return self.doc, self.lines
+
+
+def read_data_file(directory: Path, name: str, schema: str, default_schema: Path, empty,
+                   validated=None, top_type_message: str | None = None) -> DataFile | None:
+    """DIRECTORY/NAME read and validated against DIRECTORY/SCHEMA (or
+    `default_schema`); None when there is no such file. An empty document
+    is `empty`. `validated`: the (document, lines) an earlier run parsed and
+    validated from these bytes (the rules cache): no YAML is read."""
+    path = directory / name
+    if not path.exists():
+        return None
+    rel = str(path.relative_to(directory.parent)) if directory.parent in path.parents else str(path)
+    raw = path.read_bytes()
+    if validated is not None:
+        return DataFile(rel, raw, *validated, [])
+    try:
+        doc, lines = load_with_lines(raw.decode("utf-8"))
+    except UnicodeDecodeError as e:
+        return DataFile(rel, raw, None, {}, [f"{rel}:1: not UTF-8 ({e.reason} at byte {e.start})"])
+    except yaml.YAMLError as e:
+        return DataFile(rel, raw, None, {}, [yaml_problem(e, rel)])
+    if doc is None:
+        doc = empty
+    schema_path = directory / schema if (directory / schema).exists() else default_schema
+    return DataFile(rel, raw, doc, lines, schema_problems(doc, lines, schema_path, rel, top_type_message))
+

@@ -163,12 +163,11 @@ UNITS_DOCUMENT = "\0units.yaml"
 
 
 def _documents_from(rows) -> dict:
-    """rel path -> (document, lines) of the rule files (and CLASHES_DOCUMENT),
+    """rel path -> (document, lines) of the rule files (and CLASHES_DOCUMENT, UNITS_DOCUMENT),
     as load_ruleset keeps them."""
     out = {}
     for rel, doc, lines in rows:
-        if type(rel) is not str or type(doc) is not (list if rel == CLASHES_DOCUMENT else dict) \
-                or (rel == UNITS_DOCUMENT and doc is None):
+        if type(rel) is not str or type(doc) is not (list if rel == CLASHES_DOCUMENT else dict):
             raise TypeError("not a rule document")
         out[rel] = (doc, {tuple(at): line for at, line in lines})
     return out
@@ -265,25 +264,19 @@ def _load_ruleset(directory: Path, validated: dict | None = None, keep: dict | N
             problems += [f"{shown}:{line_of(lines, e.path)}: {'/'.join(map(str, e.path))}: {e.message}"
                          for e in errors.errors]
     from ..clashes import load_clashes
-    clashes_kept: dict = {}
-    clashes, clash_problems, raw = load_clashes(
-        directory, family, DEFAULT_RULES / "clashes.schema.json",
-        validated=validated.get(CLASHES_DOCUMENT) if validated is not None else None, keep=clashes_kept)
-    if keep is not None and "clashes" in clashes_kept:
-        keep[CLASHES_DOCUMENT] = clashes_kept["clashes"]
-    problems += clash_problems
-    if raw:
-        digest.update(b"clashes.yaml\0" + raw)
     from ..units import load_units
-    units_kept: dict = {}
-    units, unit_problems, raw = load_units(
-        directory, DEFAULT_RULES / "units.schema.json",
-        validated=validated.get(UNITS_DOCUMENT) if validated is not None else None, keep=units_kept)
-    if keep is not None and "units" in units_kept:
-        keep[UNITS_DOCUMENT] = units_kept["units"]
-    problems += unit_problems
-    if raw:
-        digest.update(b"units.yaml\0" + raw)
+    cached = validated or {}
+    clashes, clash_problems, clash_raw, clash_doc = load_clashes(
+        directory, family, DEFAULT_RULES / "clashes.schema.json", cached.get(CLASHES_DOCUMENT))
+    units, unit_problems, unit_raw, unit_doc = load_units(
+        directory, DEFAULT_RULES / "units.schema.json", cached.get(UNITS_DOCUMENT))
+    for key, name, raw, doc, more in ((CLASHES_DOCUMENT, b"clashes.yaml", clash_raw, clash_doc, clash_problems),
+                                      (UNITS_DOCUMENT, b"units.yaml", unit_raw, unit_doc, unit_problems)):
+        problems += more
+        if raw:
+            digest.update(name + b"\0" + raw)
+        if keep is not None and doc is not None:
+            keep[key] = doc
     if problems:
         raise RuleError(problems)
     return RuleSet(family=family, rules=rules, directory=directory, digest=digest.hexdigest(),
