@@ -175,12 +175,9 @@ def test_verify_a_handful_of_kernel_files(ruleset):
     assert report.ok, lines
 
 
-@needs_cc
-def test_a_rename_above_the_definitions_does_not_build(tmp_path, monkeypatch):
-    """x86's asm/page.h includes asm-generic/memory_model.h, where the series
-    defines PTE_SHIFT, at its end: a rename in an inline function above that
-    line does not compile (found on the whole series, docs/verify.md). Every
-    object is reported with the compiler's error."""
+def tree_with_inline_pfn_to_kaddr(tmp_path) -> Path:
+    """The verify tree with x86's pfn_to_kaddr(): an inline function using
+    PAGE_SHIFT above <asm-generic/memory_model.h>, as in 6.12."""
     if shutil.which("make") is None or shutil.which("rsync") is None:
         pytest.skip("needs make and rsync")
     tree = tmp_path / "tree"
@@ -190,6 +187,16 @@ def test_a_rename_above_the_definitions_does_not_build(tmp_path, monkeypatch):
         "#include <asm-generic/memory_model.h>",
         "static inline void *pfn_to_kaddr(unsigned long pfn)\n{\n\treturn __va(pfn << PAGE_SHIFT);\n}\n"
         "#include <asm-generic/memory_model.h>"))
+    return tree
+
+
+@needs_cc
+def test_a_rename_above_the_definitions_does_not_build(tmp_path, monkeypatch):
+    """x86's asm/page.h includes asm-generic/memory_model.h, where the series
+    defines PTE_SHIFT, at its end: a rename in an inline function above that
+    line does not compile (found on the whole series, docs/verify.md). Every
+    object is reported with the compiler's error."""
+    tree = tree_with_inline_pfn_to_kaddr(tmp_path)
     report, src = verify_tree(tmp_path, monkeypatch, X86_CLASH, tree)
     lines = list(report.lines())
     assert "__va(pfn << PTE_SHIFT)" in (src / "arch/x86/include/asm/page.h").read_text()
@@ -204,18 +211,12 @@ def test_with_linux_const_h_the_names_are_defined_before_any_header_uses_them(tm
     """The fix of the case above, as in 6.12: every arch defines PAGE_SIZE
     with _AC() from <linux/const.h>, so the series puts PTE_*/PG_* there,
     and an inline function above <asm-generic/memory_model.h> builds."""
-    if shutil.which("make") is None or shutil.which("rsync") is None:
-        pytest.skip("needs make and rsync")
-    tree = tmp_path / "tree"
-    shutil.copytree(TREE, tree)
+    tree = tree_with_inline_pfn_to_kaddr(tmp_path)
     (tree / "include/linux/const.h").write_text(
         "#ifndef _LINUX_CONST_H\n#define _LINUX_CONST_H\n\n#define _AC(X, Y)\t(X##Y)\n\n#endif\n")
     page = tree / "arch/x86/include/asm/page.h"
     page.write_text(page.read_text().replace(
-        "#define _ASM_X86_PAGE_H\n", "#define _ASM_X86_PAGE_H\n#include <linux/const.h>\n").replace(
-        "#include <asm-generic/memory_model.h>",
-        "static inline void *pfn_to_kaddr(unsigned long pfn)\n{\n\treturn __va(pfn << PAGE_SHIFT);\n}\n"
-        "#include <asm-generic/memory_model.h>"))
+        "#define _ASM_X86_PAGE_H\n", "#define _ASM_X86_PAGE_H\n#include <linux/const.h>\n"))
     report, src = verify_tree(tmp_path, monkeypatch, X86_CLASH, tree)
     lines = list(report.lines())
     assert "__va(pfn << PTE_SHIFT)" in (src / "arch/x86/include/asm/page.h").read_text()
