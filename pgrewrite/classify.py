@@ -89,8 +89,7 @@ class Classifier:
         tried: dict = {}
         judged = []
         # for `unit:` conditions: what the table says, before any rule decided
-        table = self.ruleset.units
-        unit_facts = self.unit_facts(parsed.data)
+        units = self.unit_facts(parsed.data)
         for found in parsed.sites:
             if check is not None:
                 check()
@@ -98,7 +97,7 @@ class Classifier:
             skip = self._skip_reason(found)
             matches, winner_bindings, verdict, rule_id, reason = (), {}, None, None, ""
             if skip is None or site.context is Context.ASM_FILE:
-                env = C.Env(parsed.path, parsed.data, found, self.matcher, symbols, memo=memo, units=unit_facts)
+                env = C.Env(parsed.path, parsed.data, found, self.matcher, symbols, memo=memo, units=units)
                 found_matches = []
                 bindings = {}
                 for rule in self.rules_for(found, tried):
@@ -117,7 +116,8 @@ class Classifier:
         # sites as facts (a PAGE_SIZE a rule called pg, stored in `len`...)
         decided = {j[0].site.start: j[4].value for j in judged
                    if j[1] is None and j[4] in (Verdict.PTE, Verdict.PG) and _strong(j[2], j[5])}
-        units = Inference(table, fam, parsed.data, decided) if table is not None else None
+        if units is not None:
+            units.decided = decided     # the functions it read stay read
         for found, skip, matches, winner_bindings, verdict, rule_id, reason in judged:
             site = found.site
             if skip is None:
@@ -266,7 +266,7 @@ def _strong(matches, rule_id) -> bool:
 
 
 def with_units(matches, evidence: list[Evidence], verdict: Verdict, rule_id, reason):
-    """Policy step 3b: unit inference. Evidence for both granularities is a
+    """Policy step 4 (semantic-rules/README.md): unit inference. Evidence for both granularities is a
     logic site (a PTE-derived and a PG-derived value meet). Evidence for one
     decides a site the rules left unknown (unless a weak signal says the
     other), and turns a rule's decision the other way into a conflict."""

@@ -392,16 +392,18 @@ class Inference:
         return out
 
     # -- a site -----------------------------------------------------------
-    def evidence(self, node, token: str, in_function: bool = True, scope=None) -> list[Evidence]:
+    def evidence(self, node, token: str, scope=None) -> list[Evidence]:
         """Evidence about the granularity of the family use at `node` (its
         leaf): one entry per independent fact. `scope`: the site's
         sites.Scope, whose parent look-ups are remembered."""
         if node is None:
             return []
         self.parent = scope.parent if scope is not None else _ts_parent
-        fn = self._function(node) if in_function else None
+        fn = self._function(node)
         facts: list[Fact] = []
         p, e = self._up(node)
+        call = self.parent(p) if p is not None and p.type == "argument_list" else None
+        args = _args(call) if call is not None else []
         if token == "PAGE_SIZE":
             if p is not None and p.type == "binary_expression" and _op(p) == "*":
                 other = p.child_by_field_name("right") if p.child_by_field_name("left") == e else p.child_by_field_name("left")
@@ -417,10 +419,8 @@ class Inference:
                 facts += self.sinks(p, fn, "count")
             elif p is not None and p.type == "binary_expression" and _op(p) in ("<<", "/", "*", "%", ">>", "&", "|"):
                 pass
-            elif p is not None and p.type == "argument_list" and _callee(self.parent(p)) in (_DIV_CALLS | _SAME_UNIT_CALLS) \
-                    and len(_args(self.parent(p))) == 2 and _args(self.parent(p))[1] == e:
-                call = self.parent(p)
-                first = _args(call)[0]
+            elif call is not None and _callee(call) in (_DIV_CALLS | _SAME_UNIT_CALLS) and len(args) == 2 and args[1] == e:
+                first = args[0]
                 f = self.source(first, fn)
                 if f is not None and f.unit.dim == "bytes":
                     facts.append(Fact(f.unit, f"{_callee(call)}() of {_short(first)}: {f.why}"))
