@@ -265,6 +265,9 @@ class Not(Cond):
     label: str = "not"
     own_reads = frozenset()
     in_asm = True
+    # reads_code stays True even for `not: {token: ..}`: so the loader judged
+    # `specific` (may an area rule withhold a strong rename) before conditions
+    # answered it themselves, and verdicts must not change here
 
     @classmethod
     def from_yaml(cls, value, path, c):
