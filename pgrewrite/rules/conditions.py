@@ -648,13 +648,10 @@ def _note_found(env, trace, verb, node):
         trace.append((env.depth + 1, f"{verb} `{text[:70]}`", True))
 
 
-@dataclass
-class Has(Cond):
-    """Some descendant of the node satisfies `cond`."""
-
-    cond: Cond
-    label: str = "has"
-    own_reads = frozenset()
+class _OnOtherNodes(Cond):
+    """A condition (`cond`, its YAML value) asked of other nodes than the
+    one at hand: its descendants (`has`), the values assigned to it
+    (`assigned-from`)."""
 
     @classmethod
     def from_yaml(cls, value, path, c):
@@ -663,6 +660,15 @@ class Has(Cond):
     @property
     def children(self):
         return (self.cond,)
+
+
+@dataclass
+class Has(_OnOtherNodes):
+    """Some descendant of the node satisfies `cond`."""
+
+    cond: Cond
+    label: str = "has"
+    own_reads = frozenset()
 
     def text_needs(self):
         return self.cond.text_needs()
@@ -1043,21 +1049,13 @@ class UnitCond(Cond):
 
 
 @dataclass
-class AssignedFrom(Cond):
+class AssignedFrom(_OnOtherNodes):
     """The identifier was assigned, earlier in the same function, from an
     expression that satisfies `cond` (def-use within a function)."""
 
     cond: Cond
     label: str = "assigned-from"
     own_reads = frozenset({"scope", "site"})
-
-    @classmethod
-    def from_yaml(cls, value, path, c):
-        return cls(c.cond(value, path, "node"))
-
-    @property
-    def children(self):
-        return (self.cond,)
 
     def node(self, env, n, b):
         for value in env.symbols.assignments(n, env.site.scope, before=env.site.node or n):
