@@ -1100,8 +1100,6 @@ class Syscall(_RegexCond):
         return b if first is not None and self.regex.fullmatch(first.text.decode(errors="replace")) else None
 
 
-
-
 # ------------------------------------------------------------ compilation
 #
 # How to add a condition `foo: VALUE`:
