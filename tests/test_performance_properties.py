@@ -368,7 +368,7 @@ def shipped_regexes():
         c = stack.pop()
         if isinstance(c, (C.Text, C.Call)):
             out.append(c)
-        stack.extend(C._children(c))
+        stack.extend(c.children)
     return out
 
 
@@ -379,7 +379,7 @@ def test_a_text_a_shipped_regex_matches_has_its_literals():
     from pgrewrite import parsing
     from pgrewrite.rules import conditions as C
     conds = shipped_regexes()
-    assert len(conds) > 40 and all(C._needs(c) for c in conds[:3])
+    assert len(conds) > 40 and all(c.needs for c in conds[:3])
     texts = set()
     for top in (SAMPLE, SAMPLE.parent / "fixtures"):
         for p in sorted(top.rglob("*.[ch]")):
@@ -392,7 +392,7 @@ def test_a_text_a_shipped_regex_matches_has_its_literals():
                 stack.extend(n.children)
     matched = pruned = 0
     for c in conds:
-        need = C._needs(c)
+        need = c.needs
         for t in texts:
             hit = c.node(None, _TextNode(t), {}) is not None
             matched += hit
@@ -419,7 +419,7 @@ def test_pruning_has_by_its_literals_changes_no_result(monkeypatch):
     engine = api.Engine(api.load_rules(RULES))
     paths = [p for top in (SAMPLE, SAMPLE.parent / "fixtures") for p in sorted(top.rglob("*.[ch]"))
              if p.is_file() and "snapshots" not in p.parts]
-    real_needs, real_may = C._needs, C._may_contain
+    real_may = C._may_contain
     calls = {"pruned": 0}
 
     def counting(text, need):
@@ -429,10 +429,10 @@ def test_pruning_has_by_its_literals_changes_no_result(monkeypatch):
     monkeypatch.setattr(C, "_may_contain", counting)
     for p in paths:
         data = p.read_bytes()
-        monkeypatch.setattr(C, "_needs", real_needs)
         pruned = engine.analyse(str(p), data)
-        monkeypatch.setattr(C, "_needs", lambda cond: ())
-        walked = engine.analyse(str(p), data)
+        with monkeypatch.context() as m:
+            m.setattr(C.Cond, "needs", property(lambda cond: ()))   # a property wins over the cached values
+            walked = engine.analyse(str(p), data)
         assert pruned.decisions == walked.decisions and pruned.edits == walked.edits, p
         assert pruned.notes == walked.notes, p
     assert len(paths) > 50 and calls["pruned"] > 100

@@ -75,3 +75,19 @@ def test_every_problem_of_a_rule_file_is_reported_at_once(rules, monkeypatch):
     assert "priority: expected integer" in lines[0]
     assert "bad regular expression '__pa(|virt_to_phys'" in lines[1]
     assert "bad regular expression 'x['" in lines[2]
+
+
+@pytest.mark.parametrize("condition, at", [
+    ("regex: 'x['", "match/where/$X/regex"),
+    ("text: 'x['", "match/where/$X/text"),
+    ("type: 'x['", "match/where/$X/type"),
+    ("inside-call: {name: 'x['}", "match/where/$X/inside-call/name"),
+])
+def test_a_bad_regex_of_any_condition_is_reported_beside_schema_errors(rules, monkeypatch, condition, at):
+    """A file with schema errors is not compiled; the bad regexes are still
+    found in its data, for every key whose value holds one (`regex:` too)."""
+    monkeypatch.chdir(rules.parent)
+    text = BASE.replace("priority: 60", "priority: high").replace("call: '__pa|virt_to_phys'", condition)
+    lines = errors(rules, "pte/broken.yaml", text)
+    assert len(lines) == 2 and "priority: expected integer" in lines[0]
+    assert f"broken.yaml:9: {at}: bad regular expression 'x['" in lines[1]

@@ -9,15 +9,24 @@ Each condition returns the metavariable bindings it made (a dict) or None.
 Bindings flow left to right through `all`, so a later condition sees
 `$ADDR` bound by an earlier pattern. Every evaluation can be traced, which
 is what `pgrewrite explain` prints.
+
+Each condition class also answers what the engine asks of it before
+evaluating it (its children, its kind filter, the literals it needs, what
+it reads besides the node) and compiles itself from its YAML value; the
+table CONDITIONS at the end maps each key to its class (see there for how
+to add a condition).
 """
 from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 from . import literals, symbols
-from .pattern import Matcher, Pattern, Probe
+from ..units import Unit
+from .pattern import Matcher, Pattern, PatternError, Probe, compile_pattern
 
 LOOPS = frozenset({"for_statement", "while_statement", "do_statement"})
 KINDS = {
@@ -71,8 +80,80 @@ class Env:
             self.trace.append((self.depth, text, ok))
 
 
+class CompileError(Exception):
+    """A problem in the condition at `path` of a rule file."""
+
+    def __init__(self, path, message):
+        super().__init__(message)
+        self.path = tuple(path)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Compiling:
+    """What a condition class reads, besides its YAML value, to compile it."""
+
+    names: tuple                 # the family's names
+    language: str                # the rule's language: "c" or "asm"
+    regex: Callable              # (text, path) -> re.Pattern; reports a bad one at path (loader)
+    mode: str = "site"           # where the mapping is evaluated: "site" or "node"
+    mapping: dict = field(default_factory=dict)   # the mapping the key is in
+
+    def cond(self, obj: dict, path, mode: str | None = None) -> Cond:
+        """The condition of a nested mapping, at a site or (`mode`) a node."""
+        return compile_cond(obj, path, mode or self.mode, self)
+
+
 class Cond:
+    """A compiled condition. A subclass evaluates at a site (`site`), at a
+    node (`node`) or both; a key may be used where its class evaluates."""
+
     label = "?"
+    # what evaluating at a node reads besides the node (memo keys): "b" the
+    # bindings, "scope" the site's scope, "function" its function name,
+    # "site" the site itself; by default all it could
+    own_reads = frozenset({"b", "site"})
+    kind_filter = None      # node types outside which it surely fails (Has tries only these); None: any
+    callee = None           # `call: RE` only: the regex of the callee names (Has reads them once per node)
+    reads_code = True       # looks at the code around the site, not only its token, function or line
+    in_asm = False          # may be used in an asm rule's match
+    regex_at = None         # where in its YAML value a regular expression is: () the value itself
+    order = 0               # compiled in this order within a mapping (pattern first, where last)
+
+    @classmethod
+    def from_yaml(cls, value, path, c: Compiling) -> Cond | None:
+        """The condition `key: value` of the mapping c.mapping at `path`;
+        None: nothing of its own (a key another one consumed)."""
+        raise NotImplementedError(cls.__name__)
+
+    @property
+    def children(self) -> tuple:
+        """The conditions this one evaluates."""
+        return ()
+
+    @cached_property
+    def reads(self) -> frozenset:
+        """own_reads, and what its children read."""
+        r = self.own_reads
+        for child in self.children:
+            r = r | child.reads
+        return r
+
+    def text_needs(self) -> tuple:
+        """literals.Clause list: strings of which one of each must be in the
+        text of any node where the condition holds; () nothing is known.
+        Only conditions that look at a node's own text and its descendants
+        have any."""
+        return ()
+
+    @cached_property
+    def needs(self) -> tuple:
+        """text_needs as (ignore_case, byte strings) clauses, for a node's
+        text (see _may_contain). A string with U+FFFD could stand for bytes
+        that do not decode, so it requires nothing."""
+        return tuple(
+            (clause.ignore_case, tuple(sorted(s.encode() for s in clause))) for clause in self.text_needs()
+            if not any("\ufffd" in s or (clause.ignore_case and not s.isascii()) for s in clause))
 
     def site(self, env: Env, b: dict):
         raise NotImplementedError(f"{self.label} cannot be evaluated at a site")
@@ -92,10 +173,41 @@ class Cond:
         return r
 
 
+class _Group(Cond):
+    """`all` and `any`: a list of conditions (`items`)."""
+
+    own_reads = frozenset()
+    in_asm = True
+
+    @classmethod
+    def from_yaml(cls, value, path, c):
+        return cls([c.cond(item, path + (i,)) for i, item in enumerate(value)])
+
+    @property
+    def children(self):
+        return tuple(self.items)
+
+    @cached_property
+    def reads_code(self):
+        return any(item.reads_code for item in self.items)
+
+
 @dataclass
-class All(Cond):
+class All(_Group):
     items: list
     label: str = "all"
+
+    @cached_property
+    def kind_filter(self):
+        f = None
+        for item in self.items:
+            g = item.kind_filter
+            if g is not None:
+                f = g if f is None else f & g
+        return f
+
+    def text_needs(self):
+        return literals.clauses([c for item in self.items for c in item.text_needs()])
 
     def site(self, env, b):
         tracing = env.trace is not None
@@ -115,9 +227,20 @@ class All(Cond):
 
 
 @dataclass
-class Any(Cond):
+class Any(_Group):
     items: list
     label: str = "any"
+
+    @cached_property
+    def kind_filter(self):
+        parts = [item.kind_filter for item in self.items]
+        return frozenset().union(*parts) if parts and all(g is not None for g in parts) else None
+
+    def text_needs(self):
+        firsts = [literals.strongest(item.text_needs()) for item in self.items]
+        if firsts and all(f is not None for f in firsts):
+            return literals.clauses([literals.union(firsts)])
+        return ()
 
     def site(self, env, b):
         tracing = env.trace is not None
@@ -140,6 +263,19 @@ class Any(Cond):
 class Not(Cond):
     item: Cond
     label: str = "not"
+    own_reads = frozenset()
+    in_asm = True
+    # reads_code stays True even for `not: {token: ..}`: so the loader judged
+    # `specific` (may an area rule withhold a strong rename) before conditions
+    # answered it themselves, and verdicts must not change here
+
+    @classmethod
+    def from_yaml(cls, value, path, c):
+        return cls(c.cond(value, path))
+
+    @property
+    def children(self):
+        return (self.item,)
 
     def site(self, env, b):
         return b if self.item.traced(env, self.item.site, env, b) is None else None
@@ -156,9 +292,42 @@ class PatternCond(Cond):
     pattern: Pattern
     where: dict = field(default_factory=dict)   # "$X" -> Cond (node mode)
     label: str = ""
+    own_reads = frozenset({"b"})
+    order = -1              # first: its bindings are there for the other keys of the mapping
 
     def __post_init__(self):
         self.label = f"pattern `{self.pattern.source}`"
+
+    @classmethod
+    def from_yaml(cls, value, path, c):
+        """The pattern, with the mapping's `where` on its metavariables."""
+        try:
+            pat = compile_pattern(value, c.names)
+        except PatternError as e:
+            raise CompileError(path, str(e)) from e
+        if c.mode == "site" and not pat.anchored:
+            raise CompileError(path, "a pattern in a rule's match must contain a family name or $SITE (the site "
+                                     "it classifies); use `inside: {pattern: ...}` for the surrounding code")
+        at = path[:-1] + ("where",)
+        where = c.mapping.get("where")
+        check_where_vars(where, bound_metavars(c.mapping), at)
+        return cls(pat, {var: c.cond(cond, at + (var,), "node") for var, cond in (where or {}).items()})
+
+    @property
+    def children(self):
+        return tuple(self.where.values())
+
+    @cached_property
+    def kind_filter(self):
+        root = self.pattern.root
+        # a leaf pattern also matches through casts and other name types;
+        # an inner node through the parentheses around it (pattern.Matcher)
+        if root.text is None and root.metavar is None and root.contains is None:
+            return frozenset({root.type, "parenthesized_expression"})
+        return None
+
+    def text_needs(self):
+        return literals.clauses([literals.Clause.of({t}) for t in _pattern_words(self.pattern.root)])
 
     def site(self, env, b):
         leaf = env.site.node
@@ -172,11 +341,8 @@ class PatternCond(Cond):
         depth = self.pattern.anchor_depth
         if depth is not None and chain.shared and env.memo is not None and env.trace is None:
             at = range(len(chain)) if any_type else chain.at_type.get(root.type, ())
-            per_site = self.__dict__.get("_per_site")
-            if per_site is None:
-                per_site = self.__dict__["_per_site"] = "site" in _reads(self)
             return self._site_shared(env, b, leaf, chain, at, bisect.bisect_right(chain.levels, depth + 2),
-                                     per_site)
+                                     "site" in self.reads)
         nodes = [n for n, _ in chain] if any_type else chain.by_type.get(root.type, ())
         for n in nodes:
             r = env.matcher.match(self.pattern, n, b, site=leaf)
@@ -321,6 +487,18 @@ class Where(Cond):
 
     where: dict
     label: str = "where"
+    own_reads = frozenset({"b"})
+    order = 1               # last: after every pattern of the mapping bound its metavariables
+
+    @classmethod
+    def from_yaml(cls, value, path, c):
+        if "pattern" in c.mapping:
+            return None         # the pattern's own (PatternCond.from_yaml)
+        return cls({var: c.cond(cond, path + (var,), "node") for var, cond in value.items()})
+
+    @property
+    def children(self):
+        return tuple(self.where.values())
 
     def site(self, env, b):
         return check_where(env, self.where, b)
@@ -350,6 +528,18 @@ class Inside(Cond):
     kinds: frozenset | None = None
     nearest: bool = False          # only the nearest ancestor of that kind counts
     label: str = "inside"
+    own_reads = frozenset({"scope"})
+
+    @classmethod
+    def from_yaml(cls, value, path, c):
+        value = dict(value)
+        kinds = kinds_of(value.pop("kind", None))
+        nearest = bool(value.pop("nearest", False))
+        return cls(c.cond(value, path, "node") if value else None, kinds, nearest)
+
+    @property
+    def children(self):
+        return (self.cond,) if self.cond is not None else ()
 
     def _ancestors(self, env, n):
         clauses = self.kinds is not None and "<clause>" in self.kinds
@@ -366,7 +556,7 @@ class Inside(Cond):
         return _memoised(self, env, n, b, self._node)
 
     def _node(self, env, n, b):
-        if env.memo is not None and env.trace is None and "site" not in _reads(self):
+        if env.memo is not None and env.trace is None and "site" not in self.reads:
             return self._shared(env, n, b)
         trace, env.trace = env.trace, None     # one line per ancestor is noise
         try:
@@ -417,31 +607,6 @@ class Inside(Cond):
 
 _MISS = object()
 _SAME = object()          # the result was the incoming bindings themselves
-# what a node-mode condition reads besides the node: "b" the bindings,
-# "scope" the site's scope, "function" its function name, "site" the site
-_READS = {}
-
-
-def _reads(cond) -> frozenset:
-    r = cond.__dict__.get("_reads_memo")
-    if r is None:
-        r = _READS.get(type(cond), frozenset({"b", "site"}))
-        for child in _children(cond):
-            r = r | _reads(child)
-        cond.__dict__["_reads_memo"] = r
-    return r
-
-
-def _children(cond):
-    if isinstance(cond, (All, Any)):
-        return list(cond.items)
-    if isinstance(cond, Not):
-        return [cond.item]
-    if isinstance(cond, (PatternCond, Where)):
-        return list(cond.where.values())
-    if isinstance(cond, (Inside, Has, AssignedFrom)):
-        return [cond.cond] if cond.cond is not None else []
-    return []
 
 
 def _node_id(v):
@@ -449,7 +614,7 @@ def _node_id(v):
 
 
 def _memo_key(cond, env, n, b):
-    reads = _reads(cond)
+    reads = cond.reads
     key = (id(cond), n.id)
     if "b" in reads and b:
         key += (tuple(sorted((k, _node_id(v)) for k, v in b.items())),)
@@ -483,12 +648,30 @@ def _note_found(env, trace, verb, node):
         trace.append((env.depth + 1, f"{verb} `{text[:70]}`", True))
 
 
+class _OnOtherNodes(Cond):
+    """A condition (`cond`, its YAML value) asked of other nodes than the
+    one at hand: its descendants (`has`), the values assigned to it
+    (`assigned-from`)."""
+
+    @classmethod
+    def from_yaml(cls, value, path, c):
+        return cls(c.cond(value, path, "node"))
+
+    @property
+    def children(self):
+        return (self.cond,)
+
+
 @dataclass
-class Has(Cond):
+class Has(_OnOtherNodes):
     """Some descendant of the node satisfies `cond`."""
 
     cond: Cond
     label: str = "has"
+    own_reads = frozenset()
+
+    def text_needs(self):
+        return self.cond.text_needs()
 
     def node(self, env, n, b):
         return _memoised(self, env, n, b, self._node)
@@ -496,7 +679,7 @@ class Has(Cond):
     def _node(self, env, n, b):
         memo = env.memo
         if memo is not None and env.trace is None:
-            need = _needs(self.cond)
+            need = self.cond.needs
             if need:
                 # no walk if the text that any match needs is not in the node
                 text = memo.get(("text", n.id))
@@ -509,13 +692,14 @@ class Has(Cond):
             if desc is None:
                 desc = memo[("desc", n.id)] = _descendants(n)
             cond = self.cond
-            if isinstance(cond, Call):
+            callee = cond.callee
+            if callee is not None:
                 # the most common shape, `has: {call: RE}`: the callee names once
                 names = memo.get(("calls", n.id))
                 if names is None:
                     names = memo[("calls", n.id)] = _call_names(desc)
-                return b if any(cond.name.fullmatch(x) for x in names) else None
-            kinds = _kind_filter(cond)
+                return b if any(callee.fullmatch(x) for x in names) else None
+            kinds = cond.kind_filter
             if kinds is not None:
                 # the descendants of the kinds `cond` can hold at all, listed
                 # once per node and filter (rules share a few filters)
@@ -568,68 +752,6 @@ def _call_names(desc) -> frozenset:
 _CALL_TYPES = frozenset({"call_expression", "parenthesized_expression", "cast_expression"})
 
 
-def _kind_filter(cond) -> frozenset | None:
-    """Node types outside which `cond` surely fails at a node, or None (any
-    type may match). `has` only tries descendants of these types."""
-    f = cond.__dict__.get("_kind_filter", _MISS)
-    if f is _MISS:
-        f = None
-        if isinstance(cond, Kind):
-            f = cond.kinds
-        elif isinstance(cond, Call):
-            f = _CALL_TYPES
-        elif isinstance(cond, PatternCond):
-            root = cond.pattern.root
-            # a leaf pattern also matches through casts and other name types;
-            # an inner node through the parentheses around it (pattern.Matcher)
-            if root.text is None and root.metavar is None and root.contains is None:
-                f = frozenset({root.type, "parenthesized_expression"})
-        elif isinstance(cond, All):
-            for item in cond.items:
-                g = _kind_filter(item)
-                if g is not None:
-                    f = g if f is None else f & g
-        elif isinstance(cond, Any) and cond.items:
-            parts = [_kind_filter(item) for item in cond.items]
-            if all(g is not None for g in parts):
-                f = frozenset().union(*parts)
-        cond.__dict__["_kind_filter"] = f
-    return f
-
-
-def _needs(cond) -> tuple:
-    """(ignore_case, byte strings) clauses, one string of each to be found
-    in the text of any node where `cond` holds: see rules/literals.py. Only
-    conditions that look at the node's own text and its descendants have
-    any; () means nothing is known."""
-    req = cond.__dict__.get("_needs")
-    if req is None:
-        # as bytes, for the node's text; a string with U+FFFD could stand
-        # for bytes that do not decode, so it requires nothing
-        req = cond.__dict__["_needs"] = tuple(
-            (clause.ignore_case, tuple(sorted(s.encode() for s in clause))) for clause in _text_needs(cond)
-            if not any("\ufffd" in s or (clause.ignore_case and not s.isascii()) for s in clause))
-    return req
-
-
-def _text_needs(cond) -> tuple:
-    if isinstance(cond, Text):
-        return literals.required(cond.regex)
-    if isinstance(cond, Call):
-        return literals.required(cond.name)
-    if isinstance(cond, PatternCond):
-        return literals.clauses([literals.Clause.of({t}) for t in _pattern_words(cond.pattern.root)])
-    if isinstance(cond, Has):
-        return _text_needs(cond.cond)
-    if isinstance(cond, All):
-        return literals.clauses([c for item in cond.items for c in _text_needs(item)])
-    if isinstance(cond, Any) and cond.items:
-        firsts = [literals.strongest(_text_needs(item)) for item in cond.items]
-        if all(f is not None for f in firsts):
-            return literals.clauses([literals.union(firsts)])
-    return ()
-
-
 def _may_contain(text: bytes, need) -> bool:
     """False if `text` lacks every string of some clause of `need`. A
     clause that ignores case is looked for in ASCII text only (beyond ASCII,
@@ -662,10 +784,29 @@ def _pattern_words(p) -> list:
     return [w for c in p.children for w in _pattern_words(c)]
 
 
+class _RegexCond(Cond):
+    """A condition whose YAML value is one regular expression (its only field)."""
+
+    regex_at = ()
+
+    @classmethod
+    def from_yaml(cls, value, path, c):
+        return cls(c.regex(value, path))
+
+
 @dataclass
 class Kind(Cond):
     kinds: frozenset
     label: str = "kind"
+    own_reads = frozenset()
+
+    @classmethod
+    def from_yaml(cls, value, path, c):
+        return cls(kinds_of(value))
+
+    @property
+    def kind_filter(self):
+        return self.kinds
 
     def node(self, env, n, b):
         return b if n.type in self.kinds else None
@@ -690,11 +831,20 @@ def callee_name(n) -> str | None:
 
 
 @dataclass
-class Call(Cond):
+class Call(_RegexCond):
     """The node is a call (through casts and parentheses) to a matching name."""
 
     name: re.Pattern
     label: str = ""
+    own_reads = frozenset()
+    kind_filter = _CALL_TYPES
+
+    @property
+    def callee(self):
+        return self.name
+
+    def text_needs(self):
+        return literals.required(self.name)
 
     def __post_init__(self):
         self.label = f"call /{self.name.pattern}/"
@@ -713,6 +863,14 @@ class InsideCall(Cond):
     args: frozenset
     nearest: bool = False
     label: str = ""
+    own_reads = frozenset({"scope"})
+    regex_at = ("name",)
+
+    @classmethod
+    def from_yaml(cls, value, path, c):
+        arg = value.get("arg", ())
+        args = frozenset([arg] if isinstance(arg, int) else arg)
+        return cls(c.regex(value["name"], path + ("name",)), args, bool(value.get("nearest", False)))
 
     def __post_init__(self):
         which = "any argument" if not self.args else "argument " + "/".join(str(a) for a in sorted(self.args))
@@ -750,9 +908,13 @@ class InsideCall(Cond):
 
 
 @dataclass
-class Text(Cond):
+class Text(_RegexCond):
     regex: re.Pattern
     label: str = ""
+    own_reads = frozenset()
+
+    def text_needs(self):
+        return literals.required(self.regex)
 
     def __post_init__(self):
         self.label = f"text /{self.regex.pattern}/"
@@ -771,11 +933,14 @@ class Text(Cond):
 
 
 @dataclass
-class Function(Cond):
+class Function(_RegexCond):
     """The enclosing function's (or macro's) name matches."""
 
     regex: re.Pattern
     label: str = ""
+    own_reads = frozenset({"function"})
+    reads_code = False
+    in_asm = True
 
     def __post_init__(self):
         self.label = f"function /{self.regex.pattern}/"
@@ -789,11 +954,13 @@ class Function(Cond):
 
 
 @dataclass
-class Line(Cond):
+class Line(_RegexCond):
     """The source line holding the site matches (works in assembly too)."""
 
     regex: re.Pattern
     label: str = ""
+    reads_code = False
+    in_asm = True
 
     def __post_init__(self):
         self.label = f"line /{self.regex.pattern}/"
@@ -810,6 +977,11 @@ class Line(Cond):
 class ContextCond(Cond):
     contexts: frozenset
     label: str = "context"
+    reads_code = False
+
+    @classmethod
+    def from_yaml(cls, value, path, c):
+        return cls(frozenset(value))
 
     def site(self, env, b):
         return b if env.site.site.context.value in self.contexts else None
@@ -819,19 +991,29 @@ class ContextCond(Cond):
 class TokenCond(Cond):
     tokens: frozenset
     label: str = "token"
+    reads_code = False
+    in_asm = True
+
+    @classmethod
+    def from_yaml(cls, value, path, c):
+        for i, t in enumerate(value):
+            if t not in c.names:
+                raise CompileError(path + (i,), f"{t!r} is not a family name")
+        return cls(frozenset(value))
 
     def site(self, env, b):
         return b if env.site.site.token in self.tokens else None
 
 
 @dataclass
-class TypeCond(Cond):
+class TypeCond(_RegexCond):
     """The identifier's declared type (parameter, local or file-scope
     variable), or a cast's type, matches. Types are normalised as
     `struct page *`, `pte_t *`, `unsigned long`."""
 
     regex: re.Pattern
     label: str = ""
+    own_reads = frozenset({"scope"})
 
     def __post_init__(self):
         self.label = f"type /{self.regex.pattern}/"
@@ -846,9 +1028,13 @@ class UnitCond(Cond):
     """What unit inference knows of the expression's value, from where it
     comes (semantic-rules/units.yaml): `unit: pg-count`."""
 
-    unit: object            # units.Unit
+    unit: Unit
     text: str = ""
     label: str = ""
+
+    @classmethod
+    def from_yaml(cls, value, path, c):
+        return cls(Unit.parse(value), value)
 
     def __post_init__(self):
         self.label = f"unit {self.text}"
@@ -863,12 +1049,13 @@ class UnitCond(Cond):
 
 
 @dataclass
-class AssignedFrom(Cond):
+class AssignedFrom(_OnOtherNodes):
     """The identifier was assigned, earlier in the same function, from an
     expression that satisfies `cond` (def-use within a function)."""
 
     cond: Cond
     label: str = "assigned-from"
+    own_reads = frozenset({"scope", "site"})
 
     def node(self, env, n, b):
         for value in env.symbols.assignments(n, env.site.scope, before=env.site.node or n):
@@ -879,7 +1066,7 @@ class AssignedFrom(Cond):
 
 
 @dataclass
-class Syscall(Cond):
+class Syscall(_RegexCond):
     """The site (or node) lies in the body of `SYSCALL_DEFINEn(name, ...)`
     or `COMPAT_SYSCALL_DEFINEn(name, ...)` whose name fully matches. The C
     grammar reads such a body as a bare block after a call statement, so it
@@ -887,6 +1074,7 @@ class Syscall(Cond):
 
     regex: re.Pattern
     label: str = ""
+    own_reads = frozenset()
 
     def __post_init__(self):
         self.label = f"syscall /{self.regex.pattern}/"
@@ -912,11 +1100,109 @@ class Syscall(Cond):
         return b if first is not None and self.regex.fullmatch(first.text.decode(errors="replace")) else None
 
 
-_READS.update({
-    All: frozenset(), Any: frozenset(), Not: frozenset(),
-    PatternCond: frozenset({"b"}), Where: frozenset({"b"}),
-    Inside: frozenset({"scope"}), InsideCall: frozenset({"scope"}), Has: frozenset(),
-    Kind: frozenset(), Call: frozenset(), Text: frozenset(), Syscall: frozenset(),
-    Function: frozenset({"function"}), TypeCond: frozenset({"scope"}),
-    AssignedFrom: frozenset({"scope", "site"}),
-})
+# ------------------------------------------------------------ compilation
+#
+# How to add a condition `foo: VALUE`:
+# 1. a class here: a dataclass deriving from Cond (or _RegexCond if VALUE is
+#    one regular expression), with `node` and/or `site` (the key may be used
+#    where the class evaluates), `from_yaml` (VALUE -> the condition), and
+#    what differs from Cond's defaults: own_reads, children, kind_filter,
+#    text_needs, reads_code, in_asm;
+# 2. one entry "foo": Foo in CONDITIONS below.
+# The YAML contract is data beside it: `foo` in semantic-rules/schema.json
+# (`condition`, and `inside` if it evaluates at a node; a test holds the
+# schema to this table), a row of the Conditions table of
+# semantic-rules/README.md, and a rule or fixture that uses it.
+
+CONDITIONS: dict[str, type[Cond]] = {
+    "all": All,
+    "any": Any,
+    "not": Not,
+    "pattern": PatternCond,
+    "where": Where,
+    "inside": Inside,
+    "inside-call": InsideCall,
+    "has": Has,
+    "kind": Kind,
+    "call": Call,
+    "text": Text,
+    "regex": Text,
+    "function": Function,
+    "line": Line,
+    "context": ContextCond,
+    "token": TokenCond,
+    "type": TypeCond,
+    "unit": UnitCond,
+    "assigned-from": AssignedFrom,
+    "syscall": Syscall,
+}
+
+
+def _evaluates(cls, mode: str) -> bool:
+    return getattr(cls, mode) is not getattr(Cond, mode)
+
+
+SITE_KEYS = frozenset(key for key, cls in CONDITIONS.items() if _evaluates(cls, "site"))
+NODE_KEYS = frozenset(key for key, cls in CONDITIONS.items() if _evaluates(cls, "node"))
+ASM_KEYS = frozenset(key for key, cls in CONDITIONS.items() if cls.in_asm)
+
+
+def compile_cond(obj: dict, path, mode: str, c: Compiling) -> Cond:
+    """The condition of a YAML mapping at `path`, evaluated at a site or a
+    node (`mode`); CompileError if a key cannot be used there."""
+    allowed = SITE_KEYS if mode == "site" else NODE_KEYS
+    if c.language == "asm" and mode == "site":
+        allowed = ASM_KEYS
+    for key in obj:
+        if key not in allowed:
+            where = "at a site (the rule's match)" if mode == "site" else "at a node"
+            if c.language == "asm":
+                where = "in an asm rule (only line, function, token, all/any/not)"
+            raise CompileError(path + (key,), f"{key!r} cannot be used {where}")
+    if "where" in obj and not {"pattern", "all", "any", "has", "inside"} & obj.keys():
+        raise CompileError(path + ("where",), "'where' needs a 'pattern' (or all/any/has/inside with patterns) "
+                                              "in the same mapping to bind its metavariables")
+    here = replace(c, mode=mode, mapping=obj)
+    items = [CONDITIONS[key].from_yaml(obj[key], path + (key,), here)
+             for key in sorted(obj, key=lambda key: CONDITIONS[key].order)]
+    items = [item for item in items if item is not None]
+    return items[0] if len(items) == 1 else All(items)
+
+
+def kinds_of(value) -> frozenset | None:
+    """The node types of `kind: K` (a name of KINDS or a tree-sitter type, or a list)."""
+    if value is None:
+        return None
+    out = set()
+    for k in [value] if isinstance(value, str) else value:
+        out |= KINDS.get(k, {k})
+    return frozenset(out)
+
+
+_METAVAR = re.compile(r"\$+[A-Za-z_][A-Za-z_0-9]*")
+
+
+def bound_metavars(obj) -> set[str]:
+    """The metavariables the patterns of a YAML condition (and of the
+    conditions inside it) bind."""
+    out: set[str] = set()
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            if key == "pattern" and isinstance(value, str):
+                out |= set(_METAVAR.findall(value))
+            elif key != "where":
+                out |= bound_metavars(value)
+    elif isinstance(obj, list):
+        for c in obj:
+            out |= bound_metavars(c)
+    return out
+
+
+def check_where_vars(where, bound: set[str], path) -> None:
+    """CompileError if `where` constrains a metavariable nothing binds."""
+    for var in where or ():
+        if var not in bound:
+            raise CompileError(path + (var,), (
+                f"{var} is not a metavariable of the pattern"
+                + (f" (it binds {', '.join(sorted(bound))})" if bound else " (it binds none)")
+                + "; a condition on it would never hold, so the rule would never match"))

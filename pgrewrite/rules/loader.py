@@ -19,7 +19,6 @@ from . import documents
 from .documents import glob_regex, line_of, schema_message
 from ..family import Family, FamilyError, load_family
 from . import conditions as C
-from .pattern import PatternError, compile_pattern
 
 
 def default_rules_dir() -> Path:
@@ -31,30 +30,7 @@ def default_rules_dir() -> Path:
 
 
 DEFAULT_RULES = default_rules_dir()
-SITE_KEYS = {"all", "any", "not", "pattern", "where", "inside", "inside-call", "function", "line", "context", "token",
-             "syscall"}
-NODE_KEYS = {"all", "any", "not", "pattern", "where", "inside", "inside-call", "has", "kind", "call",
-             "text", "regex", "function", "type", "assigned-from", "syscall", "unit"}
-
-
 MEANINGS = ("pte", "pg", "logic", "area")
-
-
-def _reads_code(match: dict) -> bool:
-    """Does a match read the code around the site (a pattern, a call, an
-    enclosing statement...) rather than only the token, the path or the
-    function's name? Only such an area rule may withhold a strong rename."""
-    if not isinstance(match, dict):
-        return False
-    for key, value in match.items():
-        if key in ("token", "function", "line", "context"):
-            continue
-        if key in ("all", "any"):
-            if any(_reads_code(v) for v in value):
-                return True
-            continue
-        return True
-    return False
 
 
 class RuleError(ValueError):
@@ -140,7 +116,7 @@ def load_ruleset(directory: Path | None = None, cache_dir: Path | None = None) -
         documents.known_good = True
         try:
             return _load_ruleset(directory, validated=docs)
-        except (RuleError, _CompileError, _CompileErrors, *cachefile.SHAPE_ERRORS):
+        except (RuleError, C.CompileError, _CompileErrors, *cachefile.SHAPE_ERRORS):
             cachefile.note_bad(where, "its rule documents do not compile")
         finally:
             documents.known_good = False
@@ -283,13 +259,6 @@ def _load_ruleset(directory: Path, validated: dict | None = None, keep: dict | N
                    clashes=clashes, units=units)
 
 
-class _CompileError(Exception):
-    def __init__(self, path, message):
-        super().__init__(message)
-        self.path = tuple(path)
-        self.message = message
-
-
 class _CompileErrors(Exception):
     """All the problems found in one rule file."""
 
@@ -302,14 +271,13 @@ class _CompileErrors(Exception):
 # once (a placeholder that never matches stands in, so compiling goes on)
 _BAD_REGEXES: list | None = None
 _NEVER = re.compile(r"(?!)")
-REGEX_KEYS = frozenset({"call", "text", "function", "line", "syscall", "type"})
 
 
 def _regex(value: str, path) -> re.Pattern:
     try:
         return documents.pattern(value)
     except re.error as e:
-        error = _CompileError(path, f"bad regular expression {value!r}: {e}")
+        error = C.CompileError(path, f"bad regular expression {value!r}: {e}")
         if _BAD_REGEXES is None:
             raise error from e
         _BAD_REGEXES.append(error)
@@ -324,13 +292,13 @@ def _bad_regexes(doc, path=()) -> list[tuple[tuple, str]]:
     items = doc.items() if isinstance(doc, dict) else enumerate(doc) if isinstance(doc, list) else ()
     for key, value in items:
         at = path + (key,)
-        regex = value.get("name") if key == "inside-call" and isinstance(value, dict) else value
-        if (key in REGEX_KEYS or key == "inside-call") and isinstance(regex, str):
+        inner = getattr(C.CONDITIONS.get(key), "regex_at", None)   # where the condition's regex is
+        regex = value.get(inner[0]) if inner and isinstance(value, dict) else value
+        if inner is not None and isinstance(regex, str):
             try:
                 re.compile(regex)
             except re.error as e:
-                out.append((at + (("name",) if key == "inside-call" else ()),
-                            f"bad regular expression {regex!r}: {e}"))
+                out.append((at + inner, f"bad regular expression {regex!r}: {e}"))
         elif isinstance(value, (dict, list)):
             out += _bad_regexes(value, at)
     return out
@@ -345,41 +313,13 @@ def _shown(path: Path) -> str:
     return full if rel.startswith("..") else rel
 
 
-_METAVAR = re.compile(r"\$+[A-Za-z_][A-Za-z_0-9]*")
-
-
-def _bound(cond) -> set[str]:
-    """The metavariables the patterns of a condition (and of the conditions
-    inside it) bind."""
-    out: set[str] = set()
-    if isinstance(cond, dict):
-        for key, value in cond.items():
-            if key == "pattern" and isinstance(value, str):
-                out |= set(_METAVAR.findall(value))
-            elif key != "where":
-                out |= _bound(value)
-    elif isinstance(cond, list):
-        for c in cond:
-            out |= _bound(c)
-    return out
-
-
-def _check_where(where, bound: set[str], path) -> None:
-    for var in where or ():
-        if var not in bound:
-            raise _CompileError(path + (var,), (
-                f"{var} is not a metavariable of the pattern"
-                + (f" (it binds {', '.join(sorted(bound))})" if bound else " (it binds none)")
-                + "; a condition on it would never hold, so the rule would never match"))
-
-
 def _compile_rule(rule_id, rel, doc, lines, family: Family) -> Rule:
     """The compiled rule, or _CompileErrors with every problem found."""
     global _BAD_REGEXES
     _BAD_REGEXES = []
     try:
         rule = _compile_rule_once(rule_id, rel, doc, lines, family)
-    except _CompileError as e:
+    except C.CompileError as e:
         raise _CompileErrors([e, *_BAD_REGEXES]) from None
     finally:
         bad, _BAD_REGEXES = _BAD_REGEXES, None
@@ -393,34 +333,35 @@ def _compile_rule_once(rule_id, rel, doc, lines, family: Family) -> Rule:
     tokens = doc.get("tokens")
     for i, t in enumerate(tokens or ()):
         if t not in names:
-            raise _CompileError(("tokens", i), f"{t!r} is not a family name ({', '.join(names)})")
+            raise C.CompileError(("tokens", i), f"{t!r} is not a family name ({', '.join(names)})")
     language = doc.get("language", "c")
-    _check_where(doc.get("where"), _bound(doc["match"]), ("where",))
-    match = _compile_cond(doc["match"], ("match",), "site", names, language)
-    where = {var: _compile_cond(c, ("where", var), "node", names, language) for var, c in (doc.get("where") or {}).items()}
+    C.check_where_vars(doc.get("where"), C.bound_metavars(doc["match"]), ("where",))
+    compiling = C.Compiling(names, language, _regex)
+    match = C.compile_cond(doc["match"], ("match",), "site", compiling)
+    where = {var: C.compile_cond(c, ("where", var), "node", compiling) for var, c in (doc.get("where") or {}).items()}
     overrides = tuple(doc.get("overrides", ()))
     meaning = doc["meaning"]
     if overrides and meaning != "logic":
-        raise _CompileError(("overrides",), "only a logic rule can override other verdicts")
+        raise C.CompileError(("overrides",), "only a logic rule can override other verdicts")
     # the meaning directory (pte/, pg/, logic/), also for a file in a subdirectory of it
     folder = next((d for d in Path(rel).parts[1:-1] if d in MEANINGS), None)
     if folder in MEANINGS and folder != meaning:
-        raise _CompileError(("meaning",), f"meaning {meaning!r} in a rule under {folder}/: "
+        raise C.CompileError(("meaning",), f"meaning {meaning!r} in a rule under {folder}/: "
                                           f"move the file to {meaning}/ or fix its meaning")
     if meaning == "logic" and doc.get("files"):
-        raise _CompileError(("files",), "a logic rule cannot be limited to a list of paths: where code lives "
+        raise C.CompileError(("files",), "a logic rule cannot be limited to a list of paths: where code lives "
                                         "is not evidence that it mixes units; make it an area rule "
                                         "(meaning: area, area: NAME), and keep logic for what the code does")
     if meaning == "area" and "area" not in doc:
-        raise _CompileError(("meaning",), "an area rule needs `area: NAME` (e.g. hw-interface)")
+        raise C.CompileError(("meaning",), "an area rule needs `area: NAME` (e.g. hw-interface)")
     if meaning != "area" and ("area" in doc or "withholds" in doc):
         key = "area" if "area" in doc else "withholds"
-        raise _CompileError((key,), f"`{key}` belongs to area rules (meaning: area) only")
+        raise C.CompileError((key,), f"`{key}` belongs to area rules (meaning: area) only")
     rename = None
     if "rename" in doc:
         r = doc["rename"]
         if r["to"] in family.replacements or r["to"] in names:
-            raise _CompileError(("rename", "to"), f"cannot rename an identifier to the family name {r['to']!r}")
+            raise C.CompileError(("rename", "to"), f"cannot rename an identifier to the family name {r['to']!r}")
         rename = Rename(r["from"], r["to"], r.get("scope", "function"))
     ex = doc["examples"]
     return Rule(
@@ -432,99 +373,6 @@ def _compile_rule_once(rule_id, rel, doc, lines, family: Family) -> Rule:
         examples_match=tuple(ex["match"]), examples_no_match=tuple(ex["no-match"]),
         line=lines.get((), 1), overrides=overrides,
         area=doc.get("area"), withholds=tuple(doc.get("withholds", ())),
-        specific=_reads_code(doc["match"]) or bool(doc.get("where")),
+        specific=match.reads_code or bool(doc.get("where")),
         _files_re=glob_regex(doc.get("files")), _ignores_re=glob_regex(doc.get("ignores")),
     )
-
-
-def _compile_cond(obj: dict, path, mode: str, names, language: str) -> C.Cond:
-    allowed = SITE_KEYS if mode == "site" else NODE_KEYS
-    if language == "asm" and mode == "site":
-        allowed = {"all", "any", "not", "line", "function", "token"}
-    for key in obj:
-        if key not in allowed:
-            where = "at a site (the rule's match)" if mode == "site" else "at a node"
-            if language == "asm":
-                where = "in an asm rule (only line, function, token, all/any/not)"
-            raise _CompileError(path + (key,), f"{key!r} cannot be used {where}")
-    if "where" in obj and not {"pattern", "all", "any", "has", "inside"} & obj.keys():
-        raise _CompileError(path + ("where",), "'where' needs a 'pattern' (or all/any/has/inside with patterns) "
-                                               "in the same mapping to bind its metavariables")
-    items: list[C.Cond] = []
-    # pattern first, so its bindings are there for the other keys
-    if "pattern" in obj:
-        try:
-            pat = compile_pattern(obj["pattern"], names)
-        except PatternError as e:
-            raise _CompileError(path + ("pattern",), str(e)) from e
-        if mode == "site" and not pat.anchored:
-            raise _CompileError(path + ("pattern",),
-                                "a pattern in a rule's match must contain a family name or $SITE (the site it classifies); "
-                                "use `inside: {pattern: ...}` for the surrounding code")
-        _check_where(obj.get("where"), _bound(obj), path + ("where",))
-        where = {var: _compile_cond(c, path + ("where", var), "node", names, language)
-                 for var, c in (obj.get("where") or {}).items()}
-        items.append(C.PatternCond(pat, where))
-    for key, value in obj.items():
-        p = path + (key,)
-        if key == "pattern" or (key == "where" and "pattern" in obj):
-            continue
-        if key == "where":
-            continue      # added last, below
-        if key == "all":
-            items.append(C.All([_compile_cond(c, p + (i,), mode, names, language) for i, c in enumerate(value)]))
-        elif key == "any":
-            items.append(C.Any([_compile_cond(c, p + (i,), mode, names, language) for i, c in enumerate(value)]))
-        elif key == "not":
-            items.append(C.Not(_compile_cond(value, p, mode, names, language)))
-        elif key == "inside":
-            value = dict(value)
-            kinds = _kinds(value.pop("kind", None), p + ("kind",))
-            nearest = bool(value.pop("nearest", False))
-            inner = _compile_cond(value, p, "node", names, language) if value else None
-            items.append(C.Inside(inner, kinds, nearest))
-        elif key == "has":
-            items.append(C.Has(_compile_cond(value, p, "node", names, language)))
-        elif key == "kind":
-            items.append(C.Kind(_kinds(value, p)))
-        elif key == "call":
-            items.append(C.Call(_regex(value, p)))
-        elif key == "inside-call":
-            arg = value.get("arg", ())
-            args = frozenset([arg] if isinstance(arg, int) else arg)
-            items.append(C.InsideCall(_regex(value["name"], p + ("name",)), args, bool(value.get("nearest", False))))
-        elif key in ("text", "regex"):
-            items.append(C.Text(_regex(value, p)))
-        elif key == "function":
-            items.append(C.Function(_regex(value, p)))
-        elif key == "line":
-            items.append(C.Line(_regex(value, p)))
-        elif key == "syscall":
-            items.append(C.Syscall(_regex(value, p)))
-        elif key == "context":
-            items.append(C.ContextCond(frozenset(value)))
-        elif key == "token":
-            for i, t in enumerate(value):
-                if t not in names:
-                    raise _CompileError(p + (i,), f"{t!r} is not a family name")
-            items.append(C.TokenCond(frozenset(value)))
-        elif key == "type":
-            items.append(C.TypeCond(_regex(value, p)))
-        elif key == "unit":
-            from ..units import Unit
-            items.append(C.UnitCond(Unit.parse(value), value))
-        elif key == "assigned-from":
-            items.append(C.AssignedFrom(_compile_cond(value, p, "node", names, language)))
-    if "where" in obj and "pattern" not in obj:
-        items.append(C.Where({var: _compile_cond(c, path + ("where", var), "node", names, language)
-                              for var, c in obj["where"].items()}))
-    return items[0] if len(items) == 1 else C.All(items)
-
-
-def _kinds(value, path) -> frozenset | None:
-    if value is None:
-        return None
-    out = set()
-    for k in [value] if isinstance(value, str) else value:
-        out |= C.KINDS.get(k, {k})
-    return frozenset(out)
