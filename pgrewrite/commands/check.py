@@ -18,12 +18,12 @@ from pathlib import Path
 
 import click
 
-EXIT_RENAMES, EXIT_PERSON = 6, 7
+from .common import EXIT_ACCOUNTING, EXIT_INPUT, EXIT_OK, EXIT_PERSON, EXIT_RENAMES
+
 CHECK_FORMATS = ("text", "json", "sarif")
 
 
 def exit_code(result) -> int:
-    from pgrewrite.commands.common import EXIT_ACCOUNTING, EXIT_INPUT, EXIT_OK
     if result.accounting_difference:
         return EXIT_ACCOUNTING
     if result.errors or result.failed:
@@ -132,7 +132,6 @@ def scan_diff(base: str, paths, fmt: str, no_decisions: bool, decisions_file, ru
     """`pgrewrite scan --diff BASE [PATH...]`: what the committed and
     uncommitted changes since BASE add, in the work tree's files."""
     from pgrewrite.checking import check_diff
-    from pgrewrite.commands.common import EXIT_INPUT
     from pgrewrite.collisions import git_top
     if fmt not in CHECK_FORMATS:
         raise click.UsageError(f"--diff reports in {', '.join(CHECK_FORMATS)}, not {fmt}")
