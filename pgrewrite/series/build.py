@@ -1,9 +1,11 @@
 """build_series: scan results -> a `git format-patch` series in a directory.
 
-Data flow: select the renames (select.py) -> detect existing definitions of the
-new names (definitions.py) -> group by MAINTAINERS entry or rule (plan.py) ->
-commit each group in a scratch object store on top of the base commit (git.py)
--> `git format-patch --cover-letter --base` -> add To/Cc and the cover text.
+Data flow, one step (function) each in _build_series: existing definitions of
+the new names and the renames that free them (definitions.py) -> select the
+renames (select.py) -> read the files at the base commit -> lay out the new
+names' definitions and group the renames by MAINTAINERS entry or rule (plan.py)
+-> commit each patch in a scratch object store on top of the base (git.py) ->
+`git format-patch --cover-letter --base` -> add To/Cc and the cover text.
 """
 from __future__ import annotations
 
