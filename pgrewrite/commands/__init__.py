@@ -1,1 +1,3 @@
-"""Click commands that are big enough to live in a module of their own."""
+"""The click commands, one module each (scan, apply, series, check, explain,
+decide, coverage, verify, test, score); common.py holds what they share.
+cli.py assembles them into the group."""

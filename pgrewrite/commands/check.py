@@ -18,12 +18,18 @@ from pathlib import Path
 
 import click
 
-EXIT_RENAMES, EXIT_PERSON = 6, 7
+from .. import api
+from ..checking import check_diff, check_patches
+from ..collisions import git_top, tree_root
+from ..edits import EditError, write_atomically
+from ..report import findings as rf
+from .common import (EXIT_ACCOUNTING, EXIT_INPUT, EXIT_OK, EXIT_PERSON, EXIT_RENAMES, load_rules_or_exit,
+                     rules_option, with_cache_options)
+
 CHECK_FORMATS = ("text", "json", "sarif")
 
 
 def exit_code(result) -> int:
-    from pgrewrite.commands.common import EXIT_ACCOUNTING, EXIT_INPUT, EXIT_OK
     if result.accounting_difference:
         return EXIT_ACCOUNTING
     if result.errors or result.failed:
@@ -36,9 +42,6 @@ def exit_code(result) -> int:
 
 
 def _scanner(rules_dir, cache_dir, no_cache):
-    from pgrewrite import api
-    from pgrewrite.commands.common import load_rules_or_exit
-    from pgrewrite.collisions import tree_root
     ruleset = load_rules_or_exit(rules_dir, cache_dir, no_cache)
     return ruleset, api.ContentScanner(ruleset, tree_root(Path.cwd()), cache_dir=cache_dir, use_cache=not no_cache)
 
@@ -48,7 +51,6 @@ def _pairs(ruleset) -> dict:
 
 
 def _print(result, fmt: str, what: str, ruleset) -> None:
-    from pgrewrite.report import findings as rf
     for e in result.errors + result.failed:
         click.echo(f"error: {e}", err=True)
     for n in result.notes:
@@ -86,11 +88,8 @@ def _read_inputs(patches) -> tuple[list[tuple[str, bytes]], list[str]]:
 @click.option("--no-decisions", is_flag=True, help="Ignore pgrewrite-decisions.yaml.")
 @click.option("--decisions", "decisions_file", type=click.Path(path_type=Path), default=None,
               help="Decisions file to apply (default: pgrewrite-decisions.yaml at the tree root).")
-@click.option("--rules", "rules_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Rules directory (default: the rules shipped with pgrewrite).")
-@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Result cache directory (default: $XDG_CACHE_HOME/pgrewrite).")
-@click.option("--no-cache", is_flag=True, help="Do not read or write the result cache.")
+@rules_option
+@with_cache_options
 def check_command(patches, fmt, fix, no_decisions, decisions_file, rules_dir, cache_dir, no_cache):
     """Check patches for the PAGE_* uses they add, before sending them.
 
@@ -101,8 +100,6 @@ def check_command(patches, fmt, fix, no_decisions, decisions_file, rules_dir, ca
     suggested; 7: a person must decide; 4: a patch could not be read or
     applied.
     """
-    from pgrewrite.checking import check_patches
-    from pgrewrite.edits import EditError, write_atomically
     if fix and "-" in patches:
         raise click.UsageError("--fix writes PATCH.fixed beside each patch file; save the diff on standard "
                                "input to a file and check that")
@@ -131,9 +128,6 @@ def check_command(patches, fmt, fix, no_decisions, decisions_file, rules_dir, ca
 def scan_diff(base: str, paths, fmt: str, no_decisions: bool, decisions_file, rules_dir, cache_dir, no_cache):
     """`pgrewrite scan --diff BASE [PATH...]`: what the committed and
     uncommitted changes since BASE add, in the work tree's files."""
-    from pgrewrite.checking import check_diff
-    from pgrewrite.commands.common import EXIT_INPUT
-    from pgrewrite.collisions import git_top
     if fmt not in CHECK_FORMATS:
         raise click.UsageError(f"--diff reports in {', '.join(CHECK_FORMATS)}, not {fmt}")
     top = git_top(Path.cwd())
@@ -154,7 +148,6 @@ def scan_diff(base: str, paths, fmt: str, no_decisions: bool, decisions_file, ru
         sys.exit(EXIT_INPUT)
     ruleset, scanner = _scanner(rules_dir, cache_dir, no_cache)
     if scanner.root.resolve() != top.resolve():
-        from pgrewrite import api
         scanner.close()
         scanner = api.ContentScanner(ruleset, top, cache_dir=cache_dir, use_cache=not no_cache)
     try:

@@ -1,6 +1,18 @@
 """What the commands share: exit codes, common options, loading the rules,
 running a scan with progress, applying the decisions file. cli.py
-assembles the group from the commands; nothing here imports it."""
+assembles the group from the commands; nothing here imports it.
+
+Exit codes (also in the README):
+  0  success
+  1  apply/test found problems (a file was refused, an example or snapshot failed)
+  2  usage error (bad option or argument)
+  3  the rules are invalid (each problem printed as file:line: message)
+  4  some inputs could not be read or analysed (the others were processed)
+  5  internal accounting check failed: a family token was not accounted for
+  6  check / scan --diff: renames suggested (and nothing for a person to decide)
+  7  check / scan --diff: some use needs a person to decide (logic, conflict, unknown, skipped)
+  130 apply was interrupted (Ctrl-C, SIGTERM): each file is old or new, none partial
+"""
 from __future__ import annotations
 
 import sys
@@ -12,6 +24,7 @@ from .. import api
 from ..rules.loader import RuleError
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_RULES, EXIT_INPUT, EXIT_ACCOUNTING = 0, 1, 2, 3, 4, 5
+EXIT_RENAMES, EXIT_PERSON, EXIT_INTERRUPTED = 6, 7, 130
 VERDICTS = ("pte", "pg", "logic", "conflict", "unknown", "skipped")
 
 

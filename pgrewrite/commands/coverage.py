@@ -18,6 +18,7 @@ the unknown sites. Nothing is classified here.
 from __future__ import annotations
 
 import json
+import multiprocessing as mp
 import os
 import re
 import sys
@@ -26,6 +27,9 @@ from pathlib import Path
 
 import click
 
+from pgrewrite.commands.common import (EXIT_INPUT, jobs_option, load_rules_or_exit, rules_option, run_scan,
+                                       with_cache_options, with_decisions)
+from pgrewrite.lex import Lexer
 from pgrewrite.model import Verdict
 from pgrewrite.sites import find_sites
 
@@ -153,7 +157,6 @@ def _shapes_of_file(task):
         data = Path(path).read_bytes()
     except OSError:
         return []
-    from pgrewrite.lex import Lexer
     parsed = find_sites(display, data, Lexer(names))
     wanted = set(starts)
     out = []
@@ -184,7 +187,6 @@ def unknown_shapes(result, names, cwd: Path, jobs: int):
         tasks.append((display, str(p if p.is_absolute() else cwd / p), starts, tuple(names)))
     if jobs <= 1 or len(tasks) < 8:
         return [x for t in tasks for x in _shapes_of_file(t)]
-    import multiprocessing as mp
     ctx = mp.get_context("fork") if hasattr(os, "fork") else mp.get_context()
     with ctx.Pool(jobs) as pool:
         return [x for part in pool.imap(_shapes_of_file, tasks, chunksize=16) for x in part]
@@ -311,19 +313,15 @@ def render_text(doc: dict) -> str:
               help="How many reasons, rules, calls and shapes to list per section.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--no-shapes", is_flag=True, help="Do not re-read files to list the calls and shapes around unknown sites.")
-@click.option("--rules", "rules_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Rules directory (default: the rules shipped with pgrewrite).")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Parallel worker processes (default: all cores).")
-@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Result cache directory (default: $XDG_CACHE_HOME/pgrewrite).")
-@click.option("--no-cache", is_flag=True, help="Do not read or write the result cache.")
+@rules_option
+@jobs_option
+@with_cache_options
 @click.option("--no-decisions", is_flag=True, help="Count the rules' verdicts only, ignoring pgrewrite-decisions.yaml.")
 @click.option("--decisions", "decisions_file", type=click.Path(path_type=Path), default=None,
               help="Decisions file to apply (default: pgrewrite-decisions.yaml at the tree root).")
 def coverage_command(paths, top, fmt, no_shapes, rules_dir, jobs, cache_dir, no_cache, no_decisions,
                      decisions_file):
     """Verdict counts per directory of PATHS, share decided, and what is left undecided."""
-    from pgrewrite.commands.common import EXIT_INPUT, load_rules_or_exit, run_scan, with_decisions
     ruleset = load_rules_or_exit(rules_dir)
     result = run_scan(paths, ruleset, jobs, cache_dir, no_cache)
     if not no_decisions:      # the verdicts every other command shows

@@ -12,8 +12,13 @@ from pathlib import Path
 
 import click
 
-from pgrewrite.report.decisions import (DECIDABLE, DEFAULT_NAME, DecisionsError,
-                                        context_fingerprint, decide, find_decisions_file)
+from .. import api
+from ..collisions import tree_root
+from ..output import to_document
+from ..report.decisions import (DECIDABLE, DEFAULT_NAME, DecisionsError, context_fingerprint, decide,
+                                find_decisions_file, site_path)
+from ..report.scandoc import ScanDocumentError, load_scan_document
+from .common import load_rules_or_exit, rules_option
 
 
 class _BadArgument(click.ClickException):
@@ -21,7 +26,6 @@ class _BadArgument(click.ClickException):
 
 
 def _site_from_scan(scan: Path, site_id: str) -> dict:
-    from pgrewrite.report.scandoc import ScanDocumentError, load_scan_document
     try:
         doc = load_scan_document(scan)
     except ScanDocumentError as exc:
@@ -41,9 +45,6 @@ def resolve_site(given: str, ruleset, root: Path, cwd: Path) -> dict:
     """The site `given` names, as the scan document shows it: a FILE:LINE[:COL]
     of an existing file, else a site id (whose path is from the tree root).
     Raises ClickException with what to do when there is no such site."""
-    from pgrewrite import api
-    from pgrewrite.output import to_document
-    from pgrewrite.report.decisions import site_path
     m = _LOCATION.match(given)
     if m and (cwd / m.group("path")).is_file():
         display, line = m.group("path"), int(m.group("line"))
@@ -88,8 +89,7 @@ def resolve_site(given: str, ruleset, root: Path, cwd: Path) -> dict:
 @click.option("--scan", "scan", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A `pgrewrite scan --format json` document: check that the site exists "
                    "and store its context fingerprint, so a later change is reported.")
-@click.option("--rules", "rules_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Rules directory (default: the rules shipped with pgrewrite).")
+@rules_option
 def decide_command(site_id: str, verdict: str, comment: str | None, path: Path | None,
                    scan: Path | None, rules_dir: Path | None) -> None:
     """Record that SITE-ID (as reports show it), or the site at FILE:LINE[:COL],
@@ -100,8 +100,6 @@ def decide_command(site_id: str, verdict: str, comment: str | None, path: Path |
     flagged as decided) and say in the commit message that a person decided
     it. The file's comments and order are kept.
     """
-    from pgrewrite.commands.common import load_rules_or_exit
-    from pgrewrite.collisions import tree_root
     cwd = Path.cwd()
     context = None
     if scan is not None:

@@ -10,6 +10,8 @@ import click
 
 from pgrewrite import score as scoring
 from pgrewrite.collisions import git_top
+from pgrewrite.commands.common import (EXIT_INPUT, EXIT_OK, EXIT_PROBLEMS, jobs_option, load_rules_or_exit,
+                                       rules_option, run_scan, with_cache_options)
 from pgrewrite.output import to_document
 
 
@@ -22,19 +24,14 @@ from pgrewrite.output import to_document
               help="Exit 1 when rename precision is below this (e.g. 0.98).")
 @click.option("--min-logic", type=float, default=None,
               help="Exit 1 when logic precision is below this (e.g. 0.70).")
-@click.option("--rules", "rules_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Rules directory (default: the rules shipped with pgrewrite).")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
-              help="Parallel worker processes (default: all cores).")
-@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Result cache directory (default: $XDG_CACHE_HOME/pgrewrite).")
-@click.option("--no-cache", is_flag=True, help="Do not read or write the result cache.")
+@rules_option
+@jobs_option
+@with_cache_options
 def score_command(gold_file, paths, fmt, min_rename, min_logic, rules_dir, jobs, cache_dir, no_cache):
     """Scan PATHS and judge the verdicts on the gold set's sites: rename and
     logic precision (overall, per rule, per directory), the renamed share of
     PTE/PG-labelled sites, and every wrong site as a quickfix line with the
     readers' whys. Person decisions are not applied: this judges the rules."""
-    from pgrewrite.commands.common import EXIT_INPUT, EXIT_OK, EXIT_PROBLEMS, load_rules_or_exit, run_scan
     try:
         gold = scoring.load_gold(gold_file)
     except scoring.GoldError as e:

@@ -14,7 +14,12 @@ from pathlib import Path
 
 import click
 
+from pgrewrite import api
+from pgrewrite.commands.common import (EXIT_INPUT, EXIT_OK, EXIT_PROBLEMS, Progress, echo_cache_notes,
+                                       load_rules_or_exit, rules_error_exit, with_decisions)
+from pgrewrite.rules.loader import RuleError
 from pgrewrite.series import CollisionError, SeriesError, SeriesOptions, build_series
+from pgrewrite.series.check import check_series
 from pgrewrite.series.git import GitError, toplevel
 
 
@@ -82,10 +87,6 @@ def series(paths, out_dir, rules_dir, max_files, max_lines, split_by, reroll_cou
     Logic, conflict and skipped sites are never touched. Run it inside the kernel
     git tree; the work tree, index and objects of that repository are not modified.
     """
-    from pgrewrite import api
-    from pgrewrite.commands.common import Progress, echo_cache_notes, load_rules_or_exit, rules_error_exit, with_decisions
-    from pgrewrite.rules.loader import RuleError
-
     try:
         root = toplevel(Path.cwd())
     except GitError as exc:
@@ -126,7 +127,7 @@ def series(paths, out_dir, rules_dir, max_files, max_lines, split_by, reroll_cou
     except (SeriesError, GitError) as exc:
         progress.finish()
         click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+        sys.exit(EXIT_PROBLEMS)
     progress.finish()
 
     for note in report.notes:
@@ -141,14 +142,13 @@ def series(paths, out_dir, rules_dir, max_files, max_lines, split_by, reroll_cou
     for line in am_hint(out_dir, report.patches[0].path.name):
         click.echo(line, err=True)
 
-    code = 4 if (report.failed_files or result.problems) else 0
+    code = EXIT_INPUT if (report.failed_files or result.problems) else EXIT_OK
     if check:
-        from pgrewrite.series.check import check_series
         files = sorted({f for p in report.patches for f in p.files})
         checked = check_series(root, report.base_commit,
                                [p.path for p in report.patches[1:]], files)
         for line in checked.lines():
             click.echo(line, err=True)
         if not checked.ok:
-            code = 1
+            code = EXIT_PROBLEMS
     sys.exit(code)

@@ -1,16 +1,17 @@
 """`pgrewrite verify KERNEL [PATHS]`: prove the renames change no generated code."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import click
 
+from pgrewrite.commands.common import EXIT_INPUT, EXIT_OK, EXIT_PROBLEMS, load_rules_or_exit, rules_option
 from pgrewrite.verify import DIFFERS, VerifyError, verify
 
 
 def _default_work() -> Path:
-    import os
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return base / "pgrewrite" / "verify"
 
@@ -22,14 +23,12 @@ def _default_work() -> Path:
               help="Scratch directory for the tree copy and the build (default: ~/.cache/pgrewrite/verify).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=2, show_default=True,
               help="Parallel make jobs.")
-@click.option("--rules", "rules_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Rules directory (default: the rules shipped with pgrewrite).")
+@rules_option
 def verify_command(kernel, paths, work, jobs, rules_dir):
     """Build x86_64 defconfig objects of the files the renames under PATHS
     (relative to KERNEL; default mm/) touch, before and after the renames,
     and report every object whose generated code differs. KERNEL is only
     read: the renames are made in a scratch copy."""
-    from pgrewrite.commands.common import EXIT_INPUT, EXIT_OK, EXIT_PROBLEMS, load_rules_or_exit
     ruleset = load_rules_or_exit(rules_dir)
     try:
         report = verify(kernel, list(paths) or ["mm"], ruleset, work or _default_work(), jobs=jobs,
