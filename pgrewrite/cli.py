@@ -13,6 +13,7 @@ Exit codes (also in the README):
 """
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
@@ -27,6 +28,7 @@ from .commands.score import score_command
 from .commands.series import series as series_command
 from .commands.verify import verify_command
 from .output import render_json, render_summary, render_text, to_document
+from .shownpaths import entering, path_view
 from .commands.common import (  # noqa: F401  (the exit codes are part of cli's interface)
     EXIT_ACCOUNTING, EXIT_INPUT, EXIT_OK, EXIT_PROBLEMS, EXIT_RULES, EXIT_USAGE, VERDICTS, Progress,
     decisions_option, echo_cache_notes, exit_code, jobs_option, load_rules_or_exit, rules_error_exit,
@@ -93,7 +95,7 @@ def scan(paths, diff_base, fmt, only, output, compare_with, no_decisions, decisi
                       report_notes=fmt in ("text", "json") and compare_with is None)
     if not no_decisions:
         result = with_decisions(result, ruleset, decisions_file)
-    doc = to_document(result, only=set(only) or None)
+    doc = to_document(result, only=set(only) or None, view=path_view(result.root))
     if old_doc is not None:
         from .report import compare_docs, render_compare
         import json
@@ -121,7 +123,7 @@ def render(doc: dict, fmt: str) -> str:
     if fmt == "org":
         return report.render_org(doc)
     if fmt == "html":
-        return report.render_html(doc, read_source=Path.cwd())
+        return report.render_html(doc, read_source=Path(doc.get("paths_relative_to") or Path.cwd()))
     return render_text(doc)
 
 
@@ -148,11 +150,14 @@ def apply(paths, allow_dirty, dry_run, no_git, decisions_file, rules_dir, jobs, 
     result = with_decisions(run_scan(paths, ruleset, jobs, cache_dir, no_cache), ruleset, decisions_file)
     report = apply_result(result, ruleset, allow_dirty=allow_dirty or no_git, dry_run=dry_run)
     report.undefined = undefined_names(result, report)
+    shown = path_view(result.root)
+    if shown.base is not None:
+        click.echo(entering(shown.base), err=True)
     for p in result.problems:
-        click.echo(f"{p.display}: error: {p.message}", err=True)
+        click.echo(f"{shown(p.display)}: error: {p.message}", err=True)
     for f in result.failed:
-        click.echo(f"{f.path}: error: {f.error}", err=True)
-    for line in report.lines():
+        click.echo(f"{shown(f.path)}: error: {f.error}", err=True)
+    for line in report.lines(shown):
         click.echo(line, err=not line.startswith("rewrote"))
     if report.interrupted:
         sys.exit(130)
@@ -192,19 +197,22 @@ def explain(location, rule_id, show_all, no_decisions, decisions_file, rules_dir
         sys.exit(EXIT_INPUT)
     shown = _shown_path(one.decisions_path) if one.decisions_path else ""
     decided = {i: Decided(shown, p.line) for i, p in one.entries.items()}
+    view = path_view(one.root)
     try:
         text = run_explain(api.Engine(ruleset), one.tree_path, one.data, int(m.group("line")),
                            int(m.group("col")) if m.group("col") else None, scanned=one.scanned,
-                           by_rules=one.by_rules, decided=decided, rule=rule_id, show_all=show_all)
+                           by_rules=one.by_rules, decided=decided, rule=rule_id, show_all=show_all,
+                           printed=view(one.scanned.path if one.scanned else os.path.relpath(os.path.abspath(one.display))))
     except ExplainError as e:
         click.echo(f"error: {e}", err=True)
         sys.exit(EXIT_USAGE)
+    if view.base is not None:
+        click.echo(entering(view.base))
     click.echo(text, nl=False)
 
 
 def _shown_path(path: Path) -> str:
     """`path` relative to the working directory when it is below it, else absolute."""
-    import os
     rel = os.path.relpath(path.resolve(), Path.cwd().resolve())
     return str(path.resolve()) if rel.startswith("..") else rel
 

@@ -294,7 +294,11 @@ def apply_decisions(decisions_file_data: Any, file_results: Iterable[FileResult]
     problems = list(problems_in)
     results = tuple(file_results)
     seen: set[str] = set()
-    scanned_paths = {r.path for r in results}
+    # ids carry the path from the tree root; a result's path is the one shown
+    # (from the working directory): a run from mm/ or from outside the tree
+    # must still see that a decided site of a scanned file vanished
+    scanned_paths = {r.path for r in results} | {site_path(r.decisions[0].site.site_id)
+                                                 for r in results if r.decisions and r.decisions[0].site.site_id}
     out: list[FileResult] = []
     for result in results:
         new_decisions = []
