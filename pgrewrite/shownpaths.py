@@ -29,10 +29,17 @@ class PathView:
         self.base = base
         self.cwd = cwd
         self._real: dict[str, str] = {}
+        self._shown: dict[str, str] = {}     # a file's sites share its path
 
     def __call__(self, path: str) -> str:
         if self.base is None:
             return path
+        shown = self._shown.get(path)
+        if shown is None:
+            shown = self._shown[path] = self._from_base(path)
+        return shown
+
+    def _from_base(self, path: str) -> str:
         full = os.path.normpath(os.path.join(self.cwd, path))
         rel = os.path.relpath(full, self.base)
         if not _leaves(rel):

@@ -253,14 +253,20 @@ def test_decide_writes_atomically_and_keeps_the_mode(tmp_path, monkeypatch):
     assert "new:c:PAGE_SIZE:2: pg" in p.read_text() and (p.stat().st_mode & 0o777) == 0o640
 
 
-def test_concurrent_decides_keep_every_entry(tmp_path):
+def _decide_at_once(tmp_path, loop: str) -> Path:
+    """Eight processes each running `loop` (deciding site ids from `i`, the
+    process number) on one decisions file, all at once."""
     import subprocess
     import sys
     p = _write(tmp_path, "")
-    code = ("import sys; from pgrewrite.report.decisions import decide; "
-            "decide(f'f.c:fn:PAGE_SIZE:{sys.argv[1]}', 'pg', path=sys.argv[2])")
+    code = f"import sys; from pgrewrite.report.decisions import decide\ni = sys.argv[1]\n{loop}"
     procs = [subprocess.Popen([sys.executable, "-c", code, str(i), str(p)]) for i in range(8)]
     assert [q.wait() for q in procs] == [0] * 8
+    return p
+
+
+def test_concurrent_decides_keep_every_entry(tmp_path):
+    p = _decide_at_once(tmp_path, "decide(f'f.c:fn:PAGE_SIZE:{i}', 'pg', path=sys.argv[2])")
     assert len(load_decisions(p).entries) == 8
     assert sorted(x.name for x in tmp_path.iterdir()) == ["pgrewrite-decisions.yaml"]   # no lock file left
 
@@ -268,14 +274,8 @@ def test_concurrent_decides_keep_every_entry(tmp_path):
 def test_the_lock_file_is_removed_yet_excludes_under_contention(tmp_path):
     """Each holder unlinks the lock file while others wait on it: those
     must notice and lock the new one, or two writers would lose entries.
-    Eight processes deciding ten sites each, all at once."""
-    import subprocess
-    import sys
-    p = _write(tmp_path, "")
-    code = ("import sys; from pgrewrite.report.decisions import decide\n"
-            "for k in range(10): decide(f'f.c:fn:PAGE_SIZE:{sys.argv[1]}-{k}', 'pg', path=sys.argv[2])")
-    procs = [subprocess.Popen([sys.executable, "-c", code, str(i), str(p)]) for i in range(8)]
-    assert [q.wait() for q in procs] == [0] * 8
+    Eight processes deciding ten sites each."""
+    p = _decide_at_once(tmp_path, "for k in range(10): decide(f'f.c:fn:PAGE_SIZE:{i}-{k}', 'pg', path=sys.argv[2])")
     assert len(load_decisions(p).entries) == 80
     assert sorted(x.name for x in tmp_path.iterdir()) == ["pgrewrite-decisions.yaml"]
 
