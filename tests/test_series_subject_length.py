@@ -24,6 +24,11 @@ def test_a_combined_rule_label_is_shortened_to_its_first_rules_and_a_count():
     assert label_forms("pte-a+pte-b+pte-c") == ["pte-a+pte-b+pte-c", "pte-a+pte-b+1 more", "pte-a+2 more"]
     assert label_forms("pte-walker-addr-step") == ["pte-walker-addr-step"]
     assert label_forms("MEMORY MANAGEMENT+X") == ["MEMORY MANAGEMENT+X"]    # not rule ids
+    # a MAINTAINERS entry: its own short name, else its last part
+    assert label_forms("CONTROL GROUP - MEMORY RESOURCE CONTROLLER (MEMCG)") == [
+        "CONTROL GROUP - MEMORY RESOURCE CONTROLLER (MEMCG)", "MEMCG", "MEMORY RESOURCE CONTROLLER (MEMCG)"]
+    assert label_forms("MEMORY MANAGEMENT - PAGE ALLOCATOR") == ["MEMORY MANAGEMENT - PAGE ALLOCATOR", "PAGE ALLOCATOR"]
+    assert label_forms("PAGE CACHE") == ["PAGE CACHE"]
 
 
 def test_fit_keeps_what_fits_and_shortens_the_rest_without_two_alike():

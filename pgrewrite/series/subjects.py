@@ -74,14 +74,20 @@ def distinct(groups: Mapping[Hashable, tuple[str, tuple[str, ...], str]]) -> dic
 # subject without its [PATCH] tags) "must be no more than 70-75 characters".
 LIMIT = 75
 _COMBINED = re.compile(r"[a-z0-9-]+(\+[a-z0-9-]+)+")      # rule ids, as classify joins them
+_SHORT_NAME = re.compile(r"\(([^()]+)\)$")                   # MAINTAINERS: "... (MEMCG)"
 
 
 def label_forms(what: str) -> list[str]:
     """`what` (a rule id, `a+b+c` for sites several rules decided together,
     or a MAINTAINERS entry's name), then shorter forms of it, most telling
-    first: the first rules and how many more (`a+b+1 more`, `a+2 more`)."""
+    first: the first rules and how many more (`a+b+1 more`, `a+2 more`);
+    an entry's own short name (`CONTROL GROUP - MEMORY RESOURCE CONTROLLER
+    (MEMCG)`: `MEMCG`), else its last part (`MEMORY MANAGEMENT - PAGE
+    ALLOCATOR`: `PAGE ALLOCATOR`)."""
     if not _COMBINED.fullmatch(what):
-        return [what]
+        short = _SHORT_NAME.search(what)
+        last = what.rsplit(" - ", 1)[-1]
+        return list(dict.fromkeys([what, *([short.group(1)] if short else []), last]))
     rules = what.split("+")
     return [what] + ["+".join(rules[:k]) + f"+{len(rules) - k} more" for k in range(len(rules) - 1, 0, -1)]
 
