@@ -181,6 +181,7 @@ class OneFile:
     decisions_path: Path | None = None
     decision_problems: tuple = ()
     entries: dict = field(default_factory=dict)   # site id -> PersonDecision
+    root: Path | None = None                       # the tree root, as scan_paths found it
 
 
 def scan_one(display: str, ruleset: RuleSet, *, cwd: Path | None = None, decisions: bool = True,
@@ -197,7 +198,7 @@ def scan_one(display: str, ruleset: RuleSet, *, cwd: Path | None = None, decisio
     tree_path = names.get(display, display)
     result = scan_paths([display], ruleset, jobs=1, use_cache=use_cache, cache_dir=cache_dir, cwd=cwd)
     by_rules = next((f for f in result.files if f.error is None), None)
-    one = OneFile(display, tree_path, data, by_rules, by_rules)
+    one = OneFile(display, tree_path, data, by_rules, by_rules, root=result.root)
     if not decisions or by_rules is None:
         return one
     from .report import find_decisions_file, load_decisions

@@ -39,18 +39,19 @@ class ApplyReport:
     withheld: list = field(default_factory=list)      # (name, why): every rename to it held back
     undefined: list = field(default_factory=list)     # new names used but not defined in the tree
 
-    def lines(self):
+    def lines(self, shown=str):
+        """The report; `shown(path)`: how a path is printed (shownpaths)."""
         for path, n in self.rewritten:
             prep = self.prepared.get(path)
             extra = f" ({prep[0]} preparatory: {prep[1]})" if prep else ""
-            yield f"{'would rewrite' if self.dry_run else 'rewrote'} {path}: {n} rename(s){extra}"
+            yield f"{'would rewrite' if self.dry_run else 'rewrote'} {shown(path)}: {n} rename(s){extra}"
         for path, why in self.refused:
-            yield f"{path}: refused: {why}"
+            yield f"{shown(path)}: refused: {why}"
         for name, why in self.withheld:
             yield (f"withheld: every rename to {name}, in every file, because {why}; "
                    f"fix that file and re-run")
         for path in self.cleaned:
-            yield f"{path}: removed a temporary file left by an interrupted run"
+            yield f"{shown(path)}: removed a temporary file left by an interrupted run"
         if self.interrupted:
             yield (f"interrupted: every file is either rewritten completely or untouched; "
                    f"{self.not_reached} file(s) were not reached; re-run to finish")

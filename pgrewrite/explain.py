@@ -48,12 +48,14 @@ def check_location(path: str, data: bytes, line: int, col: int | None) -> None:
 def explain(engine: Engine, tree_path: str, data: bytes, line: int, col: int | None, *,
             scanned: FileResult | None = None, by_rules: FileResult | None = None,
             decided: dict[str, Decided] | None = None, rule: str | None = None,
-            show_all: bool = False) -> str:
+            show_all: bool = False, printed: str | None = None) -> str:
     """The explanation of the sites at `line` (and `col`) of a file analysed
     under its path from the tree root. `scanned`: the file's result as scan
     gives it (decisions applied); `by_rules`: the same before the decisions;
-    `decided`: site id -> where a person decided it."""
-    check_location(tree_path, data, line, col)
+    `decided`: site id -> where a person decided it; `printed`: the file's
+    path as scan prints it (default: the scanned result's path)."""
+    printed = printed or (scanned.path if scanned else tree_path)
+    check_location(printed, data, line, col)
     result, parsed = engine.analyse(tree_path, data, keep_parse=True)
     own = {d.site.start: d for d in result.decisions}
     shown = {d.site.start: d for d in (scanned.decisions if scanned else ())}
@@ -61,13 +63,12 @@ def explain(engine: Engine, tree_path: str, data: bytes, line: int, col: int | N
     sites = [f for f in parsed.sites if f.site.line == line
              and (col is None or f.site.col <= col < f.site.col + len(f.site.token))]
     if not sites:
-        return f"{tree_path}:{line}{':' + str(col) if col else ''}: no family token here\n"
+        return f"{printed}:{line}{':' + str(col) if col else ''}: no family token here\n"
     out = []
     for found in sites:
         s = found.site
         d = shown.get(s.start) or own[s.start]
-        where = scanned.path if scanned else s.path
-        out.append(f"{where}:{s.line}:{s.col}: {s.token} ({s.context.value}"
+        out.append(f"{printed}:{s.line}:{s.col}: {s.token} ({s.context.value}"
                    f"{', in ' + s.function if s.function else ''}{', parse error' if s.parse_error else ''})")
         out.append(f"  site id: {s.site_id}")
         out.append(f"  verdict: {_verdict(d)}")

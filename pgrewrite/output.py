@@ -8,12 +8,13 @@ from __future__ import annotations
 import json
 
 from .model import Verdict
+from .shownpaths import entering
 
 
-def site_entry(f, d) -> dict:
+def site_entry(f, d, shown=str) -> dict:
     s = d.site
     return {
-        "path": s.path, "line": s.line, "col": s.col, "end_col": s.col + (s.end - s.start),
+        "path": shown(s.path), "line": s.line, "col": s.col, "end_col": s.col + (s.end - s.start),
         "token": s.token, "verdict": d.verdict.value, "replacement": d.replacement,
         "rule": d.rule, "reason": d.reason, "function": s.function, "context": s.context.value,
         "site_id": s.site_id, "area": d.area, "area_reason": d.area_reason or None,
@@ -22,22 +23,27 @@ def site_entry(f, d) -> dict:
     }
 
 
-def to_document(result, only=None) -> dict:
-    """The JSON document of `pgrewrite scan --format json`."""
+def to_document(result, only=None, view=None) -> dict:
+    """The JSON document of `pgrewrite scan --format json`. `view`: how paths
+    are printed (shownpaths.PathView; default: as the result holds them,
+    relative to the working directory)."""
+    shown = view or str
     sites = []
     renames = []
     for f in result.files:
         for d in f.decisions:
             if only and d.verdict.value not in only:
                 continue
-            sites.append(site_entry(f, d))
+            sites.append(site_entry(f, d, shown))
         for e in f.edits:
             if e.kind == "identifier":
-                renames.append({"path": f.path, "start": e.start, "old": e.old, "new": e.new, "rule": e.rule})
+                renames.append({"path": shown(f.path), "start": e.start, "old": e.old, "new": e.new, "rule": e.rule})
     sites.sort(key=lambda s: (s["path"], s["line"], s["col"]))
     mentions_c = sum(f.mentions.comments for f in result.files)
     mentions_s = sum(f.mentions.strings for f in result.files)
+    base = {"paths_relative_to": str(view.base)} if view is not None and view.base is not None else {}
     return {
+        **base,
         "summary": {
             "verdicts": result.verdict_counts(),
             "sites": sum(len(f.decisions) for f in result.files),
@@ -51,10 +57,10 @@ def to_document(result, only=None) -> dict:
             "renames": len(renames),
         },
         "sites": sites,
-        "files": [{"path": f.path, "error": f.error, "parse_errors": f.parse_errors,
+        "files": [{"path": shown(f.path), "error": f.error, "parse_errors": f.parse_errors,
                    "accounting_difference": f.accounting_difference}
                   for f in result.files if f.error or f.accounting_difference],
-        "problems": [{"path": p.display, "error": p.message} for p in result.problems],
+        "problems": [{"path": shown(p.display), "error": p.message} for p in result.problems],
         "collisions": [{"name": d.name, "path": d.path, "line": d.line} for d in result.definitions],
         "renames": renames,
         "notes": sorted([n for f in result.files for n in f.notes] + list(getattr(result, "notes", ()))),
@@ -83,7 +89,8 @@ def site_line(s: dict) -> str:
 
 
 def render_text(doc: dict) -> str:
-    lines = [site_line(s) for s in doc["sites"]]
+    lines = [entering(doc["paths_relative_to"])] if doc.get("paths_relative_to") else []
+    lines += [site_line(s) for s in doc["sites"]]
     lines.extend(f"{p['path']}: error: {p['error']}" for p in doc["problems"])
     lines.extend(f"{f['path']}: error: {f['error']}" for f in doc["files"] if f["error"])
     lines.extend(f"{f['path']}: accounting: {f['accounting_difference']} token(s) not accounted for"
@@ -108,4 +115,7 @@ def render_summary(doc: dict) -> str:
         out.append(f"summary: new names already defined in the tree: {', '.join(names)} "
                    f"({len(doc['collisions'])} definitions; renames they capture are skipped, "
                    "except those clashes.yaml resolves: see the notes)")
+    if doc.get("paths_relative_to"):
+        out.append(f"summary: paths are relative to the tree root {doc['paths_relative_to']} "
+                   "(the working directory is outside the tree)")
     return "\n".join(out)

@@ -247,22 +247,44 @@ def test_decide_writes_atomically_and_keeps_the_mode(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         decide("new:c:PAGE_SIZE:2", "pg", path=p)
     assert p.read_text() == "# people's decisions\nold:c:PAGE_SIZE:1: pte\n"
-    assert sorted(x.name for x in tmp_path.iterdir() if not x.name.startswith(".pgrewrite-decisions.yaml.lock")) \
-        == ["pgrewrite-decisions.yaml"]
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["pgrewrite-decisions.yaml"]
     monkeypatch.undo()
     decide("new:c:PAGE_SIZE:2", "pg", path=p)
     assert "new:c:PAGE_SIZE:2: pg" in p.read_text() and (p.stat().st_mode & 0o777) == 0o640
 
 
-def test_concurrent_decides_keep_every_entry(tmp_path):
+def _decide_at_once(tmp_path, loop: str) -> Path:
+    """Eight processes each running `loop` (deciding site ids from `i`, the
+    process number) on one decisions file, all at once."""
     import subprocess
     import sys
     p = _write(tmp_path, "")
-    code = ("import sys; from pgrewrite.report.decisions import decide; "
-            "decide(f'f.c:fn:PAGE_SIZE:{sys.argv[1]}', 'pg', path=sys.argv[2])")
+    code = f"import sys; from pgrewrite.report.decisions import decide\ni = sys.argv[1]\n{loop}"
     procs = [subprocess.Popen([sys.executable, "-c", code, str(i), str(p)]) for i in range(8)]
     assert [q.wait() for q in procs] == [0] * 8
+    return p
+
+
+def test_concurrent_decides_keep_every_entry(tmp_path):
+    p = _decide_at_once(tmp_path, "decide(f'f.c:fn:PAGE_SIZE:{i}', 'pg', path=sys.argv[2])")
     assert len(load_decisions(p).entries) == 8
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["pgrewrite-decisions.yaml"]   # no lock file left
+
+
+def test_the_lock_file_is_removed_yet_excludes_under_contention(tmp_path):
+    """Each holder unlinks the lock file while others wait on it: those
+    must notice and lock the new one, or two writers would lose entries.
+    Eight processes deciding ten sites each."""
+    p = _decide_at_once(tmp_path, "for k in range(10): decide(f'f.c:fn:PAGE_SIZE:{i}-{k}', 'pg', path=sys.argv[2])")
+    assert len(load_decisions(p).entries) == 80
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["pgrewrite-decisions.yaml"]
+
+
+def test_a_lock_file_left_by_a_killed_decide_is_used_and_removed(tmp_path):
+    p = _write(tmp_path, "")
+    (tmp_path / ".pgrewrite-decisions.yaml.lock").write_text("")
+    decide("f.c:fn:PAGE_SIZE:1", "pte", path=p)
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["pgrewrite-decisions.yaml"]
 
 
 def test_decide_command(tmp_path, monkeypatch):

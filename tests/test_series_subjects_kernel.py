@@ -1,4 +1,5 @@
-"""Every patch of the whole-tree series has a subject of its own, on the
+"""Every patch of the whole-tree series has a subject of its own, within
+75 characters (submitting-patches.rst), on the
 real 6.12 tree: the subjects are computed as `series` computes them, from
 the same plan, without writing the series (the tree is read-only).
 
@@ -17,6 +18,7 @@ from pgrewrite.series.git import Git
 from pgrewrite.series.maintainers import Maintainers
 from pgrewrite.series.plan import NO_ENTRY, plan
 from pgrewrite.series.select import select
+from pgrewrite.series.subjects import LIMIT
 
 pytestmark = [pytest.mark.kernel, pytest.mark.slow]
 
@@ -43,3 +45,4 @@ def test_the_whole_tree_series_has_no_two_subjects_alike(whole_tree, split_by, o
     assert len(subjects) > (100 if split_by == "subsystem" else 20)
     alike = {s: n for s, n in collections.Counter(subjects).items() if n > 1}
     assert alike == {}
+    assert [s for s in subjects if len(s) > LIMIT] == []

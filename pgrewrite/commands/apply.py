@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from ..applying import apply_result, outside_git, undefined_names
+from ..shownpaths import entering, path_view
 from .common import (EXIT_INTERRUPTED, EXIT_PROBLEMS, EXIT_USAGE, decisions_option, exit_code, jobs_option,
                      load_rules_or_exit, rules_option, run_scan, with_cache_options, with_decisions)
 
@@ -38,11 +39,14 @@ def apply_command(paths, allow_dirty, dry_run, no_git, decisions_file, rules_dir
     result = with_decisions(run_scan(paths, ruleset, jobs, cache_dir, no_cache), ruleset, decisions_file)
     report = apply_result(result, ruleset, allow_dirty=allow_dirty or no_git, dry_run=dry_run)
     report.undefined = undefined_names(result, report)
+    shown = path_view(result.root)
+    if shown.base is not None:
+        click.echo(entering(shown.base), err=True)
     for p in result.problems:
-        click.echo(f"{p.display}: error: {p.message}", err=True)
+        click.echo(f"{shown(p.display)}: error: {p.message}", err=True)
     for f in result.failed:
-        click.echo(f"{f.path}: error: {f.error}", err=True)
-    for line in report.lines():
+        click.echo(f"{shown(f.path)}: error: {f.error}", err=True)
+    for line in report.lines(shown):
         click.echo(line, err=not line.startswith("rewrote"))
     if report.interrupted:
         sys.exit(EXIT_INTERRUPTED)

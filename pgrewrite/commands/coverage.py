@@ -31,6 +31,7 @@ from pgrewrite.commands.common import (EXIT_INPUT, jobs_option, load_rules_or_ex
                                        with_cache_options, with_decisions)
 from pgrewrite.lex import Lexer
 from pgrewrite.model import Verdict
+from pgrewrite.shownpaths import entering, path_view
 from pgrewrite.sites import find_sites
 
 OWN_ROWS = ("arch/x86", "include/linux", "include/asm-generic")
@@ -242,10 +243,15 @@ def build_report(result, names, cwd: Path, top: int = 10, jobs: int = 1, shapes:
         "files_failed": len(result.failed),
         "problems": [f"{p.display}: {p.message}" for p in result.problems],
     }
+    view = path_view(result.root, cwd)
+    if view.base is not None:       # the examples' paths: see shownpaths
+        doc = {"paths_relative_to": str(view.base), **doc}
     if shapes:
         found = unknown_shapes(result, names, cwd, jobs)
         calls, forms, example = Counter(), Counter(), {}
         for call, sh, loc in found:
+            path, line, col = loc.rsplit(":", 2)
+            loc = f"{view(path)}:{line}:{col}"
             if call is not None:
                 calls[call] += 1
                 example.setdefault(("call", call), loc)
@@ -268,7 +274,7 @@ def _top(c: Counter, n: int) -> list[dict]:
 
 
 def render_text(doc: dict) -> str:
-    out = []
+    out = [entering(doc["paths_relative_to"])] if doc.get("paths_relative_to") else []
     if doc["root"]:
         out.append(f"tree: {doc['root']}")
     head = ["row", *VERDICTS, "sites", "decided"]

@@ -101,12 +101,17 @@ def decide_command(site_id: str, verdict: str, comment: str | None, path: Path |
     it. The file's comments and order are kept.
     """
     cwd = Path.cwd()
+    # the tree of the site: a location names its file, which may be in a
+    # tree elsewhere; an id is a path from the root of the cwd's tree
+    m = _LOCATION.match(site_id)
+    located = cwd / m.group("path") if m else None
+    root = tree_root(located if located is not None and located.is_file() else cwd)
     context = None
     if scan is not None:
         context = context_fingerprint(_site_from_scan(scan, site_id))
     else:
-        site_id = resolve_site(site_id, load_rules_or_exit(rules_dir), tree_root(cwd), cwd)["site_id"]
-    target = path or find_decisions_file(tree_root(cwd))
+        site_id = resolve_site(site_id, load_rules_or_exit(rules_dir), root, cwd)["site_id"]
+    target = path or find_decisions_file(root)
     try:
         decide(site_id, verdict, comment, path=target, context=context)
     except (DecisionsError, ValueError) as exc:

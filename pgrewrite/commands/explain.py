@@ -17,6 +17,7 @@ import click
 from .. import api
 from ..explain import Decided, ExplainError, explain
 from ..report import DecisionsError
+from ..shownpaths import entering, path_view
 from .common import EXIT_INPUT, EXIT_USAGE, decisions_option, load_rules_or_exit, rules_option
 
 _LOCATION = re.compile(r"^(?P<path>.+?):(?P<line>\d+)(?::(?P<col>\d+))?$")
@@ -48,13 +49,17 @@ def explain_command(location, rule_id, show_all, no_decisions, decisions_file, r
         sys.exit(EXIT_INPUT)
     shown = _shown_path(one.decisions_path) if one.decisions_path else ""
     decided = {i: Decided(shown, p.line) for i, p in one.entries.items()}
+    view = path_view(one.root)
     try:
         text = explain(api.Engine(ruleset), one.tree_path, one.data, int(m.group("line")),
                        int(m.group("col")) if m.group("col") else None, scanned=one.scanned,
-                       by_rules=one.by_rules, decided=decided, rule=rule_id, show_all=show_all)
+                       by_rules=one.by_rules, decided=decided, rule=rule_id, show_all=show_all,
+                       printed=view(one.scanned.path if one.scanned else os.path.relpath(os.path.abspath(one.display))))
     except ExplainError as e:
         click.echo(f"error: {e}", err=True)
         sys.exit(EXIT_USAGE)
+    if view.base is not None:
+        click.echo(entering(view.base))
     click.echo(text, nl=False)
 
 

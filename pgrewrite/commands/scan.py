@@ -12,6 +12,7 @@ import click
 from .. import report
 from ..output import render_json, render_summary, render_text, to_document
 from ..report.scandoc import ScanDocumentError, load_scan_document
+from ..shownpaths import path_view
 from .check import scan_diff
 from .common import (EXIT_USAGE, VERDICTS, decisions_option, exit_code, jobs_option, load_rules_or_exit,
                      rules_option, run_scan, with_cache_options, with_decisions)
@@ -58,7 +59,7 @@ def scan_command(paths, diff_base, fmt, only, output, compare_with, no_decisions
                       report_notes=fmt in ("text", "json") and compare_with is None)
     if not no_decisions:
         result = with_decisions(result, ruleset, decisions_file)
-    doc = to_document(result, only=set(only) or None)
+    doc = to_document(result, only=set(only) or None, view=path_view(result.root))
     if old_doc is not None:
         cmp = report.compare_docs(old_doc, doc)
         text = json.dumps(cmp, indent=2) + "\n" if fmt == "json" else report.render_compare(cmp, limit=50)
@@ -83,5 +84,5 @@ def render(doc: dict, fmt: str) -> str:
     if fmt == "org":
         return report.render_org(doc)
     if fmt == "html":
-        return report.render_html(doc, read_source=Path.cwd())
+        return report.render_html(doc, read_source=Path(doc.get("paths_relative_to") or Path.cwd()))
     return render_text(doc)

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from pgrewrite.shownpaths import entering
 from pgrewrite.report.worklist import end_col, is_flagged, message, sites
 
 
@@ -32,7 +33,7 @@ def _id_suffix(site: Mapping[str, Any]) -> str:
 
 def render_report(doc: Mapping[str, Any], *, flagged_only: bool = False) -> str:
     """`file:line:col-col: SEVERITY: message (id SITE-ID)` lines, sorted."""
-    lines = []
+    lines = [entering(doc["paths_relative_to"])] if doc.get("paths_relative_to") else []
     for site in _selected(doc, flagged_only):
         severity = "WARNING" if is_flagged(site) else "INFO"
         last = max(int(site["col"]), end_col(site) - 1)
@@ -48,7 +49,8 @@ def _org_text(text: str) -> str:
 
 def render_org(doc: Mapping[str, Any], *, flagged_only: bool = False) -> str:
     """Org-mode TODO entries (flagged sites) and DONE entries (renames), sorted."""
-    out = []
+    # an org comment: the view: links are relative to the tree root then
+    out = [f"# paths are relative to {doc['paths_relative_to']}"] if doc.get("paths_relative_to") else []
     for site in _selected(doc, flagged_only):
         state = "TODO" if is_flagged(site) else "DONE"
         colb = int(site["col"]) - 1

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from pgrewrite.shownpaths import entering
 from pgrewrite.report.worklist import FLAGGED, RENAMING, VERDICTS, count_by, site_key, sites
 
 
@@ -77,7 +78,9 @@ def compare_docs(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, An
                     "delta": new_counts.get(v, 0) - old_counts.get(v, 0)} for v in VERDICTS}
     flagged_old = sum(old_counts.get(v, 0) for v in FLAGGED)
     flagged_new = sum(new_counts.get(v, 0) for v in FLAGGED)
-    return {"verdicts": verdicts,
+    # where the new run's paths are relative to, when not the working directory
+    base = {k: new[k] for k in ("paths_relative_to",) if new.get(k)}
+    return {**base, "verdicts": verdicts,
             "flagged": {"old": flagged_old, "new": flagged_new, "delta": flagged_new - flagged_old},
             **out}
 
@@ -92,7 +95,8 @@ _TITLES = {
 
 def render_compare(cmp: Mapping[str, Any], *, limit: int | None = None) -> str:
     """A text summary of `compare_docs`; at most `limit` lines per section."""
-    lines = ["verdict      old    new  delta"]
+    lines = [entering(cmp["paths_relative_to"])] if cmp.get("paths_relative_to") else []
+    lines.append("verdict      old    new  delta")
     for verdict, c in cmp["verdicts"].items():
         lines.append(f"{verdict:<10} {c['old']:>5} {c['new']:>6} {c['delta']:>+6}")
     f = cmp["flagged"]

@@ -294,7 +294,11 @@ def apply_decisions(decisions_file_data: Any, file_results: Iterable[FileResult]
     problems = list(problems_in)
     results = tuple(file_results)
     seen: set[str] = set()
-    scanned_paths = {r.path for r in results}
+    # ids carry the path from the tree root; a result's path is the one shown
+    # (from the working directory): a run from mm/ or from outside the tree
+    # must still see that a decided site of a scanned file vanished
+    scanned_paths = {r.path for r in results} | {site_path(r.decisions[0].site.site_id)
+                                                 for r in results if r.decisions and r.decisions[0].site.site_id}
     out: list[FileResult] = []
     for result in results:
         new_decisions = []
@@ -384,15 +388,41 @@ def decide(site_id: str, verdict: str, comment: str | None = None, *,
 @contextlib.contextmanager
 def _locked(p: Path):
     """Serialise read-modify-write of one decisions file between processes
-    (eight concurrent `decide` runs must keep all eight entries)."""
+    (eight concurrent `decide` runs must keep all eight entries), leaving no
+    lock file behind in the tree (`git status` stays clean).
+
+    The lock is flock on `.NAME.lock`, which its holder unlinks before it
+    lets go. A process that was waiting on the same file then holds a lock
+    on a file no longer at that path, which excludes nobody: so after
+    flock, the lock counts only if the path still names the locked file;
+    else it tries again with a new one. The path names one file at a time
+    and only the holder of its lock removes it, so two processes never both
+    hold a valid lock."""
     import fcntl
     lock = p.with_name(f".{p.name}.lock")
-    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            held = os.fstat(fd)
+            try:
+                now = os.stat(lock)
+            except FileNotFoundError:
+                now = None
+            if now is not None and (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino):
+                break
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)                    # removed (or replaced) while we waited
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
-        os.close(fd)
+        try:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(lock)         # still holding it: nobody else can be using it
+        finally:
+            os.close(fd)
 
 
 def _decide_locked(p: Path, site_id: str, verdict: str, comment, context) -> str:

@@ -17,6 +17,7 @@ the script has run, <body> gets `data-ready="yes"`.
 from __future__ import annotations
 
 import html
+import shlex
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -162,12 +163,12 @@ def _matches_table(site: Mapping[str, Any]) -> str:
             f'<th>strength</th><th>reason</th></tr></thead><tbody>{rows}</tbody></table>')
 
 
-def _card(site: Mapping[str, Any], sources: _Sources) -> str:
+def _card(site: Mapping[str, Any], sources: _Sources, run_in: str = "") -> str:
     sid = site.get("site_id") or ""
     where = f'{site["path"]}:{site["line"]}:{site["col"]}'
     func = f' in <code>{_E(site["function"])}</code>' if site.get("function") else ""
     v = site["verdict"]
-    decide = (f'<code class="cmd">pgrewrite decide {_E(sid)} pte|pg|logic -m "…"</code>'
+    decide = (f'<code class="cmd">{_E(run_in)}pgrewrite decide {_E(sid)} pte|pg|logic -m "…"</code>'
               if sid else "")
     return (f'<article class="site" data-verdict="{_E(v, quote=True)}" '
             f'data-path="{_E(site["path"], quote=True)}" data-id="{_E(sid, quote=True)}">'
@@ -181,7 +182,9 @@ def _card(site: Mapping[str, Any], sources: _Sources) -> str:
             f'<p class="sid">site id <code class="id">{_E(sid)}</code> {decide}</p></article>')
 
 
-def _flagged(all_sites: list[dict[str, Any]], sources: _Sources) -> str:
+def _flagged(all_sites: list[dict[str, Any]], sources: _Sources, run_in: str = "") -> str:
+    """`run_in`: what the decide commands need first (`cd ROOT && `) when the
+    report's paths are relative to the tree root, not to where it ran."""
     out = []
     index = []
     for v in FLAGGED:
@@ -203,7 +206,7 @@ def _flagged(all_sites: list[dict[str, Any]], sources: _Sources) -> str:
             out.append(f'<details class="group" id="{anchor}" open><summary><code>{_E(name)}</code> '
                        f'(<span class="count" data-total="{len(members)}">{len(members)}</span>)'
                        f' <span class="greason">{_E(reason[:160])}</span></summary>')
-            out.extend(_card(s, sources) for s in members)
+            out.extend(_card(s, sources, run_in) for s in members)
             out.append("</details>")
         out.append("</details>")
         index.append(f'<li><span class="badge v-{v}">{v}</span> {len(in_cat)}<ul>{"".join(entries)}</ul></li>')
@@ -368,6 +371,9 @@ def render_html(doc: Mapping[str, Any], read_source: ReadSource | str | Path | N
                      f'in strings {mentions.get("strings", 0)} (never rewritten)')
     if doc.get("renames"):
         extra.append(f'{len(doc["renames"])} declared identifier renames')
+    base = doc.get("paths_relative_to")
+    if base:
+        extra.append(f"paths are relative to the tree root {base}")
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<title>{_E(title)}</title><style>{_CSS}</style>"
@@ -378,6 +384,6 @@ def render_html(doc: Mapping[str, Any], read_source: ReadSource | str | Path | N
             + _progress(all_sites)
             + f'<section id="worklist"><h2>Flagged sites ({flagged})</h2>'
             + _filters(all_sites)
-            + _flagged(all_sites, sources) + "</section>"
+            + _flagged(all_sites, sources, f"cd {shlex.quote(base)} && " if base else "") + "</section>"
             + _files_section(doc)
             + f"\n<script>{_SCRIPT}</script></body></html>\n")

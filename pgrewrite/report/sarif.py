@@ -12,7 +12,9 @@ Mapping:
   (what SARIF consumers use to follow a result across runs) and is also in
   `properties.siteId`;
 - columns are 1-based and `endColumn` is exclusive, as SARIF defines them, which is
-  what the scan document holds; paths are relative URIs under `%SRCROOT%`;
+  what the scan document holds; paths are relative URIs under `%SRCROOT%` (the
+  directory the scan ran in, or the tree root, with its URI, when the scan ran
+  outside the tree: see shownpaths.py);
 - files that failed, and inputs that could not be read (`problems`), become
   `toolExecutionNotifications` of the invocation.
 """
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -34,6 +37,13 @@ def _version() -> str:
         return metadata.version("pgrewrite")
     except metadata.PackageNotFoundError:
         return "0+unknown"
+
+
+def _srcroot(base: str | None) -> dict[str, Any]:
+    if base is None:
+        return {"description": {"text": "The directory pgrewrite scan ran in; paths are relative to it."}}
+    return {"uri": Path(base).as_uri() + "/",
+            "description": {"text": "The root of the tree scanned; paths are relative to it."}}
 
 
 def _uri(path: str) -> str:
@@ -131,8 +141,7 @@ def render_sarif(doc: Mapping[str, Any]) -> dict[str, Any]:
             "version": _version(),
             "rules": rules,
         }},
-        "originalUriBaseIds": {"%SRCROOT%": {"description": {
-            "text": "The directory pgrewrite scan ran in; paths are relative to it."}}},
+        "originalUriBaseIds": {"%SRCROOT%": _srcroot(doc.get("paths_relative_to"))},
         "invocations": [{"executionSuccessful": not summary.get("files_failed"),
                          "toolExecutionNotifications": notifications}],
         "results": [_result(s, rule_index) for s in all_sites],

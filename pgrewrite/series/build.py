@@ -130,17 +130,21 @@ def _add_headers(path: Path, to: Sequence[str], cc: Sequence[str],
 def rename_subjects(git: Git, base: str, plans, maint: Maintainers, split_by: str,
                     only: str | None) -> list[tuple[str, str]]:
     """(subject, source of its prefix: history or path) of each rename patch;
-    no two alike (subjects.py). The parts of one group share their prefix."""
+    no two alike, none over subjects.LIMIT characters (subjects.py). The
+    parts of one group share their prefix."""
     group_files: dict[tuple[str, bool], tuple[str, ...]] = {}
     for p in plans:
         key = (p.key, p.default)
         group_files[key] = tuple(sorted(set(group_files.get(key, ())) | set(p.files)))
     prefixes = _group_prefixes(git, base, group_files, maint, split_by)
-    out = []
+    forms, sources = [], []
     for p in plans:
         pfx, src, what = prefixes[(p.key, p.default)]
-        out.append((messages.rename_subject(pfx, p, only, what), src))
-    return out
+        # a rule's patch renames one way: its subject says which
+        target = messages.rename_target(p) if split_by == "rule" else None
+        forms.append(messages.rename_subject_forms(pfx, p, only, what, target))
+        sources.append(src)
+    return list(zip(subjects.fit(forms), sources))
 
 
 def _group_prefixes(git: Git, base: str, group_files, maint, split_by: str) -> dict:

@@ -5,6 +5,7 @@ import collections
 import textwrap
 
 from ..model import Decision, Verdict
+from . import subjects
 from .plan import NO_RULE, PatchPlan
 
 WIDTH = 75
@@ -39,19 +40,31 @@ def definitions_message(subject: str, names: list[str], blocked: dict, sob: str)
     return "\n".join(lines)
 
 
-def rename_subject(prefix: str, p: PatchPlan, only: str | None, what: str = "") -> str:
+def rename_subject(prefix: str, p: PatchPlan, only: str | None, what: str = "", target: str | None = None) -> str:
     """`what`: what tells this patch apart from others of the same prefix
     (its rule, or its MAINTAINERS entry; see subjects.py)."""
-    target = {"pte": "PTE_*", "pg": "PG_*"}.get(only or "", "PTE_*/PG_*")
+    return rename_subject_forms(prefix, p, only, what, target)[0]
+
+
+def rename_subject_forms(prefix: str, p: PatchPlan, only: str | None, what: str = "",
+                         target: str | None = None) -> list[str]:
+    """The patch's subject, then shorter forms of it (subjects.fit picks the
+    one that fits): `what` shortened by subjects.label_forms. `target`: the
+    new names the patch uses (`PTE_*`), when not both."""
+    target = target or {"pte": "PTE_*", "pg": "PG_*"}.get(only or "", "PTE_*/PG_*")
     if p.default:
-        subject = f"{prefix}: UNVERIFIED default PAGE_* -> PG_* renames"
+        head = f"{prefix}: UNVERIFIED default PAGE_* -> PG_* renames"
     else:
-        subject = f"{prefix}: rename PAGE_* uses to {target}"
-    if what:
-        subject += f" ({what})"
-    if p.parts > 1:
-        subject += f" (part {p.part}/{p.parts})"
-    return subject
+        head = f"{prefix}: rename PAGE_* uses to {target}"
+    part = f" (part {p.part}/{p.parts})" if p.parts > 1 else ""
+    return [head + (f" ({w})" if w else "") + part for w in (subjects.label_forms(what) if what else [""])]
+
+
+def rename_target(p: PatchPlan) -> str | None:
+    """`PTE_*` or `PG_*` when every family rename of the patch goes that way."""
+    sides = {side for s in p.edits if s.edit.kind == "family"
+             for side in ("PTE", "PG") if side in s.edit.new.upper().split("_")}
+    return f"{sides.pop()}_*" if len(sides) == 1 else None
 
 
 def rename_message(subject: str, p: PatchPlan, files_desc: str, sob: str) -> str:

@@ -68,3 +68,57 @@ def distinct(groups: Mapping[Hashable, tuple[str, tuple[str, ...], str]]) -> dic
             numbered[key] += 1
             out[g] = (key[0], f"{key[1]} {numbered[key]}".strip())
     return out
+
+
+# Documentation/process/submitting-patches.rst: the summary phrase (the
+# subject without its [PATCH] tags) "must be no more than 70-75 characters".
+LIMIT = 75
+_COMBINED = re.compile(r"[a-z0-9-]+(\+[a-z0-9-]+)+")      # rule ids, as classify joins them
+_SHORT_NAME = re.compile(r"\(([^()]+)\)$")                   # MAINTAINERS: "... (MEMCG)"
+
+
+def label_forms(what: str) -> list[str]:
+    """`what` (a rule id, `a+b+c` for sites several rules decided together,
+    or a MAINTAINERS entry's name), then shorter forms of it, most telling
+    first: the first rules and how many more (`a+b+1 more`, `a+2 more`);
+    an entry's own short name (`CONTROL GROUP - MEMORY RESOURCE CONTROLLER
+    (MEMCG)`: `MEMCG`), else its last part (`MEMORY MANAGEMENT - PAGE
+    ALLOCATOR`: `PAGE ALLOCATOR`)."""
+    if not _COMBINED.fullmatch(what):
+        short = _SHORT_NAME.search(what)
+        last = what.rsplit(" - ", 1)[-1]
+        return list(dict.fromkeys([what, *([short.group(1)] if short else []), last]))
+    rules = what.split("+")
+    return [what] + ["+".join(rules[:k]) + f"+{len(rules) - k} more" for k in range(len(rules) - 1, 0, -1)]
+
+
+def fit(candidates: Sequence[Sequence[str]], limit: int = LIMIT) -> list[str]:
+    """One subject per patch from its candidates (most telling first), each
+    within `limit` characters and no two alike. A patch whose first
+    candidate fits keeps it; the others take their first candidate that
+    fits and is not taken, else their shortest one cut to fit, with a
+    number when that is taken too."""
+    out: list[str | None] = [c[0] if len(c[0]) <= limit else None for c in candidates]
+    taken = {s for s in out if s is not None}
+    for i, forms in enumerate(candidates):
+        if out[i] is not None:
+            continue
+        choice = next((s for s in forms if len(s) <= limit and s not in taken), None)
+        if choice is None:
+            shortest = min(forms, key=len)
+            choice, n = _cut(shortest, limit), 1
+            while choice in taken:
+                n += 1
+                choice = _cut(shortest, limit - len(f" {n}")) + f" {n}"
+        out[i] = choice
+        taken.add(choice)
+    return out
+
+
+def _cut(subject: str, limit: int) -> str:
+    """`subject` in `limit` characters: its end replaced by `...` (keeping a
+    closing parenthesis)."""
+    if len(subject) <= limit:
+        return subject
+    close = ")" if subject.endswith(")") and "(" in subject else ""
+    return subject[:limit - 3 - len(close)].rstrip() + "..." + close
