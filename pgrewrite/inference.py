@@ -463,6 +463,59 @@ class Inference:
         return [Evidence(f.unit.gran, f.why) for f in facts if f.unit.gran in ("pte", "pg")]
 
 
+    # -- a macro's body: its value goes where the code uses the macro --------
+    def through_macro(self, found, parsed) -> list[Evidence]:
+        """Evidence for a site in an object-like macro's body whose value is
+        the macro's value at the site's granularity (`#define BUF_LEN (2 *
+        PAGE_SIZE)`, `#define MY_SHIFT PAGE_SHIFT`): what each use of the
+        macro in the file's code says of that value, as if the family name
+        stood there. Only bytes-preserving arithmetic leads from the site to
+        the body (+ -, * or << by other than the family; not / nor sizeof)."""
+        scope, node = found.scope, found.node
+        macro = found.site.function
+        uses = parsed.macro_uses.get(macro) if macro else None
+        if not uses or node is None or scope is None or parsed.root is None:
+            return []
+        token = found.site.token
+        n, p = node, scope.parent(node)
+        while p is not None and p.type in _WRAPPERS:
+            n, p = p, scope.parent(p)
+        while token == "PAGE_SIZE" and p is not None and (
+                p.type in _WRAPPERS
+                or (p.type == "binary_expression" and _op(p) in ("+", "-"))
+                or (p.type == "binary_expression" and _op(p) == "*" and not _mentions(p, self.names, n))
+                or (p.type == "binary_expression" and _op(p) == "<<" and p.child_by_field_name("left") == n
+                    and not _mentions(p, self.names, n))):
+            n, p = p, scope.parent(p)
+        if p is None or p.type != "expression_statement" or p.named_child_count != 1 \
+                or scope.parent(p) != scope.root or scope.root is None:
+            return []
+        if sum(1 for c in scope.root.children if c.is_named and c.type not in ("comment",)) != 1:
+            return []                          # the body is more than one expression
+        out: list[Evidence] = []
+        for s, e in uses:
+            use = parsed.root.descendant_for_byte_range(s, e)
+            if use is None or use.type != "identifier" or use.start_byte != s or use.end_byte != e:
+                continue
+            line = use.start_point[0] + 1
+            for ev in self.evidence(use, token, scope=parsed.scope):
+                out.append(Evidence(ev.gran, f"{macro} is used at line {line}: {ev.chain}"))
+        return out
+
+
+def _mentions(n, names, but) -> bool:
+    """A family name in `n` other than in its child `but`."""
+    stack = [c for c in n.children if c != but]
+    while stack:
+        c = stack.pop()
+        if c.type == "identifier" and c.text.decode() in names:
+            return True
+        if c.type == "sizeof_expression":
+            return True                        # bytes of a type: a count of elements follows
+        stack.extend(c.children)
+    return False
+
+
 def _short(n, limit: int = 40) -> str:
     text = " ".join(n.text.decode(errors="replace").split())
     return text if len(text) <= limit else text[:limit - 3] + "..."
