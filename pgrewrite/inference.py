@@ -52,6 +52,7 @@ class _Function:
         self.sources: dict[str, list] = {}
         self.uses: dict[str, list] = {}
         self.poisoned: set[str] = set()
+        self.changed: set[str] = set()   # address-taken, or written by `*=`, `<<=`...
         self.params: dict[str, Fact] = {}
         decl = fn.child_by_field_name("declarator")
         while decl is not None and decl.type != "function_declarator":
@@ -100,11 +101,13 @@ class _Function:
                         self.sources.setdefault(name, []).append(n.child_by_field_name("right"))
                     elif op is not None and op.type in _POISON_OPS:
                         self.poisoned.add(name)
+                        self.changed.add(name)
             elif t == "pointer_expression" and n.child_by_field_name("operator") is not None \
                     and n.child_by_field_name("operator").type == "&":
                 arg = _unwrap(n.child_by_field_name("argument"))
                 if arg is not None and arg.type == "identifier":
                     self.poisoned.add(arg.text.decode())
+                    self.changed.add(arg.text.decode())
             elif t == "identifier":
                 self.uses.setdefault(n.text.decode(), []).append(n)
             stack.extend(n.children)
@@ -322,6 +325,8 @@ class Inference:
                 if f is not None and (f.unit.dim == dim or (f.unit.dim == "buffer" and dim == "bytes" and op == "+")):
                     out.append(Fact(Unit(f.unit.gran, dim), f"{'compared with' if op in _COMPARE else 'added to'} "
                                                              f"{_short(other)}: {f.why}"))
+                elif f is None and op in _COMPARE and dim == "bytes":
+                    out += self._checked_then_used(other, fn, depth, seen)
                 if op in ("+", "-"):
                     out += self.sinks(p, fn, dim, depth + 1, seen)
             return out
@@ -390,6 +395,32 @@ class Inference:
                     found.append(Fact(f.unit, f"{name} (line {self._line(use)}): {f.why}"))
             return found
         return out
+
+    def _checked_then_used(self, other, fn: _Function | None, depth: int, seen: frozenset) -> list[Fact]:
+        """`len > PAGE_SIZE` where the function then uses `len` as a length
+        (copies `len` bytes into a page): what those uses expect of `len`
+        is what the comparison's other side is. Only for a variable that
+        holds one value throughout: a parameter never assigned, or a local
+        assigned once; never one whose address is taken or that `*=`...
+        changes."""
+        o = _unwrap(other)
+        if fn is None or o is None or o.type != "identifier":
+            return []
+        name = o.text.decode()
+        if name in seen or name in fn.changed or name not in fn.types \
+                or len(fn.sources.get(name, ())) > (0 if name in fn.poisoned else 1):
+            return []
+        seen = seen | {name}
+        found: list[Fact] = []
+        for use in fn.uses.get(name, ()):
+            if use.start_byte == o.start_byte:
+                continue
+            up, _ = self._up(use)
+            if up is not None and up.type == "binary_expression" and _op(up) in _COMPARE:
+                continue                       # another check, not a use
+            for f in self.sinks(use, fn, "bytes", depth + 1, seen):
+                found.append(Fact(f.unit, f"{name} is checked against it, then (line {self._line(use)}): {f.why}"))
+        return found
 
     # -- a site -----------------------------------------------------------
     def evidence(self, node, token: str, scope=None) -> list[Evidence]:
