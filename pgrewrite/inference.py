@@ -381,8 +381,19 @@ class Inference:
             if target.type != "identifier":
                 return []
             name = target.text.decode()
+            if t == "assignment_expression" and _op(p) in ("+=", "-="):
+                # x += e: e is of x's unit, as in x + e (a page pointer
+                # steps by a count of PG pages; a buffer by PG bytes)
+                if dim == "count" and fn.types.get(name, "").replace("const ", "") == "struct page *":
+                    return [Fact(Unit("pg", "count"), f"steps the struct page pointer {name}")]
+                if name not in seen:
+                    f = self.source(target, fn, depth + 1, seen)
+                    if f is not None and (f.unit.dim == dim or (f.unit.dim == "buffer" and dim == "bytes")):
+                        out.append(Fact(Unit(f.unit.gran, dim), f"added to {name}: {f.why}"))
+                    if f is not None and f.unit.dim == "buffer":
+                        return out             # a pointer's uses say nothing of the step
             if name in fn.poisoned or name in seen:
-                return []
+                return out
             seen = seen | {name}
             found: list[Fact] = []
             for use in fn.uses.get(name, ()):
@@ -393,7 +404,7 @@ class Inference:
                     continue
                 for f in self.sinks(use, fn, dim, depth + 1, seen):
                     found.append(Fact(f.unit, f"{name} (line {self._line(use)}): {f.why}"))
-            return found
+            return out + found
         return out
 
     def _checked_then_used(self, other, fn: _Function | None, depth: int, seen: frozenset) -> list[Fact]:
