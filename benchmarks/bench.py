@@ -9,7 +9,8 @@ ratios to pgrewrite's cold run and the issue's targets (PASS/FAIL).
     benchmarks/bench.py                          # whole 6.12 tree, all tools
     benchmarks/bench.py --tree sample-tree --skip spatch
     benchmarks/bench.py --subset 1/4,1/2,1 --skip spatch --json out.json
-    benchmarks/bench.py --skip spatch --pairs 3     # + 3 alternating ast-grep/pgrewrite pairs
+    benchmarks/bench.py --skip spatch --pairs 3     # + 3 alternating ast-grep/pgrewrite pairs,
+                                                    # and 3 with/without unit inference
     benchmarks/bench.py --dirs .                    # the whole tree, tools/ and Documentation/ too
 
 Every tool reads the same directories (`--dirs`, default: the kernel's
@@ -80,6 +81,8 @@ COCCI_RULE = """\
 TARGET_COLD_RATIO = 0.4      # cold dry run <= 0.4x ast-grep's time
 TARGET_WARM_S = 3.0          # warm re-run < 3 s
 TARGET_PEAK_MIB = 1024.0     # peak memory < 1 GiB
+TARGET_INFERENCE = 1.3       # cold scan with unit inference <= 1.3x without it
+REPO = Path(__file__).resolve().parent.parent
 
 
 # --------------------------------------------------------------------------
@@ -114,6 +117,8 @@ class TreeResult:
     pairs: list[tuple[float, float]] = field(default_factory=list)
     dirs: list[str] = field(default_factory=list)
     pairs_cpu: list[tuple[float | None, float | None]] = field(default_factory=list)   # CPU s of the same runs
+    # --pairs: (pgrewrite cold without, with unit inference) s, back to back
+    inference_pairs: list[tuple[float, float]] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------
@@ -531,12 +536,43 @@ def bench_tree(label: str, tree: Path, dirs: list[str], args: argparse.Namespace
                       f"{c.wall_s / a.wall_s:.2f}x", file=sys.stderr, flush=True)
         shutil.rmtree(cache, ignore_errors=True)
 
+    inference = inference_pairs(cold_cmd, tree, args, work, out) if cold_cmd else []
+
     cold = _reference(runs)
     for run in runs:
         if cold is not None and run.wall_s is not None:
             run.ratio = run.wall_s / cold.wall_s
-    return TreeResult(label, str(tree), len(candidates), runs, targets(runs, jobs_all, pairs), pairs, dirs,
-                      pairs_cpu)
+    return TreeResult(label, str(tree), len(candidates), runs, targets(runs, jobs_all, pairs, inference), pairs,
+                      dirs, pairs_cpu, inference)
+
+
+def inference_pairs(cold: Run, tree: Path, args: argparse.Namespace, work: Path, out) -> list[tuple[float, float]]:
+    """The cost of unit inference: pgrewrite cold with the shipped rules and
+    with the same rules less units.yaml (no unit inference), back to back in
+    alternating order, --pairs times."""
+    rules = REPO / "semantic-rules"
+    if not (rules / "units.yaml").is_file() or "--rules" in cold.cmd:
+        return []
+    baseline = Path(tempfile.mkdtemp(prefix="rules-no-units-", dir=work)) / "semantic-rules"
+    shutil.copytree(rules, baseline, ignore=shutil.ignore_patterns("units.yaml"))
+    found: list[tuple[float, float]] = []
+    for i in range(args.pairs):
+        times = {}
+        for without in ((True, False) if i % 2 == 0 else (False, True)):
+            cache = Path(tempfile.mkdtemp(prefix=f"cache-units{i}-", dir=work))
+            cmd = [str(cache) if x == cold.cmd[cold.cmd.index("--cache-dir") + 1] else x for x in cold.cmd]
+            if without:
+                cmd = [*cmd[:cmd.index("scan") + 1], "--rules", str(baseline), *cmd[cmd.index("scan") + 1:]]
+            name = "pgrewrite cold, no inference" if without else "pgrewrite cold"
+            times[without] = measure(name, cmd, tree, args.pgrewrite_ok, out(f"units-pair-{without}"), sample=False)
+            shutil.rmtree(cache, ignore_errors=True)
+        a, b = times[True], times[False]
+        if a.status == "ok" and b.status == "ok":
+            found.append((a.wall_s, b.wall_s))
+            if not args.quiet:
+                print(f"  inference pair {i + 1}: without {a.wall_s:.2f} s, with {b.wall_s:.2f} s, "
+                      f"{b.wall_s / a.wall_s:.2f}x", file=sys.stderr, flush=True)
+    return found
 
 
 def _reference(runs: list[Run]) -> Run | None:
@@ -545,7 +581,7 @@ def _reference(runs: list[Run]) -> Run | None:
     return colds[-1] if colds else None
 
 
-def targets(runs: list[Run], jobs_all: int, pairs=()) -> list[dict]:
+def targets(runs: list[Run], jobs_all: int, pairs=(), inference=()) -> list[dict]:
     by = {r.tool: r for r in runs if r.status == "ok"}
     cold = by.get(f"pgrewrite cold --jobs {jobs_all}")
     warm = by.get(f"pgrewrite warm --jobs {jobs_all}")
@@ -571,6 +607,13 @@ def targets(runs: list[Run], jobs_all: int, pairs=()) -> list[dict]:
                               f"{warm.wall_s:.2f} s"))
     else:
         result.append(_target("warm re-run < 3 s", None, "needs pgrewrite warm"))
+
+    if inference:
+        ratios = sorted(w / wo for wo, w in inference)
+        median = statistics.median(ratios)
+        result.append(_target(f"inference <= {TARGET_INFERENCE}x no inference", median <= TARGET_INFERENCE,
+                              f"median {median:.2f}x of {len(inference)} back-to-back pairs "
+                              f"({', '.join(f'{r:.2f}x' for r in ratios)})"))
 
     mine = [r for r in runs if r.tool.startswith("pgrewrite") and r.status == "ok"]
     peaks = [max(x for x in (r.sum_mib, r.peak_mib) if x is not None) for r in mine
@@ -662,8 +705,14 @@ def format_result(res: TreeResult) -> str:
             cpu_text = (f"; CPU {cpu[0]:.2f} s and {cpu[1]:.2f} s, ratio {cpu[1] / cpu[0]:.2f}x"
                         if None not in cpu and cpu[0] else "")
             lines.append(f"  pair {i}: ast-grep {a:.2f} s, pgrewrite cold {c:.2f} s, ratio {c / a:.2f}x{cpu_text}")
+    if res.inference_pairs:
+        lines.append("")
+        lines.append("back-to-back pairs (pgrewrite cold without unit inference, i.e. the rules less "
+                     "units.yaml, and with it; alternating order):")
+        for i, (wo, w) in enumerate(res.inference_pairs, 1):
+            lines.append(f"  pair {i}: without {wo:.2f} s, with {w:.2f} s, ratio {w / wo:.2f}x")
     lines.append("")
-    lines.append("targets (issue 6):")
+    lines.append("targets (issues 6, 17):")
     for t in res.targets:
         lines.append(f"  {t['target']:<32} {t['result']:<5} {t['detail']}")
     return "\n".join(lines)

@@ -123,6 +123,8 @@ class Classifier:
             if skip is None:
                 if units is not None and site.context in (Context.CODE, Context.MACRO):
                     evidence = units.evidence(found.node, site.token, scope=found.scope)
+                    if not evidence and site.context is Context.MACRO:
+                        evidence = units.through_macro(found, parsed)
                     verdict, rule_id, reason, matches = with_units(matches, evidence, verdict, rule_id, reason)
                 verdict, rule_id, reason = with_area(matches, verdict, rule_id, reason)
             area, area_reason = area_of(matches)

@@ -52,6 +52,7 @@ class _Function:
         self.sources: dict[str, list] = {}
         self.uses: dict[str, list] = {}
         self.poisoned: set[str] = set()
+        self.changed: set[str] = set()   # address-taken, or written by `*=`, `<<=`...
         self.params: dict[str, Fact] = {}
         decl = fn.child_by_field_name("declarator")
         while decl is not None and decl.type != "function_declarator":
@@ -100,11 +101,13 @@ class _Function:
                         self.sources.setdefault(name, []).append(n.child_by_field_name("right"))
                     elif op is not None and op.type in _POISON_OPS:
                         self.poisoned.add(name)
+                        self.changed.add(name)
             elif t == "pointer_expression" and n.child_by_field_name("operator") is not None \
                     and n.child_by_field_name("operator").type == "&":
                 arg = _unwrap(n.child_by_field_name("argument"))
                 if arg is not None and arg.type == "identifier":
                     self.poisoned.add(arg.text.decode())
+                    self.changed.add(arg.text.decode())
             elif t == "identifier":
                 self.uses.setdefault(n.text.decode(), []).append(n)
             stack.extend(n.children)
@@ -322,6 +325,8 @@ class Inference:
                 if f is not None and (f.unit.dim == dim or (f.unit.dim == "buffer" and dim == "bytes" and op == "+")):
                     out.append(Fact(Unit(f.unit.gran, dim), f"{'compared with' if op in _COMPARE else 'added to'} "
                                                              f"{_short(other)}: {f.why}"))
+                elif f is None and op in _COMPARE and dim == "bytes":
+                    out += self._checked_then_used(other, fn, depth, seen)
                 if op in ("+", "-"):
                     out += self.sinks(p, fn, dim, depth + 1, seen)
             return out
@@ -376,8 +381,19 @@ class Inference:
             if target.type != "identifier":
                 return []
             name = target.text.decode()
+            if t == "assignment_expression" and _op(p) in ("+=", "-="):
+                # x += e: e is of x's unit, as in x + e (a page pointer
+                # steps by a count of PG pages; a buffer by PG bytes)
+                if dim == "count" and fn.types.get(name, "").replace("const ", "") == "struct page *":
+                    return [Fact(Unit("pg", "count"), f"steps the struct page pointer {name}")]
+                if name not in seen:
+                    f = self.source(target, fn, depth + 1, seen)
+                    if f is not None and (f.unit.dim == dim or (f.unit.dim == "buffer" and dim == "bytes")):
+                        out.append(Fact(Unit(f.unit.gran, dim), f"added to {name}: {f.why}"))
+                    if f is not None and f.unit.dim == "buffer":
+                        return out             # a pointer's uses say nothing of the step
             if name in fn.poisoned or name in seen:
-                return []
+                return out
             seen = seen | {name}
             found: list[Fact] = []
             for use in fn.uses.get(name, ()):
@@ -388,8 +404,34 @@ class Inference:
                     continue
                 for f in self.sinks(use, fn, dim, depth + 1, seen):
                     found.append(Fact(f.unit, f"{name} (line {self._line(use)}): {f.why}"))
-            return found
+            return out + found
         return out
+
+    def _checked_then_used(self, other, fn: _Function | None, depth: int, seen: frozenset) -> list[Fact]:
+        """`len > PAGE_SIZE` where the function then uses `len` as a length
+        (copies `len` bytes into a page): what those uses expect of `len`
+        is what the comparison's other side is. Only for a variable that
+        holds one value throughout: a parameter never assigned, or a local
+        assigned once; never one whose address is taken or that `*=`...
+        changes."""
+        o = _unwrap(other)
+        if fn is None or o is None or o.type != "identifier":
+            return []
+        name = o.text.decode()
+        if name in seen or name in fn.changed or name not in fn.types \
+                or len(fn.sources.get(name, ())) > (0 if name in fn.poisoned else 1):
+            return []
+        seen = seen | {name}
+        found: list[Fact] = []
+        for use in fn.uses.get(name, ()):
+            if use.start_byte == o.start_byte:
+                continue
+            up, _ = self._up(use)
+            if up is not None and up.type == "binary_expression" and _op(up) in _COMPARE:
+                continue                       # another check, not a use
+            for f in self.sinks(use, fn, "bytes", depth + 1, seen):
+                found.append(Fact(f.unit, f"{name} is checked against it, then (line {self._line(use)}): {f.why}"))
+        return found
 
     # -- a site -----------------------------------------------------------
     def evidence(self, node, token: str, scope=None) -> list[Evidence]:
@@ -461,6 +503,59 @@ class Inference:
                 if f is not None and f.unit.dim in ("bytes", "buffer", "user"):
                     facts.append(Fact(f.unit, f"masks {_short(other)}: {f.why}"))
         return [Evidence(f.unit.gran, f.why) for f in facts if f.unit.gran in ("pte", "pg")]
+
+
+    # -- a macro's body: its value goes where the code uses the macro --------
+    def through_macro(self, found, parsed) -> list[Evidence]:
+        """Evidence for a site in an object-like macro's body whose value is
+        the macro's value at the site's granularity (`#define BUF_LEN (2 *
+        PAGE_SIZE)`, `#define MY_SHIFT PAGE_SHIFT`): what each use of the
+        macro in the file's code says of that value, as if the family name
+        stood there. Only bytes-preserving arithmetic leads from the site to
+        the body (+ -, * or << by other than the family; not / nor sizeof)."""
+        scope, node = found.scope, found.node
+        macro = found.site.function
+        uses = parsed.macro_uses.get(macro) if macro else None
+        if not uses or node is None or scope is None or parsed.root is None:
+            return []
+        token = found.site.token
+        n, p = node, scope.parent(node)
+        while p is not None and p.type in _WRAPPERS:
+            n, p = p, scope.parent(p)
+        while token == "PAGE_SIZE" and p is not None and (
+                p.type in _WRAPPERS
+                or (p.type == "binary_expression" and _op(p) in ("+", "-"))
+                or (p.type == "binary_expression" and _op(p) == "*" and not _mentions(p, self.names, n))
+                or (p.type == "binary_expression" and _op(p) == "<<" and p.child_by_field_name("left") == n
+                    and not _mentions(p, self.names, n))):
+            n, p = p, scope.parent(p)
+        if p is None or p.type != "expression_statement" or p.named_child_count != 1 \
+                or scope.parent(p) != scope.root or scope.root is None:
+            return []
+        if sum(1 for c in scope.root.children if c.is_named and c.type not in ("comment",)) != 1:
+            return []                          # the body is more than one expression
+        out: list[Evidence] = []
+        for s, e in uses:
+            use = parsed.root.descendant_for_byte_range(s, e)
+            if use is None or use.type != "identifier" or use.start_byte != s or use.end_byte != e:
+                continue
+            line = use.start_point[0] + 1
+            for ev in self.evidence(use, token, scope=parsed.scope):
+                out.append(Evidence(ev.gran, f"{macro} is used at line {line}: {ev.chain}"))
+        return out
+
+
+def _mentions(n, names, but) -> bool:
+    """A family name in `n` other than in its child `but`."""
+    stack = [c for c in n.children if c != but]
+    while stack:
+        c = stack.pop()
+        if c.type == "identifier" and c.text.decode() in names:
+            return True
+        if c.type == "sizeof_expression":
+            return True                        # bytes of a type: a count of elements follows
+        stack.extend(c.children)
+    return False
 
 
 def _short(n, limit: int = 40) -> str:

@@ -8,6 +8,7 @@ family name in code are left out of the file's parse (_parse).
 """
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
 from dataclasses import dataclass, field, replace
@@ -119,6 +120,10 @@ class ParsedFile:
     parse_errors: bool
     lexed: Lexed
     fragments: list = field(default_factory=list)
+    # object-like macros whose body holds a family name -> where the code
+    # uses them (unit inference follows a macro's value to its uses)
+    macro_uses: dict = field(default_factory=dict)
+    scope: Scope | None = None      # the scope of the file's own tree
 
 
 def is_asm_path(path: str) -> bool:
@@ -129,9 +134,10 @@ def find_sites(path: str, data: bytes, lexer: Lexer, lexed: Lexed | None = None,
                always_parse: bool = True) -> ParsedFile:
     """Every family token of the file, placed in its tree. `lexed`:
     lexer.lex(data), if the caller already made it. Without `always_parse`,
-    a file whose names are all in directives, macro bodies, comments and
-    literals is not parsed as a whole (a tenth of the candidates' bytes in
-    6.12): nothing would look at the tree, and its parse_errors is False."""
+    a file whose names are all in directives, macro bodies (of macros the
+    code does not use), comments and literals is not parsed as a whole (a
+    tenth of the candidates' bytes in 6.12): nothing would look at the
+    tree, and its parse_errors is False."""
     lexed = lexed if lexed is not None else lexer.lex(data)
     mentions = Mentions(comments=sum(c for _, _, c in lexed.comments),
                         strings=sum(c for _, _, c in lexed.strings))
@@ -151,9 +157,11 @@ def find_sites(path: str, data: bytes, lexer: Lexer, lexed: Lexed | None = None,
             _directive_sites(d, add, asm=True)
         return ParsedFile(path, data, None, _with_ids(found, data), mentions, False, lexed)
 
-    if lexed.words or always_parse:
+    uses = macro_uses(data, lexed)
+    if lexed.words or uses or always_parse:
         hidden = [(d.start, d.end) for d in lexed.directives if d.name not in KEEP_FOR_PARSER]
-        root = _parse(blank(data, hidden) if hidden else data, lexed)
+        root = _parse(blank(data, hidden) if hidden else data, lexed,
+                      sorted(s for spans in uses.values() for s, _ in spans))
     else:
         root = None
     file_scope = Scope(root=root, delta=0, top=root)
@@ -171,10 +179,33 @@ def find_sites(path: str, data: bytes, lexer: Lexer, lexed: Lexed | None = None,
             fragments.append(_macro_sites(data, d, add))
         _directive_sites(d, add, asm=False)
     return ParsedFile(path, data, root, _with_ids(found, data), mentions, root is not None and root.has_error,
-                      lexed, fragments)
+                      lexed, fragments, uses if root is not None else {}, file_scope if root is not None else None)
 
 
-def _parse(text: bytes, lexed: Lexed):
+def macro_uses(data: bytes, lexed: Lexed) -> dict[str, list[tuple[int, int]]]:
+    """Where the file's code uses its object-like macros whose bodies hold
+    a family name (`#define BUF_LEN (2 * PAGE_SIZE)` ... `kmalloc(BUF_LEN)`),
+    outside comments, literals and directives."""
+    names = {d.macro for d in lexed.directives
+             if d.name == "define" and d.macro and d.body_start is not None and d.macro_span is not None
+             and data[d.macro_span[1]:d.macro_span[1] + 1] != b"(" and any(w[0] >= d.body_start for w in d.words)}
+    if not names:
+        return {}
+    holes = sorted([(s, e) for s, e, _ in lexed.comments] + [(s, e) for s, e, _ in lexed.strings]
+                   + [(d.start, d.end) for d in lexed.directives])
+    starts = [h[0] for h in holes]
+    out: dict[str, list[tuple[int, int]]] = {}
+    pattern = re.compile(rb"(?<![A-Za-z0-9_])(?:" + b"|".join(re.escape(n.encode()) for n in sorted(names))
+                         + rb")(?![A-Za-z0-9_])")
+    for m in pattern.finditer(data):
+        i = bisect.bisect_right(starts, m.start()) - 1
+        if i >= 0 and m.start() < holes[i][1]:
+            continue
+        out.setdefault(m.group().decode(), []).append((m.start(), m.end()))
+    return out
+
+
+def _parse(text: bytes, lexed: Lexed, also=()):
     """The file's tree, without the function bodies and initializers
     nothing will look into.
 
@@ -186,8 +217,9 @@ def _parse(text: bytes, lexed: Lexed):
     included ranges), and each shows up as an empty `{}`: the body of its
     function_definition or, after a macro such as SYSCALL_DEFINE3(...), a
     block of its own, as in a whole parse; an empty initializer_list. If
-    one does not, the file is parsed whole (unread_bodies says which)."""
-    skip = unread_bodies(text, lexed)
+    one does not, the file is parsed whole (unread_bodies says which).
+    `also`: more offsets whose bodies must be read (uses of macros)."""
+    skip = unread_bodies(text, lexed, also)
     if skip:
         root = parsing.parse(text, skip)
         if all(_is_block(root, s, e) for s, e in skip):
@@ -195,7 +227,7 @@ def _parse(text: bytes, lexed: Lexed):
     return parsing.parse(text)
 
 
-def unread_bodies(data: bytes, lexed: Lexed) -> list[tuple[int, int]]:
+def unread_bodies(data: bytes, lexed: Lexed, also=()) -> list[tuple[int, int]]:
     """Insides of the top-level `{...}` blocks that follow a `)` (function
     bodies) or a `=` (initializers of file-scope variables) and hold no
     family name in code, in a declaration without one either (a site in
@@ -205,10 +237,13 @@ def unread_bodies(data: bytes, lexed: Lexed) -> list[tuple[int, int]]:
     is left out only if every #if in it ends in it and each of its branches
     (#if, #elif, #else up to #endif) holds balanced braces: then the braces
     say where the body ends whichever branch is compiled. (The other
-    directives are blanked before parsing.)"""
+    directives are blanked before parsing.) `also`: sorted offsets that
+    count as names too."""
     holes = sorted([(s, e, None) for s, e, _ in lexed.comments] + [(s, e, None) for s, e, _ in lexed.strings]
                    + [(d.start, d.end, d.name if d.name in KEEP_FOR_PARSER else None) for d in lexed.directives])
     words = [s for s, _, _ in lexed.words]
+    if also:
+        words = sorted(words + list(also))
     out, depth, h, w, start, clean = [], 0, 0, 0, None, False
     opened: list[int] = []      # the brace depth at each #if open in the current body
     after = 0                   # where the code after the last top-level block starts

@@ -96,6 +96,20 @@ def test_the_cold_target_is_judged_on_the_median_of_the_pairs():
     assert "the rows above: 0.50x" in paired["detail"]
 
 
+def test_the_inference_cost_is_judged_on_the_median_of_its_pairs():
+    """Issue 17: a cold scan with unit inference no slower than 1.3x the
+    same scan without it (the rules less units.yaml), back to back."""
+    bench = _load_bench()
+    runs = [bench.Run("pgrewrite cold --jobs 2", "ok", wall_s=50.0)]
+    assert not [t for t in bench.targets(runs, 2) if t["target"].startswith("inference")]
+    cheap = [(10.0, 11.0), (10.0, 14.0), (10.0, 12.0)]      # 1.10x, 1.40x, 1.20x
+    [t] = [t for t in bench.targets(runs, 2, (), cheap) if t["target"].startswith("inference")]
+    assert t["result"] == "PASS" and "median 1.20x of 3" in t["detail"]
+    dear = [(10.0, 14.0), (10.0, 13.5)]
+    [t] = [t for t in bench.targets(runs, 2, (), dear) if t["target"].startswith("inference")]
+    assert t["result"] == "FAIL"
+
+
 def test_every_tool_reads_the_same_files(tmp_path):
     """The directories given, dot directories and links left out, whatever
     ignore file the tree has; ast-grep is told to honour none."""

@@ -223,3 +223,33 @@ def test_an_initializer_is_left_out_unless_its_declaration_holds_a_name():
     root = parsing.parse(src, skip)
     assert all(sites_mod._is_block(root, s, e) for s, e in skip)
     assert [f.site.token for f in sites(src).sites] == ["PAGE_SIZE", "PAGE_SHIFT"]
+
+
+MACROS = b"""#define BUF_LEN (PAGE_SIZE - 16)
+#define PAGES(n) ((n) * PAGE_SIZE)
+#define PLAIN 16
+static int f(void *buf)
+{
+\t/* BUF_LEN */
+\tmemset(buf, 0, BUF_LEN);
+\treturn PAGES(2) + sizeof("BUF_LEN");
+}
+#if BUF_LEN > 1
+#endif
+static int g(void) { return PLAIN; }
+"""
+
+
+def test_macro_uses_are_the_code_uses_of_object_like_macros_with_a_family_body():
+    # not a comment, a literal or a directive; not a function-like macro
+    # (its value depends on its arguments), nor a macro without a name
+    pf = sites(MACROS)
+    assert {n: [MACROS[s:e] for s, e in spans] for n, spans in pf.macro_uses.items()} == {"BUF_LEN": [b"BUF_LEN"]}
+    (s, e), = pf.macro_uses["BUF_LEN"]
+    assert MACROS[:s].count(b"\n") + 1 == 7
+    # the body that uses it is parsed, though it holds no family name in code;
+    # g()'s is not
+    use = pf.root.descendant_for_byte_range(s, e)
+    assert (use.type, use.parent.parent.type) == ("identifier", "call_expression")
+    g = MACROS.index(b"return PLAIN")
+    assert pf.root.descendant_for_byte_range(g, g + 6).type != "return"
