@@ -144,7 +144,7 @@ def test_leaving_bodies_out_of_the_parse_changes_no_result(monkeypatch):
         monkeypatch.setattr(sites, "unread_bodies", real)
         left_out += bool(real(data, engine.lexer.lex(data)))
         partial = engine.analyse(str(p), data)
-        monkeypatch.setattr(sites, "unread_bodies", lambda data, lexed: [])
+        monkeypatch.setattr(sites, "unread_bodies", lambda data, lexed, also=(): [])
         whole = engine.analyse(str(p), data)
         assert partial.decisions == whole.decisions and partial.edits == whole.edits, p
         assert partial.notes == whole.notes and partial.accounting_difference == whole.accounting_difference == 0, p
@@ -298,13 +298,17 @@ def test_a_file_without_names_in_code_is_not_parsed_whole(monkeypatch):
     real = parsing.parse
     monkeypatch.setattr(parsing, "parse", lambda data: parsed.append(len(data)) or real(data))
     src = (b"/* PAGE_SIZE in a comment */\n#if PAGE_SHIFT > 12\n#define BUF_SIZE (2 * PAGE_SIZE)\n#endif\n"
-           b"static int broken(void { return BUF_SIZE; }\n")
+           b"static int broken(void { return 0; }\n")
     engine = api.Engine(api.load_rules(RULES))
     r = engine.analyse("drivers/x.c", src)
     assert sorted((d.site.token, d.site.context.value) for d in r.decisions) == [
         ("PAGE_SHIFT", "condition"), ("PAGE_SIZE", "macro")]
     assert r.accounting_difference == 0 and r.mentions.comments == 1
     assert not r.parse_errors and len(src) not in parsed
+    # the code uses the macro: unit inference follows it there, so the file is parsed
+    uses = src.replace(b"return 0;", b"return BUF_SIZE;")
+    r = engine.analyse("drivers/x.c", uses)
+    assert r.parse_errors and len(uses) in parsed
     # with a name in code the whole file is parsed, and its errors reported
     r = engine.analyse("drivers/x.c", src + b"int n = PAGE_SIZE;\n")
     assert r.parse_errors and len(src) + 19 in parsed
