@@ -226,13 +226,10 @@ def _read_all_specs(root: Path, rels, links=frozenset()) -> dict[str, list[tuple
             for f in rels}
 
 
-def _tree_graph(root: Path, walks: dict | None, stat: bool = True):
-    """(tree-relative path, stat key) of every file of the include graph
-    (tree.Snapshot.graph) and the symbolic links among them; `walks` holds
-    this run's walks (str(dir) -> tree.Snapshot) for the tree's walk to
-    reuse."""
-    snap = (walks or {}).get(str(root)) or tree.walk(root, reuse=walks, stat=stat)
-    return snap, *snap.graph(root)
+def _tree_walk(root: Path, walks: dict | None, stat: bool = True) -> tree.Snapshot:
+    """The walk of the tree; `walks` holds this run's walks (str(dir) ->
+    tree.Snapshot) for it to reuse."""
+    return (walks or {}).get(str(root)) or tree.walk(root, reuse=walks, stat=stat)
 
 
 def _arch_of(rel: str) -> str | None:
@@ -302,7 +299,7 @@ class CollisionIndex:
                                  search)
         with ThreadPoolExecutor(1) as pool:   # git grep runs on the other core meanwhile
             found = pool.submit(search, root, names) if definitions is None else None
-            _, stats, links = _tree_graph(root, walks, stat=False)
+            stats, links = _tree_walk(root, walks, stat=False).graph(root)
             files = [r for r, _ in stats]
             specs = _read_all_specs(root, files, links)
             defs = found.result() if found is not None else definitions
@@ -594,7 +591,7 @@ def _cached_build(cls, root: Path, names, aliases: dict, cache_dir: Path, extra=
                   extra_key: str = "", search=tree_definitions) -> CollisionIndex:
     state_path, specs_path = _cache_paths(cache_dir, root, names, aliases, extra_key)
     with ThreadPoolExecutor(1) as pool:
-        snap, stats, links = _tree_graph(root, walks)
+        snap = _tree_walk(root, walks)
         fp = snap.fingerprint
         state = store.load(state_path, _state_from)
         if state is not None and state[0] == fp and (extra is None or state[1].get("extra") is not None):
@@ -606,6 +603,7 @@ def _cached_build(cls, root: Path, names, aliases: dict, cache_dir: Path, extra=
                 cachefile.touch(specs_path)     # recently used (cache.prune deletes the oldest)
                 return index
         found = pool.submit(search, root, names)   # git grep on the other core
+        stats, links = snap.graph(root)
         kept = store.Kept(specs_path, _specs_from)
         old = {rel: got for rel, key in stats if (got := kept.get(rel, key)) is not None}
         fresh = _read_all_specs(root, [rel for rel, _ in stats if rel not in old], links)

@@ -167,7 +167,7 @@ def test_include_lines_from_git_grep_are_those_read_here(tmp_path, monkeypatch):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_bytes(data)
     (tmp_path / "mm/link.h").symlink_to("../include/a.h")      # git grep skips links
-    _, stats, links = coll._tree_graph(tmp_path, None, stat=False)
+    stats, links = coll._tree_walk(tmp_path, None, stat=False).graph(tmp_path)
     rels = [r for r, _ in stats]
     assert links == {"mm/link.h"} and ".hidden/h.h" not in rels
     monkeypatch.setattr(coll, "FULL_GREP_OVER", 0)
