@@ -322,7 +322,7 @@ def scan_paths(paths, ruleset: RuleSet, root: Path | None = None, jobs: int | No
     walks: dict = {}
 
     def build_index(at: Path):
-        return collision_index(at, ruleset, cache.dir if cache is not None else None, walks.get(str(at)))
+        return collision_index(at, ruleset, cache.dir if cache is not None else None, walks)
 
     if progress is not None:
         progress.phase("prefilter")
@@ -448,7 +448,7 @@ def plan_preparation(root: Path | None, definitions, clashes=(), lines=None) -> 
     return prep, tuple(prep.notes())
 
 
-def collision_index(root: Path, ruleset: RuleSet, cache_dir: Path | None = None, walk=None):
+def collision_index(root: Path, ruleset: RuleSet, cache_dir: Path | None = None, walks=None):
     """The names other files define that the files under `root` see, with
     the preparatory-rename plan as its `extra` (collisions.CollisionIndex)."""
     fam = ruleset.family
@@ -473,7 +473,7 @@ def collision_index(root: Path, ruleset: RuleSet, cache_dir: Path | None = None,
         return plan_preparation(root, definitions, clashes, lines.get("found"))
 
     return coll.CollisionIndex.build(root, fam.replacements, aliases=fam.aliases(), cache_dir=cache_dir,
-                                     walk=walk, extra=plan, extra_key=repr(clashes), search=search)
+                                     walks=walks, extra=plan, extra_key=repr(clashes), search=search)
 
 
 class ContentScanner:

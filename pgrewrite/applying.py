@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import git
 from .api import Engine, digest
 from .edits import EditError, remove_stale_temporaries, rewrite, self_check, write_atomically
 from .model import Edit
@@ -105,18 +105,16 @@ def outside_git(paths, cwd: Path) -> str | None:
     PATH, or a path is not in a git work tree (where git is how the rewrite
     is reviewed and undone); None if all is well. Missing paths are left to
     the scan, which reports them."""
-    from .series.git import cannot_run
     for raw in paths:
         p = cwd / raw
         if not os.path.lexists(p):
             continue
         d = p if p.is_dir() else p.parent
         try:
-            r = subprocess.run(["git", "-C", str(d), "rev-parse", "--is-inside-work-tree"],
-                               capture_output=True, timeout=120)
+            r = git.call(d, "rev-parse", "--is-inside-work-tree", timeout=120)
         except OSError as e:
-            return f"{cannot_run(e)}; apply checks with git that no file has uncommitted changes"
-        except subprocess.TimeoutExpired:
+            return f"{git.cannot_run(e)}; apply checks with git that no file has uncommitted changes"
+        except git.TimeoutExpired:
             return "git rev-parse did not answer in 2 minutes"
         if r.returncode != 0 or r.stdout.strip() != b"true":
             return (f"{raw}: not in a git work tree; apply rewrites files in place, and git is how "
@@ -133,13 +131,14 @@ def dirty_files(paths: list[Path]) -> set[Path] | None:
         by_dir.setdefault(p.parent, []).append(p)
     for d, files in by_dir.items():
         try:
-            r = subprocess.run(["git", "-C", str(d), "status", "--porcelain", "-z", "--", *[f.name for f in files]],
-                               capture_output=True, timeout=120)
-        except (OSError, subprocess.TimeoutExpired):
+            r = git.call(d, "status", "--porcelain", "-z", "--", *[f.name for f in files], timeout=120)
+        except (OSError, git.TimeoutExpired):
             return None
         if r.returncode != 0:
             continue     # not a git tree
-        top = subprocess.run(["git", "-C", str(d), "rev-parse", "--show-toplevel"], capture_output=True)
+        top = git.found(d, "rev-parse", "--show-toplevel", timeout=120)
+        if top is None:
+            return None
         root = Path(os.fsdecode(top.stdout.rstrip(b"\n")))
         for entry in r.stdout.split(b"\0"):
             if len(entry) > 3:      # modified, staged, or untracked (no committed copy to go back to)

@@ -11,11 +11,10 @@ replaced, and named in a note of the run.
 
 An unchanged re-run should not even read the files: one index per tree root
 (and rule set and options) maps each file and the visible names it was
-analysed with to the stat it had, (size, mtime_ns, ctime_ns, inode), and
-its result. A file whose stat is unchanged is a hit without being read; any
-other goes through the content key above. Files changed less than STALE_NS
-before their stat was taken are not put in the index (an edit within the
-same timestamp granule would not show in the stat).
+analysed with to the stat key it had (store.py) and its result. A file
+whose stat is unchanged is a hit without being read; any other goes through
+the content key above. Files the store does not trust (changed too shortly
+before they were read) are not put in the index.
 
 The directory is bounded (PGREWRITE_CACHE_MAX_MB, default 512 MiB): a run
 that wrote to it adds what it wrote to a running total kept in
@@ -32,18 +31,16 @@ import math
 import os
 import re
 import tempfile
-import time
 from pathlib import Path
 
-from . import cachefile
+from . import cachefile, store
 from .cachefile import touch
 from .codec import result_data, result_from
 from .model import FileResult
 from .rules.loader import engine_digest
 
 VERSION = b"pgrewrite-cache-3"
-INDEX_VERSION = b"pgrewrite-index-3"
-STALE_NS = 2_000_000_000
+INDEX_VERSION = b"pgrewrite-index-4"
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 LEDGER = "size-ledger"
 # what prune may delete: result entries (two hex digits / key) and the
@@ -99,7 +96,7 @@ class ResultCache:
         # pgrewrite's own source too: a new version may decide differently
         self.salt = VERSION + engine_digest().encode() + rules_digest.encode() + repr(unknown_as).encode()
         self.max_bytes = max_bytes if max_bytes is not None else max_bytes_from_env()
-        self.started = time.time_ns()
+        self.started = store.now()
         self.written = 0          # bytes this run added to the directory
 
     def detached(self) -> ResultCache:
@@ -122,15 +119,8 @@ class ResultCache:
 
     def open_index(self, root) -> None:
         """Use the stat index of the tree at `root` for `lookup`/`record`."""
-        try:
-            where = str(Path(root).resolve())
-        except OSError:
-            where = str(root)
-        h = hashlib.blake2b(INDEX_VERSION + self.salt + b"\0" + os.fsencode(where), digest_size=16).hexdigest()
-        self._index_path = self.dir / "index" / f"{h}.index"
-        old = cachefile.read(self._index_path, _index_from)
-        if old is not None:
-            touch(self._index_path)
+        self._index_path = store.path_for(self.dir, "index", INDEX_VERSION, root, self.salt, suffix=".index")
+        old = store.load(self._index_path, _index_from)
         self._index = old if old is not None else {}
         self._new: dict = {}
 
@@ -145,11 +135,9 @@ class ResultCache:
         if index is None:
             return None, None
         path = str(candidate.path)
-        try:
-            st = os.stat(path)
-        except OSError:
+        stamp = store.stat_of(path)
+        if stamp is None:
             return None, None
-        stamp = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
         names = hashlib.blake2b(repr(sorted(captured.items())).encode(), digest_size=16).digest()
         entry = (stamp, candidate.display)
         # a file can have two entries: its result without the names visible
@@ -173,8 +161,7 @@ class ResultCache:
             if result is not None:
                 self._new[slot] = hit
                 return result, None
-        trusted = max(st.st_mtime_ns, st.st_ctime_ns) < time.time_ns() - STALE_NS
-        return None, ((slot, entry) if trusted else None)
+        return None, ((slot, entry) if store.trusted(stamp, store.now()) else None)
 
     def record(self, ticket, result: FileResult, written: int = 0) -> None:
         """A file's result after a `lookup` miss, and the bytes its `put`
@@ -203,10 +190,7 @@ class ResultCache:
             changed = True
         if not changed:
             return
-        try:
-            self.written += cachefile.write(self._index_path, _index_data(index))
-        except OSError:
-            pass
+        self.written += store.save(self._index_path, _index_data(index))
 
     def get(self, k: str | None, name: str) -> FileResult | None:
         """The result kept under key `k`, if it is one of the file `name`."""

@@ -34,18 +34,17 @@ downwards from every file that reaches one.
 """
 from __future__ import annotations
 
-import hashlib
 import mmap
 import os
 import re
-import subprocess
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import cachefile
+from . import cachefile, git, store, tree
+from .git import top as git_top  # noqa: F401  (api and commands ask this module)
 from .lex import Lexer
+from .tree import GRAPH_SUFFIXES
 
 
 @dataclass(frozen=True)
@@ -88,16 +87,6 @@ def find_tree_root(start: Path) -> Path | None:
     return None
 
 
-def git_top(start: Path) -> Path | None:
-    """The git work tree above `start` (a directory holding .git), if any."""
-    p = Path(os.path.abspath(start))
-    p = p if p.is_dir() else p.parent
-    for d in (p, *p.parents):
-        if (d / ".git").exists():
-            return d
-    return None
-
-
 def tree_root(start: Path) -> Path:
     """The root every path, site id, rule glob and decisions file is taken
     from, whatever the working directory: the nearest directory above
@@ -112,15 +101,10 @@ _DEFINE = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_][A-Za-z0-9_]*)", re.
 
 def tree_definitions(root: Path, names) -> list[Definition]:
     """`#define` of any of `names` anywhere in the tree (git grep, else a walk)."""
-    # a search for the names (files.grep_words) is an order of magnitude
+    # a search for the names (git.grep_words) is an order of magnitude
     # faster than an anchored ERE for `#define NAME`
-    from .files import grep_words
-    args = ["git", "grep", "--no-index", "-n", "-I", *grep_words(names)]
-    try:
-        r = subprocess.run(args + ["--", "*.h", "*.c", "*.S"], cwd=root, capture_output=True, timeout=600)
-        lines = r.stdout.decode("utf-8", "replace").splitlines() if r.returncode in (0, 1) else None
-    except (OSError, subprocess.TimeoutExpired):
-        lines = None
+    r = git.found(root, "grep", "--no-index", "-n", "-I", *git.grep_words(names), "--", "*.h", "*.c", "*.S")
+    lines = r.stdout.decode("utf-8", "replace").splitlines() if r is not None and r.returncode in (0, 1) else None
     if lines is None:
         return _walk_definitions(root, names)
     return definitions_in((line.split(":", 2) for line in lines), names)
@@ -173,7 +157,6 @@ def local_uses(data: bytes, lexer: Lexer) -> dict[str, int]:
 # ------------------------------------------------------------------ include lines
 
 _INCLUDE = re.compile(rb'[ \t]*#[ \t]*include[ \t]*([<"])([^>"\n]+)[>"]')
-GRAPH_SUFFIXES = (".h", ".c", ".S")
 
 
 def include_specs(data) -> list[tuple[bool, str]]:
@@ -229,12 +212,8 @@ def _read_all_specs(root: Path, rels, links=frozenset()) -> dict[str, list[tuple
     is everything if git fails."""
     found = None
     if len(rels) > FULL_GREP_OVER and not any("\n" in r for r in rels):
-        try:
-            r = subprocess.run(["git", "grep", "--no-index", "-z", "-a", "-F", "-e", "include",
-                                "--", "*.h", "*.c", "*.S"], cwd=root, capture_output=True, timeout=600)
-            found = {} if r.returncode in (0, 1) and not r.stderr else None
-        except (OSError, subprocess.TimeoutExpired):
-            found = None
+        r = git.found(root, "grep", "--no-index", "-z", "-a", "-F", "-e", "include", "--", "*.h", "*.c", "*.S")
+        found = {} if r is not None and r.returncode in (0, 1) and not r.stderr else None
         if found is not None:
             for path, quote, p in _INCLUDE_LINE.findall(r.stdout):
                 specs = found.get(path)
@@ -247,65 +226,10 @@ def _read_all_specs(root: Path, rels, links=frozenset()) -> dict[str, list[tuple
             for f in rels}
 
 
-def _tree_entries(root: Path, links: set | None = None):
-    """(tree-relative path, DirEntry) of every .h, .c and .S file (dot
-    directories skipped); symbolic links among them are added to `links`."""
-    stack = [("", str(root))]
-    while stack:
-        rel, path = stack.pop()
-        try:
-            entries = list(os.scandir(path))
-        except OSError:
-            continue
-        for e in entries:
-            if e.name.startswith("."):
-                continue
-            r = f"{rel}{e.name}"
-            if e.is_dir(follow_symlinks=False):
-                stack.append((r + "/", e.path))
-            elif e.name.endswith(GRAPH_SUFFIXES):
-                if links is not None and e.is_symlink():
-                    links.add(r)
-                yield r, e
-
-
-def _tree_files(root: Path, links: set | None = None) -> list[str]:
-    return [r for r, _ in _tree_entries(root, links)]
-
-
-def _tree_stats(root: Path, links: set | None = None) -> list[tuple[str, tuple[int, int, int, int]]]:
-    """Like _tree_files, with each file's (size, mtime_ns, ctime_ns, inode)."""
-    out = []
-    for r, e in _tree_entries(root, links):
-        try:
-            st = e.stat()
-        except OSError:
-            st = None
-        out.append((r, (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) if st else (-1, 0, 0, 0)))
-    return out
-
-
-def _stats_from_walk(root: Path, walked, links: set | None = None) -> list[tuple[str, tuple[int, int, int, int]]]:
-    """_tree_stats(root, links), in the same order, from files.walk(root):
-    the scan's own stat pass, not a second one."""
-    from .files import FILE
-    prefix = os.path.join(str(root), "")
-    n = len(prefix)
-    out = []
-    for path, kind, st in walked:
-        if not path.endswith(GRAPH_SUFFIXES) or path[path.rfind("/") + 1] == ".":
-            continue
-        rel = path[n:]
-        if kind != FILE or st is None:     # _tree_entries follows links
-            if links is not None and kind != FILE:
-                links.add(rel)
-            try:
-                s = os.stat(path)
-                st = (s.st_size, s.st_mtime_ns, s.st_ctime_ns, s.st_ino)
-            except OSError:
-                st = (-1, 0, 0, 0)
-        out.append((rel, st))
-    return out
+def _tree_walk(root: Path, walks: dict | None, stat: bool = True) -> tree.Snapshot:
+    """The walk of the tree; `walks` holds this run's walks (str(dir) ->
+    tree.Snapshot) for it to reuse."""
+    return (walks or {}).get(str(root)) or tree.walk(root, reuse=walks, stat=stat)
 
 
 def _arch_of(rel: str) -> str | None:
@@ -352,7 +276,7 @@ class CollisionIndex:
 
     @classmethod
     def build(cls, root: Path, names, definitions=None, aliases: dict[str, str] | None = None,
-              cache_dir: Path | None = None, extra=None, walk=None, extra_key: str = "",
+              cache_dir: Path | None = None, extra=None, walks: dict | None = None, extra_key: str = "",
               search=None) -> CollisionIndex:
         """Find the definitions of `names` (unless given) and read the tree's include graph.
 
@@ -363,19 +287,20 @@ class CollisionIndex:
         given, is computed with the index and kept with it (`index.extra`):
         api uses it for the plan of preparatory renames, which needs a
         `git grep` of the whole tree that an unchanged tree need not repeat.
-        `walk` is files.walk(root) if the caller has it already; `extra_key`
+        `walks` holds the walks the caller made (str(dir) -> tree.Snapshot,
+        files.expand's): the tree's walk reuses them. `extra_key`
         is what else `extra` depends on (clashes.yaml), part of the cache key.
         `search(root, names)`, if given, finds the definitions instead of
         tree_definitions (api shares one `git grep` with `extra`)."""
         root = Path(root)
         search = search or tree_definitions
         if definitions is None and cache_dir is not None:
-            return _cached_build(cls, root, names, aliases or {}, Path(cache_dir), extra, walk, extra_key,
+            return _cached_build(cls, root, names, aliases or {}, Path(cache_dir), extra, walks, extra_key,
                                  search)
         with ThreadPoolExecutor(1) as pool:   # git grep runs on the other core meanwhile
             found = pool.submit(search, root, names) if definitions is None else None
-            links: set[str] = set()
-            files = _tree_files(root, links) if walk is None else [r for r, _ in _stats_from_walk(root, walk, links)]
+            stats, links = _tree_walk(root, walks, stat=False).graph(root)
+            files = [r for r, _ in stats]
             specs = _read_all_specs(root, files, links)
             defs = found.result() if found is not None else definitions
         aliases = aliases or {}
@@ -593,24 +518,16 @@ class CollisionIndex:
 #   no file was added, removed or changed, it is the answer (no reads, no
 #   git grep). Otherwise the definitions are searched again and the index is
 #   rebuilt from the kept specs plus the files read again.
-# Files changed less than STALE_NS before the run are not trusted to keep
-# (an edit within the same timestamp granule would not show in their stat).
+# Files a store does not trust (store.trusted) are not kept.
 
-CACHE_VERSION = b"pgrewrite-includes-3"
-STALE_NS = 2_000_000_000
+CACHE_VERSION = b"pgrewrite-includes-4"
 
 
 def _cache_paths(cache_dir: Path, root: Path, names, aliases: dict, extra_key: str = "") -> tuple[Path, Path]:
-    try:
-        where = str(root.resolve())
-    except OSError:
-        where = str(root)
-    h = hashlib.blake2b(CACHE_VERSION + repr((where, sorted(names), sorted(aliases.items()))).encode(),
-                        digest_size=16).hexdigest()
-    d = cache_dir / "includes"
+    depends = (sorted(names), sorted(aliases.items()))
     # the include specs do not depend on extra_key, the index's extra does
-    state = hashlib.blake2b(f"{h}\0{extra_key}".encode(), digest_size=16).hexdigest() if extra_key else h
-    return d / f"{state}.state", d / f"{h}.specs"
+    return (store.path_for(cache_dir, "includes", CACHE_VERSION, root, *depends, extra_key, suffix=".state"),
+            store.path_for(cache_dir, "includes", CACHE_VERSION, root, *depends, suffix=".specs"))
 
 
 # Bit masks: one bit per definition, so beyond 63 definitions a mask is
@@ -670,54 +587,35 @@ def _state_from(data):
     return bytes.fromhex(data["fingerprint"]), data["index"]
 
 
-def _fingerprint(stats) -> bytes:
-    return cachefile.fingerprint(stats)
-
-
-def _save(path: Path, data) -> None:
-    try:
-        cachefile.write(path, data)
-    except OSError:
-        pass             # a cache that cannot be written is only slower
-
-
-def _cached_build(cls, root: Path, names, aliases: dict, cache_dir: Path, extra=None, walk=None,
+def _cached_build(cls, root: Path, names, aliases: dict, cache_dir: Path, extra=None, walks=None,
                   extra_key: str = "", search=tree_definitions) -> CollisionIndex:
     state_path, specs_path = _cache_paths(cache_dir, root, names, aliases, extra_key)
     with ThreadPoolExecutor(1) as pool:
-        links: set[str] = set()
-        stats = _tree_stats(root, links) if walk is None else _stats_from_walk(root, walk, links)
-        fp = _fingerprint(stats)
-        state = cachefile.read(state_path, _state_from)
+        snap = _tree_walk(root, walks)
+        fp = snap.fingerprint
+        state = store.load(state_path, _state_from)
         if state is not None and state[0] == fp and (extra is None or state[1].get("extra") is not None):
             try:
                 index = cls._from_state(root, state[1])
             except cachefile.SHAPE_ERRORS:
                 cachefile.note_bad(state_path, "not the data this pgrewrite expects there")
             else:
-                for p in (state_path, specs_path):     # recently used (cache.prune deletes the oldest)
-                    try:
-                        os.utime(p)
-                    except OSError:
-                        pass
+                cachefile.touch(specs_path)     # recently used (cache.prune deletes the oldest)
                 return index
         found = pool.submit(search, root, names)   # git grep on the other core
-        old = cachefile.read(specs_path, _specs_from) or {}
-        trusted_before = time.time_ns() - STALE_NS
-        specs, keep = {}, {}
-        fresh = _read_all_specs(root, [rel for rel, key in stats if (hit := old.get(rel)) is None or hit[0] != key],
-                                links)
-        for rel, key in stats:
-            specs[rel] = fresh[rel] if rel in fresh else old[rel][1]
-            if max(key[1], key[2]) < trusted_before:
-                keep[rel] = (key, specs[rel])
+        stats, links = snap.graph(root)
+        kept = store.Kept(specs_path, _specs_from)
+        old = {rel: got for rel, key in stats if (got := kept.get(rel, key)) is not None}
+        fresh = _read_all_specs(root, [rel for rel, _ in stats if rel not in old], links)
+        specs = {rel: old[rel] if rel in old else fresh[rel] for rel, _ in stats}
+        keep = {rel: (key, specs[rel]) for rel, key in stats if kept.trusted(key)}
         defs = found.result()
     own = frozenset(d.name for d in defs if d.family_own())
     defs = [d for d in defs if not d.compatible(aliases.get(d.name)) and not d.family_own()]
     index = cls(root, defs, [r for r, _ in stats], specs)
     index.own_names = own
     index.extra = extra(root, index.definitions) if extra is not None else None
-    _save(specs_path, keep)
+    kept.save(keep)
     if len(keep) == len(stats):
-        _save(state_path, {"fingerprint": fp.hex(), "index": index._state()})
+        store.save(state_path, {"fingerprint": fp.hex(), "index": index._state()})
     return index

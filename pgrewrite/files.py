@@ -7,28 +7,21 @@ way the accounting stays exact, because a file dropped here cannot contain
 a whole-word family name.
 
 With a cache directory the prefilter's answer is kept per file, keyed by the
-file's stat (size, mtime_ns, ctime_ns, inode; in a git tree also whether git
-tracks it): an unchanged tree then costs a walk (or `git ls-files`) and a
-stat per file, and only new or changed files are searched again. A file
-changed less than STALE_NS before the search started is not kept (an edit
-within the same timestamp granule would not show in its stat).
+file's stat (store.py; in a git tree also whether git tracks it): an
+unchanged tree then costs a walk (tree.py, with `git ls-files` in a git
+tree) and only new or changed files are searched again.
 """
 from __future__ import annotations
 
 import errno
-import functools
-import hashlib
 import os
 import re
-import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import cachefile
-from .cachefile import touch
-
-SOURCE_SUFFIXES = (".c", ".h", ".S", ".s", ".lds")
+from . import git, store
+from .git import grep_words
+from .tree import DIR_LINK, FILE, LINK, SOURCE_SUFFIXES, walk
 
 
 @dataclass(frozen=True)
@@ -60,8 +53,9 @@ def expand(paths, names, cwd: Path | None = None, use_git: bool = True, cache_di
     With `cache_dir`, the prefilter's answers are kept there across runs.
     `idle()` is called (at most once) while git works in another process,
     for the caller to use this process meanwhile. `walks`, if given, gets
-    the walk of each directory walked (str(dir) -> what `walk` returns), for
-    the caller's own use of the same stat pass."""
+    the walk of each directory walked (str(dir) -> tree.Snapshot), for the
+    caller's own use of the same stat pass (the definition index's walk of
+    the tree reuses them)."""
     cwd = cwd or Path.cwd()
     idle = _once(idle)
     out: dict[str, Candidate] = {}       # by real path: a file named twice is read once
@@ -241,94 +235,44 @@ def _why(e: Exception) -> str:
     return getattr(e, "strerror", None) or str(e)
 
 
-def _walk(top: Path, unread: "Unreadable | None" = None):
-    def onerror(e: OSError):
-        if unread is not None:
-            unread.directory(e.filename, e.strerror or str(e))
-    for dirpath, dirnames, filenames in os.walk(top, onerror=onerror):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            if is_source(name):
-                yield Path(dirpath) / name
+def _walk(top: Path, unread: Unreadable) -> list[Path]:
+    """Every file `walk` finds under `top` but symbolic links to
+    directories, in _walk_order; directories it cannot list go to `unread`."""
+    snap = walk(top, stat=False)
+    _unlisted(snap, unread)
+    return _walk_order(top, [f for f, kind, _ in snap.entries if kind != DIR_LINK])
+
+
+def _unlisted(snap, unread: Unreadable) -> None:
+    for d, reason in snap.unlisted.items():
+        unread.directory(d, reason)
 
 
 # ------------------------------------------------------------ the prefilter
 
-PREFILTER_VERSION = b"pgrewrite-prefilter-2"
-STALE_NS = 2_000_000_000
+PREFILTER_VERSION = b"pgrewrite-prefilter-3"
 # more new or changed files than this: one `git grep` over the tree is faster
 # than reading them in Python (or than long pathspec lists)
 FULL_SEARCH_OVER = 3000
 
 
-class _Known:
-    """The prefilter's earlier answers for one tree: path -> (key, listed).
-
-    `start` is taken before any file is searched: an answer is kept only for
-    a file whose last change (mtime and ctime) is STALE_NS older than that,
-    so the content searched is the content its stat describes."""
+class _Known(store.Kept):
+    """The prefilter's earlier answers for one tree: path -> (key, listed),
+    and the summary of the last run that could trust every file."""
 
     def __init__(self, cache_dir: Path | None, top: Path, names, kind: str):
-        self.start = time.time_ns()
-        self.path = None
-        self._old: dict | None = {}
-        if cache_dir is None:
-            return
-        try:
-            where = str(top.resolve())
-        except OSError:
-            where = str(top)
-        h = hashlib.blake2b(PREFILTER_VERSION + repr((kind, where, sorted(names), SOURCE_SUFFIXES)).encode(),
-                            digest_size=16).hexdigest()
-        self.path = Path(cache_dir) / "prefilter" / f"{h}.prefilter"
-        self.summary_path = self.path.with_suffix(".summary")
-        self._old = None                # read when first needed
-
-    @property
-    def old(self) -> dict:
-        if self._old is None:
-            self._old = _used(self.path, _answers_from) or {}
-        return self._old
-
-    def exists(self) -> bool:
-        return self.path is not None and self.path.exists()
+        path = None if cache_dir is None else store.path_for(
+            cache_dir, "prefilter", PREFILTER_VERSION, top, kind, sorted(names), SOURCE_SUFFIXES, suffix=".prefilter")
+        super().__init__(path, _answers_from)
 
     def summary(self):
         """(fingerprint, answer) of the last run that could trust every
         file's stat, or None."""
-        return _used(self.summary_path, _summary_from) if self.path is not None else None
+        return store.load(self.path.with_suffix(".summary"), _summary_from) if self.path is not None else None
 
     def save_summary(self, fingerprint: bytes, answer: list[str]) -> None:
         if self.path is not None:
-            try:
-                cachefile.write(self.summary_path, [fingerprint.hex(), answer])
-            except OSError:
-                pass
-
-    def get(self, path: str, key):
-        """True/False when `path` was searched at this key, else None."""
-        hit = self.old.get(path)
-        return hit[1] if hit is not None and hit[0] == key else None
-
-    def trusted(self, st) -> bool:
-        return st is not None and max(st[1], st[2]) < self.start - STALE_NS
-
-    def save(self, new: dict) -> None:
-        if self.path is None or new == self.old:
-            return
-        try:
-            cachefile.write(self.path, new)
-        except OSError:
-            pass             # a cache that cannot be written is only slower
-
-
-def _used(path: Path, convert):
-    """`convert` of the data in the cache file at `path`, marked recently
-    used (cache.prune deletes the oldest), or None."""
-    got = cachefile.read(path, convert)
-    if got is not None:
-        touch(path)
-    return got
+            store.save(self.path.with_suffix(".summary"), [fingerprint.hex(), answer])
 
 
 def _answers_from(data: dict) -> dict:
@@ -344,10 +288,6 @@ def _summary_from(data) -> tuple[bytes, list[str]]:
     if type(answer) is not list or not all(type(p) is str for p in answer):
         raise TypeError("not a list of paths")
     return bytes.fromhex(fingerprint), answer
-
-
-def _stamp(st) -> tuple[int, int, int, int]:
-    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
 def _word_test(names):
@@ -368,88 +308,16 @@ def _word_test(names):
     return mentions
 
 
-# git's messages in English, whatever the user's locale: Unreadable reads them
-_GIT_ENV = {**os.environ, "LC_ALL": "C", "LANGUAGE": ""}
-
-
-def _start(args) -> subprocess.Popen | None:
-    """A process whose output _finish collects, or None if it cannot start."""
-    try:
-        return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_GIT_ENV)
-    except OSError:
-        return None
-
-
-def _finish(proc, ok=(0,)) -> tuple[bytes, bytes] | None:
-    """stdout and stderr of a _start()ed process, or None if it did not start,
-    ran over 10 minutes (it is killed) or exited with a code not in `ok`."""
-    if proc is None:
-        return None
-    try:
-        out, err = proc.communicate(timeout=600)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
-        return None
-    return (out, err) if proc.returncode in ok else None
-
-
-def grep_words(names) -> list[str]:
-    """`git grep` options matching any of `names` as a whole word, where a
-    word is what `git grep -w` means by one (ASCII letters, digits, `_`).
-
-    With PCRE in git (`-P`): one pattern per first letter, each an
-    alternation between ASCII-class lookarounds. Same lines as `-E -w` on
-    the 6.12 tree for a fraction of the CPU (prefilter 2.6-3.3 s -> 0.4 s):
-    PCRE's JIT skips ahead with SIMD to a pair of letters when the
-    alternatives share few of them, and splitting by first letter keeps
-    that true ("PTE_", "PG_" and "offset_in_p" in one pattern: 2.2 s, in
-    two: 0.4 s). Without PCRE: `-E -w` with one alternation, a quarter less
-    CPU than `-F -w -e N...` (git's -w re-checks every fixed-string hit,
-    and "PAGE_" hits are everywhere)."""
-    if not _git_has_pcre():
-        return ["-E", "-w", "-e", "|".join(_ere_escape(n) for n in names)]
-    groups: dict[str, list[str]] = {}
-    for n in names:
-        groups.setdefault(n[:1], []).append(n)
-    out = ["-P"]
-    for group in groups.values():
-        out += ["-e", f"(?<!{_WORD})(?:{'|'.join(re.escape(n) for n in group)})(?!{_WORD})"]
-    return out
-
-
-_WORD = "[A-Za-z0-9_]"
-
-
-def _ere_escape(name: str) -> str:
-    return re.sub(r"([.\[\]()*+?{}|^$\\])", r"\\\1", name)
-
-
-@functools.cache
-def _git_has_pcre() -> bool:
-    """Whether this git was built with PCRE (`git grep -P`); a few ms, once."""
-    import tempfile
-    with tempfile.TemporaryDirectory() as d:
-        Path(d, "x").write_bytes(b"a b\n")
-        try:
-            r = subprocess.run(["git", "grep", "--no-index", "-q", "-P", "-e", r"(?<![a-z])b(?![a-z])"],
-                               cwd=d, capture_output=True, timeout=30)
-        except (OSError, subprocess.TimeoutExpired):
-            return False
-    return r.returncode == 0
-
-
 def _grep_no_index(top: Path, names):
-    args = ["git", "-C", str(top), "grep", "--no-index", "-l", "-z", *grep_words(names)]
-    args += ["--", *(f"*{s}" for s in SOURCE_SUFFIXES)]
-    return _start(args)
+    return git.start(top, "grep", "--no-index", "-l", "-z", *grep_words(names),
+                     "--", *(f"*{s}" for s in SOURCE_SUFFIXES))
 
 
 def _grep_listed(proc, top: Path, unread: Unreadable) -> set[str] | None:
     """The files a `git grep --no-index -l -z` process listed (normalised
     absolute paths), or None if it failed in any way. What it could not read
     goes to `unread`."""
-    done = _finish(proc, ok=(0, 1))
+    done = git.finish(proc, ok=(0, 1))
     if done is None or not unread.git_stderr(done[1], top):
         return None
     out = done[0]
@@ -469,13 +337,14 @@ def _walk_prefiltered(top: Path, names, cache_dir: Path | None = None, idle=_onc
     known = _Known(cache_dir, top, names, "walk")
     # without earlier answers git grep runs on the other core during the walk
     proc = _grep_no_index(top, names) if not known.exists() else None
-    walked = walk(top, unread)
+    walked = walk(top)
+    _unlisted(walked, unread)
     if walks is not None:
         walks[str(top)] = walked
-    files = [(f, kind, st) for f, kind, st in walked if kind != DIR_LINK]
+    files = [(f, kind, st) for f, kind, st in walked.entries if kind != DIR_LINK]
     # no file added, removed or changed since a run that trusted every stat:
     # its answer, without looking at each file's
-    fingerprint = cachefile.fingerprint(files)
+    fingerprint = walked.fingerprint
     last = known.summary() if proc is None else None
     if last is not None and last[0] == fingerprint:
         return [Path(p) for p in last[1]]
@@ -523,60 +392,6 @@ def _walk_order(top: Path, paths) -> list[Path]:
     return [Path(p) for p in sorted(paths, key=key)]
 
 
-FILE, LINK, DIR_LINK = 0, 1, 2
-
-
-def walk(top: Path, unread: Unreadable | None = None) -> list[tuple[str, int, tuple | None]]:
-    """Every file under `top` named like a source file, dot directories and
-    symbolic links to directories not entered: (path string, kind, stat key
-    or None). Kind FILE: not a symbolic link (stat key unless stat failed);
-    LINK: a symbolic link to something else than a directory; DIR_LINK: a
-    symbolic link to a directory. Directories are visited depth-first from a
-    stack, entries in os.scandir order (collisions._tree_entries' order).
-    Directories that cannot be listed go to `unread`."""
-    out = []
-    stack = [str(top)]
-    while stack:
-        d = stack.pop()
-        try:
-            entries = list(os.scandir(d))
-        except OSError as e:
-            if unread is not None:
-                unread.directory(d, e.strerror or str(e))
-            continue
-        for e in entries:
-            name = e.name
-            try:
-                is_dir = e.is_dir()
-            except OSError:
-                is_dir = False
-            if is_dir:
-                if e.is_symlink():
-                    if name.endswith(SOURCE_SUFFIXES):
-                        out.append((e.path, DIR_LINK, None))
-                elif not name.startswith("."):
-                    stack.append(e.path)
-            elif name.endswith(SOURCE_SUFFIXES):
-                if e.is_symlink():
-                    out.append((e.path, LINK, None))
-                    continue
-                try:
-                    st = e.stat(follow_symlinks=False)
-                except OSError:
-                    out.append((e.path, FILE, None))
-                    continue
-                out.append((e.path, FILE, (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)))
-    return out
-
-
-def _git(top: Path, *args, timeout=600):
-    try:
-        r = subprocess.run(["git", "-C", str(top), *args], capture_output=True, timeout=timeout)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return r
-
-
 def _git_grep(top: Path, names, pathspecs, idle=_once(None), unread: Unreadable | None = None,
               prefix: str = "") -> set[Path] | None:
     """Tracked files, then untracked ones that are not ignored: `--untracked`
@@ -590,11 +405,11 @@ def _git_grep(top: Path, names, pathspecs, idle=_once(None), unread: Unreadable 
     for extra in ([], ["--untracked"]):
         for chunk in chunks:
             args = ["grep", "-l", "-z", *extra, *grep_words(names)]
-            proc = _start(["git", "-C", str(top), *args, "--", *chunk])
+            proc = git.start(top, *args, "--", *chunk)
             if proc is None:
                 return None
             idle()
-            done = _finish(proc, ok=(0, 1))
+            done = git.finish(proc, ok=(0, 1))
             if done is None or not unread.git_stderr(done[1], top, prefix):
                 return None
             found.update(top / f.decode("utf-8", "surrogateescape") for f in done[0].split(b"\0") if f)
@@ -607,7 +422,7 @@ def _git_candidates(top: Path, names, cache_dir: Path | None = None, idle=_once(
     when `top` is not inside a git work tree (or git is missing). Files and
     directories git could not read go to `unread`."""
     unread = unread if unread is not None else Unreadable()
-    inside = _git(top, "rev-parse", "--is-inside-work-tree", "--show-prefix", timeout=30)
+    inside = git.found(top, "rev-parse", "--is-inside-work-tree", "--show-prefix", timeout=30)
     if inside is None or inside.returncode != 0 or not inside.stdout.startswith(b"true\n"):
         return None
     prefix = inside.stdout[5:].rstrip(b"\n").decode("utf-8", "surrogateescape")
@@ -617,15 +432,14 @@ def _git_candidates(top: Path, names, cache_dir: Path | None = None, idle=_once(
     # Which files git would search (tracked, or untracked and not ignored),
     # and whether git tracks each: that is part of a file's key.
     known = _Known(cache_dir, top, names, "git")
-    ls = _start(["git", "-C", str(top), "ls-files", "-z", "-t", "--cached", "--others",
-                 "--exclude-standard", "--", "."])
+    ls = git.start(top, "ls-files", "-z", "-t", "--cached", "--others", "--exclude-standard", "--", ".")
     if ls is None:
         return None
     walked = walk(top)        # the stat keys, while git lists the files
     if walks is not None:
         walks[str(top)] = walked
     idle()
-    done = _finish(ls)
+    done = git.finish(ls)
     if done is None or not unread.git_stderr(done[1], top, prefix):
         return None
     listing = done[0]
@@ -635,21 +449,21 @@ def _git_candidates(top: Path, names, cache_dir: Path | None = None, idle=_once(
             rel = item[2:].decode("utf-8", "surrogateescape")
             if is_source(rel):
                 tracked[rel] = tracked.get(rel, False) or item[:1] != b"?"
-    seen = {f: (kind, st) for f, kind, st in walked}
+    seen = {f: (kind, st) for f, kind, st in walked.entries}
     keys: dict[str, tuple | None] = {}
     for rel, t in tracked.items():
         path = os.path.join(top, rel)
         kind, st = seen.get(path, (None, None))
         try:
             if kind is None:        # not walked: in a dot directory, say
-                st = _stamp(os.lstat(path))
+                st = store.stat_key(os.lstat(path))
                 kind = LINK if os.path.islink(path) else FILE
             elif st is None and kind == FILE:
-                st = _stamp(os.lstat(path))
+                st = store.stat_key(os.lstat(path))
             if kind == FILE:
                 key = (t, st)
             else:    # git grep skips tracked symbolic links, reads untracked ones
-                key = (t, _stamp(os.lstat(path)), _stamp(os.stat(path)))
+                key = (t, store.stat_key(os.lstat(path)), store.stat_key(os.stat(path)))
         except OSError:
             key = None
         keys[rel] = key

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from . import api
 from .applying import apply_result
+from .git import Git
 from .series import definitions as defs
 
 IDENTICAL, SAME_CODE, DIFFERS, NOT_BUILT = "identical", "same-code", "differs", "not-built"
@@ -114,7 +115,6 @@ def plan_preparation(result, src: Path, ruleset):
     which names shared definitions block)."""
     if result.preparation is not None:
         return result.preparation
-    from .series.git import Git
     try:
         return defs.prepare(Git(src), None, clashes=getattr(ruleset, "clashes", ()))
     except (defs.DefinitionsError, OSError) as e:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pgrewrite import cache, cachefile, codec, collisions, files, model
+from pgrewrite import cache, cachefile, codec, model, store
 from pgrewrite.cli import cli
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample-tree"
@@ -25,8 +25,7 @@ def tree(tmp_path, monkeypatch):
     are brand new: normally kept only when 2 s old)."""
     t = tmp_path / "tree"
     shutil.copytree(SAMPLE, t, symlinks=True)
-    for module in (cache, files, collisions):
-        monkeypatch.setattr(module, "STALE_NS", 0)
+    monkeypatch.setattr(store, "STALE_NS", 0)
     monkeypatch.chdir(t)
     return t
 

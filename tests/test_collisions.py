@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pgrewrite import api
+from pgrewrite import api, store
 from pgrewrite import collisions as coll
 
 NAMES = ("PTE_SIZE", "PG_SIZE", "PTE_SHIFT", "PG_SHIFT", "PTE_MASK", "PG_MASK")
@@ -167,8 +167,8 @@ def test_include_lines_from_git_grep_are_those_read_here(tmp_path, monkeypatch):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_bytes(data)
     (tmp_path / "mm/link.h").symlink_to("../include/a.h")      # git grep skips links
-    links = set()
-    rels = coll._tree_files(tmp_path, links)
+    stats, links = coll._tree_walk(tmp_path, None, stat=False).graph(tmp_path)
+    rels = [r for r, _ in stats]
     assert links == {"mm/link.h"} and ".hidden/h.h" not in rels
     monkeypatch.setattr(coll, "FULL_GREP_OVER", 0)
     expected = {r: coll._read_specs(str(tmp_path / r)) for r in rels}
@@ -243,7 +243,7 @@ def test_the_include_cache_gives_the_fresh_index_and_sees_edits(tmp_path, monkey
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(text)
     cache = tmp_path / "cache"
-    monkeypatch.setattr(coll, "STALE_NS", 0)     # the files are brand new; trust them anyway
+    monkeypatch.setattr(store, "STALE_NS", 0)     # the files are brand new; trust them anyway
     fresh = coll.CollisionIndex.build(root, NAMES)
     cold = coll.CollisionIndex.build(root, NAMES, cache_dir=cache)
     state = next((cache / "includes").glob("*.state"))
@@ -282,9 +282,7 @@ def test_only_files_that_look_up_a_visible_name_are_analysed_again(tmp_path, rul
     # classification looked up a name the index says it sees is analysed
     # again with it, cold and from the cache, and an edit that removes the
     # definition frees the site
-    import pgrewrite.cache as cache_mod
-    monkeypatch.setattr(cache_mod, "STALE_NS", 0)
-    monkeypatch.setattr(coll, "STALE_NS", 0)
+    monkeypatch.setattr(store, "STALE_NS", 0)
     root = tmp_path / "linux"
     tree = dict(TREE)
     fn = "void *f(unsigned long pfn)\n{\n\treturn __va(pfn << PAGE_SHIFT);\n}\n"

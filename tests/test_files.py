@@ -49,7 +49,7 @@ def test_outside_git_every_source_file_is_a_candidate(tmp_path):
 
 def forbid_grep(monkeypatch):
     """Fail the test if git grep runs; returns the list of git commands run."""
-    import pgrewrite.files as files
+    import pgrewrite.git as git
     ran = []
     real = subprocess.Popen
 
@@ -57,15 +57,15 @@ def forbid_grep(monkeypatch):
         ran.append(list(args))
         assert "grep" not in args, f"git grep ran: {args}"
         return real(args, *a, **k)
-    monkeypatch.setattr(files.subprocess, "Popen", popen)
+    monkeypatch.setattr(git.subprocess, "Popen", popen)
     return ran
 
 
 def trust_at_once(monkeypatch):
     """Keep answers about files changed up to now (the two seconds'
     margin would make these tests sleep)."""
-    import pgrewrite.files as files
-    monkeypatch.setattr(files, "STALE_NS", 0)
+    import pgrewrite.store as store
+    monkeypatch.setattr(store, "STALE_NS", 0)
 
 
 def displays(tmp_path, **k):

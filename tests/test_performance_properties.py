@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pgrewrite import files
+from pgrewrite import files, git, store
 from pgrewrite.cli import cli
 from pgrewrite.lex import Lexer
 
@@ -115,12 +115,12 @@ EDGE_LINES = [b"PAGE_SIZE", b"xPAGE_SIZE", b"PAGE_SIZEx", b"1PAGE_SHIFT", b"PAGE
 def test_grep_words_means_a_word_as_git_grep_w_does(tmp_path, monkeypatch, pcre):
     """Both forms of the whole-word search (-P with lookarounds, -E -w) pick
     the lines the Python word test picks, for the old and the new names."""
-    if pcre and not files._git_has_pcre():
+    if pcre and not git.has_pcre():
         pytest.skip("this git has no PCRE")
-    monkeypatch.setattr(files, "_git_has_pcre", lambda: pcre)
+    monkeypatch.setattr(git, "has_pcre", lambda: pcre)
     (tmp_path / "t.c").write_bytes(b"\n".join(EDGE_LINES) + b"\n")
     for names in (NAMES, ["PTE_SIZE", "PG_SIZE", "offset_in_pte", "offset_in_pg"]):
-        r = subprocess.run(["git", "grep", "--no-index", "-n", "-a", *files.grep_words(names)],
+        r = subprocess.run(["git", "grep", "--no-index", "-n", "-a", *git.grep_words(names)],
                            cwd=tmp_path, capture_output=True, check=False)
         assert r.returncode in (0, 1), r.stderr
         got = [int(line.split(b":")[1]) for line in r.stdout.splitlines()]
@@ -218,7 +218,7 @@ def test_the_stat_index_answers_an_unchanged_rerun_without_reading(tmp_path, mon
     tree = big_tree(tmp_path)
     ruleset = api.load_rules(RULES)
     cache = tmp_path / "cache"
-    monkeypatch.setattr(cache_mod, "STALE_NS", 0)   # the files are brand new; trust them anyway
+    monkeypatch.setattr(store, "STALE_NS", 0)   # the files are brand new; trust them anyway
     cold = api.scan_paths(["."], ruleset, jobs=1, cache_dir=cache, cwd=tree)
     assert list((cache / "index").glob("*.index"))
     reads = []
@@ -239,7 +239,7 @@ def test_the_stat_index_answers_an_unchanged_rerun_without_reading(tmp_path, mon
     assert edited.files == api.scan_paths(["."], ruleset, jobs=1, use_cache=False, cwd=tree).files
     # a file changed just before its stat was taken is not kept in the index:
     # it is read again on every run (the other files still are not)
-    monkeypatch.setattr(cache_mod, "STALE_NS", 10**15)
+    monkeypatch.setattr(store, "STALE_NS", 10**15)
     victim.write_bytes(data)
     for _ in range(2):
         reads.clear()
@@ -256,7 +256,7 @@ def test_workers_keep_results_under_the_key_of_the_bytes_they_read(tmp_path, mon
     tree = big_tree(tmp_path)
     ruleset = api.load_rules(RULES)
     cache = tmp_path / "cache"
-    monkeypatch.setattr(cache_mod, "STALE_NS", 0)   # the files are brand new; trust them anyway
+    monkeypatch.setattr(store, "STALE_NS", 0)   # the files are brand new; trust them anyway
     cache.mkdir()
     (cache / cache_mod.LEDGER).write_text("0")     # counted from here on
     cold = api.scan_paths(["."], ruleset, jobs=jobs, cache_dir=cache, cwd=tree)

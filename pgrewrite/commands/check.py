@@ -12,15 +12,14 @@ A higher-priority condition wins: 5, then 4, then 7, then 6.
 """
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
 import click
 
-from .. import api
+from .. import api, git
 from ..checking import check_diff, check_patches
-from ..collisions import git_top, tree_root
+from ..collisions import tree_root
 from ..edits import EditError, write_atomically
 from ..report import findings as rf
 from .common import (EXIT_ACCOUNTING, EXIT_INPUT, EXIT_OK, EXIT_PERSON, EXIT_RENAMES, load_rules_or_exit,
@@ -130,16 +129,16 @@ def scan_diff(base: str, paths, fmt: str, no_decisions: bool, decisions_file, ru
     uncommitted changes since BASE add, in the work tree's files."""
     if fmt not in CHECK_FORMATS:
         raise click.UsageError(f"--diff reports in {', '.join(CHECK_FORMATS)}, not {fmt}")
-    top = git_top(Path.cwd())
+    top = git.top(Path.cwd())
     if top is None:
         click.echo("error: --diff needs a git tree; run it inside one", err=True)
         sys.exit(EXIT_INPUT)
     # paths relative to the top, as the diff names them; the cwd's paths limit it
-    args = ["git", "-C", str(top), "diff", "--no-color", "--no-ext-diff", "-M", "--relative=",
+    args = ["diff", "--no-color", "--no-ext-diff", "-M", "--relative=",
             base, "--", *[str((Path.cwd() / p).resolve()) for p in paths]]
     try:
-        proc = subprocess.run(args, capture_output=True, timeout=600)
-    except (OSError, subprocess.TimeoutExpired) as e:
+        proc = git.call(top, *args)
+    except (OSError, git.TimeoutExpired) as e:
         click.echo(f"error: git diff {base}: {e}", err=True)
         sys.exit(EXIT_INPUT)
     if proc.returncode != 0:

@@ -38,11 +38,10 @@ error before anything is written. A definition identical to ours (sh and m68k
 from __future__ import annotations
 
 import re
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .git import Git
+from ..git import CompletedProcess, Git
 
 CONSTANTS: tuple[tuple[str, str], ...] = (
     ("PTE_SHIFT", "PAGE_SHIFT"),
@@ -147,7 +146,7 @@ class Source:
     git: Git
     rev: str | None = None
 
-    def grep(self, *args: str, paths: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    def grep(self, *args: str, paths: tuple[str, ...] = ()) -> CompletedProcess:
         where = [self.rev] if self.rev else []
         head = ["grep", "--no-index"] if self.rev is None else ["grep"]
         return self.git.run(*head, *args, *where, "--", *paths, check=False)

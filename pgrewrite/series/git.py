@@ -1,67 +1,22 @@
-"""The git CLI, run through subprocess. Kernel people have git; so do we.
+"""Commits for a series without touching the user's repository.
 
 `Scratch` writes every object into a temporary object directory (the user's
 repository is only read, through alternates) and uses a temporary index, so
-building a series never touches the user's working tree, index or object store.
+building a series never touches the user's working tree, index or object
+store. `Git` itself, like every git call, is in pgrewrite/git.py.
 """
 from __future__ import annotations
 
 import hashlib
 import os
 import shutil
-import subprocess
 import tempfile
 import zlib
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-
-class GitError(RuntimeError):
-    pass
-
-
-@dataclass
-class Git:
-    cwd: Path
-    env: dict[str, str] = field(default_factory=dict)
-
-    def run(self, *args: str, input: bytes | None = None, check: bool = True,
-            env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-        full_env = {**os.environ, **self.env, **(env or {})}
-        full_env.setdefault("LC_ALL", "C")
-        proc = subprocess.run(["git", *args], cwd=self.cwd, input=input,
-                              capture_output=True, env=full_env)
-        if check and proc.returncode != 0:
-            raise GitError(f"git {' '.join(args[:3])}... failed: "
-                           f"{proc.stderr.decode(errors='replace').strip()}")
-        return proc
-
-    def out(self, *args: str, **kw) -> str:
-        return self.run(*args, **kw).stdout.decode(errors="replace")
-
-    def config(self, key: str) -> str | None:
-        proc = self.run("config", "--get", key, check=False)
-        value = proc.stdout.decode().strip()
-        return value or None
-
-
-def cannot_run(e: OSError) -> str:
-    if isinstance(e, FileNotFoundError) and e.filename in ("git", None):
-        return "git is not on PATH; install git or add it to PATH"
-    return f"git cannot be run: {e.strerror or e}"
-
-
-def toplevel(path: Path) -> Path:
-    try:
-        proc = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=path,
-                              capture_output=True)
-    except OSError as e:
-        raise GitError(cannot_run(e)) from None
-    if proc.returncode != 0:
-        raise GitError(f"{path} is not inside a git work tree: "
-                       f"{proc.stderr.decode('utf-8', 'replace').strip()}")
-    return Path(os.fsdecode(proc.stdout.rstrip(b"\n")))
+# series/build.py and commands/series.py take these from here
+from ..git import Git, GitError, cannot_run, toplevel  # noqa: F401
 
 
 class Scratch:

@@ -11,7 +11,7 @@ import posixpath
 import re
 from typing import Sequence
 
-from .git import Git
+from ..git import Git
 
 # "mm/vmalloc: fix ..." -> "mm/vmalloc"; "x86/mm/pat: ..." -> "x86/mm/pat".
 # Not "Revert", "Merge", or sentences that happen to contain a colon later on.
