@@ -12,6 +12,7 @@ import hashlib
 import os
 from collections import Counter as Tally
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from . import cachefile
@@ -20,6 +21,7 @@ from .accounting import Counter
 from .budget import Budget, OverBudget, tree_nodes, went_over
 from .cache import ResultCache
 from .classify import Classifier
+from .edits import misfit
 from .edits import rewrite  # noqa: F401  (part of the library API)
 from .files import Candidate, InputProblem, expand  # noqa: F401
 from .lex import Lexer
@@ -250,7 +252,7 @@ def analyse_cached(engine: Engine, cache: ResultCache | None, display: str, path
     if cache is None:
         return analyse_data(engine, display, data, captured, unknown_as), False, 0
     key = cache.key_of(display, data, captured)
-    hit = cache.get(key, display)
+    hit = cache.get(key, display, data)
     if hit is not None:
         return hit, True, 0
     result = analyse_data(engine, display, data, captured, unknown_as)
@@ -317,7 +319,7 @@ def scan_paths(paths, ruleset: RuleSet, root: Path | None = None, jobs: int | No
     """Analyse every candidate file under `paths`; results sorted by path."""
     cwd = cwd or Path.cwd()
     fam = ruleset.family
-    cache = ResultCache(cache_dir, ruleset.digest, unknown_as) if use_cache else None
+    cache = ResultCache(cache_dir, ruleset.digest, unknown_as, check=partial(misfit, ruleset)) if use_cache else None
 
     walks: dict = {}
 
@@ -486,7 +488,7 @@ class ContentScanner:
     def __init__(self, ruleset: RuleSet, root: Path, cache_dir: Path | None = None, use_cache: bool = True,
                  unknown_as: str | None = None):
         self.ruleset, self.root, self.unknown_as = ruleset, Path(root), unknown_as
-        self.cache = ResultCache(cache_dir, ruleset.digest, unknown_as) if use_cache else None
+        self.cache = ResultCache(cache_dir, ruleset.digest, unknown_as, check=partial(misfit, ruleset)) if use_cache else None
         self.engine = Engine(ruleset)
         self._index = None
 
@@ -504,7 +506,7 @@ class ContentScanner:
             data = contents[path]
             captured = _captured(Candidate(path, self.root / path), self.root, index, preparation)
             key = self.cache.key_of(path, data, captured) if self.cache is not None else None
-            r = self.cache.get(key, path) if self.cache is not None else None
+            r = self.cache.get(key, path, data) if self.cache is not None else None
             if r is None:
                 r = analyse_data(self.engine, path, data, captured, self.unknown_as)
                 if self.cache is not None:

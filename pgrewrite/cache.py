@@ -91,8 +91,11 @@ def default_cache_dir() -> Path:
 
 class ResultCache:
     def __init__(self, directory: Path | None, rules_digest: str, unknown_as: str | None,
-                 max_bytes: int | None = None):
+                 max_bytes: int | None = None, check=None):
         self.dir = Path(directory) if directory is not None else default_cache_dir()
+        # check(result, data or None): why a result read back cannot be one
+        # the rules made (edits.misfit), or None; such an entry is a miss
+        self.check = check
         # pgrewrite's own source too: a new version may decide differently
         self.salt = VERSION + engine_digest().encode() + rules_digest.encode() + repr(unknown_as).encode()
         self.max_bytes = max_bytes if max_bytes is not None else max_bytes_from_env()
@@ -103,8 +106,8 @@ class ResultCache:
         """A copy without the stat index, for a worker process that only
         reads and writes content entries (`key_of`, `get`, `put`)."""
         copy = ResultCache.__new__(ResultCache)
-        copy.dir, copy.salt, copy.max_bytes, copy.started, copy.written = (
-            self.dir, self.salt, self.max_bytes, self.started, 0)
+        copy.dir, copy.salt, copy.max_bytes, copy.started, copy.written, copy.check = (
+            self.dir, self.salt, self.max_bytes, self.started, 0, self.check)
         return copy
 
     def key_of(self, display: str, data: bytes, captured: dict) -> str:
@@ -158,6 +161,9 @@ class ResultCache:
             if result is not None and name is not None and result.path != name:
                 cachefile.note_bad(self._index_path, f"the entry of {path} is of another file")
                 result = None
+            if result is not None and self.check is not None and (why := self.check(result, None)):
+                cachefile.note_bad(self._index_path, f"the entry of {path} is not what the rules make: {why}")
+                result = None
             if result is not None:
                 self._new[slot] = hit
                 return result, None
@@ -192,14 +198,18 @@ class ResultCache:
             return
         self.written += store.save(self._index_path, _index_data(index))
 
-    def get(self, k: str | None, name: str) -> FileResult | None:
-        """The result kept under key `k`, if it is one of the file `name`."""
+    def get(self, k: str | None, name: str, data: bytes | None = None) -> FileResult | None:
+        """The result kept under key `k`, if it is one of the file `name`
+        (whose bytes are `data`) that the rules could have made."""
         if k is None:
             return None
         path = self.dir / k[:2] / k
         r = cachefile.read(path, result_from)
         if r is not None and r.path != name:
             cachefile.note_bad(path, "the result of another file")
+            return None
+        if r is not None and self.check is not None and (why := self.check(r, data)):
+            cachefile.note_bad(path, f"not what the rules make: {why}")
             return None
         if r is not None:
             touch(path)                        # recently used: pruned last

@@ -9,11 +9,17 @@ where the payload is JSON (orjson): lists, dicts, strings, numbers. Reading
 builds nothing but those; the callers turn them into pgrewrite's own values
 with explicit converters (pgrewrite/codec.py and the modules that own a
 cached shape). A file that is not ours, of another FORMAT, cut short,
-bit-flipped or of the wrong shape is a miss: the caller recomputes and
-replaces it, and `take_note()` names it in one note of the run.
+bit-flipped, of the wrong shape or over MAX_FILE_BYTES (never read into
+memory) is a miss: the caller recomputes and replaces it, and `take_note()`
+names it in one note of the run.
+
+The checksum detects damage, not forgery: whoever can write the directory
+can write a valid entry (docs/threat-model.md says what that can and cannot
+change).
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -30,6 +36,10 @@ FORMAT = 3
 _DIGEST = 16
 _HEADER = struct.Struct(f">{len(MAGIC)}sH{_DIGEST}s")
 HEADER_SIZE = _HEADER.size
+# the largest cache file read or written. The biggest pgrewrite writes for the
+# whole 6.12 tree is the include specs, ~16 MB; a bigger file in a shared
+# directory is someone else's (or a runaway): a miss, never read into memory.
+MAX_FILE_BYTES = 64 * 1024 * 1024
 
 # Every converter failure on a file with a valid checksum (someone wrote it
 # on purpose, or another pgrewrite with the same FORMAT): a miss, never a traceback
@@ -76,6 +86,8 @@ def write(path: Path, data) -> int:
     reader never sees half a file; returns the bytes written. Raises
     OSError (the callers treat an unwritable cache as a slower one)."""
     blob = encode(data)
+    if len(blob) > MAX_FILE_BYTES:        # every later read would refuse it
+        raise OSError(errno.EFBIG, f"a cache file of {len(blob)} bytes is over the limit", str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent)
     try:
@@ -123,8 +135,8 @@ def read(path: Path, convert=None):
     except OSError as e:
         note_bad(path, f"cannot be read ({e.strerror or e})")
         return None
-    if blob is None:
-        note_bad(path, "not a regular file")
+    except BadEntry as e:
+        note_bad(path, str(e))
         return None
     try:
         data = decode(blob)
@@ -136,17 +148,29 @@ def read(path: Path, convert=None):
     return None
 
 
-def _read_regular(path) -> bytes | None:
-    """The bytes of the regular file at `path`; None for anything else (a
-    FIFO or device put there would block the run or never end)."""
+def _read_regular(path) -> bytes:
+    """The bytes of the regular file at `path`. BadEntry for anything else
+    (a FIFO or device put there would block the run or never end) and for a
+    file over MAX_FILE_BYTES, which is never read into memory: its size is
+    checked first, and no more than the limit is read if it grows meanwhile."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise BadEntry("not a regular file")
+        if st.st_size > MAX_FILE_BYTES:
+            raise BadEntry(_too_big(st.st_size))
         with os.fdopen(fd, "rb", closefd=False) as fh:
-            return fh.read()
+            blob = fh.read(MAX_FILE_BYTES + 1)
+        if len(blob) > MAX_FILE_BYTES:
+            raise BadEntry(_too_big(len(blob)))
+        return blob
     finally:
         os.close(fd)
+
+
+def _too_big(size: int) -> str:
+    return f"{size} bytes, over the {MAX_FILE_BYTES // (1024 * 1024)} MiB limit of a cache file; not read"
 
 
 def is_own(path: str) -> bool:

@@ -11,6 +11,7 @@ file `.NAME.XXXX.pgrewrite`, which the next `apply` removes).
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -36,6 +37,55 @@ def rewrite(data: bytes, edits) -> bytes:
         pos = e.end
     out.append(data[pos:])
     return b"".join(out)
+
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NAME_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+
+
+def _whole_word(data: bytes, start: int, end: int, word: str) -> bool:
+    return (0 <= start < end <= len(data) and data[start:end] == word.encode()
+            and (start == 0 or data[start - 1] not in _NAME_BYTES)
+            and (end == len(data) or data[end] not in _NAME_BYTES))
+
+
+def misfit(ruleset, result, data: bytes | None = None) -> str | None:
+    """Why a result read from the cache cannot be one the rules made (None
+    if it can). A cache entry has a checksum, but anyone who can write the
+    directory can write a valid one (docs/threat-model.md): it may still
+    change verdicts, but not ask for another edit than the analysis makes.
+    Every site is a family token; every `family` edit renames the token of
+    one of the sites to one of its replacements; every `identifier` edit is
+    the scoped rename a rule declares. With `data` (the file's bytes), every
+    site and edit must also be a whole word there."""
+    family = ruleset.family
+    names = set(family.names)
+    sites = {}
+    for d in result.decisions:
+        s = d.site
+        if s.token not in names:
+            return f"a site at byte {s.start} is {s.token!r}, not a family name"
+        sites[(s.start, s.end)] = s.token
+    for e in result.edits:
+        if e.kind == "family":
+            if sites.get((e.start, e.end)) != e.old or e.new not in family.equivalents(e.old) - {e.old}:
+                return f"the edit at byte {e.start} ({e.old} -> {e.new}) is not a family rename of a site"
+        elif e.kind == "identifier":
+            try:
+                rename = ruleset.by_id(e.rule).rename
+            except KeyError:
+                rename = None
+            if (rename is None or rename.target != e.new or not _NAME.fullmatch(e.old)
+                    or not (rename.source.startswith("$") or rename.source == e.old)):
+                return f"the edit at byte {e.start} ({e.old} -> {e.new}) is not a rename rule {e.rule!r} declares"
+        else:
+            return f"the edit at byte {e.start} is of unknown kind {e.kind!r}"
+    if data is not None:
+        spans = [*((s, e, t) for (s, e), t in sites.items()), *((e.start, e.end, e.old) for e in result.edits)]
+        for start, end, word in spans:
+            if not _whole_word(data, start, end, word):
+                return f"the file does not hold {word!r} as a whole word at byte {start}"
+    return None
 
 
 def new_positions(edits) -> list[tuple[int, int]]:
