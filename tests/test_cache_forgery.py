@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pgrewrite import cache, cachefile, codec, collisions, files, model
+from pgrewrite import cachefile, codec, model
+from pgrewrite import store as store_mod
 from pgrewrite.cli import cli
 
 from .test_robustness_support import c_file
@@ -30,8 +31,7 @@ def tree(tmp_path, monkeypatch):
     monkeypatch.setenv("GIT_CONFIG_SYSTEM", "/dev/null")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))   # series has no --cache-dir
     monkeypatch.delenv("PGREWRITE_CACHE_MAX_MB", raising=False)
-    for module in (cache, files, collisions):
-        monkeypatch.setattr(module, "STALE_NS", 0)
+    monkeypatch.setattr(store_mod, "STALE_NS", 0)     # the files are brand new; trust them anyway
     root = make_tree(tmp_path / "tree", {**FILES, GOOD: c_file(0).decode()}, history=())
     monkeypatch.chdir(root)
     return root
