@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from ..lex import rename_spans
 from ..model import FileResult, Verdict
 from . import definitions as defs_mod
 from . import messages, prefix, subjects
@@ -248,7 +249,7 @@ def _build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
                              + str(exc)) from None
     except defs_mod.DefinitionsError as exc:
         raise SeriesError(str(exc)) from None
-    found, blocked = prep.definitions, prep.blocked
+    found, blocked, new_names = prep.definitions, prep.blocked, prep.new_names
     if blocked and options.collisions == "refuse":
         raise CollisionError("\n".join(
             ["refusing to build the series: some new names already exist in the tree."]
@@ -292,7 +293,7 @@ def _build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
     if not sel.edits:
         raise SeriesError("no mechanical renames in the scanned paths: nothing to send")
 
-    names = set(defs_mod.NEW_NAMES) - set(blocked)
+    names = set(new_names) - set(blocked)
     try:
         insertions = defs_mod.plan_definitions(
             lambda p: base_files.get(p, (None, None))[1], names)
@@ -372,7 +373,7 @@ def _build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
         for c in clash_renames:
             n = 0
             for f in c.files:
-                spans = defs_mod.rename_spans(base_files[f][1], c.name, c.new_name)
+                spans = rename_spans(base_files[f][1], c.name, c.new_name)
                 applied[f] += spans
                 n += len(spans)
             pfx, src = prefix.subject_prefix(git, base, [d.path for d in c.definitions] or list(c.files))
@@ -392,7 +393,7 @@ def _build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
             pfx, src = (pfx, "history") if pfx else ("mm", "path")
             subject = f"{pfx}: introduce PTE_* and PG_* names for PAGE_*"
             msg = messages.definitions_message(
-                subject, [n for n in defs_mod.NEW_NAMES if n in names], blocked, sob)
+                subject, [n for n in new_names if n in names], blocked, sob)
             tree = scratch.stage({p: content(p) for p in hdrs})
             tip = scratch.commit(tree, tip, msg, env)
             tick()
