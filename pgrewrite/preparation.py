@@ -14,7 +14,6 @@ fingerprint of the tree's .h, .c and .S files is the same.
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 from . import cachefile
@@ -89,10 +88,7 @@ def prepare_tree(index, ruleset: RuleSet, search: NewNameSearch | None = None,
     if path is not None:
         hit = cachefile.read(path, _plan_from)
         if hit is not None and hit[0] == index.fingerprint:
-            try:
-                os.utime(path)      # recently used (cache.prune deletes the oldest)
-            except OSError:
-                pass
+            cachefile.touch(path)      # recently used (cache.prune deletes the oldest)
             return hit[1]
     prep, notes = plan(root, definitions, ruleset, lines)
     if path is not None:
