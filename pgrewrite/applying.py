@@ -22,7 +22,9 @@ from pathlib import Path
 from . import git
 from .api import Engine, digest
 from .edits import EditError, remove_stale_temporaries, rewrite, self_check, write_atomically
-from .model import Edit
+from .definitions import new_names
+from .lex import rename_spans
+from .model import Edit, ScanResult
 
 DEFINES_IN = "it defines them in include/linux/const.h (or asm-generic/memory_model.h) and include/linux/mm.h"
 
@@ -38,6 +40,7 @@ class ApplyReport:
     prepared: dict = field(default_factory=dict)      # path -> (count, "OLD -> NEW, ...") of preparatory renames
     withheld: list = field(default_factory=list)      # (name, why): every rename to it held back
     undefined: list = field(default_factory=list)     # new names used but not defined in the tree
+    new_names: tuple = ()                             # the family's (definitions.new_names)
 
     def lines(self, shown=str):
         """The report; `shown(path)`: how a path is printed (shownpaths)."""
@@ -69,10 +72,9 @@ class ApplyReport:
                    f"(\"introduce PTE_* and PG_* names for PAGE_*\": {DEFINES_IN})")
 
 
-def undefined_names(result, report: "ApplyReport") -> list[str]:
+def undefined_names(result: ScanResult, report: "ApplyReport") -> list[str]:
     """The new names the rewritten files now use that no definition in the
     tree provides (the series' introducing patch is not applied yet)."""
-    from .series.definitions import NEW_NAMES
     written = {path for path, _ in report.rewritten}
     used = {e.new for f in result.files if f.path in written for e in f.edits
             if e.kind == "family"}
@@ -80,7 +82,7 @@ def undefined_names(result, report: "ApplyReport") -> list[str]:
     renamed_away = ({c.name for c in prep.clash_renames} | {r.definition.name for r in prep.renames}
                     if prep is not None else set())
     defined = {d.name for d in result.definitions if d.shared} - renamed_away
-    return [n for n in NEW_NAMES if n in used and n not in defined]
+    return [n for n in report.new_names if n in used and n not in defined]
 
 
 @contextmanager
@@ -157,12 +159,12 @@ class _Task:
     private: dict          # old name -> new name (series/definitions.Preparation)
 
 
-def _tasks(result, cwd: Path) -> list[_Task]:
+def _tasks(result: ScanResult, cwd: Path) -> list[_Task]:
     tasks: dict[Path, _Task] = {}
     for f in result.files:
         if f.edits and f.error is None:
             tasks[(cwd / f.path).resolve()] = _Task(f.path, cwd / f.path, f, {})
-    prep = getattr(result, "preparation", None)
+    prep = result.preparation
     if prep is not None and result.root is not None:
         scanned = {(cwd / f.path).resolve(): f for f in result.files}
         for rel, pairs in sorted(prep.pairs().items()):
@@ -177,7 +179,7 @@ def _tasks(result, cwd: Path) -> list[_Task]:
     return sorted(tasks.values(), key=lambda t: t.display)
 
 
-def apply_result(result, ruleset, allow_dirty: bool = False, dry_run: bool = False, cwd: Path | None = None) -> ApplyReport:
+def apply_result(result: ScanResult, ruleset, allow_dirty: bool = False, dry_run: bool = False, cwd: Path | None = None) -> ApplyReport:
     """Make the renames of a scan result, and the preparatory renames of
     private definitions that `series` puts first (result.preparation), so that
     apply + the series' first patch == the series applied.
@@ -189,7 +191,7 @@ def apply_result(result, ruleset, allow_dirty: bool = False, dry_run: bool = Fal
     PTE_SHIFT while the old private PTE_SHIFT is still defined. Files that
     carry preparatory renames are written first."""
     cwd = cwd or Path.cwd()
-    report = ApplyReport(dry_run=dry_run)
+    report = ApplyReport(dry_run=dry_run, new_names=new_names(ruleset.family))
     todo = _tasks(result, cwd)
     dirty = set() if allow_dirty else dirty_files([t.path for t in todo])
     engine = Engine(ruleset)
@@ -312,7 +314,6 @@ def _write(plan: _Plan, dry_run: bool, report: ApplyReport, cwd: Path) -> None:
 
 def private_edits(data: bytes, private: dict) -> list[Edit]:
     """The preparatory renames of one file as edits (kind "private")."""
-    from .series.definitions import rename_spans
     return [Edit(start, end, old, new.decode(), None, "private")
             for old, name in sorted(private.items())
             for start, end, new in rename_spans(data, old, name)]

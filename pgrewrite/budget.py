@@ -97,6 +97,6 @@ def tree_nodes(parsed) -> int:
 
 def went_over(result) -> bool:
     """Whether a FileResult is that of a file that went over the budget
-    (api.Engine.analyse notes it): never kept in the cache, so that a run
+    (engine.Engine.analyse notes it): never kept in the cache, so that a run
     with more time or higher limits analyses the file."""
     return any(MARK in n for n in result.notes)

@@ -53,7 +53,7 @@ _META_DIRS = ("index", "includes", "prefilter")
 # stay. Files of pgrewrite before the data format (`.pickle` and pickle
 # protocol 2+ headers, never loaded now) are recognised too, so that they
 # do not stay forever.
-_OWN_NAME = re.compile(r"[0-9a-f]{16,}(\.index|\.prefilter|\.summary|\.specs|\.state|\.pickle)?")
+_OWN_NAME = re.compile(r"[0-9a-f]{16,}(\.index|\.prefilter|\.summary|\.specs|\.state|\.plan|\.pickle)?")
 
 
 def _is_own(directory: str, name: str, path: str) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 
+from .definitions import ClashRename, Definition, LocalRename, Preparation
 from .model import Context, Decision, Edit, FileResult, Mentions, RuleMatch, Site, Verdict
 
 _VERDICTS = {v.value: v for v in Verdict}
@@ -157,7 +158,7 @@ def result_from(v) -> FileResult:
 
 
 # ------------------------------------------- the plan of preparatory renames
-# (series.definitions.Preparation, cached with the collision index)
+# (definitions.Preparation, cached by the preparation stage)
 
 def _tree_paths(values) -> tuple:
     """`values` as a tuple of paths inside the tree (apply writes to them):
@@ -174,7 +175,6 @@ def _definition_data(d) -> list:
 
 
 def _definition_from(v):
-    from .series.definitions import Definition
     path, line, name, text, compatible = v
     if not (type(path) is str and type(line) is int and type(name) is str and type(text) is str
             and type(compatible) is bool):
@@ -205,14 +205,13 @@ def preparation_data(p) -> dict:
             "renames": [[_definition_data(r.definition), r.new_name, list(r.files)] for r in p.renames],
             "reasons": list(p.reasons),
             "clash_renames": [[_clash_data(c.clash), [_definition_data(d) for d in c.definitions],
-                               list(c.files)] for c in p.clash_renames]}
+                               list(c.files)] for c in p.clash_renames],
+            "new_names": list(p.new_names)}
 
 
 def preparation_from(v):
     """The Preparation `preparation_data` made `v` from, else one of
     cachefile.SHAPE_ERRORS."""
-    from .series.definitions import ClashRename, LocalRename, Preparation
-
     def defs(rows):
         return tuple(_definition_from(d) for d in rows)
 
@@ -228,4 +227,4 @@ def preparation_from(v):
         renames.append(LocalRename(_definition_from(d), new_name, _tree_paths(files)))
     return Preparation(defs(v["definitions"]), blocked, tuple(renames), strs(v["reasons"]),
                        tuple(ClashRename(_clash_from(c), defs(ds), _tree_paths(files))
-                             for c, ds, files in v["clash_renames"]))
+                             for c, ds, files in v["clash_renames"]), strs(v["new_names"]))

@@ -15,7 +15,7 @@ x86 file includes. Visibility follows the kernel's include graph:
   `"p"` is tried relative to the including file first, then as `<p>`.
 - Unresolvable includes (<generated/...>, paths a Makefile adds with -I,
   computed includes, files with other suffixes) are treated as reaching
-  nothing. A file always sees its own definitions, and api.Engine.analyse
+  nothing. A file always sees its own definitions, and engine.Engine.analyse
   adds every new name a file itself mentions.
 - A file under arch/A/ is built for A only; any other file for every arch.
   Each definition under arch/A/ is followed over A's resolution of the
@@ -38,44 +38,13 @@ import mmap
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 from . import cachefile, git, store, tree
+from .definitions import Definition, find_definitions
 from .git import top as git_top  # noqa: F401  (api and commands ask this module)
 from .lex import Lexer
 from .tree import GRAPH_SUFFIXES
-
-
-@dataclass(frozen=True)
-class Definition:
-    name: str
-    path: str      # relative to the tree root
-    line: int
-    body: str = ""  # the replacement text, as written
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}"
-
-    @property
-    def shared(self) -> bool:
-        """In a header shared by the whole tree or an arch (include/,
-        arch/*/include/): the generic definition of the same name, which
-        the series must add, would clash with it in every build."""
-        parts = self.path.split("/")
-        return parts[0] == "include" or (parts[0] == "arch" and len(parts) > 2 and parts[2] == "include")
-
-    def compatible(self, alias_of: str | None) -> bool:
-        """Already an alias of today's name (sh: `#define PTE_MASK PAGE_MASK`),
-        so a rename to it changes nothing."""
-        return alias_of is not None and re.sub(r"[\s()]", "", self.body) in (alias_of, f"{alias_of}x")
-
-    def family_own(self) -> bool:
-        """The definition the series' first patch adds (`#define PTE_ALIGN(addr)
-        ALIGN(addr, PTE_SIZE)`): in a tree the series converted, the new
-        names are the family's own, not a clash."""
-        from .series.definitions import is_own_definition
-        return is_own_definition(self.name, self.body, self.path)
 
 
 def find_tree_root(start: Path) -> Path | None:
@@ -96,9 +65,6 @@ def tree_root(start: Path) -> Path:
     return find_tree_root(start) or git_top(start) or (start if start.is_dir() else start.parent)
 
 
-_DEFINE = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_][A-Za-z0-9_]*)", re.M)
-
-
 def tree_definitions(root: Path, names) -> list[Definition]:
     """`#define` of any of `names` anywhere in the tree (git grep, else a walk)."""
     # a search for the names (git.grep_words) is an order of magnitude
@@ -106,43 +72,24 @@ def tree_definitions(root: Path, names) -> list[Definition]:
     r = git.found(root, "grep", "--no-index", "-n", "-I", *git.grep_words(names), "--", "*.h", "*.c", "*.S")
     lines = r.stdout.decode("utf-8", "replace").splitlines() if r is not None and r.returncode in (0, 1) else None
     if lines is None:
-        return _walk_definitions(root, names)
-    return definitions_in((line.split(":", 2) for line in lines), names)
+        return find_definitions(_walk_lines(root, names), names)
+    return find_definitions((line.split(":", 2) for line in lines), names, GRAPH_SUFFIXES)
 
 
-def definitions_in(lines, names) -> list[Definition]:
-    """The definitions among (path, line, text) lines of `git grep -n -w`
-    for (at least) `names`, in .h, .c and .S files only."""
-    out = []
-    for path, lineno, text in lines:
-        if not path.strip('"').endswith(GRAPH_SUFFIXES):     # a quoted (escaped) path too
-            continue
-        m = _DEFINE.match(text.encode())
-        if m and m.group(1).decode() in names:
-            body = text.encode()[m.end():].decode("utf-8", "replace")
-            out.append(Definition(m.group(1).decode(), path, int(lineno), _strip_comment(body)))
-    return sorted(out, key=lambda d: (d.path, d.line))
-
-
-def _walk_definitions(root: Path, names) -> list[Definition]:
-    wanted = set(names)
-    out = []
+def _walk_lines(root: Path, names):
+    """(path, line, text) of the lines of every .h, .c and .S file that
+    mention one of `names` (what `git grep -n` gives), found by a walk."""
+    wanted = [n.encode() for n in names]
     for p in sorted(root.rglob("*")):
-        if p.suffix not in (".h", ".c", ".S") or not p.is_file():
+        if p.suffix not in GRAPH_SUFFIXES or not p.is_file():
             continue
         data = p.read_bytes()
-        for m in _DEFINE.finditer(data):
-            name = m.group(1).decode()
-            if name in wanted:
-                end = data.find(b"\n", m.end())
-                body = data[m.end():end if end >= 0 else len(data)].decode("utf-8", "replace")
-                out.append(Definition(name, str(p.relative_to(root)), data.count(b"\n", 0, m.start()) + 1,
-                                      _strip_comment(body)))
-    return out
-
-
-def _strip_comment(body: str) -> str:
-    return re.sub(r"/\*.*?(\*/|$)|//.*$", "", body).strip()
+        if not any(n in data for n in wanted):
+            continue
+        rel = str(p.relative_to(root))
+        for i, line in enumerate(data.split(b"\n"), 1):
+            if any(n in line for n in wanted):
+                yield rel, i, line.decode("utf-8", "replace")
 
 
 def local_uses(data: bytes, lexer: Lexer) -> dict[str, int]:
@@ -276,60 +223,59 @@ class CollisionIndex:
 
     @classmethod
     def build(cls, root: Path, names, definitions=None, aliases: dict[str, str] | None = None,
-              cache_dir: Path | None = None, extra=None, walks: dict | None = None, extra_key: str = "",
-              search=None) -> CollisionIndex:
+              cache_dir: Path | None = None, walks: dict | None = None, search=None) -> CollisionIndex:
         """Find the definitions of `names` (unless given) and read the tree's include graph.
 
         `aliases` maps a new name to today's name it stands for (PTE_MASK ->
         PAGE_MASK): a definition that already says exactly that is no clash.
         With `cache_dir`, the include lines and the index itself are kept
-        across runs (see `_cached_build`). `extra(root, definitions)`, if
-        given, is computed with the index and kept with it (`index.extra`):
-        api uses it for the plan of preparatory renames, which needs a
-        `git grep` of the whole tree that an unchanged tree need not repeat.
+        across runs (see `_cached_build`), and `index.fingerprint` says
+        which state of the tree's files it was built from.
         `walks` holds the walks the caller made (str(dir) -> tree.Snapshot,
-        files.expand's): the tree's walk reuses them. `extra_key`
-        is what else `extra` depends on (clashes.yaml), part of the cache key.
+        files.expand's): the tree's walk reuses them.
         `search(root, names)`, if given, finds the definitions instead of
-        tree_definitions (api shares one `git grep` with `extra`)."""
+        tree_definitions (the scan shares one `git grep` with the
+        preparation stage)."""
         root = Path(root)
         search = search or tree_definitions
         if definitions is None and cache_dir is not None:
-            return _cached_build(cls, root, names, aliases or {}, Path(cache_dir), extra, walks, extra_key,
-                                 search)
+            return _cached_build(cls, root, names, aliases or {}, Path(cache_dir), walks, search)
         with ThreadPoolExecutor(1) as pool:   # git grep runs on the other core meanwhile
             found = pool.submit(search, root, names) if definitions is None else None
             stats, links = _tree_walk(root, walks, stat=False).graph(root)
             files = [r for r, _ in stats]
             specs = _read_all_specs(root, files, links)
             defs = found.result() if found is not None else definitions
-        aliases = aliases or {}
-        own = frozenset(d.name for d in defs if d.family_own())
-        defs = [d for d in defs if not d.compatible(aliases.get(d.name)) and not d.family_own()]
-        index = cls(root, defs, files, specs)
+        return cls._of_definitions(root, defs, files, specs, aliases or {})
+
+    @classmethod
+    def _of_definitions(cls, root: Path, defs, files, specs, aliases: dict) -> CollisionIndex:
+        """The index of the definitions that clash: not those that already
+        alias today's name, nor the series' own (kept as `own_names`)."""
+        own = frozenset(d.name for d in defs if d.is_own())
+        index = cls(root, [d for d in defs if not d.is_alias_of(aliases.get(d.name)) and not d.is_own()],
+                    files, specs)
         index.own_names = own
-        index.extra = extra(root, index.definitions) if extra is not None else None
         return index
 
-    extra = None
-    # new names the tree defines as the series does (Definition.family_own):
-    # a file's own uses of them capture nothing (api._captured)
+    # new names the tree defines as the series does (Definition.is_own):
+    # a file's own uses of them capture nothing (scan._captured)
     own_names: frozenset = frozenset()
+    # the stat fingerprint of the tree's .h, .c and .S files the index was
+    # built from (None: without a cache directory, or when a file changed
+    # too recently to trust its stat)
+    fingerprint: bytes | None = None
 
-    _STATE = ("definitions", "files", "arches", "_bit_pass", "pass_bits", "_own", "full", "extra",
+    _STATE = ("definitions", "files", "arches", "_bit_pass", "pass_bits", "_own", "full",
               "_arch_paths", "reach", "seen", "own_names")
 
     def _state(self) -> dict:
         """The built index as data (cachefile), for `_from_state`."""
-        from .codec import preparation_data
-        extra = self.extra
         return {
-            "definitions": [[d.name, d.path, d.line, d.body] for d in self.definitions],
+            "definitions": [[d.path, d.line, d.name, d.text, d.compatible] for d in self.definitions],
             "files": sorted(self.files), "arches": self.arches, "_bit_pass": self._bit_pass,
             "pass_bits": [[a, _mask_data(m)] for a, m in self.pass_bits.items()],
             "_own": _masks_data(self._own), "full": _mask_data(self.full),
-            "extra": None if extra is None else [
-                None if extra[0] is None else preparation_data(extra[0]), list(extra[1])],
             "_arch_paths": {p: sorted(arches) for p, arches in self._arch_paths.items()},
             "reach": _masks_data(self.reach), "seen": _masks_data(self.seen)}
 
@@ -337,20 +283,15 @@ class CollisionIndex:
     def _from_state(cls, root: Path, state: dict) -> CollisionIndex:
         """The index `_state` made `state` from; raises one of
         cachefile.SHAPE_ERRORS for data of another shape."""
-        from .codec import preparation_from, strs
+        from .codec import strs
         self = cls.__new__(cls)
         self.root = Path(root)
-        self.definitions = tuple(Definition(*_typed(d, (str, str, int, str))) for d in state["definitions"])
+        self.definitions = tuple(Definition(*_typed(d, (str, int, str, str, bool))) for d in state["definitions"])
         self.files = set(strs(state["files"]))
         self.arches = list(strs(state["arches"]))
         self._bit_pass = [a if a is None else _typed([a], (str,))[0] for a in state["_bit_pass"]]
         self.pass_bits = {_typed([a], ((str, type(None)),))[0]: _mask(m) for a, m in state["pass_bits"]}
         self._own, self.full = _masks(state["_own"]), _mask(state["full"])
-        extra = state["extra"]
-        if extra is not None:
-            prep, notes = extra
-            extra = (None if prep is None else preparation_from(prep), strs(notes))
-        self.extra = extra
         self._arch_paths = {p: set(strs(a)) for p, a in state["_arch_paths"].items()}
         self.reach, self.seen = _masks(state["reach"]), _masks(state["seen"])
         if len(self._bit_pass) != len(self.definitions):
@@ -520,13 +461,12 @@ class CollisionIndex:
 #   rebuilt from the kept specs plus the files read again.
 # Files a store does not trust (store.trusted) are not kept.
 
-CACHE_VERSION = b"pgrewrite-includes-4"
+CACHE_VERSION = b"pgrewrite-includes-5"
 
 
-def _cache_paths(cache_dir: Path, root: Path, names, aliases: dict, extra_key: str = "") -> tuple[Path, Path]:
+def _cache_paths(cache_dir: Path, root: Path, names, aliases: dict) -> tuple[Path, Path]:
     depends = (sorted(names), sorted(aliases.items()))
-    # the include specs do not depend on extra_key, the index's extra does
-    return (store.path_for(cache_dir, "includes", CACHE_VERSION, root, *depends, extra_key, suffix=".state"),
+    return (store.path_for(cache_dir, "includes", CACHE_VERSION, root, *depends, suffix=".state"),
             store.path_for(cache_dir, "includes", CACHE_VERSION, root, *depends, suffix=".specs"))
 
 
@@ -587,20 +527,21 @@ def _state_from(data):
     return bytes.fromhex(data["fingerprint"]), data["index"]
 
 
-def _cached_build(cls, root: Path, names, aliases: dict, cache_dir: Path, extra=None, walks=None,
-                  extra_key: str = "", search=tree_definitions) -> CollisionIndex:
-    state_path, specs_path = _cache_paths(cache_dir, root, names, aliases, extra_key)
+def _cached_build(cls, root: Path, names, aliases: dict, cache_dir: Path, walks=None,
+                  search=tree_definitions) -> CollisionIndex:
+    state_path, specs_path = _cache_paths(cache_dir, root, names, aliases)
     with ThreadPoolExecutor(1) as pool:
         snap = _tree_walk(root, walks)
         fp = snap.fingerprint
         state = store.load(state_path, _state_from)
-        if state is not None and state[0] == fp and (extra is None or state[1].get("extra") is not None):
+        if state is not None and state[0] == fp:
             try:
                 index = cls._from_state(root, state[1])
             except cachefile.SHAPE_ERRORS:
                 cachefile.note_bad(state_path, "not the data this pgrewrite expects there")
             else:
                 cachefile.touch(specs_path)     # recently used (cache.prune deletes the oldest)
+                index.fingerprint = fp
                 return index
         found = pool.submit(search, root, names)   # git grep on the other core
         stats, links = snap.graph(root)
@@ -610,12 +551,9 @@ def _cached_build(cls, root: Path, names, aliases: dict, cache_dir: Path, extra=
         specs = {rel: old[rel] if rel in old else fresh[rel] for rel, _ in stats}
         keep = {rel: (key, specs[rel]) for rel, key in stats if kept.trusted(key)}
         defs = found.result()
-    own = frozenset(d.name for d in defs if d.family_own())
-    defs = [d for d in defs if not d.compatible(aliases.get(d.name)) and not d.family_own()]
-    index = cls(root, defs, [r for r, _ in stats], specs)
-    index.own_names = own
-    index.extra = extra(root, index.definitions) if extra is not None else None
+    index = cls._of_definitions(root, defs, [r for r, _ in stats], specs, aliases)
     kept.save(keep)
     if len(keep) == len(stats):
         store.save(state_path, {"fingerprint": fp.hex(), "index": index._state()})
+        index.fingerprint = fp           # no file changed too recently to trust its stat
     return index

@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from . import parsing
+from .lex import rename_spans
 
 TEMP_SUFFIX = ".pgrewrite"
 
@@ -136,7 +137,6 @@ def self_check(old: bytes, new: bytes, edits, engine, path: str = "file.c", site
 
 
 def _private_problems(old: bytes, new: bytes, edits, private: dict[str, str]) -> list[str]:
-    from .series.definitions import rename_spans
     problems = []
     for e in edits:
         if e.kind not in ("family", "identifier", "private"):

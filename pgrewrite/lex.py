@@ -255,3 +255,25 @@ def blank(data: bytes, spans) -> bytes:
 
 # every byte but CR and LF to a space
 _TO_BLANK = bytes(b if b in (0x0A, 0x0D) else 0x20 for b in range(256))
+
+
+# ------------------------------------------------------------------ renaming an identifier
+
+_LEXEME = re.compile(rb'//[^\n]*|/\*.*?\*/|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'|[A-Za-z_]\w*',
+                     re.S)
+
+
+def rename_spans(data: bytes, old: str, new: str) -> list[tuple[int, int, bytes]]:
+    """Byte spans renaming the identifier `old` in code and comments (not in
+    string or character literals): the preparatory renames of apply and series."""
+    old_b, new_b = old.encode(), new.encode()
+    word = re.compile(rb"\b" + re.escape(old_b) + rb"\b")
+    spans = []
+    for m in _LEXEME.finditer(data):
+        tok = m.group()
+        if tok == old_b:
+            spans.append((m.start(), m.end(), new_b))
+        elif tok.startswith((b"//", b"/*")):
+            spans += [(m.start() + w.start(), m.start() + w.end(), new_b)
+                      for w in word.finditer(tok)]
+    return spans

@@ -6,7 +6,11 @@ and sent between worker processes without surprises.
 from __future__ import annotations
 
 import enum
+from collections import Counter as Tally
 from dataclasses import dataclass, field
+from pathlib import Path
+
+from .definitions import Definition, Preparation
 
 
 class Verdict(str, enum.Enum):
@@ -125,3 +129,37 @@ class FileResult:
     @property
     def accounting_difference(self) -> int:
         return self.lexical_count - len(self.decisions)
+
+
+@dataclass
+class ScanResult:
+    """Many files' results (api.scan_paths), with what the run found about
+    the tree: the definitions of the new names and the plan of preparatory
+    renames."""
+
+    files: tuple[FileResult, ...]
+    problems: tuple = ()                      # files.InputProblem: paths that could not be read
+    definitions: tuple[Definition, ...] = ()
+    root: Path | None = None
+    stats: dict = field(default_factory=dict)
+    # the preparatory renames of private definitions (preparation.py), planned
+    # on the work tree when the tree has such definitions; None: none
+    preparation: Preparation | None = None
+    notes: tuple[str, ...] = ()
+
+    def decisions(self):
+        for f in self.files:
+            yield from f.decisions
+
+    def verdict_counts(self) -> dict[str, int]:
+        t = Tally(d.verdict.value for d in self.decisions())
+        return {v.value: t.get(v.value, 0) for v in Verdict}
+
+    @property
+    def accounting_difference(self) -> int:
+        # a file that could not be analysed is reported as failed, not as lost sites
+        return sum(f.accounting_difference for f in self.files if f.error is None)
+
+    @property
+    def failed(self) -> tuple[FileResult, ...]:
+        return tuple(f for f in self.files if f.error is not None)

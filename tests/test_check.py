@@ -376,7 +376,7 @@ def test_in_a_converted_tree_the_new_names_are_no_clash(tree, monkeypatch):
 
 
 def test_the_series_own_definitions_are_recognised():
-    from pgrewrite.series.definitions import is_own_definition
+    from pgrewrite.definitions import is_own_definition
     assert is_own_definition("PTE_ALIGN", "(addr)\tALIGN(addr, PTE_SIZE)")
     assert is_own_definition("PTE_ALIGN", "(addr) ALIGN(addr, PAGE_SIZE)")
     assert is_own_definition("offset_in_pg", "(p)\t((unsigned long)(p) & ~PG_MASK)")

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from pgrewrite import api
+from pgrewrite import scan as scan_module
 from pgrewrite.applying import apply_result
 from pgrewrite.edits import rewrite
 
@@ -75,7 +76,7 @@ def test_whole_tree_with_corrupted_files(tmp_path, ruleset, monkeypatch):
         for p in deleted:
             p.unlink()
         return out
-    monkeypatch.setattr(api, "expand", expand_then_delete)
+    monkeypatch.setattr(scan_module, "expand", expand_then_delete)   # what scan_paths calls
 
     t0 = time.monotonic()
     result = api.scan_paths(["."], ruleset, jobs=os.cpu_count(), use_cache=False, cwd=scratch)

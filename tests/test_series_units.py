@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from pgrewrite.series.build import SeriesError, splice
-from pgrewrite.series.definitions import Definition, _covers, _private_name, rename_spans
+from pgrewrite.lex import rename_spans
+from pgrewrite.series.definitions import Definition, _covers, _private_name
 from pgrewrite.series.maintainers import Maintainers, parse
 from pgrewrite.series.prefix import from_paths, from_patterns
 

@@ -41,7 +41,7 @@ def score_command(gold_file, paths, fmt, min_rename, min_logic, rules_dir, jobs,
     result = run_scan(paths, ruleset, jobs, cache_dir, no_cache)
     doc = to_document(result)
     cwd = Path.cwd()
-    # the root scan_paths made the site ids from (api._tree_names)
+    # the root scan_paths made the site ids from (scan._tree_names)
     root = result.root or git_top(cwd) or cwd
     wanted = {g.path for g in gold}
 

@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
+from ..lex import rename_spans
 from ..model import Decision, FileResult, Verdict
 from . import definitions as defs_mod
 from . import messages, prefix, subjects
-from .definitions import Definition
+from ..definitions import Definition
 from .git import Git, GitError, Scratch, read_blobs
 from .maintainers import Maintainers, get_maintainer
 from .plan import NO_ENTRY, PatchPlan, plan
@@ -404,7 +405,7 @@ def _layout(root: Path, files: _BaseFiles, sel: Selection, prep: defs_mod.Prepar
     out, the definitions of the names nothing blocks, and the rename patches
     by MAINTAINERS entry (or by rule)."""
     sel = _something_to_send(leave_out_own_page_size(sel, files.blobs))
-    names = set(defs_mod.NEW_NAMES) - set(prep.blocked)
+    names = set(prep.new_names) - set(prep.blocked)
     try:
         insertions = defs_mod.plan_definitions(files.data, names)
     except defs_mod.DefinitionsError as exc:
@@ -507,7 +508,7 @@ def _private_rename_patches(pad: _Scratchpad, layout: _Layout, prep: defs_mod.Pr
 def _clash_rename_patches(pad: _Scratchpad, prep: defs_mod.Preparation) -> None:
     """Declared clashes (clashes.yaml) renamed: one patch per entry, in file order."""
     for c in prep.clash_renames:
-        n = sum(pad.rename(f, defs_mod.rename_spans(pad.files.blobs[f][1], c.name, c.new_name))
+        n = sum(pad.rename(f, rename_spans(pad.files.blobs[f][1], c.name, c.new_name))
                 for f in c.files)
         pfx, src = prefix.subject_prefix(pad.base.git, pad.base.commit,
                                          [d.path for d in c.definitions] or list(c.files))
@@ -528,7 +529,7 @@ def _definitions_patch(pad: _Scratchpad, layout: _Layout, prep: defs_mod.Prepara
     pfx, src = (pfx, "history") if pfx else ("mm", "path")
     subject = f"{pfx}: introduce PTE_* and PG_* names for PAGE_*"
     msg = messages.definitions_message(
-        subject, [n for n in defs_mod.NEW_NAMES if n in layout.names], prep.blocked, pad.base.sob)
+        subject, [n for n in prep.new_names if n in layout.names], prep.blocked, pad.base.sob)
     pad.commit(_Commit(subject, "definitions", tuple(hdrs), 0, src), msg)
 
 

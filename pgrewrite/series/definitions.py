@@ -38,102 +38,30 @@ error before anything is written. A definition identical to ours (sh and m68k
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
+from ..definitions import (
+    _FIRST_PATCH_ORDER,
+    CONSTANTS,
+    CONSTANTS_HEADERS,
+    HELPERS,
+    HELPERS_HEADER,
+    OFFSETS,
+    ClashRename,
+    Definition,
+    LocalRename,
+    Preparation,
+    own_bodies,
+)
+from ..definitions import find_definitions as _find
 from ..git import CompletedProcess, Git
 
-CONSTANTS: tuple[tuple[str, str], ...] = (
-    ("PTE_SHIFT", "PAGE_SHIFT"),
-    ("PTE_SIZE", "PAGE_SIZE"),
-    ("PTE_MASK", "PAGE_MASK"),
-    ("PG_SHIFT", "PAGE_SHIFT"),
-    ("PG_SIZE", "PAGE_SIZE"),
-    ("PG_MASK", "PAGE_MASK"),
-)
-HELPERS = ("PTE_ALIGN", "PTE_ALIGN_DOWN", "PTE_ALIGNED",
-           "PG_ALIGN", "PG_ALIGN_DOWN", "PG_ALIGNED")
-OFFSETS = ("offset_in_pte", "offset_in_pg")
-NEW_NAMES: tuple[str, ...] = tuple(n for n, _ in CONSTANTS) + HELPERS + OFFSETS
-
-# where the PTE_*/PG_* constants go: the first of these the tree has, with
-# the line to put them after (the module docstring says why)
-CONSTANTS_HEADERS = (("include/linux/const.h", (rb"^#include <vdso/const\.h>", rb"^#define _\w+_H\b")),
-                     ("include/asm-generic/memory_model.h", (rb"^#include <linux/pfn\.h>", rb"^#define __\w+_H\b")))
 CONSTANTS_HEADER = CONSTANTS_HEADERS[0][0]
-HELPERS_HEADER = "include/linux/mm.h"
 
 
 class DefinitionsError(RuntimeError):
     pass
-
-
-@dataclass(frozen=True, order=True)
-class Definition:
-    """An existing `#define` of one of the new names."""
-
-    path: str
-    line: int
-    name: str
-    text: str
-    compatible: bool
-
-    @property
-    def scope(self) -> str:
-        if self.path.startswith("include/"):
-            return "global"
-        m = re.match(r"arch/([^/]+)/include/", self.path)
-        if m:
-            return f"arch:{m.group(1)}"
-        return "local"
-
-    def captures(self) -> str:
-        scope = self.scope
-        if scope == "global":
-            return "every file in the tree"
-        if scope.startswith("arch:"):
-            arch = scope[5:]
-            return (f"every file built for {arch}, generic code (mm/, kernel/, "
-                    "include/, ...) included")
-        if self.path.endswith((".c", ".S")):
-            return "that file, which also sees the generic definition"
-        return "the files that include it, which also see the generic definition"
-
-
-def _bodies(constant_names: set[str]) -> dict[str, str]:
-    """The replacement text we would give each name (for compatibility checks)."""
-    bodies = {n: a for n, a in CONSTANTS}
-    for prefix in ("PTE", "PG"):
-        size = f"{prefix}_SIZE" if f"{prefix}_SIZE" in constant_names else "PAGE_SIZE"
-        mask = f"{prefix}_MASK" if f"{prefix}_MASK" in constant_names else "PAGE_MASK"
-        bodies[f"{prefix}_ALIGN"] = f"(addr) ALIGN(addr, {size})"
-        bodies[f"{prefix}_ALIGN_DOWN"] = f"(addr) ALIGN_DOWN(addr, {size})"
-        bodies[f"{prefix}_ALIGNED"] = f"(addr) IS_ALIGNED((unsigned long)(addr), {size})"
-        bodies[f"offset_in_{prefix.lower()}"] = f"(p) ((unsigned long)(p) & ~{mask})"
-    return bodies
-
-
-def is_own_definition(name: str, body: str, path: str | None = None) -> bool:
-    """Is `#define name body` (in the file at `path`, if given) what the
-    series' first patch adds, where it adds it (either spelling of the
-    helpers' size: PTE_SIZE, or PAGE_SIZE)? An arch's alias of the same
-    text elsewhere (sh's PTE_MASK) is not the series' own."""
-    if path is not None and path not in ((HELPERS_HEADER,) if name in HELPERS + OFFSETS
-                                         else tuple(h for h, _ in CONSTANTS_HEADERS)):
-        return False
-
-    def norm(text):
-        return re.sub(r"[\s()]", "", text)
-    want = {norm(b) for names in (set(), {n for n, _ in CONSTANTS}) if (b := _bodies(names).get(name))}
-    return norm(body) in want
-
-
-_DEFINE = re.compile(r"^\s*#\s*define\s+(\w+)(.*)$")
-_COMMENT = re.compile(r"/\*.*?\*/|//.*$")
-
-
-def _norm(text: str) -> str:
-    return " ".join(_COMMENT.sub(" ", text).split())
 
 
 @dataclass(frozen=True)
@@ -167,14 +95,15 @@ def _source(git_or_source, base: str | None) -> Source:
     return git_or_source if isinstance(git_or_source, Source) else Source(git_or_source, base)
 
 
-def _grep_new_names(src: Source, extra: tuple[str, ...] = ()) -> list[tuple[str, int, str]]:
+def _grep_new_names(src: Source, extra: tuple[str, ...] = (),
+                    names: tuple[str, ...] = _FIRST_PATCH_ORDER) -> list[tuple[str, int, str]]:
     """(path, line, text) of every line of every text file mentioning a new
     name (or one of `extra`: the names clashes.yaml renames to) as a whole
     word. A search for the names only (files.grep_words): on the 6.12 tree
     an anchored `#define` regex takes 20-50 s, this about 1 s (2.3 s
     without PCRE)."""
     from ..files import grep_words
-    proc = src.grep("-n", "-I", *grep_words(NEW_NAMES + tuple(n for n in extra if n not in NEW_NAMES)))
+    proc = src.grep("-n", "-I", *grep_words(names + tuple(n for n in extra if n not in names)))
     if proc.returncode not in (0, 1):
         raise DefinitionsError(proc.stderr.decode(errors="replace").strip())
     out = []
@@ -184,28 +113,16 @@ def _grep_new_names(src: Source, extra: tuple[str, ...] = ()) -> list[tuple[str,
     return out
 
 
-def new_name_lines(git, clashes=()) -> list[tuple[str, int, str]]:
-    """The lines `prepare(git, None, clashes=clashes)` searches."""
-    return _grep_new_names(_source(git, None), tuple(c.rename_to for c in clashes))
+def new_name_lines(git, clashes=(), names: tuple[str, ...] = _FIRST_PATCH_ORDER) -> list[tuple[str, int, str]]:
+    """The lines `prepare(git, None, clashes=clashes, names=names)` searches."""
+    return _grep_new_names(_source(git, None), tuple(c.rename_to for c in clashes), names)
 
 
-_DEFINE_NEW = re.compile(r"^\s*#\s*define\s+(" + "|".join(NEW_NAMES) + r")(?![A-Za-z0-9_])")
-
-
-def find_definitions(git, base: str | None = None, lines=None) -> tuple[Definition, ...]:
+def find_definitions(git, base: str | None = None, lines=None,
+                     names: tuple[str, ...] = _FIRST_PATCH_ORDER) -> tuple[Definition, ...]:
     """Every `#define` of a new name in the tree at `base` (or on disk, see Source)."""
     src = _source(git, base)
-    bodies = _bodies({n for n, _ in CONSTANTS})
-    found = []
-    for path, line, text in (lines if lines is not None else _grep_new_names(src)):
-        if not _DEFINE_NEW.match(text):
-            continue
-        m = _DEFINE.match(text)
-        name, body = m.group(1), m.group(2)
-        compatible = (not text.rstrip().endswith("\\")
-                      and _norm(body) == _norm(bodies[name]))
-        found.append(Definition(path, line, name, text.strip(), compatible))
-    return tuple(sorted(found))
+    return tuple(_find(lines if lines is not None else _grep_new_names(src, names=names), names))
 
 
 def blocked_names(defs: tuple[Definition, ...]) -> dict[str, tuple[Definition, ...]]:
@@ -274,7 +191,7 @@ def plan_definitions(read, names: set[str]) -> tuple[Insertion, ...]:
 
     `read(path) -> bytes | None` reads a file at the base commit."""
     constants = [(n, a) for n, a in CONSTANTS if n in names]
-    bodies = _bodies({n for n, _ in constants})
+    bodies = own_bodies({n for n, _ in constants})
     out: list[Insertion] = []
 
     if constants:
@@ -327,13 +244,6 @@ def plan_definitions(read, names: set[str]) -> tuple[Insertion, ...]:
 # series can do it in a preparatory patch. It is done only when every use of the
 # name in the tree is explained by a definition that covers it, and the new name
 # is not used yet in the files concerned.
-
-
-@dataclass(frozen=True)
-class LocalRename:
-    definition: Definition
-    new_name: str
-    files: tuple[str, ...]
 
 
 def _covers(d: Definition, path: str) -> bool:
@@ -431,21 +341,6 @@ class ClashError(DefinitionsError):
         self.problems = problems
 
 
-@dataclass(frozen=True)
-class ClashRename:
-    clash: object                          # clashes.Clash
-    definitions: tuple[Definition, ...]    # the definitions it resolves
-    files: tuple[str, ...]                 # every C/assembly file in scope using the name
-
-    @property
-    def name(self) -> str:
-        return self.clash.name
-
-    @property
-    def new_name(self) -> str:
-        return self.clash.rename_to
-
-
 def plan_clash_renames(lines, defs: tuple[Definition, ...], clashes, exists=None):
     """Check each clashes.yaml entry against the tree (the grep `lines` of the
     new names and of the rename-to names) and turn it into renames:
@@ -497,65 +392,8 @@ def plan_clash_renames(lines, defs: tuple[Definition, ...], clashes, exists=None
     return tuple(out), notes
 
 
-@dataclass(frozen=True)
-class Preparation:
-    """What must happen before the new names can be defined: the one plan that
-    `series` (preparatory patches), `apply` (the same renames, made in place)
-    and `scan` (what it reports) share."""
-
-    definitions: tuple[Definition, ...] = ()
-    blocked: dict[str, tuple[Definition, ...]] = field(default_factory=dict)  # left out
-    renames: tuple[LocalRename, ...] = ()
-    reasons: tuple[str, ...] = ()          # why a private definition was not renamed
-    clash_renames: tuple[ClashRename, ...] = ()   # declared in clashes.yaml
-
-    @property
-    def names(self) -> set[str]:
-        """The new names the first patch defines."""
-        return set(NEW_NAMES) - set(self.blocked)
-
-    def renames_in(self, path: str) -> tuple[LocalRename, ...]:
-        return tuple(r for r in self.renames if path in r.files)
-
-    @property
-    def resolved(self) -> frozenset[str]:
-        """`path:line` of the definitions clashes.yaml renames away."""
-        return frozenset(f"{d.path}:{d.line}" for r in self.clash_renames for d in r.definitions)
-
-    def pairs(self) -> dict[str, dict[str, str]]:
-        """path -> {old name: new name} of the preparatory renames."""
-        out: dict[str, dict[str, str]] = {}
-        for r in self.renames:
-            for f in r.files:
-                out.setdefault(f, {})[r.definition.name] = r.new_name
-        for c in self.clash_renames:
-            for f in c.files:
-                out.setdefault(f, {})[c.name] = c.new_name
-        return out
-
-    def spans(self, path: str, data: bytes) -> list[tuple[int, int, bytes]]:
-        """The preparatory renames in one file, as byte spans of `data`."""
-        return [sp for old, new in sorted(self.pairs().get(path, {}).items())
-                for sp in rename_spans(data, old, new)]
-
-    def notes(self) -> list[str]:
-        out = []
-        for r in self.renames:
-            d = r.definition
-            out.append(f"{d.path}:{d.line}: {d.name} is defined privately with another meaning; "
-                       f"apply and series first rename it to {r.new_name} in "
-                       f"{', '.join(r.files)}, then define the generic {d.name}")
-        for c in self.clash_renames:
-            where = ", ".join(f"{d.path}:{d.line}" for d in c.definitions)
-            out.append(f"{c.clash.source}:{c.clash.line()}: {c.name} ({where}) has another meaning; "
-                       f"apply and series first rename it to {c.new_name} in {len(c.files)} file(s) "
-                       f"({', '.join(c.clash.scope)}), then define the generic {c.name}")
-        out += list(self.reasons)
-        return out
-
-
 def prepare(git, base: str | None = None, collisions: str = "rename-local",
-            clashes=(), lines=None) -> Preparation:
+            clashes=(), lines=None, names: tuple[str, ...] = _FIRST_PATCH_ORDER) -> Preparation:
     """Find the definitions of the new names and plan the preparatory renames.
 
     `collisions`: rename-local (declared clashes and private definitions are
@@ -564,15 +402,17 @@ def prepare(git, base: str | None = None, collisions: str = "rename-local",
     `clashes`: the entries of clashes.yaml (RuleSet.clashes); a name they
     resolve is free once no other definition blocks it. Raises ClashError
     when an entry does not fit the tree. `lines`: what new_name_lines(src,
-    clashes) returned, if the caller has it already."""
+    clashes, names) returned, if the caller has it already. `names`: the new
+    names (definitions.new_names of the family; by default those the first
+    patch knows how to define)."""
     src = _source(git, base)
     clashes = tuple(clashes) if collisions == "rename-local" else ()
     if lines is None:
-        lines = new_name_lines(src, clashes)
-    found = find_definitions(src, lines=lines)
+        lines = new_name_lines(src, clashes, names)
+    found = find_definitions(src, lines=lines, names=names)
     blocked = blocked_names(found)
     if not blocked or collisions != "rename-local":
-        return Preparation(found, blocked)
+        return Preparation(found, blocked, new_names=names)
     planned, notes = plan_clash_renames(lines, found, clashes, src.exists) if clashes else ((), [])
     declared = {(d.path, d.line) for c in planned for d in c.definitions}
     rest = {n: tuple(d for d in ds if (d.path, d.line) not in declared) for n, ds in blocked.items()}
@@ -590,24 +430,4 @@ def prepare(git, base: str | None = None, collisions: str = "rename-local",
             still[c.name] = tuple(sorted(set(still[c.name]) | set(c.definitions)))
         else:
             made.append(c)
-    return Preparation(found, still, renames, tuple(reasons), tuple(made))
-
-
-_LEXEME = re.compile(rb'//[^\n]*|/\*.*?\*/|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'|[A-Za-z_]\w*',
-                     re.S)
-
-
-def rename_spans(data: bytes, old: str, new: str) -> list[tuple[int, int, bytes]]:
-    """Byte spans renaming the identifier `old` in code and comments (not in
-    string or character literals)."""
-    old_b, new_b = old.encode(), new.encode()
-    word = re.compile(rb"\b" + re.escape(old_b) + rb"\b")
-    spans = []
-    for m in _LEXEME.finditer(data):
-        tok = m.group()
-        if tok == old_b:
-            spans.append((m.start(), m.end(), new_b))
-        elif tok.startswith((b"//", b"/*")):
-            spans += [(m.start() + w.start(), m.start() + w.end(), new_b)
-                      for w in word.finditer(tok)]
-    return spans
+    return Preparation(found, still, renames, tuple(reasons), tuple(made), names)

@@ -1,0 +1,111 @@
+"""Running the engine over many files: in this process, or in a pool of
+worker processes (`_Runner`), each file read and analysed through the
+content cache (`analyse_cached`)."""
+from __future__ import annotations
+
+import gc
+import os
+from pathlib import Path
+
+from . import cachefile
+from .budget import went_over
+from .cache import ResultCache
+from .engine import Engine, analyse_data, read_source
+from .model import FileResult
+from .rules.loader import RuleSet
+
+_WORKER: dict = {}
+
+
+def _worker_init(ruleset: RuleSet | None, cache: ResultCache | None = None):
+    # With fork the parent's engine is inherited; otherwise the already
+    # loaded (and validated) rule set is sent along. Workers never re-read
+    # the rules: a rule file edited mid-run cannot make them fail to start,
+    # which would make the pool respawn them forever.
+    if "engine" not in _WORKER:
+        _WORKER["engine"] = Engine(ruleset)
+        _WORKER["cache"] = cache
+    cachefile.take_bad()      # what the parent met before forking is the parent's to report
+    # Analysis allocates many short-lived objects that reference counting
+    # frees; the cyclic collector ran every 700 allocations for ~2% of the
+    # instructions (callgrind). It still runs, less often.
+    gc.set_threshold(20_000, 50, 50)
+
+
+def _analyse_file(task) -> tuple[FileResult, bool, int, list]:
+    display, path, captured, unknown_as = task
+    out = analyse_cached(_WORKER["engine"], _WORKER["cache"], display, Path(path), captured, unknown_as)
+    return (*out, cachefile.take_bad())       # the bad entries met, for the run's one note
+
+
+def analyse_cached(engine: Engine, cache: ResultCache | None, display: str, path: Path, captured,
+                   unknown_as) -> tuple[FileResult, bool, int]:
+    """Read and analyse one file through the content cache: (result, whether
+    it came from the cache, bytes written to the cache). The cache is tried
+    where the file is read (in a worker), so that its bytes are read and
+    hashed once and a result is kept under the key of the very bytes it was
+    made from. Any failure becomes a FileResult with an error."""
+    data = read_source(display, path)
+    if isinstance(data, FileResult):
+        return data, False, 0
+    if cache is None:
+        return analyse_data(engine, display, data, captured, unknown_as), False, 0
+    key = cache.key_of(display, data, captured)
+    hit = cache.get(key, display, data)
+    if hit is not None:
+        return hit, True, 0
+    result = analyse_data(engine, display, data, captured, unknown_as)
+    if went_over(result):
+        return result, False, 0         # a later run, with more time or a higher limit, may do it
+    return result, False, cache.put(key, result)
+
+
+
+class _Runner:
+    """Analyses tasks in this process (jobs 1) or in a pool of worker
+    processes that starts with the runner and lives until it is closed.
+    `map(tasks)` returns an iterator of results in task order; with a pool
+    the workers begin at once, whatever the caller does meanwhile."""
+
+    def __init__(self, ruleset: RuleSet, jobs: int, cache: ResultCache | None = None):
+        self.ruleset, self.jobs, self.pool, self.engine = ruleset, jobs, None, None
+        # workers read and write content entries; the stat index stays here
+        self.cache = cache.detached() if cache is not None else None
+
+    def __enter__(self):
+        if self.jobs > 1:
+            import multiprocessing as mp
+            ctx = mp.get_context("fork") if hasattr(os, "fork") else mp.get_context()
+            _WORKER["engine"] = Engine(self.ruleset)
+            _WORKER["cache"] = self.cache
+            initargs = (None,) if ctx.get_start_method() == "fork" else (self.ruleset, self.cache)
+            # what the workers inherit (modules, rules) is never garbage:
+            # frozen, the collector in a worker neither walks it nor
+            # touches its pages (which fork would then copy)
+            gc.freeze()
+            try:
+                self.pool = ctx.Pool(self.jobs, initializer=_worker_init, initargs=initargs)
+            finally:
+                gc.unfreeze()
+        return self
+
+    def __exit__(self, *exc):
+        if self.pool is not None:
+            self.pool.terminate() if exc[0] is not None else self.pool.close()
+            self.pool.join()
+        return False
+
+    def map(self, tasks):
+        """(result, from the cache, bytes written to it, bad cache entries met
+        in a worker process) per task, in order."""
+        if not tasks:
+            return iter(())
+        if self.pool is None:
+            if self.engine is None:
+                self.engine = Engine(self.ruleset)
+            # bad cache entries met here are already in this process's list
+            return ((*analyse_cached(self.engine, self.cache, t[0], Path(t[1]), t[2], t[3]), ())
+                    for t in tasks)
+        chunk = max(1, min(8, len(tasks) // (self.jobs * 8)))
+        return self.pool.imap(_analyse_file, tasks, chunksize=chunk)
+
