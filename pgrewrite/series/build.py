@@ -24,7 +24,7 @@ from . import definitions as defs_mod
 from . import messages, prefix, subjects
 from .definitions import Definition
 from .git import Git, GitError, Scratch, read_blobs
-from .maintainers import Maintainers, get_maintainer
+from .maintainers import Maintainers, run_get_maintainer
 from .plan import NO_ENTRY, plan
 from .select import LeftOut, leave_out_own_page_size, select
 
@@ -50,7 +50,8 @@ class SeriesOptions:
     only: str | None = None              # pte | pg
     collisions: str = "rename-local"     # rename-local | leave-out | refuse
     clashes: tuple = ()                  # RuleSet.clashes: declared clash resolutions (clashes.yaml)
-    get_maintainer: bool = True          # use scripts/get_maintainer.pl when present
+    get_maintainer: bool | None = None   # scripts/get_maintainer.pl (when present): for every patch,
+                                         # none, or None: small series only (maintainers.run_get_maintainer)
     date: str | None = None              # fixed author/committer date (reproducible runs)
     jobs: int | None = None              # get_maintainer.pl runs at once (default: all cores)
     paths: tuple[str, ...] = ()          # what was scanned (for the cover letter)
@@ -156,19 +157,6 @@ def _group_prefixes(git: Git, base: str, group_files, maint, split_by: str) -> d
                                            for key, (pfx, _) in found.items() if key[1] is default}))
     return {key: (distinct[key][0], found[key][1] if distinct[key][0] == found[key][0] else "path",
                   distinct[key][1]) for key in found}
-
-
-def _get_maintainers(root: Path, patches: Sequence[Path], options: SeriesOptions) -> list:
-    """scripts/get_maintainer.pl's (To, Cc) of each patch, or None each. One
-    run reads all of MAINTAINERS (~0.2 s of CPU), and its answers merge over
-    the patches it is given, so it runs once per patch: as many at once as
-    there are cores. Each run reads only its own patch, before any header
-    is added to it."""
-    if not options.get_maintainer:
-        return [None] * len(patches)
-    from concurrent.futures import ThreadPoolExecutor
-    with ThreadPoolExecutor(max_workers=max(1, options.jobs or os.cpu_count() or 1)) as pool:
-        return list(pool.map(lambda p: get_maintainer(root, p), patches))
 
 
 def build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
@@ -427,7 +415,8 @@ def _build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
     files_out: list[PatchFile] = []
     all_to: list[str] = []
     all_cc: list[str] = []
-    for path, info, rcpt in zip(patches, infos, _get_maintainers(root, patches, options)):
+    found_rcpt, rcpt_notes = run_get_maintainer(root, patches, options.get_maintainer, options.jobs)
+    for path, info, rcpt in zip(patches, infos, found_rcpt):
         to, cc = rcpt if rcpt else maint.recipients(info["files"])
         _add_headers(path, to, cc)
         tick()
@@ -468,4 +457,4 @@ def _build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
                         blocked=blocked, definitions=found, local_renames=local_renames,
                         clash_renames=clash_renames,
                         failed_files=sel.failed_files,
-                        notes=tuple(notes))
+                        notes=tuple(notes) + rcpt_notes)

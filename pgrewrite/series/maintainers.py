@@ -11,9 +11,11 @@ Ties go to the entry that appears first in the file.
 """
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -207,6 +209,34 @@ def _unique(items: Iterable[str]) -> tuple[str, ...]:
         if addr and addr not in seen:
             seen[addr] = None
     return tuple(seen)
+
+
+# scripts/get_maintainer.pl reads all of MAINTAINERS on every run: about
+# 0.8 s of CPU per patch on 6.12, and its answers merge over the patches it
+# is given, so it cannot be run once for a series. For a whole-tree series
+# (~460 patches) that was more than the rest of the series together; above
+# this many patches, To/Cc come from Maintainers.recipients unless asked.
+GET_MAINTAINER_MAX_PATCHES = 50
+
+
+def run_get_maintainer(root: Path, patches: list[Path], use: bool | None = None,
+                       jobs: int | None = None) -> tuple[list, tuple[str, ...]]:
+    """scripts/get_maintainer.pl's (To, Cc) of each patch, or None (not run,
+    or it failed: the caller takes Maintainers.recipients then), and a note
+    saying so when it was left out. `use`: True runs it for every patch,
+    False for none, None for a series of at most GET_MAINTAINER_MAX_PATCHES
+    patches. Each run reads only its own patch; `jobs` of them at once
+    (default: all cores)."""
+    none: list = [None] * len(patches)
+    if use is False or not (root / "scripts" / "get_maintainer.pl").is_file():
+        return none, ()
+    if use is None and len(patches) > GET_MAINTAINER_MAX_PATCHES:
+        return none, (f"note: To/Cc of the {len(patches)} patches are pgrewrite's reading of MAINTAINERS, "
+                      f"not scripts/get_maintainer.pl's: it runs once per patch (about 0.8 s of CPU each on "
+                      f"6.12), so only for series of at most {GET_MAINTAINER_MAX_PATCHES} patches; "
+                      "--get-maintainer runs it for every patch",)
+    with ThreadPoolExecutor(max_workers=max(1, jobs or os.cpu_count() or 1)) as pool:
+        return list(pool.map(lambda p: get_maintainer(root, p), patches)), ()
 
 
 def get_maintainer(root: Path, patch: Path) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
