@@ -85,3 +85,27 @@ def test_cli_get_maintainer_flags(tree, tmp_path, monkeypatch, flag, stub):
     assert len(patches) > 2
     assert all((STUB in p.read_text()) == stub for p in patches)
     assert ("--get-maintainer runs it for every patch" in res.output) == (flag is None)
+
+
+def test_our_reading_leaves_out_the_chief_penguin_as_get_maintainer_does():
+    text = ("MEMORY MANAGEMENT\nM:\tAndrew Morton <akpm@example.org>\nL:\tlinux-mm@example.org\nF:\tmm/\n\n"
+            "THE REST\nM:\tLinus Torvalds <torvalds@linux-foundation.org>\nL:\tlinux-kernel@example.org\n"
+            "S:\tBuried alive in reporters\nF:\t*\nF:\t*/\n")
+    m = maintainers.Maintainers(maintainers.parse(text))
+    assert m.recipients(["mm/memory.c"]) == (("Andrew Morton <akpm@example.org>",),
+                                             ("linux-mm@example.org", "linux-kernel@example.org"))
+    # another chief (a test tree's) is still Cc, as get_maintainer.pl lists him
+    other = maintainers.Maintainers(maintainers.parse(text.replace("linux-foundation.org", "example.org")))
+    assert "Linus Torvalds <torvalds@example.org>" in other.recipients(["mm/memory.c"])[1]
+
+
+def test_names_are_quoted_as_get_maintainer_quotes_them():
+    assert maintainers.person("Andrew Morton <akpm@example.org>") == "Andrew Morton <akpm@example.org>"
+    assert maintainers.person('"David S. Miller" <davem@example.org>') == '"David S. Miller" <davem@example.org>'
+    assert maintainers.person("David S. Miller <davem@example.org>") == '"David S. Miller" <davem@example.org>'
+    assert maintainers.person("Noralf Tr\u00f8nnes <noralf@example.org>") == '"Noralf Tr\u00f8nnes" <noralf@example.org>'
+    assert maintainers.person("Theodore Y. Ts'o <tytso@example.org>") == '"Theodore Y. Ts\'o" <tytso@example.org>'
+    assert maintainers.person("<anon@example.org>") == "<anon@example.org>"
+    m = maintainers.Maintainers(maintainers.parse("NET\nM:\tDavid S. Miller <davem@example.org>\n"
+                                                  "R:\tJos\u00e9 Doe <jd@example.org>\nF:\tnet/\n"))
+    assert m.recipients(["net/x.c"]) == (('"David S. Miller" <davem@example.org>',), ('"Jos\u00e9 Doe" <jd@example.org>',))
