@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from .model import Context, Decision, Edit, RuleMatch, Verdict
 from .inference import Evidence, Inference
 from .rules import conditions as C
+from .rules import literals
 from .rules.loader import Rule, RuleSet
 from .rules.pattern import Matcher
 from .rules.symbols import SymbolCache
@@ -50,6 +51,8 @@ class Classifier:
         self.matcher = Matcher({n: fam.equivalents(n) for n in fam.names})
         self._by_token = {n: [r for r in self.ruleset.rules if r.tokens is None or n in r.tokens]
                           for n in fam.names}
+        # what a rule's match needs in the text around the site (see region_needs)
+        self._needs = {r.id: literals.as_bytes(region_needs(r.match)) for r in self.ruleset.rules}
 
     def rules_for(self, found: FoundSite, memo: dict | None = None) -> list[Rule]:
         """The rules tried at a site (by token, language and path); `memo`:
@@ -100,7 +103,14 @@ class Classifier:
                 env = C.Env(parsed.path, parsed.data, found, self.matcher, symbols, memo=memo, units=units)
                 found_matches = []
                 bindings = {}
+                region = None           # the text of the site's top-level item, when first needed
                 for rule in self.rules_for(found, tried):
+                    need = self._needs[rule.id]
+                    if need and found.node is not None:
+                        if region is None:
+                            region = _region_text(env, memo)
+                        if not C._may_contain(region, need):
+                            continue    # no node it could look at has the text it needs
                     b = self.evaluate(rule, env)
                     if b is not None:
                         found_matches.append((rule, b))
@@ -229,6 +239,41 @@ class Classifier:
             notes.append(f"{where}: {lexer_count - len(idents)} use(s) hidden in macros or directives; rename skipped")
             return []
         return [Edit(n.start_byte, n.end_byte, source, target, rule.id, "identifier") for n in idents]
+
+
+def region_needs(cond) -> literals.Requirement:
+    """Strings (rules/literals.py clauses) that the text of a site's
+    top-level item (the function, declaration or macro body statement
+    holding it: see _region_text) must contain for `cond` to hold at the
+    site. Only conditions that look at the site's ancestors, their
+    descendants and their text have any: a site pattern (matched at the
+    site's ancestors), `inside`, `inside-call`; () means nothing is known."""
+    if isinstance(cond, C.All):
+        return literals.clauses([c for item in cond.items for c in region_needs(item)])
+    if isinstance(cond, C.Any) and cond.items:
+        firsts = [literals.strongest(region_needs(item)) for item in cond.items]
+        if all(f is not None for f in firsts):
+            return literals.clauses([literals.union(firsts)])
+        return ()
+    if isinstance(cond, C.PatternCond):
+        return C._text_needs(cond)
+    if isinstance(cond, C.Inside) and cond.cond is not None:
+        return C._text_needs(cond.cond)
+    if isinstance(cond, C.InsideCall):
+        return literals.required(cond.name)
+    return ()
+
+
+def _region_text(env: C.Env, memo: dict) -> bytes:
+    """The text of the outermost ancestor of the site below its scope's
+    root (or of the leaf itself): every node a site condition looks at
+    (its ancestors up to that root, their descendants) lies in it."""
+    up = C.site_ancestors(env)
+    top = up[-1][0] if up else env.site.node
+    text = memo.get(("text", top.id))       # shared with conditions.Has
+    if text is None:
+        text = memo[("text", top.id)] = top.text
+    return text
 
 
 def _count_code_word(raw: bytes, word: str) -> int:

@@ -21,6 +21,7 @@ from pgrewrite.rules.loader import RuleError
 from pgrewrite.series import CollisionError, SeriesError, SeriesOptions, build_series
 from pgrewrite.series.check import check_series
 from pgrewrite.series.git import GitError, toplevel
+from pgrewrite.series.maintainers import GET_MAINTAINER_MAX_PATCHES
 
 
 def _command_line(rel, only, unknown_as, split_by) -> str:
@@ -75,12 +76,14 @@ def am_hint(out_dir: Path, cover: str) -> list[str]:
                    "scripts/checkpatch.pl on every patch.")
 @click.option("--base", default="HEAD", show_default=True,
               help="The commit the series applies to (the scanned files must match it).")
-@click.option("--no-get-maintainer", is_flag=True,
-              help="Take To/Cc from MAINTAINERS even if scripts/get_maintainer.pl exists.")
+@click.option("--get-maintainer/--no-get-maintainer", "get_maintainer", default=None,
+              help="To/Cc of every patch from scripts/get_maintainer.pl, or of none (from MAINTAINERS "
+                   "as pgrewrite reads it). Default: get_maintainer.pl for a series of at most "
+                   f"{GET_MAINTAINER_MAX_PATCHES} patches (it takes ~0.8 s of CPU per patch).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Parallel analysis workers and get_maintainer.pl runs (default: all cores).")
 def series(paths, out_dir, rules_dir, max_files, max_lines, split_by, reroll_count,
-           subject_prefix, only, unknown_as, collisions, check, base, no_get_maintainer, jobs):
+           subject_prefix, only, unknown_as, collisions, check, base, get_maintainer, jobs):
     """Write the mechanical renames in PATHS as a `git format-patch` series in DIR.
 
     Patch 1 introduces the PTE_*/PG_* names; then one patch per subsystem.
@@ -116,7 +119,7 @@ def series(paths, out_dir, rules_dir, max_files, max_lines, split_by, reroll_cou
         base=base, split_by=split_by, max_files=max_files, max_lines=max_lines,
         reroll_count=reroll_count, subject_prefix=subject_prefix, only=only,
         collisions=collisions, clashes=ruleset.clashes,
-        get_maintainer=not no_get_maintainer, jobs=jobs, paths=tuple(rel),
+        get_maintainer=get_maintainer, jobs=jobs, paths=tuple(rel),
         command=_command_line(rel, only, unknown_as, split_by))
     try:
         report = build_series(root, result.files, out_dir, options, progress=shown)

@@ -70,6 +70,15 @@ def clauses(candidates) -> Requirement:
     return tuple(ranked[:MAX_CLAUSES])
 
 
+def as_bytes(req: Requirement) -> tuple:
+    """`req` as (ignore_case, byte strings) clauses, to be looked for in
+    the bytes of a node's text. A string with U+FFFD could stand for bytes
+    that do not decode, and case folding beyond ASCII can match other
+    letters (K and the Kelvin sign): a clause with either requires nothing."""
+    return tuple((c.ignore_case, tuple(sorted(s.encode() for s in c))) for c in req
+                 if not any("\ufffd" in s or (c.ignore_case and not s.isascii()) for s in c))
+
+
 def strongest(req: Requirement) -> Clause | None:
     return req[0] if req else None
 

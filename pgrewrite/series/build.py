@@ -28,7 +28,7 @@ from . import definitions as defs_mod
 from . import messages, prefix, subjects
 from ..definitions import Definition
 from .git import Git, GitError, Scratch, read_blobs
-from .maintainers import Maintainers, get_maintainer
+from .maintainers import Maintainers, run_get_maintainer
 from .plan import NO_ENTRY, PatchPlan, plan
 from .select import LeftOut, Selection, leave_out_own_page_size, select
 
@@ -54,7 +54,8 @@ class SeriesOptions:
     only: str | None = None              # pte | pg
     collisions: str = "rename-local"     # rename-local | leave-out | refuse
     clashes: tuple = ()                  # RuleSet.clashes: declared clash resolutions (clashes.yaml)
-    get_maintainer: bool = True          # use scripts/get_maintainer.pl when present
+    get_maintainer: bool | None = None   # scripts/get_maintainer.pl (when present): for every patch,
+                                         # none, or None: small series only (maintainers.run_get_maintainer)
     date: str | None = None              # fixed author/committer date (reproducible runs)
     jobs: int | None = None              # get_maintainer.pl runs at once (default: all cores)
     paths: tuple[str, ...] = ()          # what was scanned (for the cover letter)
@@ -166,19 +167,6 @@ def _group_prefixes(git: Git, base: str, group_files, maint, split_by: str) -> d
                   distinct[key][1]) for key in found}
 
 
-def _get_maintainers(root: Path, patches: Sequence[Path], options: SeriesOptions) -> list:
-    """scripts/get_maintainer.pl's (To, Cc) of each patch, or None each. One
-    run reads all of MAINTAINERS (~0.2 s of CPU), and its answers merge over
-    the patches it is given, so it runs once per patch: as many at once as
-    there are cores. Each run reads only its own patch, before any header
-    is added to it."""
-    if not options.get_maintainer:
-        return [None] * len(patches)
-    from concurrent.futures import ThreadPoolExecutor
-    with ThreadPoolExecutor(max_workers=max(1, options.jobs or os.cpu_count() or 1)) as pool:
-        return list(pool.map(lambda p: get_maintainer(root, p), patches))
-
-
 def build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
                  options: SeriesOptions = SeriesOptions(), progress=None) -> SeriesReport:
     """The series of `results` in `out_dir` (which must hold no .patch file).
@@ -241,7 +229,7 @@ def _build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
     out_dir.mkdir(parents=True, exist_ok=True)
     tick = _ticker(progress, layout, prep)
     commits, (cover, *written) = _commit_patches(base, files, layout, prep, options, out_dir, tick)
-    patches = _address(root, written, commits, layout.maint, options, tick)
+    patches, rcpt_notes = _address(root, written, commits, layout.maint, options, tick)
     tally = _tally(results, layout.sel)
     notes = messages.notes(prep.blocked, layout.sel, tally.collision_skips, prep.renames,
                            list(prep.reasons), prep.clash_renames)
@@ -250,7 +238,7 @@ def _build_series(root: Path, results: Sequence[FileResult], out_dir: Path,
                         counts=tally.counts, renamed=tally.renamed, left_out=layout.sel.left_out,
                         blocked=prep.blocked, definitions=prep.definitions, local_renames=prep.renames,
                         clash_renames=prep.clash_renames, failed_files=layout.sel.failed_files,
-                        notes=tuple(notes))
+                        notes=tuple(notes) + rcpt_notes)
 
 
 # ------------------------------------------------------------ what the steps hand on
@@ -565,15 +553,17 @@ def _format_patch(pad: _Scratchpad, out_dir: Path, options: SeriesOptions) -> li
 
 
 def _address(root: Path, written: list[Path], commits: list[_Commit], maint: Maintainers,
-             options: SeriesOptions, tick: Callable[[], None]) -> list[PatchFile]:
-    """Each patch with its To/Cc: get_maintainer.pl's, else from MAINTAINERS."""
+             options: SeriesOptions, tick: Callable[[], None]) -> tuple[list[PatchFile], tuple[str, ...]]:
+    """Each patch with its To/Cc: get_maintainer.pl's, else from MAINTAINERS
+    (maintainers.run_get_maintainer says when); and notes on that choice."""
     out = []
-    for path, commit, rcpt in zip(written, commits, _get_maintainers(root, written, options)):
+    found, notes = run_get_maintainer(root, written, options.get_maintainer, options.jobs)
+    for path, commit, rcpt in zip(written, commits, found):
         to, cc = rcpt if rcpt else maint.recipients(commit.files)
         _add_headers(path, to, cc)
         tick()
         out.append(commit.patch(path, to, cc))
-    return out
+    return out, tuple(notes)
 
 
 def _tally(results: Sequence[FileResult], sel: Selection) -> _Tally:
