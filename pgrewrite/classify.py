@@ -256,9 +256,9 @@ def region_needs(cond) -> literals.Requirement:
             return literals.clauses([literals.union(firsts)])
         return ()
     if isinstance(cond, C.PatternCond):
-        return C._text_needs(cond)
+        return cond.text_needs()
     if isinstance(cond, C.Inside) and cond.cond is not None:
-        return C._text_needs(cond.cond)
+        return cond.cond.text_needs()
     if isinstance(cond, C.InsideCall):
         return literals.required(cond.name)
     return ()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from pgrewrite import api, cachefile, preparation
+from pgrewrite import api, cachefile, preparation, store
 from pgrewrite import collisions as coll
 from pgrewrite.definitions import find_definitions, new_names
 from pgrewrite.family import Family, Member
@@ -22,7 +22,7 @@ def isolated(monkeypatch, tmp_path):
     monkeypatch.setenv("GIT_CONFIG_SYSTEM", "/dev/null")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     # the files were just written: trust their stat at once
-    monkeypatch.setattr(coll, "STALE_NS", 0)
+    monkeypatch.setattr(store, "STALE_NS", 0)
 
 
 def test_new_names_are_the_familys_in_the_first_patchs_order():
