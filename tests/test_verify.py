@@ -2,6 +2,7 @@
 thing on a handful of kernel files when the kernel and a toolchain are there."""
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -165,7 +166,11 @@ def test_verify_a_handful_of_kernel_files(ruleset):
     """x86_64 defconfig objects of a few mm/ files are identical before and
     after the renames (about 3 minutes the first time: copy, prepare, 2 builds)."""
     tree = kernel_or_skip()
-    work = Path(os.environ.get("PGREWRITE_VERIFY_WORK") or Path.home() / ".cache" / "pgrewrite" / "verify-test")
+    # kept between runs (the prepared build is reused), one per checkout:
+    # two checkouts' suites running at once must not share it
+    checkout = hashlib.sha256(str(REPO.resolve()).encode()).hexdigest()[:12]
+    work = Path(os.environ.get("PGREWRITE_VERIFY_WORK")
+                or Path.home() / ".cache" / "pgrewrite" / f"verify-test-{checkout}")
     files = ["mm/memory.c", "mm/mmap.c", "mm/mprotect.c", "mm/page_alloc.c", "mm/not-there.c"]
     report = V.verify(tree, files, ruleset, work, jobs=os.cpu_count() or 2)
     lines = list(report.lines())
