@@ -385,17 +385,16 @@ def take_fraction(files: list[str], frac: Fraction) -> list[str]:
 
 
 def materialise(tree: Path, files: list[str], dest: Path) -> None:
-    """A tree holding only `files` (hard links when possible) plus MAINTAINERS."""
+    """A tree holding only `files` plus MAINTAINERS: copies, not hard links
+    (a link changes the source tree's ctimes, and the next warm run there
+    would take every linked file as changed)."""
     wanted = list(files)
     if (tree / "MAINTAINERS").is_file():
         wanted.append("MAINTAINERS")
     for rel in wanted:
         src, dst = tree / rel, dest / rel
         dst.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.link(src, dst)
-        except OSError:
-            shutil.copy2(src, dst)
+        shutil.copy2(src, dst)
 
 
 # --------------------------------------------------------------------------
