@@ -102,6 +102,11 @@ def test_context_fingerprint_change_is_reported_but_applied(result):
     (new,), problems = apply_decisions({WALK: {"verdict": "pte", "context": fp}}, [changed])
     assert [p.kind for p in problems] == ["context-changed"]
     assert new.decisions[1].verdict is Verdict.PTE
+    # the site's place, as the output prints paths (from the tree root when
+    # run from outside it: issue 19, point 13)
+    path, line = walk.site.path, walk.site.line
+    assert str(problems[0]).endswith(f"look at the site again ({path}:{line})")
+    assert problems[0].shown(lambda p: "ROOT/" + p).endswith(f"look at the site again (ROOT/{path}:{line})")
 
 
 def test_fingerprint_same_from_model_and_from_json_site(result):

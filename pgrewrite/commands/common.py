@@ -22,6 +22,7 @@ import click
 
 from .. import api
 from ..rules.loader import RuleError
+from ..shownpaths import path_view
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_RULES, EXIT_INPUT, EXIT_ACCOUNTING = 0, 1, 2, 3, 4, 5
 EXIT_RENAMES, EXIT_PERSON, EXIT_INTERRUPTED = 6, 7, 130
@@ -133,9 +134,10 @@ def with_decisions(result, ruleset, path: Path | None = None):
         click.echo(f"error: {e}", err=True)
         sys.exit(EXIT_INPUT)
     applied = [p for p in problems if p.kind == "applied"]
+    view = path_view(result.root)
     for p in problems:
         if p.kind != "applied":
-            click.echo(f"warning: {p}", err=True)
+            click.echo(f"warning: {p.shown(view)}", err=True)
     if applied:
         click.echo(f"note: {applied[0].path}: {len(applied)} decision(s) already carried out "
                    "(their sites carry the decided names)", err=True)

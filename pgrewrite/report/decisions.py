@@ -90,11 +90,21 @@ class DecisionProblem:
     message: str
     line: int | None = None
     path: str | None = None   # the decisions file
+    site_at: tuple[str, int] | None = None   # the site (path as scanned, line): `{at}` in message
 
     def __str__(self) -> str:
-        """`file:line: kind: site-id: message`, as editors read it."""
+        return self.shown()
+
+    def shown(self, view=None) -> str:
+        """`file:line: kind: site-id: message`, as editors read it; `view`
+        prints the site's path (shownpaths.PathView: from the tree root when
+        the working directory is outside it)."""
         where = f"{self.path or DEFAULT_NAME}:{self.line}: " if self.line else ""
-        return f"{where}{self.kind}: {self.site_id}: {self.message}"
+        message = self.message
+        if self.site_at is not None:
+            path, line = self.site_at
+            message = message.replace("{at}", f"{view(path) if view is not None else path}:{line}")
+        return f"{where}{self.kind}: {self.site_id}: {message}"
 
 
 @dataclass(frozen=True)
@@ -316,14 +326,14 @@ def apply_decisions(decisions_file_data: Any, file_results: Iterable[FileResult]
                     person.site_id, "context-changed",
                     f"evidence fingerprint was {person.context}, is now "
                     f"{context_fingerprint(decision)}; look at the site again "
-                    f"({site.path}:{site.line})", person.line))
+                    "({at})", person.line, site_at=(site.path, site.line)))
             new_name = replacement_for(site.token, person.verdict, family)
             if person.verdict in (Verdict.PTE, Verdict.PG) and (
                     new_name is None or str(site.context) == "definition"):
                 problems.append(DecisionProblem(
                     person.site_id, "not-renameable",
-                    f"{site.token} in {site.context} context at {site.path}:{site.line} "
-                    f"cannot be renamed to a {person.verdict} name", person.line))
+                    f"{site.token} in {site.context} context at {{at}} "
+                    f"cannot be renamed to a {person.verdict} name", person.line, site_at=(site.path, site.line)))
                 new_decisions.append(decision)
                 continue
             reason = "decided by a person" + (f": {person.comment}" if person.comment else "")
