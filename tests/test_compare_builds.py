@@ -58,7 +58,11 @@ def test_every_object_is_identical_same_code_differs_or_on_one_side(builds):
     code, lines = run(a / "build", b / "build", "--paths", f"{a}/", f"{b}/", "--list")
     assert code == 1                                         # an object differs
     assert lines["same.o"] == "identical"
-    assert lines["debug.o"].startswith("same-code: differ only in .debug")
+    prefix = "same-code: differ only in "
+    assert lines["debug.o"].startswith(prefix)
+    # the debug sections and their relocations, in the file's section order
+    sections = lines["debug.o"][len(prefix):].split(", ")
+    assert sections and all(x.startswith((".debug", ".rela.debug")) for x in sections), sections
     assert lines["path.o"].startswith("same-code: differ only in the source path in .rodata")
     assert lines["code.o"].startswith("differs")
     assert lines["gone.o"] == "before-only" and lines["new.o"] == "after-only"
