@@ -8,7 +8,6 @@ family name in code are left out of the file's parse (_parse).
 """
 from __future__ import annotations
 
-import bisect
 import hashlib
 import re
 from dataclasses import dataclass, field, replace
@@ -185,23 +184,14 @@ def find_sites(path: str, data: bytes, lexer: Lexer, lexed: Lexed | None = None,
 def macro_uses(data: bytes, lexed: Lexed) -> dict[str, list[tuple[int, int]]]:
     """Where the file's code uses its object-like macros whose bodies hold
     a family name (`#define BUF_LEN (2 * PAGE_SIZE)` ... `kmalloc(BUF_LEN)`),
-    outside comments, literals and directives."""
+    outside comments, literals and directives (the lexer's words of those
+    names)."""
     names = {d.macro for d in lexed.directives
              if d.name == "define" and d.macro and d.body_start is not None and d.macro_span is not None
              and data[d.macro_span[1]:d.macro_span[1] + 1] != b"(" and any(w[0] >= d.body_start for w in d.words)}
-    if not names:
-        return {}
-    holes = sorted([(s, e) for s, e, _ in lexed.comments] + [(s, e) for s, e, _ in lexed.strings]
-                   + [(d.start, d.end) for d in lexed.directives])
-    starts = [h[0] for h in holes]
     out: dict[str, list[tuple[int, int]]] = {}
-    pattern = re.compile(rb"(?<![A-Za-z0-9_])(?:" + b"|".join(re.escape(n.encode()) for n in sorted(names))
-                         + rb")(?![A-Za-z0-9_])")
-    for m in pattern.finditer(data):
-        i = bisect.bisect_right(starts, m.start()) - 1
-        if i >= 0 and m.start() < holes[i][1]:
-            continue
-        out.setdefault(m.group().decode(), []).append((m.start(), m.end()))
+    for s, e, name in (Lexer(names).lex(data).words if names else ()):
+        out.setdefault(name, []).append((s, e))
     return out
 
 
