@@ -394,18 +394,26 @@ class Inference:
                         return out             # a pointer's uses say nothing of the step
             if name in fn.poisoned or name in seen:
                 return out
-            seen = seen | {name}
-            found: list[Fact] = []
-            for use in fn.uses.get(name, ()):
-                if use.start_byte == target.start_byte:
-                    continue
-                up, _ = self._up(use)
-                if up is not None and up.type == "assignment_expression" and _unwrap(up.child_by_field_name("left")) == use:
-                    continue
-                for f in self.sinks(use, fn, dim, depth + 1, seen):
-                    found.append(Fact(f.unit, f"{name} (line {self._line(use)}): {f.why}"))
+            found = self._sinks_of_uses(name, target, fn, dim, depth, seen | {name}, _assigned,
+                                        lambda line: f"{name} (line {line})")
             return out + found
         return out
+
+    def _sinks_of_uses(self, name: str, at, fn: _Function, dim: str, depth: int, seen: frozenset,
+                       skip, says) -> list[Fact]:
+        """What the uses of variable `name` other than `at` expect of its
+        value (sinks), each chain led by `says(line)`; a use `skip(up, use)`
+        names (its parent through parentheses and casts, and itself) is not one."""
+        found: list[Fact] = []
+        for use in fn.uses.get(name, ()):
+            if use.start_byte == at.start_byte:
+                continue
+            up, _ = self._up(use)
+            if up is not None and skip(up, use):
+                continue
+            for f in self.sinks(use, fn, dim, depth + 1, seen):
+                found.append(Fact(f.unit, f"{says(self._line(use))}: {f.why}"))
+        return found
 
     def _checked_then_used(self, other, fn: _Function | None, depth: int, seen: frozenset) -> list[Fact]:
         """`len > PAGE_SIZE` where the function then uses `len` as a length
@@ -421,17 +429,8 @@ class Inference:
         if name in seen or name in fn.changed or name not in fn.types \
                 or len(fn.sources.get(name, ())) > (0 if name in fn.poisoned else 1):
             return []
-        seen = seen | {name}
-        found: list[Fact] = []
-        for use in fn.uses.get(name, ()):
-            if use.start_byte == o.start_byte:
-                continue
-            up, _ = self._up(use)
-            if up is not None and up.type == "binary_expression" and _op(up) in _COMPARE:
-                continue                       # another check, not a use
-            for f in self.sinks(use, fn, "bytes", depth + 1, seen):
-                found.append(Fact(f.unit, f"{name} is checked against it, then (line {self._line(use)}): {f.why}"))
-        return found
+        return self._sinks_of_uses(name, o, fn, "bytes", depth, seen | {name}, _compared,
+                                   lambda line: f"{name} is checked against it, then (line {line})")
 
     # -- a site -----------------------------------------------------------
     def evidence(self, node, token: str, scope=None) -> list[Evidence]:
@@ -543,6 +542,16 @@ class Inference:
             for ev in self.evidence(use, token, scope=parsed.scope):
                 out.append(Evidence(ev.gran, f"{macro} is used at line {line}: {ev.chain}"))
         return out
+
+
+def _assigned(up, use) -> bool:
+    """`use = ...`: a new value, not a use of the old one."""
+    return up.type == "assignment_expression" and _unwrap(up.child_by_field_name("left")) == use
+
+
+def _compared(up, use) -> bool:
+    """`use < ...`: another check, not a use."""
+    return up.type == "binary_expression" and _op(up) in _COMPARE
 
 
 def _mentions(n, names, but) -> bool:
