@@ -517,8 +517,7 @@ def bench_tree(label: str, tree: Path, dirs: list[str], args: argparse.Namespace
     ast_cmd = by.get("ast-grep")
     for i in range(args.pairs if cold_cmd and ast_cmd else 0):
         cache = Path(tempfile.mkdtemp(prefix=f"cache-pair{i}-", dir=work))
-        cmd = [str(cache) if x == cold_cmd.cmd[cold_cmd.cmd.index("--cache-dir") + 1] else x
-               for x in cold_cmd.cmd]
+        cmd = _with_cache(cold_cmd.cmd, cache)
         both = {}
         for tool in (("ast-grep", "pgrewrite") if i % 2 == 0 else ("pgrewrite", "ast-grep")):
             if tool == "ast-grep":
@@ -545,6 +544,12 @@ def bench_tree(label: str, tree: Path, dirs: list[str], args: argparse.Namespace
                       dirs, pairs_cpu, inference)
 
 
+def _with_cache(cmd: list[str], cache: Path) -> list[str]:
+    """A pgrewrite command with `cache` as its --cache-dir (a cold run)."""
+    old = cmd[cmd.index("--cache-dir") + 1]
+    return [str(cache) if x == old else x for x in cmd]
+
+
 def inference_pairs(cold: Run, tree: Path, args: argparse.Namespace, work: Path, out) -> list[tuple[float, float]]:
     """The cost of unit inference: pgrewrite cold with the shipped rules and
     with the same rules less units.yaml (no unit inference), back to back in
@@ -559,7 +564,7 @@ def inference_pairs(cold: Run, tree: Path, args: argparse.Namespace, work: Path,
         times = {}
         for without in ((True, False) if i % 2 == 0 else (False, True)):
             cache = Path(tempfile.mkdtemp(prefix=f"cache-units{i}-", dir=work))
-            cmd = [str(cache) if x == cold.cmd[cold.cmd.index("--cache-dir") + 1] else x for x in cold.cmd]
+            cmd = _with_cache(cold.cmd, cache)
             if without:
                 cmd = [*cmd[:cmd.index("scan") + 1], "--rules", str(baseline), *cmd[cmd.index("scan") + 1:]]
             name = "pgrewrite cold, no inference" if without else "pgrewrite cold"
