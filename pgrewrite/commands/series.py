@@ -17,6 +17,7 @@ import click
 from pgrewrite import api
 from pgrewrite.commands.common import (EXIT_INPUT, EXIT_OK, EXIT_PROBLEMS, Progress, echo_cache_notes,
                                        load_rules_or_exit, rules_error_exit, with_decisions)
+from pgrewrite.definitions import new_names
 from pgrewrite.rules.loader import RuleError
 from pgrewrite.series import CollisionError, SeriesError, SeriesOptions, build_series
 from pgrewrite.series.check import check_series
@@ -118,7 +119,7 @@ def series(paths, out_dir, rules_dir, max_files, max_lines, split_by, reroll_cou
     options = SeriesOptions(
         base=base, split_by=split_by, max_files=max_files, max_lines=max_lines,
         reroll_count=reroll_count, subject_prefix=subject_prefix, only=only,
-        collisions=collisions, clashes=ruleset.clashes,
+        collisions=collisions, clashes=ruleset.clashes, new_names=new_names(ruleset.family),
         get_maintainer=get_maintainer, jobs=jobs, paths=tuple(rel),
         command=_command_line(rel, only, unknown_as, split_by))
     try:
