@@ -342,6 +342,7 @@ def apply_person_decisions(result: ScanResult, ruleset: RuleSet, start: Path | N
     """Apply the decisions file (`path`, else pgrewrite-decisions.yaml at the
     tree root, never above it) to a scan result: (new result, problems with
     the decisions). Raises report.DecisionsError if the file itself is broken."""
+    # here: report loads ruamel.yaml (~40 ms), which scan_paths never needs
     from .report import DecisionsError, apply_decisions, find_decisions_file, load_decisions
     if path is not None and not path.exists():
         raise DecisionsError(f"{path}: no such decisions file")
@@ -352,7 +353,7 @@ def apply_person_decisions(result: ScanResult, ruleset: RuleSet, start: Path | N
     files, problems = apply_decisions(decisions, result.files, family=ruleset.family)
     if any(p.kind == "vanished" for p in problems):
         # renamed by an earlier `apply`: done, not vanished
-        from .applied import mark_applied
+        from .applied import mark_applied    # here: it loads report (ruamel.yaml), as above
         ids_root = result.root or coll.git_top(start or Path.cwd()) or (start or Path.cwd())
         problems = mark_applied(problems, dict(decisions.entries), Path(ids_root), ruleset.family)
     return dataclasses.replace(result, files=tuple(files)), tuple(problems)
