@@ -121,10 +121,10 @@ class ResultCache:
     # ------------------------------------------------------------ stat index
 
     def open_index(self, root) -> None:
-        """Use the stat index of the tree at `root` for `lookup`/`record`."""
-        self._index_path = store.path_for(self.dir, "index", INDEX_VERSION, root, self.salt, suffix=".index")
-        old = store.load(self._index_path, _index_from)
-        self._index = old if old is not None else {}
+        """Use the stat index of the tree at `root` for `lookup`/`record`:
+        the store (store.Kept) of (path, names) -> ((stat, display), result)."""
+        self._index = store.Kept(store.path_for(self.dir, "index", INDEX_VERSION, root, self.salt, suffix=".index"),
+                                 _index_from, _index_data)
         self._new: dict = {}
 
     def lookup(self, candidate, captured, name: str | None = None) -> tuple[FileResult | None, object]:
@@ -134,8 +134,8 @@ class ResultCache:
         Otherwise (None, ticket): whoever reads the file then tries the
         content key (`key_of`, `get`) and `put`s a fresh result, and the
         ticket goes to `record` with the result, for the index."""
-        index = getattr(self, "_index", None)
-        if index is None:
+        kept = getattr(self, "_index", None)
+        if kept is None:
             return None, None
         path = str(candidate.path)
         stamp = store.stat_of(path)
@@ -147,27 +147,26 @@ class ResultCache:
         # from other files and, when those matter, its result with them
         slot = (path, names)
         self._new[slot] = None          # drop the old entry unless it is still right
-        hit = index.get(slot)
-        if hit is not None and hit[0] == entry:     # trusted when it was recorded
-            result = hit[1]
+        result = kept.get(slot, entry)  # kept only when trusted
+        if result is not None:
             if result.__class__ is list:            # as read: made a FileResult when used
                 try:
                     result = result_from(result)
                 except cachefile.SHAPE_ERRORS:
-                    cachefile.note_bad(self._index_path, f"the entry of {path} is not the data expected")
+                    cachefile.note_bad(kept.path, f"the entry of {path} is not the data expected")
                     result = None
                 else:
-                    hit = index[slot] = (entry, result)    # the same object: save_index sees no change
+                    kept.old[slot] = (entry, result)    # the same object: save_index sees no change
             if result is not None and name is not None and result.path != name:
-                cachefile.note_bad(self._index_path, f"the entry of {path} is of another file")
+                cachefile.note_bad(kept.path, f"the entry of {path} is of another file")
                 result = None
             if result is not None and self.check is not None and (why := self.check(result, None)):
-                cachefile.note_bad(self._index_path, f"the entry of {path} is not what the rules make: {why}")
+                cachefile.note_bad(kept.path, f"the entry of {path} is not what the rules make: {why}")
                 result = None
             if result is not None:
-                self._new[slot] = hit
+                self._new[slot] = kept.old[slot]
                 return result, None
-        return None, ((slot, entry) if store.trusted(stamp, store.now()) else None)
+        return None, ((slot, entry) if kept.trusted(stamp) else None)
 
     def record(self, ticket, result: FileResult, written: int = 0) -> None:
         """A file's result after a `lookup` miss, and the bytes its `put`
@@ -178,25 +177,23 @@ class ResultCache:
             self._new[slot] = (entry, result)
 
     def save_index(self) -> None:
-        if getattr(self, "_index", None) is None:
+        """The index as it was, with this run's entries in place of the old
+        ones of the files it looked up; the others (files this run did not
+        look at) stay."""
+        kept = getattr(self, "_index", None)
+        if kept is None:
             return
-        index = dict(self._index)
-        changed = False
+        index = dict(kept.old)
         for slot, e in self._new.items():
-            if index.get(slot) is not e:
-                changed = True
-                if e is None:
-                    index.pop(slot, None)
-                else:
-                    index[slot] = e
+            if e is None:
+                index.pop(slot, None)
+            else:
+                index[slot] = e
         # entries of files looked up this run under names they no longer have
         seen = {path for path, _ in self._new}
         for slot in [s for s in index if s[0] in seen and s not in self._new]:
             del index[slot]
-            changed = True
-        if not changed:
-            return
-        self.written += store.save(self._index_path, _index_data(index))
+        self.written += kept.save(index)
 
     def get(self, k: str | None, name: str, data: bytes | None = None) -> FileResult | None:
         """The result kept under key `k`, if it is one of the file `name`

@@ -19,6 +19,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .rules import documents
+from .rules.documents import glob_regex
+from .rules.documents import line_of as _line_of
+
 FILE = "clashes.yaml"
 SCHEMA = "clashes.schema.json"
 
@@ -51,7 +55,6 @@ _SCOPE_CACHE: dict[tuple[str, ...], re.Pattern] = {}
 def scope_regex(globs) -> re.Pattern:
     """Globs anchored at the tree root: `**` any directories, `*` and `?`
     within one path component (the rules' `files` globs, anchored)."""
-    from .rules.documents import glob_regex
     key = tuple(globs)
     hit = _SCOPE_CACHE.get(key)
     if hit is None:
@@ -64,7 +67,6 @@ def load_clashes(directory: Path, family, default_schema: Path,
     """(entries, problems, raw bytes, what the rules cache keeps) of
     DIRECTORY/clashes.yaml; no file: no entries. `validated`: the (document,
     lines) of these bytes that an earlier run parsed and validated."""
-    from .rules import documents
     f = documents.read_data_file(directory, FILE, SCHEMA, default_schema, [], validated,
                                  top_type_message="expected a list of entries (- name: ...)")
     if f is None:
@@ -76,7 +78,6 @@ def load_clashes(directory: Path, family, default_schema: Path,
 
 def _entries(doc, lines, rel: str, family, raw: bytes):
     """The entries of a valid clashes.yaml document, checked against the family."""
-    from .rules.documents import line_of as _line_of
     problems: list[str] = []
     new_names = set(family.replacements)
     old_names = set(family.names)

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from .model import Context, Decision, Edit, RuleMatch, Verdict
 from .inference import Evidence, Inference
+from .lex import Lexer
 from .rules import conditions as C
 from .rules import literals
 from .rules.loader import Rule, RuleSet
@@ -277,7 +278,6 @@ def _region_text(env: C.Env, memo: dict) -> bytes:
 
 
 def _count_code_word(raw: bytes, word: str) -> int:
-    from .lex import Lexer
     lexed = Lexer([word]).lex(raw)
     return len(lexed.words) + sum(len(d.words) for d in lexed.directives)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 
+from .clashes import Clash
 from .definitions import ClashRename, Definition, LocalRename, Preparation
 from .model import Context, Decision, Edit, FileResult, Mentions, RuleMatch, Site, Verdict
 
@@ -188,7 +189,6 @@ def _clash_data(c) -> list:
 
 
 def _clash_from(v):
-    from .clashes import Clash
     name, defined_in, rename_to, scope, why, source, index, lines = v
     if not (type(name) is str and type(rename_to) is str and type(why) is str and type(source) is str
             and type(index) is int):

@@ -8,6 +8,7 @@ from pathlib import Path
 from . import collisions as coll
 from .files import Candidate
 from .model import FileResult
+from .report import find_decisions_file, load_decisions
 from .rules.loader import RuleSet
 from .scan import _tree_names, apply_person_decisions, scan_paths
 
@@ -46,7 +47,6 @@ def scan_one(display: str, ruleset: RuleSet, *, cwd: Path | None = None, decisio
     one = OneFile(display, tree_path, data, by_rules, by_rules, root=result.root)
     if not decisions or by_rules is None:
         return one
-    from .report import find_decisions_file, load_decisions
     with_people, problems = apply_person_decisions(result, ruleset, start=full, path=decisions_path)
     path = decisions_path or find_decisions_file(result.root or coll.tree_root(full))
     one.scanned = next((f for f in with_people.files if f.path == by_rules.path), by_rules)

@@ -73,7 +73,7 @@ def render_json(doc: dict) -> str:
     a fifth of a warm run); json is used when orjson cannot be imported or
     the text is not ASCII (json escapes non-ASCII, orjson writes UTF-8)."""
     try:
-        import orjson
+        import orjson     # here: optional, json writes the same text when it cannot be imported
         text = orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode()
         if text.isascii():
             return text + "\n"

@@ -57,6 +57,16 @@ def needed(root: Path | None, definitions, clashes) -> bool:
                                     for d in definitions)
 
 
+def prepare_on_disk(root: Path, ruleset: RuleSet, lines=None) -> Preparation:
+    """series.definitions.prepare of the files on disk at `root`, with the
+    rules' new names (family.yaml) and clashes.yaml: the plan of `scan`,
+    `apply` and `verify` (`series` makes it at its base commit, from the
+    same two in SeriesOptions). Raises what prepare raises. `lines`: the
+    NewNameSearch's, if it ran."""
+    return defs_mod.prepare(Git(root), None, clashes=ruleset.clashes, lines=lines,
+                            names=new_names(ruleset.family))
+
+
 def plan(root: Path | None, definitions, ruleset: RuleSet, lines=None) -> tuple[Preparation | None, tuple[str, ...]]:
     """(the plan, its notes) for the tree on disk; (None, ()) when none is
     needed. A clashes.yaml that does not fit the tree is an error
@@ -66,8 +76,7 @@ def plan(root: Path | None, definitions, ruleset: RuleSet, lines=None) -> tuple[
     if not needed(root, definitions, clashes):
         return None, ()
     try:
-        prep = defs_mod.prepare(Git(root), None, clashes=clashes, lines=lines,
-                                names=new_names(ruleset.family))
+        prep = prepare_on_disk(root, ruleset, lines)
     except defs_mod.ClashError as e:
         raise RuleError(e.problems) from None
     except (defs_mod.DefinitionsError, OSError) as e:

@@ -16,7 +16,7 @@ from pathlib import Path
 from . import parsing
 from .api import Engine
 from .classify import UNITS
-from .edits import rewrite
+from .edits import rewrite, write_atomically
 from .output import site_line, site_entry
 from .rules import conditions as C
 from .rules.loader import Rule
@@ -178,7 +178,6 @@ def compare_snapshots(engine: Engine, fixtures: Path) -> list[str]:
 def update_snapshots(engine: Engine, fixtures: Path, only=None) -> list[str]:
     """Write the current output as the snapshots of the fixtures (all, or
     those named in `only`); the diff of each one that changed."""
-    from .edits import write_atomically
     diffs = []
     for snap, old, text in _snapshots(engine, fixtures, only):
         if old == text:

@@ -4,6 +4,7 @@ content cache (`analyse_cached`)."""
 from __future__ import annotations
 
 import gc
+import multiprocessing as mp
 import os
 from pathlib import Path
 
@@ -74,7 +75,6 @@ class _Runner:
 
     def __enter__(self):
         if self.jobs > 1:
-            import multiprocessing as mp
             ctx = mp.get_context("fork") if hasattr(os, "fork") else mp.get_context()
             _WORKER["engine"] = Engine(self.ruleset)
             _WORKER["cache"] = self.cache

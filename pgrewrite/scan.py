@@ -299,42 +299,68 @@ def _captured(c: Candidate, root: Path | None, index: coll.CollisionIndex | None
 
 def _captured_by_definitions(c: Candidate, root: Path | None, index: coll.CollisionIndex | None,
                              preparation: Preparation | None = None) -> dict[str, str]:
-    if root is None or index is None or not index.definitions:
-        return {}
-    try:
-        rel = c.path.relative_to(root).as_posix()
-    except ValueError:
+    """The new names whose definition a file's renames would capture (name
+    -> the definition, as its reason says it; None: not captured), with
+    what the preparation stage's plan changes about each."""
+    rel = _tree_path(c, root, index)
+    if rel is None:
         return {}
     out = index.unavailable(rel)
-    if preparation is None:
-        return out
+    if preparation is not None:
+        _free_what_clashes_yaml_renames(out, rel, index, preparation)
+        _say_private_definitions_are_renamed_first(out, preparation)
+        _say_names_left_out(out, preparation)
+    return out
+
+
+def _tree_path(c: Candidate, root: Path | None, index: coll.CollisionIndex | None) -> str | None:
+    """The file's path from the tree root, when there are definitions to capture it."""
+    if root is None or index is None or not index.definitions:
+        return None
+    try:
+        return c.path.relative_to(root).as_posix()
+    except ValueError:
+        return None
+
+
+def _free_what_clashes_yaml_renames(out: dict, rel: str, index: coll.CollisionIndex,
+                                    preparation: Preparation) -> None:
+    """A definition clashes.yaml renames away blocks nothing: the site gets
+    its rule verdict, unless another definition of the name is visible; in
+    the files the entry renames, the name's own uses are renamed too."""
     resolved = preparation.resolved
-    if resolved:
-        # a definition clashes.yaml renames away blocks nothing: the site gets
-        # its rule verdict, unless another definition of the name is visible
-        for name in [n for n, w in out.items() if w.split(" ", 1)[0] in resolved]:
-            others = [d for d in index.visible(rel) if d.name == name and str(d) not in resolved]
-            if others:
-                out[name] = str(others[0])
-            else:
-                del out[name]
-        for c in preparation.clash_renames:
-            if rel in c.files:
-                out.setdefault(c.name, None)    # its own uses are renamed too: no capture
-    # say what apply and series do about a private definition: rename it first
-    # (the site is converted by a run after that), or leave its name out tree-wide
+    if not resolved:
+        return
+    for name in [n for n, w in out.items() if w.split(" ", 1)[0] in resolved]:
+        others = [d for d in index.visible(rel) if d.name == name and str(d) not in resolved]
+        if others:
+            out[name] = str(others[0])
+        else:
+            del out[name]
+    for c in preparation.clash_renames:
+        if rel in c.files:
+            out.setdefault(c.name, None)    # its own uses are renamed too: no capture
+
+
+def _say_private_definitions_are_renamed_first(out: dict, preparation: Preparation) -> None:
+    """What apply and series do about a private definition: rename it first
+    (the site is converted by a run after that)."""
     renamed = {f"{r.definition.path}:{r.definition.line}": r for r in preparation.renames}
     for name, where in out.items():
         r = renamed.get(where)
         if r is not None:
             out[name] = (f"{where} (a private definition: apply and series first rename it to "
                          f"{r.new_name}; run again after that to convert this site)")
+
+
+def _say_names_left_out(out: dict, preparation: Preparation) -> None:
+    """A name only private definitions block, none of which can be renamed
+    first, is left out tree-wide."""
     for name, defs in preparation.blocked.items():
         if name not in out and all(d.scope == "local" for d in defs):
             d = defs[0]
             out[name] = (f"{d.path}:{d.line} (a private definition that cannot be renamed first, "
                          f"so no generic {name} is added; see the notes)")
-    return out
 
 
 def apply_person_decisions(result: ScanResult, ruleset: RuleSet, start: Path | None = None,
@@ -342,6 +368,7 @@ def apply_person_decisions(result: ScanResult, ruleset: RuleSet, start: Path | N
     """Apply the decisions file (`path`, else pgrewrite-decisions.yaml at the
     tree root, never above it) to a scan result: (new result, problems with
     the decisions). Raises report.DecisionsError if the file itself is broken."""
+    # here: report loads ruamel.yaml (~40 ms), which scan_paths never needs
     from .report import DecisionsError, apply_decisions, find_decisions_file, load_decisions
     if path is not None and not path.exists():
         raise DecisionsError(f"{path}: no such decisions file")
@@ -352,7 +379,7 @@ def apply_person_decisions(result: ScanResult, ruleset: RuleSet, start: Path | N
     files, problems = apply_decisions(decisions, result.files, family=ruleset.family)
     if any(p.kind == "vanished" for p in problems):
         # renamed by an earlier `apply`: done, not vanished
-        from .applied import mark_applied
+        from .applied import mark_applied    # here: it loads report (ruamel.yaml), as above
         ids_root = result.root or coll.git_top(start or Path.cwd()) or (start or Path.cwd())
         problems = mark_applied(problems, dict(decisions.entries), Path(ids_root), ruleset.family)
     return dataclasses.replace(result, files=tuple(files)), tuple(problems)

@@ -92,12 +92,15 @@ class Kept:
     """The values one store file keeps, name -> (stat key, value), for the
     files of one tree. `started` is taken before any file is read: a value
     is kept only for a file `trusted` then. The file is read when first
-    needed; `convert` checks its data (cachefile's SHAPE_ERRORS otherwise)."""
+    needed; `convert` checks its data (cachefile's SHAPE_ERRORS otherwise)
+    and `data`, if given, turns what is kept back into such data (else it
+    is written as it is)."""
 
-    def __init__(self, path: Path | None, convert):
+    def __init__(self, path: Path | None, convert, data=None):
         self.path = path
         self.started = now()
         self._convert = convert
+        self._data = data
         self._old: dict | None = None if path is not None else {}
 
     @property
@@ -117,7 +120,9 @@ class Kept:
     def trusted(self, key) -> bool:
         return trusted(key, self.started)
 
-    def save(self, new: dict) -> None:
-        """Keep `new` (name -> (key, value)) instead, if it differs."""
-        if self.path is not None and new != self.old:
-            save(self.path, new)
+    def save(self, new: dict) -> int:
+        """Keep `new` (name -> (key, value)) instead, if it differs; the
+        bytes written."""
+        if self.path is None or new == self.old:
+            return 0
+        return save(self.path, self._data(new) if self._data is not None else new)

@@ -11,6 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .rules import documents
+from .rules.documents import line_of as _line_of
+
 FILE = "units.yaml"
 SCHEMA = "units.schema.json"
 
@@ -71,7 +74,6 @@ def load_units(directory: Path, default_schema: Path,
     DIRECTORY/units.yaml; no file: no table, and no unit inference (a rules
     directory of one's own, or the benchmark's baseline). `validated`: the
     (document, lines) an earlier run parsed and validated."""
-    from .rules import documents
     f = documents.read_data_file(directory, FILE, SCHEMA, default_schema, {}, validated)
     if f is None:
         return None, [], b"", None
@@ -81,7 +83,6 @@ def load_units(directory: Path, default_schema: Path,
 
 
 def _table(doc: dict, lines, rel: str) -> tuple[UnitTable, list[str]]:
-    from .rules.documents import line_of as _line_of
     problems: list[str] = []
     table = UnitTable()
     for i, e in enumerate(doc.get("returns", ())):

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from . import api
 from .applying import apply_result
-from .git import Git
+from .preparation import prepare_on_disk
 from .series import definitions as defs
 
 IDENTICAL, SAME_CODE, DIFFERS, NOT_BUILT = "identical", "same-code", "differs", "not-built"
@@ -110,13 +110,13 @@ def _run(args, cwd=None, log=None, check=True):
 
 
 def plan_preparation(result, src: Path, ruleset):
-    """The preparation plan `series` and `apply` use (series.definitions.prepare):
+    """The preparation plan `series` and `apply` use (preparation.prepare_on_disk):
     the scan's, or made here when the scan needed none (then it only says
     which names shared definitions block)."""
     if result.preparation is not None:
         return result.preparation
     try:
-        return defs.prepare(Git(src), None, clashes=getattr(ruleset, "clashes", ()))
+        return prepare_on_disk(src, ruleset)
     except (defs.DefinitionsError, OSError) as e:
         raise VerifyError(f"the new names' definitions could not be planned: {e}") from None
 

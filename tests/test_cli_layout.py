@@ -39,3 +39,23 @@ def test_the_readme_documents_the_exit_codes_common_names():
     documented = {int(m) for m in re.findall(r"^\| (\d+) \|", table, re.M)}
     assert documented == named
     assert cli_mod.EXIT_RULES == common.EXIT_RULES == 3      # tests and scripts import it from cli
+
+
+def test_shared_options_are_declared_once_and_read_the_same_everywhere():
+    """--rules, -j, --decisions, --cache-dir and --no-cache come from
+    commands/common.py: every command that has one declares it the same way
+    and its help says the same (verify's -j, make's jobs, is another option)."""
+    def declared(decorator):
+        return {p.name: p for p in click.command()(decorator(lambda **kw: None)).params}
+
+    shared = {}
+    for decorator in (common.rules_option, common.jobs_option, common.decisions_option, common.with_cache_options):
+        shared.update(declared(decorator))
+    having = {}
+    for name, command in cli.commands.items():
+        for p in command.params:
+            if p.name in shared and (name, p.name) != ("verify", "jobs"):
+                assert p.to_info_dict() == shared[p.name].to_info_dict(), (name, p.name)
+                having.setdefault(p.name, set()).add(name)
+    assert {"series", "scan", "apply"} <= having["rules_dir"] and {"series", "scan"} <= having["jobs"]
+    assert {"check", "coverage", "scan", "apply"} <= having["decisions_file"]

@@ -4,6 +4,8 @@ collision index and the plan; the plan made after the index, from its
 definitions, and cached under a key of its own."""
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from pgrewrite import api, cachefile, preparation, store
@@ -114,3 +116,34 @@ def test_an_unusable_plan_file_is_noted_and_made_again(tmp_path):
     warm = api.scan_paths(["mm", "arch"], ruleset, jobs=1, cache_dir=cache, cwd=tree)
     assert warm.preparation == cold.preparation
     assert any("unusable cache file" in n and str(plan.name) in n for n in warm.notes), warm.notes
+
+
+def test_series_and_verify_plan_with_the_familys_new_names_as_scan_does(tmp_path, monkeypatch):
+    """One way to plan: a rules directory whose family.yaml has a name the
+    shipped one lacks (PG_FRAG) has the private definition of that name
+    renamed first by `series` and planned by `verify` as by `scan`/`apply`,
+    not only the names of the shipped family."""
+    from click.testing import CliRunner
+
+    from pgrewrite.cli import cli
+    from pgrewrite.verify import plan_preparation
+
+    rules = copy_rules(tmp_path / "rules")
+    family = rules / "family.yaml"
+    family.write_text(family.read_text().rstrip("\n") + "\n  PAGE_FRAG: {pte: PTE_FRAG, pg: PG_FRAG}\n")
+    frag = ("// SPDX-License-Identifier: GPL-2.0-only\n#include <linux/mm.h>\n\n#define PG_FRAG 3\n\n"
+            "int frag(void)\n{\n\treturn PG_FRAG + PAGE_SIZE;\n}\n")
+    tree = make_tree(tmp_path / "linux", {**FILES, "mm/frag.c": frag}, history=[])
+    ruleset = api.load_rules(rules)
+    scanned = api.scan_paths(["mm", "include"], ruleset, jobs=1, use_cache=False, cwd=tree)
+    planned = {(r.definition.name, r.new_name) for r in scanned.preparation.renames}
+    assert ("PG_FRAG", "FRAG_PG_FRAG") in planned
+    # verify plans on its own when the scan made no plan: the same one
+    again = plan_preparation(dataclasses.replace(scanned, preparation=None), tree, ruleset)
+    assert {(r.definition.name, r.new_name) for r in again.renames} == planned
+    monkeypatch.chdir(tree)
+    res = CliRunner().invoke(cli, ["series", "mm", "include", "-o", str(tmp_path / "out"),
+                                   "--rules", str(rules), "--no-get-maintainer"])
+    assert res.exit_code == 0, res.output
+    assert [p.name for p in sorted((tmp_path / "out").glob("*.patch"))][:2] == [
+        "0000-cover-letter.patch", "0001-mm-frag-rename-PG_FRAG-to-FRAG_PG_FRAG.patch"]

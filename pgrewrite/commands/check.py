@@ -22,8 +22,8 @@ from ..checking import check_diff, check_patches
 from ..collisions import tree_root
 from ..edits import EditError, write_atomically
 from ..report import findings as rf
-from .common import (EXIT_ACCOUNTING, EXIT_INPUT, EXIT_OK, EXIT_PERSON, EXIT_RENAMES, load_rules_or_exit,
-                     rules_option, with_cache_options)
+from .common import (EXIT_ACCOUNTING, EXIT_INPUT, EXIT_OK, EXIT_PERSON, EXIT_RENAMES, decisions_option,
+                     load_rules_or_exit, rules_option, with_cache_options)
 
 CHECK_FORMATS = ("text", "json", "sarif")
 
@@ -85,8 +85,7 @@ def _read_inputs(patches) -> tuple[list[tuple[str, bytes]], list[str]]:
               help="Write a corrected copy of each patch, PATCH.fixed, with the decided renames made in "
                    "the lines it adds (a series stays applicable).")
 @click.option("--no-decisions", is_flag=True, help="Ignore pgrewrite-decisions.yaml.")
-@click.option("--decisions", "decisions_file", type=click.Path(path_type=Path), default=None,
-              help="Decisions file to apply (default: pgrewrite-decisions.yaml at the tree root).")
+@decisions_option
 @rules_option
 @with_cache_options
 def check_command(patches, fmt, fix, no_decisions, decisions_file, rules_dir, cache_dir, no_cache):

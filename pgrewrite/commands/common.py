@@ -21,6 +21,8 @@ from pathlib import Path
 import click
 
 from .. import api
+from ..cache import default_cache_dir
+from ..report import DecisionsError
 from ..rules.loader import RuleError
 from ..shownpaths import path_view
 
@@ -34,7 +36,6 @@ def load_rules_or_exit(rules_dir, cache_dir=None, no_cache=True):
     compiled rules are kept in the result cache directory."""
     try:
         if not no_cache:
-            from ..cache import default_cache_dir
             return api.load_rules(rules_dir, cache_dir or default_cache_dir())
         return api.load_rules(rules_dir)
     except RuleError as e:
@@ -127,7 +128,6 @@ def echo_cache_notes(result) -> None:
 
 def with_decisions(result, ruleset, path: Path | None = None):
     """Apply the people's decisions file, printing its problems."""
-    from ..report import DecisionsError
     try:
         result, problems = api.apply_person_decisions(result, ruleset, path=path)
     except DecisionsError as e:

@@ -27,8 +27,8 @@ from pathlib import Path
 
 import click
 
-from pgrewrite.commands.common import (EXIT_INPUT, jobs_option, load_rules_or_exit, rules_option, run_scan,
-                                       with_cache_options, with_decisions)
+from pgrewrite.commands.common import (EXIT_INPUT, decisions_option, jobs_option, load_rules_or_exit, rules_option,
+                                       run_scan, with_cache_options, with_decisions)
 from pgrewrite.lex import Lexer
 from pgrewrite.model import Verdict
 from pgrewrite.shownpaths import entering, path_view
@@ -323,8 +323,7 @@ def render_text(doc: dict) -> str:
 @jobs_option
 @with_cache_options
 @click.option("--no-decisions", is_flag=True, help="Count the rules' verdicts only, ignoring pgrewrite-decisions.yaml.")
-@click.option("--decisions", "decisions_file", type=click.Path(path_type=Path), default=None,
-              help="Decisions file to apply (default: pgrewrite-decisions.yaml at the tree root).")
+@decisions_option
 def coverage_command(paths, top, fmt, no_shapes, rules_dir, jobs, cache_dir, no_cache, no_decisions,
                      decisions_file):
     """Verdict counts per directory of PATHS, share decided, and what is left undecided."""

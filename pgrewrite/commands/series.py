@@ -15,8 +15,9 @@ from pathlib import Path
 import click
 
 from pgrewrite import api
-from pgrewrite.commands.common import (EXIT_INPUT, EXIT_OK, EXIT_PROBLEMS, Progress, echo_cache_notes,
-                                       load_rules_or_exit, rules_error_exit, with_decisions)
+from pgrewrite.commands.common import (EXIT_INPUT, EXIT_OK, EXIT_PROBLEMS, Progress, echo_cache_notes, jobs_option,
+                                       load_rules_or_exit, rules_error_exit, rules_option, with_decisions)
+from pgrewrite.definitions import new_names
 from pgrewrite.rules.loader import RuleError
 from pgrewrite.series import CollisionError, SeriesError, SeriesOptions, build_series
 from pgrewrite.series.check import check_series
@@ -51,8 +52,7 @@ def am_hint(out_dir: Path, cover: str) -> list[str]:
 @click.option("-o", "--output", "out_dir", required=True,
               type=click.Path(file_okay=False, path_type=Path),
               help="Directory for the .patch files (must hold none yet).")
-@click.option("--rules", "rules_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=None, help="Rules directory (default: the shipped rules).")
+@rules_option
 @click.option("--max-files", type=click.IntRange(min=1), default=None,
               help="At most N files per patch; bigger groups become numbered parts.")
 @click.option("--max-lines", type=click.IntRange(min=1), default=None,
@@ -79,9 +79,8 @@ def am_hint(out_dir: Path, cover: str) -> list[str]:
 @click.option("--get-maintainer/--no-get-maintainer", "get_maintainer", default=None,
               help="To/Cc of every patch from scripts/get_maintainer.pl, or of none (from MAINTAINERS "
                    "as pgrewrite reads it). Default: get_maintainer.pl for a series of at most "
-                   f"{GET_MAINTAINER_MAX_PATCHES} patches (it takes ~0.8 s of CPU per patch).")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
-              help="Parallel analysis workers and get_maintainer.pl runs (default: all cores).")
+                   f"{GET_MAINTAINER_MAX_PATCHES} patches (it takes ~0.8 s of CPU per patch; -j of them run at once).")
+@jobs_option
 def series(paths, out_dir, rules_dir, max_files, max_lines, split_by, reroll_count,
            subject_prefix, only, unknown_as, collisions, check, base, get_maintainer, jobs):
     """Write the mechanical renames in PATHS as a `git format-patch` series in DIR.
@@ -118,7 +117,7 @@ def series(paths, out_dir, rules_dir, max_files, max_lines, split_by, reroll_cou
     options = SeriesOptions(
         base=base, split_by=split_by, max_files=max_files, max_lines=max_lines,
         reroll_count=reroll_count, subject_prefix=subject_prefix, only=only,
-        collisions=collisions, clashes=ruleset.clashes,
+        collisions=collisions, clashes=ruleset.clashes, new_names=new_names(ruleset.family),
         get_maintainer=get_maintainer, jobs=jobs, paths=tuple(rel),
         command=_command_line(rel, only, unknown_as, split_by))
     try:

@@ -30,6 +30,7 @@ decision whose stored fingerprint differs is still applied, and reported as
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import io
 import os
@@ -37,6 +38,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+
+import yaml as pyyaml
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
@@ -148,7 +151,6 @@ def _yaml() -> YAML:
 def _refuse_aliases(text: str) -> None:
     """A decisions file is data from others: no anchors or aliases, so a
     548-byte "billion laughs" cannot expand to gigabytes."""
-    import yaml as pyyaml
     try:
         for event in pyyaml.parse(text, Loader=getattr(pyyaml, "CSafeLoader", pyyaml.SafeLoader)):
             if isinstance(event, pyyaml.AliasEvent) or getattr(event, "anchor", None):
@@ -408,7 +410,6 @@ def _locked(p: Path):
     else it tries again with a new one. The path names one file at a time
     and only the holder of its lock removes it, so two processes never both
     hold a valid lock."""
-    import fcntl
     lock = p.with_name(f".{p.name}.lock")
     while True:
         fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +18,9 @@ import yaml
 from .. import yamlcap
 from . import documents
 from .documents import glob_regex, line_of, schema_message
+from ..clashes import load_clashes
 from ..family import Family, FamilyError, load_family
+from ..units import load_units
 from . import conditions as C
 
 
@@ -239,8 +242,6 @@ def _load_ruleset(directory: Path, validated: dict | None = None, keep: dict | N
         except _CompileErrors as errors:
             problems += [f"{shown}:{line_of(lines, e.path)}: {'/'.join(map(str, e.path))}: {e.message}"
                          for e in errors.errors]
-    from ..clashes import load_clashes
-    from ..units import load_units
     cached = validated or {}
     clashes, clash_problems, clash_raw, clash_doc = load_clashes(
         directory, family, DEFAULT_RULES / "clashes.schema.json", cached.get(CLASHES_DOCUMENT))
@@ -307,7 +308,6 @@ def _bad_regexes(doc, path=()) -> list[tuple[tuple, str]]:
 def _shown(path: Path) -> str:
     """A rule file's path as problems print it: relative to the working
     directory when it is below it, else absolute."""
-    import os
     full = os.path.abspath(path)
     rel = os.path.relpath(full)
     return full if rel.startswith("..") else rel

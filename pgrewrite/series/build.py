@@ -26,7 +26,7 @@ from ..lex import rename_spans
 from ..model import Decision, FileResult, Verdict
 from . import definitions as defs_mod
 from . import messages, prefix, subjects
-from ..definitions import Definition
+from ..definitions import _FIRST_PATCH_ORDER, Definition
 from .git import Git, GitError, Scratch, read_blobs
 from .maintainers import Maintainers, run_get_maintainer
 from .plan import NO_ENTRY, PatchPlan, plan
@@ -54,6 +54,7 @@ class SeriesOptions:
     only: str | None = None              # pte | pg
     collisions: str = "rename-local"     # rename-local | leave-out | refuse
     clashes: tuple = ()                  # RuleSet.clashes: declared clash resolutions (clashes.yaml)
+    new_names: tuple[str, ...] = _FIRST_PATCH_ORDER   # definitions.new_names(RuleSet.family)
     get_maintainer: bool | None = None   # scripts/get_maintainer.pl (when present): for every patch,
                                          # none, or None: small series only (maintainers.run_get_maintainer)
     date: str | None = None              # fixed author/committer date (reproducible runs)
@@ -341,7 +342,8 @@ def _preparation(base: _Base, options: SeriesOptions) -> defs_mod.Preparation:
     the renames that free them; `apply` makes the same preparatory renames
     from the same plan (definitions.prepare)."""
     try:
-        prep = defs_mod.prepare(base.git, base.commit, collisions=options.collisions, clashes=options.clashes)
+        prep = defs_mod.prepare(base.git, base.commit, collisions=options.collisions, clashes=options.clashes,
+                                names=options.new_names)
     except defs_mod.ClashError as exc:
         raise CollisionError("clashes.yaml does not fit the tree at the base commit:\n"
                              + str(exc)) from None

@@ -55,7 +55,7 @@ from ..definitions import (
     own_bodies,
 )
 from ..definitions import find_definitions as _find
-from ..git import CompletedProcess, Git
+from ..git import CompletedProcess, Git, grep_words
 
 CONSTANTS_HEADER = CONSTANTS_HEADERS[0][0]
 
@@ -99,10 +99,9 @@ def _grep_new_names(src: Source, extra: tuple[str, ...] = (),
                     names: tuple[str, ...] = _FIRST_PATCH_ORDER) -> list[tuple[str, int, str]]:
     """(path, line, text) of every line of every text file mentioning a new
     name (or one of `extra`: the names clashes.yaml renames to) as a whole
-    word. A search for the names only (files.grep_words): on the 6.12 tree
+    word. A search for the names only (git.grep_words): on the 6.12 tree
     an anchored `#define` regex takes 20-50 s, this about 1 s (2.3 s
     without PCRE)."""
-    from ..files import grep_words
     proc = src.grep("-n", "-I", *grep_words(names + tuple(n for n in extra if n not in names)))
     if proc.returncode not in (0, 1):
         raise DefinitionsError(proc.stderr.decode(errors="replace").strip())
