@@ -79,7 +79,8 @@ COCCI_RULE = """\
 """
 
 TARGET_COLD_RATIO = 0.4      # cold dry run <= 0.4x ast-grep's time
-TARGET_WARM_S = 3.0          # warm re-run < 3 s
+TARGET_WARM_S = 2.0          # warm re-run < 2 s (issue 18; issue 6 asked < 3 s)
+TARGET_WARM_OLD_S = 3.0      # issue 6's warm target, still reported beside it
 TARGET_PEAK_MIB = 1024.0     # peak memory < 1 GiB
 TARGET_INFERENCE = 1.3       # cold scan with unit inference <= 1.3x without it
 REPO = Path(__file__).resolve().parent.parent
@@ -606,11 +607,12 @@ def targets(runs: list[Run], jobs_all: int, pairs=(), inference=()) -> list[dict
     else:
         result.append(_target("cold dry run <= 0.4x ast-grep", None,
                               "needs pgrewrite cold and ast-grep"))
-    if warm:
-        result.append(_target("warm re-run < 3 s", warm.wall_s < TARGET_WARM_S,
-                              f"{warm.wall_s:.2f} s"))
-    else:
-        result.append(_target("warm re-run < 3 s", None, "needs pgrewrite warm"))
+    for limit, issue in ((TARGET_WARM_S, 18), (TARGET_WARM_OLD_S, 6)):
+        name = f"warm re-run < {limit:g} s (issue {issue})"
+        if warm:
+            result.append(_target(name, warm.wall_s < limit, f"{warm.wall_s:.2f} s"))
+        else:
+            result.append(_target(name, None, "needs pgrewrite warm"))
 
     if inference:
         ratios = sorted(w / wo for wo, w in inference)

@@ -104,13 +104,18 @@ class Classifier:
                 env = C.Env(parsed.path, parsed.data, found, self.matcher, symbols, memo=memo, units=units)
                 found_matches = []
                 bindings = {}
-                region = None           # the text of the site's top-level item, when first needed
+                region = None           # the site's top-level item, when first needed
                 for rule in self.rules_for(found, tried):
                     need = self._needs[rule.id]
                     if need and found.node is not None:
                         if region is None:
-                            region = _region_text(env, memo)
-                        if not C._may_contain(region, need):
+                            region = _region(env)
+                        # the answer is the same for every site of the item
+                        key = ("region-needs", region.id, rule.id)
+                        ok = memo.get(key)
+                        if ok is None:
+                            ok = memo[key] = C._may_contain(_text(region, memo), need)
+                        if not ok:
                             continue    # no node it could look at has the text it needs
                     b = self.evaluate(rule, env)
                     if b is not None:
@@ -245,7 +250,7 @@ class Classifier:
 def region_needs(cond) -> literals.Requirement:
     """Strings (rules/literals.py clauses) that the text of a site's
     top-level item (the function, declaration or macro body statement
-    holding it: see _region_text) must contain for `cond` to hold at the
+    holding it: see _region) must contain for `cond` to hold at the
     site. Only conditions that look at the site's ancestors, their
     descendants and their text have any: a site pattern (matched at the
     site's ancestors), `inside`, `inside-call`; () means nothing is known."""
@@ -265,15 +270,18 @@ def region_needs(cond) -> literals.Requirement:
     return ()
 
 
-def _region_text(env: C.Env, memo: dict) -> bytes:
-    """The text of the outermost ancestor of the site below its scope's
-    root (or of the leaf itself): every node a site condition looks at
-    (its ancestors up to that root, their descendants) lies in it."""
+def _region(env: C.Env):
+    """The outermost ancestor of the site below its scope's root (or the
+    leaf itself): every node a site condition looks at (its ancestors up to
+    that root, their descendants) lies in it."""
     up = C.site_ancestors(env)
-    top = up[-1][0] if up else env.site.node
-    text = memo.get(("text", top.id))       # shared with conditions.Has
+    return up[-1][0] if up else env.site.node
+
+
+def _text(node, memo: dict) -> bytes:
+    text = memo.get(("text", node.id))       # shared with conditions.Has
     if text is None:
-        text = memo[("text", top.id)] = top.text
+        text = memo[("text", node.id)] = node.text
     return text
 
 

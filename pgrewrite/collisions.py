@@ -78,15 +78,17 @@ def tree_definitions(root: Path, names) -> list[Definition]:
 
 def _walk_lines(root: Path, names):
     """(path, line, text) of the lines of every .h, .c and .S file that
-    mention one of `names` (what `git grep -n` gives), found by a walk."""
+    mention one of `names` (what `git grep -n` gives), the files those of
+    the tree's snapshot (tree.walk: the one walker of a tree)."""
     wanted = [n.encode() for n in names]
-    for p in sorted(root.rglob("*")):
-        if p.suffix not in GRAPH_SUFFIXES or not p.is_file():
+    stats, _ = tree.walk(root, stat=False).graph(root)
+    for rel, _ in sorted(stats):
+        try:
+            data = (root / rel).read_bytes()
+        except OSError:       # gone, unreadable, or a link to a directory
             continue
-        data = p.read_bytes()
         if not any(n in data for n in wanted):
             continue
-        rel = str(p.relative_to(root))
         for i, line in enumerate(data.split(b"\n"), 1):
             if any(n in line for n in wanted):
                 yield rel, i, line.decode("utf-8", "replace")
@@ -252,10 +254,10 @@ class CollisionIndex:
     def _of_definitions(cls, root: Path, defs, files, specs, aliases: dict) -> CollisionIndex:
         """The index of the definitions that clash: not those that already
         alias today's name, nor the series' own (kept as `own_names`)."""
-        own = frozenset(d.name for d in defs if d.is_own())
-        index = cls(root, [d for d in defs if not d.is_alias_of(aliases.get(d.name)) and not d.is_own()],
+        own = [d.is_own() for d in defs]
+        index = cls(root, [d for d, o in zip(defs, own) if not o and not d.is_alias_of(aliases.get(d.name))],
                     files, specs)
-        index.own_names = own
+        index.own_names = frozenset(d.name for d, o in zip(defs, own) if o)
         return index
 
     # new names the tree defines as the series does (Definition.is_own):
@@ -277,7 +279,8 @@ class CollisionIndex:
             "pass_bits": [[a, _mask_data(m)] for a, m in self.pass_bits.items()],
             "_own": _masks_data(self._own), "full": _mask_data(self.full),
             "_arch_paths": {p: sorted(arches) for p, arches in self._arch_paths.items()},
-            "reach": _masks_data(self.reach), "seen": _masks_data(self.seen)}
+            "reach": _masks_data(self.reach), "seen": _masks_data(self.seen),
+            "own_names": sorted(self.own_names)}
 
     @classmethod
     def _from_state(cls, root: Path, state: dict) -> CollisionIndex:
@@ -294,6 +297,7 @@ class CollisionIndex:
         self._own, self.full = _masks(state["_own"]), _mask(state["full"])
         self._arch_paths = {p: set(strs(a)) for p, a in state["_arch_paths"].items()}
         self.reach, self.seen = _masks(state["reach"]), _masks(state["seen"])
+        self.own_names = frozenset(strs(state["own_names"]))
         if len(self._bit_pass) != len(self.definitions):
             raise ValueError("the index's bits do not match its definitions")
         self._specs, self._angle_cache = {}, {}    # read lazily if a query needs them
@@ -461,7 +465,7 @@ class CollisionIndex:
 #   rebuilt from the kept specs plus the files read again.
 # Files a store does not trust (store.trusted) are not kept.
 
-CACHE_VERSION = b"pgrewrite-includes-5"
+CACHE_VERSION = b"pgrewrite-includes-6"    # 6: own_names kept
 
 
 def _cache_paths(cache_dir: Path, root: Path, names, aliases: dict) -> tuple[Path, Path]:

@@ -12,6 +12,7 @@ with: one with that body is compatible and blocks nothing.
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -73,10 +74,17 @@ def is_own_definition(name: str, body: str, path: str | None = None) -> bool:
                                          else tuple(h for h, _ in CONSTANTS_HEADERS)):
         return False
 
-    def norm(text):
-        return re.sub(r"[\s()]", "", text)
-    want = {norm(b) for names in (set(), _ALL_CONSTANTS) if (b := own_bodies(names).get(name))}
-    return norm(body) in want
+    return _norm(body) in _own_texts(name)
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[\s()]", "", text)
+
+
+@functools.lru_cache(maxsize=None)
+def _own_texts(name: str) -> frozenset:
+    """The bodies the first patch may give `name`, normalised (computed once a name)."""
+    return frozenset(_norm(b) for names in (set(), _ALL_CONSTANTS) if (b := own_bodies(names).get(name)))
 
 
 # ------------------------------------------------------------------ the model

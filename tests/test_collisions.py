@@ -313,3 +313,37 @@ def test_only_files_that_look_up_a_visible_name_are_analysed_again(tmp_path, rul
         [d] = freed[path]
         assert d.verdict.value == "pte" and d.replacement == "PTE_SHIFT", (path, d.reason)
     assert stats["analysed_again"] == 0
+
+
+def test_without_git_the_definitions_come_from_the_tree_snapshot(tree, monkeypatch):
+    # the walk behind the fallback is tree.walk's: the same definitions as
+    # git grep's, dot directories and links to directories left out as the
+    # include graph leaves them out
+    with_git = coll.tree_definitions(tree, NAMES)
+    (tree / ".pc").mkdir()
+    (tree / ".pc/old.h").write_text("#define PG_SIZE 4096\n")
+    (tree / "drivers/linked.h").symlink_to(tree / "include")
+    try:
+        monkeypatch.setattr(coll.git, "found", lambda *a, **k: None)
+        walked = coll.tree_definitions(tree, NAMES)
+    finally:
+        (tree / ".pc/old.h").unlink()
+        (tree / ".pc").rmdir()
+        (tree / "drivers/linked.h").unlink()
+    assert with_git and walked == with_git
+
+
+def test_the_series_own_names_survive_the_include_cache(tmp_path, monkeypatch):
+    # a converted tree: the first patch's own definitions are no clash, and
+    # a warm index (read from the cache) says so as the cold one does
+    root = tmp_path / "linux"
+    tree = dict(TREE, **{"include/linux/const.h": "#define PG_SIZE PAGE_SIZE\n"})
+    for rel, text in tree.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    monkeypatch.setattr(store, "STALE_NS", 0)
+    cold = coll.CollisionIndex.build(root, NAMES, cache_dir=tmp_path / "cache")
+    warm = coll.CollisionIndex.build(root, NAMES, cache_dir=tmp_path / "cache")
+    assert warm.fingerprint is not None                 # from the cache
+    assert cold.own_names == warm.own_names == {"PG_SIZE"}
+    _same_index(cold, warm, tree)

@@ -228,3 +228,23 @@ def test_control_conditions_and_for_clauses_are_statements(tmp_path):
     rs = load_ruleset(rules_dir(tmp_path, {"logic/limit.yaml": rule}))
     from pgrewrite import ruletest
     assert ruletest.check_examples(api.Engine(rs)) == []
+
+
+def test_has_walks_every_descendant_in_order():
+    # conditions._descendants (a tree-sitter cursor) lists what a walk of
+    # `children` lists: every descendant, depth first, children in order,
+    # and nothing beside or above the node
+    from pgrewrite.rules.conditions import _descendants
+    root = parsing.parse(b"int g;\nvoid f(int a) { if (a) { a = (a + 1) * PAGE_SIZE; } else return; g = a; }\n"
+                         b"int h(void) { return 0; }\n")
+
+    def by_children(n):
+        out = []
+        for c in n.children:
+            out.append((c.id, c.type))
+            out += by_children(c)
+        return out
+    for n in [root, *root.children, root.children[1].child_by_field_name("body")]:
+        assert [(d.id, t) for d, t in _descendants(n)] == by_children(n)
+    leaf = root.children[0].children[0]
+    assert _descendants(leaf) == [] and leaf.child_count == 0
