@@ -229,6 +229,11 @@ class Inference:
             if name in self.table.returns:
                 return self.table.returns[name]
             args = _args(e)
+            k, why = self.table.returns_bounded.get(name, (0, ""))
+            if 0 < k <= len(args):                 # strlcat(buf, ...): a length within buf
+                f = self.source(args[k - 1], fn, depth + 1, seen)
+                return Fact(Unit(f.unit.gran, "bytes"), f"{name}() {why} {_short(args[k - 1])}: {f.why}") \
+                    if f is not None and f.unit.dim == "buffer" else None
             if name in _SAME_UNIT_CALLS and args:
                 return self.source(args[0], fn, depth + 1, seen)
             if name in _DIV_CALLS and len(args) == 2 and _unwrap(args[1]).text == b"PAGE_SIZE":

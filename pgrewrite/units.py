@@ -2,7 +2,8 @@
 
 What unit a call returns, a struct field holds or a callback's parameter
 receives, and what unit a callee expects of an argument (or that the
-argument is a length bounded by another argument, a buffer). Unit inference
+argument is a length bounded by another argument, a buffer; or that the
+call returns a length within its buffer argument). Unit inference
 (inference.py) carries these through a function; see units.yaml for the
 vocabulary.
 """
@@ -57,6 +58,8 @@ class ArgUnit:
 @dataclass
 class UnitTable:
     returns: dict[str, Fact] = field(default_factory=dict)
+    # a call returning a length within argument K's buffer (strlcat, scnprintf): (K, why)
+    returns_bounded: dict[str, tuple[int, str]] = field(default_factory=dict)
     arguments: dict[tuple[str, int], list[ArgUnit]] = field(default_factory=dict)  # memcpy len: both buffers
     fields: dict[str, list[tuple[frozenset, Fact]]] = field(default_factory=dict)
     parameters: dict[tuple[str, ...], dict[int, Fact]] = field(default_factory=dict)
@@ -87,9 +90,12 @@ def _table(doc: dict, lines, rel: str) -> tuple[UnitTable, list[str]]:
     table = UnitTable()
     for i, e in enumerate(doc.get("returns", ())):
         for name in e["calls"]:
-            why = e.get("why", f"is {Unit.parse(e['unit'])}")
-            if name in table.returns:
+            if name in table.returns or name in table.returns_bounded:
                 problems.append(f"{rel}:{_line_of(lines, ['returns', i])}: returns/{i}: {name} listed twice")
+            if "bounded-by" in e:
+                table.returns_bounded[name] = (e["bounded-by"], e.get("why", "returns a length within its buffer"))
+                continue
+            why = e.get("why", f"is {Unit.parse(e['unit'])}")
             table.returns[name] = Fact(Unit.parse(e["unit"]), f"{name}() {why}")
     for i, e in enumerate(doc.get("arguments", ())):
         for name in e["calls"]:

@@ -56,6 +56,21 @@ def test_where_pte_and_pg_meet_is_logic_naming_both():
     assert "vma_pages()" in d.reason and "get_order()" in d.reason
 
 
+def test_a_length_a_call_returns_has_the_unit_of_its_buffer():
+    # units.yaml returns/bounded-by: strlcat() measures its result against buf
+    show = """\
+        ssize_t f(struct kobject *kobj, struct attribute *attr, char *buf)
+        {
+                size_t n = strlcat(buf, "x", 64);
+                return n > PAGE_SIZE ? -E2BIG : n;
+        }
+        """
+    assert verdicts(show) == [(4, "PAGE_SIZE", "pg", UNITS)]
+    # a buffer of unknown extent: the result says nothing
+    assert verdicts(show.replace("char *buf", "void *unused").replace("(buf,", "(fx_buf,")) == \
+        [(4, "PAGE_SIZE", "unknown", None)]
+
+
 def test_a_parameter_of_unknown_unit_decides_nothing():
     got = verdicts("size_t f(unsigned long nr)\n{\n\treturn nr << PAGE_SHIFT;\n}\n")
     assert got == [(3, "PAGE_SHIFT", "unknown", None)]
@@ -96,6 +111,9 @@ def test_inference_policy(verdict, rule, weak, evidence, expected):
     ("arguments:\n  - {calls: [f], arg: 1, unit: pg-count}\n  - {calls: [f], arg: 1, unit: pg-count}\n",
      "units.yaml:3: arguments/1: f() argument 1 listed twice"),
     ("returns: [\n", "units.yaml:2: YAML syntax error"),
+    ("returns:\n  - {calls: [f], unit: pg-bytes, bounded-by: 1}\n", "units.yaml:2: returns/0"),
+    ("returns:\n  - {calls: [f], bounded-by: 1}\n  - {calls: [f], unit: pg-bytes}\n",
+     "units.yaml:3: returns/1: f listed twice"),
 ])
 def test_unit_table_errors_name_file_and_line(tmp_path, text, expected):
     d = rules_dir(tmp_path, {"units.yaml": text})
