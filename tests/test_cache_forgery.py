@@ -8,6 +8,7 @@ recomputed and named in the run's note."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import shutil
 from pathlib import Path
@@ -186,25 +187,86 @@ def test_misfit_names_what_does_not_fit():
     assert "unknown kind 'shell'" in edits.misfit(ruleset, dataclasses.replace(good, edits=(odd,)))
 
 
-@pytest.mark.xfail(strict=True, reason="open: the rules cache (rules/*.rules) holds the parsed rule documents; "
-                   "a forged one is compiled as the rules, without the schema check (a changed meaning "
-                   "fails to compile; reasons and priorities do not). No check short of parsing the "
-                   "rule files again tells it; reported to the lead (issue 15)")
-def test_a_forged_rules_cache_entry_does_not_change_the_rules(tree, tmp_path):
-    store = tmp_path / "store"
-    args = ["scan", "mm", "--format", "json", "--cache-dir", str(store)]
-    reference = run(*args).output
+def rules_entry(store: Path) -> Path:
     (entry,) = (store / "rules").iterdir()
-    rows = cachefile.decode(entry.read_bytes())
+    return entry
+
+
+def without_notes(output: str) -> dict:
+    doc = json.loads(output)
+    return {k: v for k, v in doc.items() if k != "notes"}
+
+
+def forged_rules(entry: Path) -> list:
+    """The entry's rule documents with other reasons and priorities: what
+    scan shows, and series' commit messages. The data is plain JSON after
+    the header: a forger reads it without any key."""
+    rows = json.loads(entry.read_bytes()[cachefile.HEADER_SIZE:])
     forged = 0
     for _, doc, _ in rows:
-        if isinstance(doc, dict) and "reason" in doc:   # what scan shows, and series' commit messages
+        if isinstance(doc, dict) and "reason" in doc:
             doc["reason"] = "forged reason"
             doc["priority"] = doc.get("priority", 0) + 1
             forged += 1
     assert forged
-    entry.write_bytes(cachefile.encode(rows))
-    for other in store.iterdir():        # results made with the true rules: analysed again
+    return rows
+
+
+# how the forger seals the entry: a valid checksum (what any writer of the
+# directory can make), or a MAC under a key of their own (another user's)
+SEALS = {
+    "checksum": lambda rows, name: cachefile.encode(rows),
+    "another-key": lambda rows, name: cachefile.encode(rows, key=b"not this user's key".ljust(32, b"!"), name=name),
+}
+
+
+def drop_results(store: Path) -> None:
+    """Results made with the true rules would hide a forged rule: analysed again."""
+    for other in store.iterdir():
         if other.name != "rules":
             shutil.rmtree(other) if other.is_dir() else other.unlink()
-    assert run(*args).output == reference
+
+
+@pytest.mark.parametrize("seal", SEALS)
+def test_a_forged_rules_cache_entry_does_not_change_the_rules(tree, tmp_path, seal):
+    """The rules cache is keyed with the user's own secret (cachekey.py): a
+    forged entry is a miss, named once in the note, parsed again and replaced."""
+    store = tmp_path / "store"
+    args = ["scan", "mm", "--format", "json", "--cache-dir", str(store)]
+    first = run(*args)
+    reference = without_notes(first.output)
+    assert not json.loads(first.output).get("notes")
+    entry = rules_entry(store)
+    true_entry = entry.read_bytes()
+    entry.write_bytes(SEALS[seal](forged_rules(entry), entry.name))
+    drop_results(store)
+    r = run(*args)
+    assert without_notes(r.output) == reference
+    (note,) = json.loads(r.output)["notes"]
+    assert note.startswith("cache: 1 unusable cache file(s) ignored and recomputed")
+    assert f"{entry}: its MAC does not verify under this user's cache key" in note
+    assert entry.read_bytes() == true_entry         # replaced by the true documents
+    assert not json.loads(run(*args).output).get("notes")
+
+
+def test_an_entry_the_user_wrote_for_other_rules_does_not_verify_under_another_name(tree, tmp_path):
+    """The MAC covers the entry's name (the rules directory and the hash of its
+    files): the user's own entry of other rules (an older version, another
+    --rules directory), copied over the current one's name, is a miss too."""
+    from .conftest import copy_rules
+    store = tmp_path / "store"
+    other_rules = copy_rules(tmp_path / "other" / "semantic-rules")
+    rule = next(other_rules.glob("pte/*.yaml"))
+    text = rule.read_text()
+    rule.write_text(re.sub(r"(?m)^reason: .*$", "reason: the reason of other rules", text, count=1))
+    run("scan", "mm", "--format", "json", "--cache-dir", str(store / "other"), "--rules", str(other_rules))
+    mine = rules_entry(store / "other")
+    args = ["scan", "mm", "--format", "json", "--cache-dir", str(store / "true")]
+    reference = without_notes(run(*args).output)
+    entry = rules_entry(store / "true")
+    entry.write_bytes(mine.read_bytes())
+    drop_results(store / "true")
+    r = run(*args)
+    assert "the reason of other rules" not in r.output
+    assert without_notes(r.output) == reference
+    assert "its MAC does not verify" in json.loads(r.output)["notes"][0]

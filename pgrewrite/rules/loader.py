@@ -102,16 +102,26 @@ def load_ruleset(directory: Path | None = None, cache_dir: Path | None = None) -
     of every file in the directory and of pgrewrite's own source: a re-run
     compiles them without parsing and validating 70+ YAML files again. A
     rule set with problems is never kept: they are reported every run. Only
-    the latest set of each rules directory stays in the cache."""
+    the latest set of each rules directory stays in the cache.
+
+    These documents are compiled as the rules, unchecked, so a cache entry
+    is only read when its MAC verifies under the user's own key (cachekey.py,
+    kept outside any cache directory): a forged or foreign one is a miss,
+    parsed again and replaced, and named in the run's note. Without a key,
+    the rules are parsed every run (a note says why)."""
     directory = Path(directory) if directory is not None else DEFAULT_RULES
     if cache_dir is None or not directory.is_dir():
         return _load_ruleset(directory)
-    from .. import cachefile
+    from .. import cachefile, cachekey
+    secret, why = cachekey.get()
+    if secret is None:
+        cachefile.note(f"the rule files are parsed every run, not kept in the cache: no cache key ({why})")
+        return _load_ruleset(directory)
     # one set per rules directory is kept: an edited rule replaces it (the
     # result cache's size limit does not count these files)
     place = hashlib.sha256(str(directory.resolve()).encode()).hexdigest()[:16]
     where = Path(cache_dir) / "rules" / f"{place}-{_cache_key(directory)}.rules"
-    docs = cachefile.read(where, _documents_from)
+    docs = cachefile.read(where, _documents_from, key=secret)
     if docs is not None:
         documents.known_good = True
         try:
@@ -124,7 +134,7 @@ def load_ruleset(directory: Path | None = None, cache_dir: Path | None = None) -
     ruleset = _load_ruleset(directory, keep=docs)
     try:
         cachefile.write(where, [[rel, doc, [[list(at), line] for at, line in lines.items()]]
-                                for rel, (doc, lines) in docs.items()])
+                                for rel, (doc, lines) in docs.items()], key=secret)
         for old in where.parent.glob(f"{place}-*"):
             if old != where and old.name.endswith((".rules", ".pickle")):
                 old.unlink(missing_ok=True)
