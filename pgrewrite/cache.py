@@ -33,7 +33,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from . import cachefile, store
+from . import cachefile, cachekey, store
 from .cachefile import touch
 from .codec import result_data, result_from
 from .model import FileResult
@@ -122,8 +122,17 @@ class ResultCache:
 
     def open_index(self, root) -> None:
         """Use the stat index of the tree at `root` for `lookup`/`record`."""
-        self._index_path = store.path_for(self.dir, "index", INDEX_VERSION, root, self.salt, suffix=".index")
-        old = store.load(self._index_path, _index_from)
+        # the index serves results on the files' stat alone, which anyone who
+        # can stat the tree knows (a forged entry could drop a file's sites):
+        # it is MACed with the user's key, and not used without one. Content
+        # entries stay unkeyed, so that shared caches keep hitting
+        # (docs/threat-model.md)
+        self._key = cachekey.get()[0]
+        if self._key is None:
+            return
+        self._index_path = store.path_for(self.dir, "index", INDEX_VERSION, root, self.salt,
+                                          cachekey.tag(self._key), suffix=".index")
+        old = store.load(self._index_path, _index_from, self._key)
         self._index = old if old is not None else {}
         self._new: dict = {}
 
@@ -196,7 +205,7 @@ class ResultCache:
             changed = True
         if not changed:
             return
-        self.written += store.save(self._index_path, _index_data(index))
+        self.written += store.save(self._index_path, _index_data(index), self._key)
 
     def get(self, k: str | None, name: str, data: bytes | None = None) -> FileResult | None:
         """The result kept under key `k`, if it is one of the file `name`

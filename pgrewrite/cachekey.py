@@ -1,10 +1,15 @@
-"""The user's cache key: a random secret that authenticates the rules cache.
+"""The user's cache key: a random secret that authenticates what a run
+trusts without reading the files or rules it stands for.
 
 The rules cache (`<cache-dir>/rules/*.rules`, rules/loader.py) holds the
 rule files' parsed and validated documents, which are compiled as the rules
-without being validated again. A checksum cannot tell a forged entry from a
-good one (docs/threat-model.md), so those entries carry a MAC made with this
-key (cachefile.write/read with `key=`): only runs of this user read them.
+without being validated again; the stat index (cache.py), the prefilter's
+answers (files.py), the include index (collisions.py) and the preparation
+plan (preparation.py) are trusted on stat keys anyone who can stat the tree
+knows. A checksum cannot tell a forged file from a good one
+(docs/threat-model.md), so those carry a MAC made with this key
+(cachefile.write/read with `key=`): only runs of this user read them.
+Result entries, found by content, stay unkeyed (shared caches).
 
 The key lives outside any cache directory, in the user's configuration:
 `$XDG_CONFIG_HOME/pgrewrite/cache-key` (default `~/.config/pgrewrite/`),
@@ -12,12 +17,14 @@ created on first use (mode 0600, in a directory made 0700) through a
 temporary file that is linked into place, so a reader never sees half a key
 and two runs creating it at once agree on one (the loser reads the winner's).
 A key that cannot be read or created (a read-only home, a file readable by
-others, ...) is no key: the rules are parsed every run, and `get()` says
-why for the run's note.
+others, ...) is no key: nothing keyed is kept, and `get()` says why for
+the run's note.
 """
 from __future__ import annotations
 
 import binascii
+import hashlib
+import hmac
 import os
 import secrets
 import stat
@@ -100,6 +107,14 @@ def _create(where: Path) -> None:
             os.unlink(tmp)
         except OSError:
             pass
+
+
+def tag(secret: bytes) -> str:
+    """A public name of the key (it tells nothing of it), put in the names
+    of the files kept with it: users sharing a cache directory each keep
+    their own, instead of replacing each other's (which the other would
+    then find unusable, and say so, every run)."""
+    return hmac.new(secret, b"pgrewrite cache key tag", hashlib.sha256).hexdigest()[:16]
 
 
 def get() -> tuple[bytes | None, str | None]:

@@ -58,24 +58,25 @@ def path_for(cache_dir: Path, kind: str, version: bytes, root, *depends, suffix:
     return Path(cache_dir) / kind / f"{h}{suffix}"
 
 
-def load(path: Path | None, convert=None):
+def load(path: Path | None, convert=None, key: bytes | None = None):
     """`convert` of the data in the store file at `path`, marked recently
-    used, or None (missing or unusable: cachefile notes why)."""
+    used, or None (missing or unusable: cachefile notes why). With `key`
+    (cachekey.py), only a file whose MAC verifies under it."""
     if path is None:
         return None
-    got = cachefile.read(path, convert)
+    got = cachefile.read(path, convert, key=key)
     if got is not None:
         touch(path)
     return got
 
 
-def save(path: Path | None, data) -> int:
-    """Write the store file; the bytes written (0 if it cannot be written:
-    a cache that cannot be written is only slower)."""
+def save(path: Path | None, data, key: bytes | None = None) -> int:
+    """Write the store file (with `key`: MACed); the bytes written (0 if it
+    cannot be written: a cache that cannot be written is only slower)."""
     if path is None:
         return 0
     try:
-        return cachefile.write(path, data)
+        return cachefile.write(path, data, key=key)
     except OSError:
         return 0
 
@@ -94,16 +95,17 @@ class Kept:
     is kept only for a file `trusted` then. The file is read when first
     needed; `convert` checks its data (cachefile's SHAPE_ERRORS otherwise)."""
 
-    def __init__(self, path: Path | None, convert):
+    def __init__(self, path: Path | None, convert, key: bytes | None = None):
         self.path = path
         self.started = now()
         self._convert = convert
+        self._key = key
         self._old: dict | None = None if path is not None else {}
 
     @property
     def old(self) -> dict:
         if self._old is None:
-            self._old = load(self.path, self._convert) or {}
+            self._old = load(self.path, self._convert, self._key) or {}
         return self._old
 
     def exists(self) -> bool:
@@ -120,4 +122,4 @@ class Kept:
     def save(self, new: dict) -> None:
         """Keep `new` (name -> (key, value)) instead, if it differs."""
         if self.path is not None and new != self.old:
-            save(self.path, new)
+            save(self.path, new, self._key)

@@ -22,7 +22,7 @@ from pgrewrite.cli import cli
 from .test_robustness_support import c_file, run_cli, unprivileged_prefix
 from .test_series import FILES, make_tree
 
-NO_KEY = "cache: the rule files are parsed every run, not kept in the cache: no cache key"
+NO_KEY = "cache: no cache key ("
 
 
 @pytest.fixture
@@ -95,13 +95,30 @@ def test_the_rules_entry_is_macd_with_the_key(tree, tmp_path, config):
     assert cachefile.decode(blob, cachekey.key(), entry.name)
     with pytest.raises(cachefile.BadEntry, match="MAC does not verify"):
         cachefile.decode(blob, cachekey.key(), "another-name.rules")
-    # a new key (another user, or the key file deleted) makes it a miss, parsed again and rewritten
-    (config / "pgrewrite" / "cache-key").unlink()
+    # under the same name with another key: a miss, parsed again and rewritten
+    other = b"another user's key".ljust(32, b"!")
+    entry.write_bytes(cachefile.encode(cachefile.decode(blob, cachekey.key(), entry.name), other, entry.name))
     again = scan(store)
     assert verdicts(again) == verdicts(reference)
     assert f"{entry}: its MAC does not verify" in again["notes"][0]
-    assert cachefile.decode(entry.read_bytes(), cachekey.key(), entry.name)
+    assert entry.read_bytes() == blob
     assert not scan(store).get("notes")
+
+
+def test_users_sharing_a_cache_directory_keep_their_own_keyed_files(tree, tmp_path, monkeypatch):
+    """Keyed files are named after their key too (cachekey.tag): two users
+    who share a --cache-dir do not replace each other's, so neither finds
+    the other's unusable every run; results are shared."""
+    store = tmp_path / "store"
+    homes = [tmp_path / "alice", tmp_path / "bob"]
+    runs = []
+    for home in homes + homes:
+        monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
+        runs.append(scan(store))
+    assert all(verdicts(r) == verdicts(runs[0]) for r in runs)
+    assert not any(r.get("notes") for r in runs)
+    assert len(list((store / "rules").iterdir())) == 2
+    assert len({cachekey.tag(bytes.fromhex((h / "pgrewrite/cache-key").read_text())) for h in homes}) == 2
 
 
 def test_result_entries_stay_unkeyed(tree, tmp_path, config):
@@ -155,8 +172,9 @@ def test_without_a_key_the_rules_are_parsed_and_the_verdicts_are_right(tree, tmp
         doc = scan(store)
         assert verdicts(doc) == verdicts(reference)
         (note,) = doc["notes"]                               # said once, as a note
-        assert note.startswith(NO_KEY) and why in note, note
-        assert not (store / "rules").exists()                # nothing unkeyed is kept
+        assert note.startswith(NO_KEY) and why in note and note.endswith("(only results are cached)"), note
+        for kept in ("rules", "index", "prefilter", "includes"):
+            assert not (store / kept).exists()               # nothing of what is keyed is kept unkeyed
     assert not scan(None).get("notes")                       # --no-cache: no key needed, nothing said
 
 

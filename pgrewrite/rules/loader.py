@@ -115,11 +115,13 @@ def load_ruleset(directory: Path | None = None, cache_dir: Path | None = None) -
     from .. import cachefile, cachekey
     secret, why = cachekey.get()
     if secret is None:
-        cachefile.note(f"the rule files are parsed every run, not kept in the cache: no cache key ({why})")
+        cachefile.note(f"no cache key ({why}): the rule files are parsed and the tree's files read "
+                       f"every run (only results are cached)")
         return _load_ruleset(directory)
     # one set per rules directory is kept: an edited rule replaces it (the
     # result cache's size limit does not count these files)
-    place = hashlib.sha256(str(directory.resolve()).encode()).hexdigest()[:16]
+    # (and per key: users sharing the directory each keep their own)
+    place = hashlib.sha256(str(directory.resolve()).encode() + b"\0" + cachekey.tag(secret).encode()).hexdigest()[:16]
     where = Path(cache_dir) / "rules" / f"{place}-{_cache_key(directory)}.rules"
     docs = cachefile.read(where, _documents_from, key=secret)
     if docs is not None:
