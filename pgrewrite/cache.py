@@ -30,6 +30,7 @@ import hashlib
 import math
 import os
 import re
+import stat
 import tempfile
 from pathlib import Path
 
@@ -263,14 +264,34 @@ def note_written(directory: Path, written: int, max_bytes: int, keep_after_ns: i
     if written <= 0:
         return
     ledger = Path(directory) / LEDGER
-    try:
-        total = int(ledger.read_text()) + written
-    except (OSError, ValueError):
-        total = None                  # never counted: count it now
+    total = _read_ledger(ledger)
+    if total is not None:
+        total += written
     if total is not None and total <= max_bytes:
         _write_ledger(ledger, total)
         return
     _write_ledger(ledger, prune(directory, max_bytes, keep_after_ns))
+
+
+def _read_ledger(ledger: Path) -> int | None:
+    """The count the ledger holds, or None: missing, or not a small regular
+    file holding a count of bytes (a FIFO, which would block the run, a link
+    to a device or to someone's file, a negative count that would never
+    prune): the directory is then counted again and the ledger replaced."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(ledger, flags)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        text = os.read(fd, 32)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return int(text) if text.isdigit() else None
 
 
 def _write_ledger(ledger: Path, total: int) -> None:
