@@ -62,9 +62,16 @@ def _is_own(directory: str, name: str, path: str) -> bool:
         return False
     if _ENTRY_DIR.fullmatch(directory) and not name.startswith(directory):
         return False
+    # not following a link, nor waiting on a FIFO swapped in since the listing
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
     try:
-        with open(path, "rb") as fh:
-            head = fh.read(len(cachefile.MAGIC))
+        fd = os.open(path, flags)
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return False
+            head = os.read(fd, len(cachefile.MAGIC))
+        finally:
+            os.close(fd)
     except OSError:
         return False
     return head == cachefile.MAGIC or head[:1] == b"\x80"

@@ -152,3 +152,22 @@ def test_a_ledger_that_is_not_a_count_of_ours_is_counted_again(tmp_path):
             raise AssertionError(f"the planted ledger was believed: {ledger.read_text()}")
         assert new.exists() and ledger.read_text() == "400"
         old = entry(tmp_path / "ab", "ab0100000000000000", 700, 100)
+
+
+def test_prune_does_not_wait_on_a_fifo_swapped_in_for_an_entry(tmp_path):
+    """Pruning checks each file's header: an entry replaced by a FIFO after
+    it was listed (a race whoever can write the directory can try again and
+    again) must not make it wait for a writer."""
+    import threading
+    fifo = tmp_path / "ab" / "ab0100000000000000"
+    fifo.parent.mkdir()
+    os.mkfifo(fifo)
+    got = []
+    done = threading.Thread(target=lambda: got.append(cache._is_own("ab", fifo.name, str(fifo))), daemon=True)
+    done.start()
+    done.join(timeout=20)
+    if done.is_alive():
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        done.join(timeout=20)
+        raise AssertionError("pruning waited on a FIFO")
+    assert got == [False]
