@@ -17,10 +17,10 @@ The checksum detects damage, not forgery: whoever can write the directory
 can write a valid entry (docs/threat-model.md says what that can and cannot
 change). A file written and read with a `key` (the rules cache and the
 stores kept on stat keys, keyed with the user's cachekey.py) carries a MAC
-instead: HMAC-SHA256 of its file name
-and payload under that key, cut to the same 16 bytes. Only the key's owner
-can write one that reads back, and only under the name it was written for
-(an older entry copied over a newer one's name does not verify).
+instead: HMAC-SHA256 of its file name and payload under that key, cut to
+the same 16 bytes. Only the key's owner can write one that reads back, and
+only under the name it was written for (an older entry copied over a newer
+one's name does not verify).
 """
 from __future__ import annotations
 

@@ -11,7 +11,10 @@ made from a younger file is not kept.
 
 Store files are cachefile data (never code), one per tree root and what
 else the values depend on (`path_for`), marked used when read so that
-cache.prune deletes the least recently used first.
+cache.prune deletes the least recently used first. A stat key is no secret
+(anyone who can stat the tree has it, and the store files hold them), so
+the callers give the user's key (cachekey.py): a store file is then read
+only if its MAC verifies (docs/threat-model.md).
 """
 from __future__ import annotations
 
