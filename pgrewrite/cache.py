@@ -221,7 +221,8 @@ class ResultCache:
         if k is None:
             return None
         path = self.dir / k[:2] / k
-        r = cachefile.read(path, result_from)
+        # unkeyed: text that a terminal would act on is refused (cachefile._CONTROL)
+        r = cachefile.read(path, result_from, plain_text=True)
         if r is not None and r.path != name:
             cachefile.note_bad(path, "the result of another file")
             return None
@@ -237,7 +238,7 @@ class ResultCache:
         if k is None or result.error is not None:
             return 0         # errors are retried every run
         try:
-            return cachefile.write(self.dir / k[:2] / k, result_data(result))
+            return cachefile.write(self.dir / k[:2] / k, result_data(result), plain_text=True)
         except OSError:
             return 0         # a cache that cannot be written is only slower
 

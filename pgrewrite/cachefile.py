@@ -29,6 +29,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import stat
 import struct
 import tempfile
@@ -55,6 +56,21 @@ SHAPE_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError)
 _bad: list[tuple[str, str]] = []
 # other notes about the cache since the last take_note() (e.g. no cache key)
 _notes: list[str] = []
+
+
+# A control character in a JSON payload (other than tab, newline and carriage
+# return): escaped below U+0020 (\u001b, \b, \f) when the backslash itself is
+# not escaped, DEL and C1 (U+0080-U+009F, CSI among them) raw. What pgrewrite
+# writes as text (reasons, notes, names) never holds one; a forged entry could
+# put terminal escapes into a run's output (a title, the clipboard, a screen
+# cleared), so `plain_text` files holding one are neither read nor written.
+_CONTROL = re.compile(rb'(?<!\\)(?:\\\\)*\\(?:u00(?:[01][0-9a-fA-F]|7[fF]|[89][0-9a-fA-F])|[bf])'
+                      rb'|\x7f|\xc2[\x80-\x9f]')
+
+
+def has_control(payload) -> bool:
+    """Does the JSON `payload` hold a control character a terminal acts on?"""
+    return _CONTROL.search(payload) is not None
 
 
 def _checksum(payload: bytes, key: bytes | None = None, name: str = "") -> bytes:
@@ -94,13 +110,16 @@ def fingerprint(data) -> bytes:
     return hashlib.blake2b(_dumps(data), digest_size=20).digest()
 
 
-def write(path: Path, data, key: bytes | None = None) -> int:
+def write(path: Path, data, key: bytes | None = None, plain_text: bool = False) -> int:
     """Write `data` to `path` through a temporary file and a rename, so a
     reader never sees half a file; returns the bytes written. Raises
     OSError (the callers treat an unwritable cache as a slower one). With
     `key`, the file carries a MAC of its name and data: `read` with the
-    same key is the only way to read it."""
+    same key is the only way to read it. With `plain_text`, data holding a
+    control character is not written (0): `read` would refuse it."""
     blob = encode(data, key, path.name)
+    if plain_text and has_control(memoryview(blob)[HEADER_SIZE:]):
+        return 0
     if len(blob) > MAX_FILE_BYTES:        # every later read would refuse it
         raise OSError(errno.EFBIG, f"a cache file of {len(blob)} bytes is over the limit", str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -118,9 +137,10 @@ def write(path: Path, data, key: bytes | None = None) -> int:
     return len(blob)
 
 
-def decode(blob: bytes, key: bytes | None = None, name: str = ""):
+def decode(blob: bytes, key: bytes | None = None, name: str = "", plain_text: bool = False):
     """The data in `blob`, or raise BadEntry saying why it is not usable.
-    With `key`: only if its MAC for the file `name` verifies under the key."""
+    With `key`: only if its MAC for the file `name` verifies under the key.
+    With `plain_text`: only if its text holds no control character."""
     if len(blob) < HEADER_SIZE or not blob.startswith(MAGIC):
         raise BadEntry("not a pgrewrite cache file")
     _, version, digest = _HEADER.unpack_from(blob)
@@ -133,6 +153,8 @@ def decode(blob: bytes, key: bytes | None = None, name: str = ""):
                            "(written by someone else, under another key or name, or corrupted)")
     elif _checksum(payload) != digest:
         raise BadEntry("checksum mismatch (cut short or corrupted)")
+    if plain_text and has_control(payload):
+        raise BadEntry("its text holds control characters (terminal escapes), which pgrewrite never writes")
     try:
         return _loads(payload)
     except (ValueError, RecursionError):      # json's JSONDecodeError is a ValueError
@@ -143,12 +165,13 @@ class BadEntry(ValueError):
     pass
 
 
-def read(path: Path, convert=None, key: bytes | None = None):
+def read(path: Path, convert=None, key: bytes | None = None, plain_text: bool = False):
     """`convert(data)` of the cache file at `path` (the data itself without
     `convert`), or None: missing (a plain miss) or unusable (a miss that is
     recorded for the run's note). `convert` raising one of SHAPE_ERRORS
     means the data is not of the shape expected. With `key`, a file whose
-    MAC (see `write`) does not verify is unusable."""
+    MAC (see `write`) does not verify is unusable; with `plain_text`, one
+    whose text holds a control character."""
     try:
         blob = _read_regular(path)
     except FileNotFoundError:
@@ -160,7 +183,7 @@ def read(path: Path, convert=None, key: bytes | None = None):
         note_bad(path, str(e))
         return None
     try:
-        data = decode(blob, key, os.path.basename(path))
+        data = decode(blob, key, os.path.basename(path), plain_text)
         return convert(data) if convert is not None else data
     except BadEntry as e:
         note_bad(path, str(e))

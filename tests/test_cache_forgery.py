@@ -383,3 +383,39 @@ def test_a_forged_prefilter_answer_cannot_leave_a_file_out(tree, tmp_path):
     r = run(*args)
     assert without_notes(r.output) == reference
     assert "its MAC does not verify" in r.output
+
+
+ESCAPES = "\x1b]0;forged title\x07\x1b[2J\x9b2J"
+
+
+def test_a_forged_entry_cannot_put_terminal_escapes_into_the_output(tree, tmp_path):
+    """Reasons and notes of a cached result are printed as they are: a forged
+    entry (for a file whose bytes the forger knows) must not put control
+    characters a terminal acts on (a title, the clipboard, a cleared
+    screen) into a run's output: it is a miss."""
+    store = tmp_path / "store"
+    args = ["scan", "mm", "--cache-dir", str(store)]
+    reference = run(*args).stdout
+    shutil.rmtree(store / "index")
+    entries = entries_of(store, GOOD)
+    assert entries
+    for entry in entries:
+        forge(entry, lambda r: dataclasses.replace(
+            r, decisions=(dataclasses.replace(r.decisions[0], reason=ESCAPES), *r.decisions[1:]),
+            notes=(ESCAPES,)))
+    r = run(*args)
+    assert not any(c in r.output for c in "\x1b\x07\x9b"), repr(r.output)
+    assert [line for line in r.stdout.splitlines() if not line.startswith("note: cache:")] == reference.splitlines()
+    assert "its text holds control characters" in r.output
+
+
+def test_a_result_holding_a_control_character_is_not_kept():
+    """What pgrewrite would refuse to read it does not write (so such a
+    result is no miss to note every run)."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        where = Path(d) / "entry"
+        assert cachefile.write(where, ["a note with \x1b[31m in it"], plain_text=True) == 0
+        assert not where.exists()
+        assert cachefile.write(where, ["plain\ttext\n"], plain_text=True) > 0
+        assert cachefile.read(where, plain_text=True) == ["plain\ttext\n"]
