@@ -30,10 +30,11 @@ import hashlib
 import math
 import os
 import re
+import stat
 import tempfile
 from pathlib import Path
 
-from . import cachefile, store
+from . import cachefile, cachekey, store
 from .cachefile import touch
 from .codec import result_data, result_from
 from .model import FileResult
@@ -61,9 +62,16 @@ def _is_own(directory: str, name: str, path: str) -> bool:
         return False
     if _ENTRY_DIR.fullmatch(directory) and not name.startswith(directory):
         return False
+    # not following a link, nor waiting on a FIFO swapped in since the listing
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
     try:
-        with open(path, "rb") as fh:
-            head = fh.read(len(cachefile.MAGIC))
+        fd = os.open(path, flags)
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return False
+            head = os.read(fd, len(cachefile.MAGIC))
+        finally:
+            os.close(fd)
     except OSError:
         return False
     return head == cachefile.MAGIC or head[:1] == b"\x80"
@@ -123,8 +131,17 @@ class ResultCache:
     def open_index(self, root) -> None:
         """Use the stat index of the tree at `root` for `lookup`/`record`:
         the store (store.Kept) of (path, names) -> ((stat, display), result)."""
-        self._index = store.Kept(store.path_for(self.dir, "index", INDEX_VERSION, root, self.salt, suffix=".index"),
-                                 _index_from, _index_data)
+        # the index serves results on the files' stat alone, which anyone who
+        # can stat the tree knows (a forged entry could drop a file's sites):
+        # it is MACed with the user's key, and not used without one. Content
+        # entries stay unkeyed, so that shared caches keep hitting
+        # (docs/threat-model.md)
+        key = cachekey.get()[0]
+        if key is None:
+            return
+        self._index = store.Kept(store.path_for(self.dir, "index", INDEX_VERSION, root, self.salt,
+                                                cachekey.tag(key), suffix=".index"),
+                                 _index_from, _index_data, key)
         self._new: dict = {}
 
     def lookup(self, candidate, captured, name: str | None = None) -> tuple[FileResult | None, object]:
@@ -201,7 +218,8 @@ class ResultCache:
         if k is None:
             return None
         path = self.dir / k[:2] / k
-        r = cachefile.read(path, result_from)
+        # unkeyed: text that a terminal would act on is refused (cachefile._CONTROL)
+        r = cachefile.read(path, result_from, plain_text=True)
         if r is not None and r.path != name:
             cachefile.note_bad(path, "the result of another file")
             return None
@@ -217,7 +235,7 @@ class ResultCache:
         if k is None or result.error is not None:
             return 0         # errors are retried every run
         try:
-            return cachefile.write(self.dir / k[:2] / k, result_data(result))
+            return cachefile.write(self.dir / k[:2] / k, result_data(result), plain_text=True)
         except OSError:
             return 0         # a cache that cannot be written is only slower
 
@@ -251,14 +269,34 @@ def note_written(directory: Path, written: int, max_bytes: int, keep_after_ns: i
     if written <= 0:
         return
     ledger = Path(directory) / LEDGER
-    try:
-        total = int(ledger.read_text()) + written
-    except (OSError, ValueError):
-        total = None                  # never counted: count it now
+    total = _read_ledger(ledger)
+    if total is not None:
+        total += written
     if total is not None and total <= max_bytes:
         _write_ledger(ledger, total)
         return
     _write_ledger(ledger, prune(directory, max_bytes, keep_after_ns))
+
+
+def _read_ledger(ledger: Path) -> int | None:
+    """The count the ledger holds, or None: missing, or not a small regular
+    file holding a count of bytes (a FIFO, which would block the run, a link
+    to a device or to someone's file, a negative count that would never
+    prune): the directory is then counted again and the ledger replaced."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(ledger, flags)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        text = os.read(fd, 32)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return int(text) if text.isdigit() else None
 
 
 def _write_ledger(ledger: Path, total: int) -> None:

@@ -15,14 +15,21 @@ names it in one note of the run.
 
 The checksum detects damage, not forgery: whoever can write the directory
 can write a valid entry (docs/threat-model.md says what that can and cannot
-change).
+change). A file written and read with a `key` (the rules cache and the
+stores kept on stat keys, keyed with the user's cachekey.py) carries a MAC
+instead: HMAC-SHA256 of its file name and payload under that key, cut to
+the same 16 bytes. Only the key's owner can write one that reads back, and
+only under the name it was written for (an older entry copied over a newer
+one's name does not verify).
 """
 from __future__ import annotations
 
 import errno
 import hashlib
+import hmac
 import json
 import os
+import re
 import stat
 import struct
 import tempfile
@@ -47,10 +54,31 @@ SHAPE_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError)
 
 # bad entries met in this process since the last take_bad(): (path, why)
 _bad: list[tuple[str, str]] = []
+# other notes about the cache since the last take_note() (e.g. no cache key)
+_notes: list[str] = []
 
 
-def _checksum(payload: bytes) -> bytes:
-    return hashlib.blake2b(payload, digest_size=_DIGEST).digest()
+# A control character in a JSON payload (other than tab, newline and carriage
+# return): escaped below U+0020 (\u001b, \b, \f) when the backslash itself is
+# not escaped, DEL and C1 (U+0080-U+009F, CSI among them) raw. What pgrewrite
+# writes as text (reasons, notes, names) never holds one; a forged entry could
+# put terminal escapes into a run's output (a title, the clipboard, a screen
+# cleared), so `plain_text` files holding one are neither read nor written.
+_CONTROL = re.compile(rb'(?<!\\)(?:\\\\)*\\(?:u00(?:[01][0-9a-fA-F]|7[fF]|[89][0-9a-fA-F])|[bf])'
+                      rb'|\x7f|\xc2[\x80-\x9f]')
+
+
+def has_control(payload) -> bool:
+    """Does the JSON `payload` hold a control character a terminal acts on?"""
+    return _CONTROL.search(payload) is not None
+
+
+def _checksum(payload: bytes, key: bytes | None = None, name: str = "") -> bytes:
+    if key is None:
+        return hashlib.blake2b(payload, digest_size=_DIGEST).digest()
+    mac = hmac.new(key, os.fsencode(name) + b"\0", hashlib.sha256)
+    mac.update(payload)
+    return mac.digest()[:_DIGEST]
 
 
 def _dumps(data) -> bytes:
@@ -70,9 +98,10 @@ def _loads(payload):
         return json.loads(bytes(payload))
 
 
-def encode(data) -> bytes:
+def encode(data, key: bytes | None = None, name: str = "") -> bytes:
+    """The cache file of `data`; with `key`, MACed for the file `name`."""
     payload = _dumps(data)
-    return _HEADER.pack(MAGIC, FORMAT, _checksum(payload)) + payload
+    return _HEADER.pack(MAGIC, FORMAT, _checksum(payload, key, name)) + payload
 
 
 def fingerprint(data) -> bytes:
@@ -81,11 +110,16 @@ def fingerprint(data) -> bytes:
     return hashlib.blake2b(_dumps(data), digest_size=20).digest()
 
 
-def write(path: Path, data) -> int:
+def write(path: Path, data, key: bytes | None = None, plain_text: bool = False) -> int:
     """Write `data` to `path` through a temporary file and a rename, so a
     reader never sees half a file; returns the bytes written. Raises
-    OSError (the callers treat an unwritable cache as a slower one)."""
-    blob = encode(data)
+    OSError (the callers treat an unwritable cache as a slower one). With
+    `key`, the file carries a MAC of its name and data: `read` with the
+    same key is the only way to read it. With `plain_text`, data holding a
+    control character is not written (0): `read` would refuse it."""
+    blob = encode(data, key, path.name)
+    if plain_text and has_control(memoryview(blob)[HEADER_SIZE:]):
+        return 0
     if len(blob) > MAX_FILE_BYTES:        # every later read would refuse it
         raise OSError(errno.EFBIG, f"a cache file of {len(blob)} bytes is over the limit", str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -103,16 +137,24 @@ def write(path: Path, data) -> int:
     return len(blob)
 
 
-def decode(blob: bytes):
-    """The data in `blob`, or raise BadEntry saying why it is not usable."""
+def decode(blob: bytes, key: bytes | None = None, name: str = "", plain_text: bool = False):
+    """The data in `blob`, or raise BadEntry saying why it is not usable.
+    With `key`: only if its MAC for the file `name` verifies under the key.
+    With `plain_text`: only if its text holds no control character."""
     if len(blob) < HEADER_SIZE or not blob.startswith(MAGIC):
         raise BadEntry("not a pgrewrite cache file")
     _, version, digest = _HEADER.unpack_from(blob)
     if version != FORMAT:
         raise BadEntry(f"format {version}, this pgrewrite reads {FORMAT}")
     payload = memoryview(blob)[HEADER_SIZE:]
-    if _checksum(payload) != digest:
+    if key is not None:
+        if not hmac.compare_digest(_checksum(payload, key, name), digest):
+            raise BadEntry("its MAC does not verify under this user's cache key "
+                           "(written by someone else, under another key or name, or corrupted)")
+    elif _checksum(payload) != digest:
         raise BadEntry("checksum mismatch (cut short or corrupted)")
+    if plain_text and has_control(payload):
+        raise BadEntry("its text holds control characters (terminal escapes), which pgrewrite never writes")
     try:
         return _loads(payload)
     except (ValueError, RecursionError):      # json's JSONDecodeError is a ValueError
@@ -123,11 +165,13 @@ class BadEntry(ValueError):
     pass
 
 
-def read(path: Path, convert=None):
+def read(path: Path, convert=None, key: bytes | None = None, plain_text: bool = False):
     """`convert(data)` of the cache file at `path` (the data itself without
     `convert`), or None: missing (a plain miss) or unusable (a miss that is
     recorded for the run's note). `convert` raising one of SHAPE_ERRORS
-    means the data is not of the shape expected."""
+    means the data is not of the shape expected. With `key`, a file whose
+    MAC (see `write`) does not verify is unusable; with `plain_text`, one
+    whose text holds a control character."""
     try:
         blob = _read_regular(path)
     except FileNotFoundError:
@@ -139,7 +183,7 @@ def read(path: Path, convert=None):
         note_bad(path, str(e))
         return None
     try:
-        data = decode(blob)
+        data = decode(blob, key, os.path.basename(path), plain_text)
         return convert(data) if convert is not None else data
     except BadEntry as e:
         note_bad(path, str(e))
@@ -186,6 +230,12 @@ def note_bad(path, why: str) -> None:
     _bad.append((str(path), why))
 
 
+def note(text: str) -> None:
+    """A note about the cache for the run (`cache: ` + text), said once."""
+    if text not in _notes:
+        _notes.append(text)
+
+
 def take_bad() -> list[tuple[str, str]]:
     """The bad entries recorded in this process since the last call."""
     out = list(_bad)
@@ -195,15 +245,17 @@ def take_bad() -> list[tuple[str, str]]:
 
 def take_note(more=()) -> tuple[str, ...]:
     """One note for the run naming the bad entries met (in this process,
-    plus `more` from worker processes), or none."""
+    plus `more` from worker processes), or none; then the other notes."""
     bad = take_bad() + list(more)
+    others = tuple(f"cache: {text}" for text in _notes)
+    _notes.clear()
     if not bad:
-        return ()
+        return others
     seen = dict(bad)               # a file met twice is named once
     shown = "; ".join(f"{p}: {why}" for p, why in list(seen.items())[:3])
     rest = f"; and {len(seen) - 3} more" if len(seen) > 3 else ""
     return (f"cache: {len(seen)} unusable cache file(s) ignored and recomputed "
-            f"({shown}{rest})",)
+            f"({shown}{rest})",) + others
 
 
 def touch(path) -> None:

@@ -40,7 +40,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from . import cachefile, git, store, tree
+from . import cachefile, cachekey, git, store, tree
 from .definitions import Definition, find_definitions
 from .git import top as git_top  # noqa: F401  (api and commands ask this module)
 from .lex import Lexer
@@ -468,8 +468,8 @@ class CollisionIndex:
 CACHE_VERSION = b"pgrewrite-includes-6"    # 6: own_names kept
 
 
-def _cache_paths(cache_dir: Path, root: Path, names, aliases: dict) -> tuple[Path, Path]:
-    depends = (sorted(names), sorted(aliases.items()))
+def _cache_paths(cache_dir: Path, root: Path, names, aliases: dict, tag: str) -> tuple[Path, Path]:
+    depends = (sorted(names), sorted(aliases.items()), tag)
     return (store.path_for(cache_dir, "includes", CACHE_VERSION, root, *depends, suffix=".state"),
             store.path_for(cache_dir, "includes", CACHE_VERSION, root, *depends, suffix=".specs"))
 
@@ -533,11 +533,17 @@ def _state_from(data):
 
 def _cached_build(cls, root: Path, names, aliases: dict, cache_dir: Path, walks=None,
                   search=tree_definitions) -> CollisionIndex:
-    state_path, specs_path = _cache_paths(cache_dir, root, names, aliases)
+    # the index says which definitions each file sees, trusted on stat keys
+    # that anyone who can stat the tree can compute: MACed with the user's
+    # key (docs/threat-model.md), and not kept without one
+    secret = cachekey.get()[0]
+    if secret is None:
+        return cls.build(root, names, aliases=aliases, walks=walks, search=search)
+    state_path, specs_path = _cache_paths(cache_dir, root, names, aliases, cachekey.tag(secret))
     with ThreadPoolExecutor(1) as pool:
         snap = _tree_walk(root, walks)
         fp = snap.fingerprint
-        state = store.load(state_path, _state_from)
+        state = store.load(state_path, _state_from, secret)
         if state is not None and state[0] == fp:
             try:
                 index = cls._from_state(root, state[1])
@@ -549,7 +555,7 @@ def _cached_build(cls, root: Path, names, aliases: dict, cache_dir: Path, walks=
                 return index
         found = pool.submit(search, root, names)   # git grep on the other core
         stats, links = snap.graph(root)
-        kept = store.Kept(specs_path, _specs_from)
+        kept = store.Kept(specs_path, _specs_from, key=secret)
         old = {rel: got for rel, key in stats if (got := kept.get(rel, key)) is not None}
         fresh = _read_all_specs(root, [rel for rel, _ in stats if rel not in old], links)
         specs = {rel: old[rel] if rel in old else fresh[rel] for rel, _ in stats}
@@ -558,6 +564,6 @@ def _cached_build(cls, root: Path, names, aliases: dict, cache_dir: Path, walks=
     index = cls._of_definitions(root, defs, [r for r, _ in stats], specs, aliases)
     kept.save(keep)
     if len(keep) == len(stats):
-        store.save(state_path, {"fingerprint": fp.hex(), "index": index._state()})
+        store.save(state_path, {"fingerprint": fp.hex(), "index": index._state()}, secret)
         index.fingerprint = fp           # no file changed too recently to trust its stat
     return index

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import git, store
+from . import cachekey, git, store
 from .git import grep_words
 from .tree import DIR_LINK, FILE, LINK, SOURCE_SUFFIXES, walk
 
@@ -57,6 +57,8 @@ def expand(paths, names, cwd: Path | None = None, use_git: bool = True, cache_di
     caller's own use of the same stat pass (the definition index's walk of
     the tree reuses them)."""
     cwd = cwd or Path.cwd()
+    if cache_dir is not None and cachekey.get()[0] is None:
+        cache_dir = None       # answers are kept MACed with the user's key only (see _Known)
     idle = _once(idle)
     out: dict[str, Candidate] = {}       # by real path: a file named twice is read once
     problems: list[InputProblem] = []
@@ -261,18 +263,25 @@ class _Known(store.Kept):
     and the summary of the last run that could trust every file."""
 
     def __init__(self, cache_dir: Path | None, top: Path, names, kind: str):
-        path = None if cache_dir is None else store.path_for(
-            cache_dir, "prefilter", PREFILTER_VERSION, top, kind, sorted(names), SOURCE_SUFFIXES, suffix=".prefilter")
-        super().__init__(path, _answers_from)
+        # answers trusted on the files' stat, which anyone who can stat the
+        # tree knows: a forged `no` would leave a file out silently, so they
+        # are MACed with the user's key, and not kept without one
+        # (docs/threat-model.md)
+        secret = cachekey.get()[0] if cache_dir is not None else None
+        path = None if secret is None else store.path_for(
+            cache_dir, "prefilter", PREFILTER_VERSION, top, kind, sorted(names), SOURCE_SUFFIXES,
+            cachekey.tag(secret), suffix=".prefilter")
+        super().__init__(path, _answers_from, key=secret)
 
     def summary(self):
         """(fingerprint, answer) of the last run that could trust every
         file's stat, or None."""
-        return store.load(self.path.with_suffix(".summary"), _summary_from) if self.path is not None else None
+        return (store.load(self.path.with_suffix(".summary"), _summary_from, self._key)
+                if self.path is not None else None)
 
     def save_summary(self, fingerprint: bytes, answer: list[str]) -> None:
         if self.path is not None:
-            store.save(self.path.with_suffix(".summary"), [fingerprint.hex(), answer])
+            store.save(self.path.with_suffix(".summary"), [fingerprint.hex(), answer], self._key)
 
 
 def _answers_from(data: dict) -> dict:

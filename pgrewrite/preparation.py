@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from . import cachefile
+from . import cachefile, cachekey
 from .codec import preparation_data, preparation_from, strs
 from .collisions import GRAPH_SUFFIXES, tree_definitions
 from .definitions import Preparation, find_definitions, new_names
@@ -93,9 +93,13 @@ def prepare_tree(index, ruleset: RuleSet, search: NewNameSearch | None = None,
     if not needed(root, definitions, ruleset.clashes):
         return None, ()
     lines = search.lines if search is not None else None
-    path = _cache_path(Path(cache_dir), root, ruleset) if cache_dir is not None and index.fingerprint else None
+    # the plan's renames are written by apply, and it is trusted on the tree's
+    # stat fingerprint, which anyone who can stat the tree can compute: it is
+    # MACed with the user's key (docs/threat-model.md), and not kept without one
+    secret = cachekey.get()[0] if cache_dir is not None and index.fingerprint else None
+    path = _cache_path(Path(cache_dir), root, ruleset, cachekey.tag(secret)) if secret is not None else None
     if path is not None:
-        hit = cachefile.read(path, _plan_from)
+        hit = cachefile.read(path, _plan_from, key=secret)
         if hit is not None and hit[0] == index.fingerprint:
             cachefile.touch(path)      # recently used (cache.prune deletes the oldest)
             return hit[1]
@@ -104,18 +108,18 @@ def prepare_tree(index, ruleset: RuleSet, search: NewNameSearch | None = None,
         try:
             cachefile.write(path, {"fingerprint": index.fingerprint.hex(),
                                    "preparation": None if prep is None else preparation_data(prep),
-                                   "notes": list(notes)})
+                                   "notes": list(notes)}, key=secret)
         except OSError:
             pass             # a cache that cannot be written is only slower
     return prep, notes
 
 
-def _cache_path(cache_dir: Path, root: Path, ruleset: RuleSet) -> Path:
+def _cache_path(cache_dir: Path, root: Path, ruleset: RuleSet, tag: str) -> Path:
     try:
         where = str(root.resolve())
     except OSError:
         where = str(root)
-    key = repr((where, new_names(ruleset.family), repr(ruleset.clashes))).encode()
+    key = repr((where, new_names(ruleset.family), repr(ruleset.clashes), tag)).encode()
     return cache_dir / "includes" / f"{hashlib.blake2b(CACHE_VERSION + key, digest_size=16).hexdigest()}.plan"
 
 

@@ -11,7 +11,10 @@ made from a younger file is not kept.
 
 Store files are cachefile data (never code), one per tree root and what
 else the values depend on (`path_for`), marked used when read so that
-cache.prune deletes the least recently used first.
+cache.prune deletes the least recently used first. A stat key is no secret
+(anyone who can stat the tree has it, and the store files hold them), so
+the callers give the user's key (cachekey.py): a store file is then read
+only if its MAC verifies (docs/threat-model.md).
 """
 from __future__ import annotations
 
@@ -58,24 +61,25 @@ def path_for(cache_dir: Path, kind: str, version: bytes, root, *depends, suffix:
     return Path(cache_dir) / kind / f"{h}{suffix}"
 
 
-def load(path: Path | None, convert=None):
+def load(path: Path | None, convert=None, key: bytes | None = None):
     """`convert` of the data in the store file at `path`, marked recently
-    used, or None (missing or unusable: cachefile notes why)."""
+    used, or None (missing or unusable: cachefile notes why). With `key`
+    (cachekey.py), only a file whose MAC verifies under it."""
     if path is None:
         return None
-    got = cachefile.read(path, convert)
+    got = cachefile.read(path, convert, key=key)
     if got is not None:
         touch(path)
     return got
 
 
-def save(path: Path | None, data) -> int:
-    """Write the store file; the bytes written (0 if it cannot be written:
-    a cache that cannot be written is only slower)."""
+def save(path: Path | None, data, key: bytes | None = None) -> int:
+    """Write the store file (with `key`: MACed); the bytes written (0 if it
+    cannot be written: a cache that cannot be written is only slower)."""
     if path is None:
         return 0
     try:
-        return cachefile.write(path, data)
+        return cachefile.write(path, data, key=key)
     except OSError:
         return 0
 
@@ -96,17 +100,18 @@ class Kept:
     and `data`, if given, turns what is kept back into such data (else it
     is written as it is)."""
 
-    def __init__(self, path: Path | None, convert, data=None):
+    def __init__(self, path: Path | None, convert, data=None, key: bytes | None = None):
         self.path = path
         self.started = now()
         self._convert = convert
         self._data = data
+        self._key = key
         self._old: dict | None = None if path is not None else {}
 
     @property
     def old(self) -> dict:
         if self._old is None:
-            self._old = load(self.path, self._convert) or {}
+            self._old = load(self.path, self._convert, self._key) or {}
         return self._old
 
     def exists(self) -> bool:
@@ -125,4 +130,4 @@ class Kept:
         bytes written."""
         if self.path is None or new == self.old:
             return 0
-        return save(self.path, self._data(new) if self._data is not None else new)
+        return save(self.path, self._data(new) if self._data is not None else new, self._key)

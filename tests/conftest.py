@@ -1,6 +1,7 @@
 """Shared fixtures for the test suite."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -11,6 +12,23 @@ from pgrewrite import api
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
 from kernel_tree import find_kernel  # noqa: E402
+
+
+@pytest.fixture(scope="session", autouse=True)
+def config_home(tmp_path_factory) -> Path:
+    """Every test, and every process a test starts, has its own configuration
+    directory: pgrewrite keeps the user's cache key there (cachekey.py), and
+    no test may read or write the real user's (~/.config/pgrewrite). One for
+    the session, so that a rules cache shared by tests stays valid; a test
+    that needs another sets XDG_CONFIG_HOME itself (monkeypatch)."""
+    old = os.environ.get("XDG_CONFIG_HOME")
+    home = tmp_path_factory.mktemp("config")
+    os.environ["XDG_CONFIG_HOME"] = str(home)
+    yield home
+    if old is None:
+        os.environ.pop("XDG_CONFIG_HOME", None)
+    else:
+        os.environ["XDG_CONFIG_HOME"] = old
 
 
 @pytest.fixture(scope="session")

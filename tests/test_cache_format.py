@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pgrewrite import cache, cachefile, codec, model, store
+from pgrewrite import cache, cachefile, cachekey, codec, model, store
 from pgrewrite.cli import cli
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample-tree"
@@ -142,7 +142,8 @@ def test_a_bit_flip_in_the_stat_index_is_noted_once(tree, tmp_path, reference):
     code, doc = scan(store)
     assert without_notes(doc) == without_notes(reference[1])
     assert cache_notes(doc) == [f"cache: 1 unusable cache file(s) ignored and recomputed "
-                                f"({index}: checksum mismatch (cut short or corrupted))"]
+                                f"({index}: its MAC does not verify under this user's cache key "
+                                f"(written by someone else, under another key or name, or corrupted))"]
 
 
 def test_decode_names_what_is_wrong():
@@ -258,6 +259,7 @@ def test_file_names_that_are_not_utf8_do_not_break_the_cache(tree, tmp_path):
     assert first[1]["sites"], "the other files are scanned"
     again = scan(store)
     assert again == first and cache_notes(again[1]) == []
-    for p in written(store):
-        cachefile.decode(p.read_bytes())
+    for p in written(store):                # all but the results are MACed with the user's key
+        keyed = p.parent.name in ("rules", "index", "prefilter", "includes")
+        cachefile.decode(p.read_bytes(), *((cachekey.key(), p.name) if keyed else ()))
     assert cachefile.decode(cachefile.encode(["odd-\udcff.c"])) == ["odd-\udcff.c"]

@@ -112,3 +112,62 @@ def test_prune_keeps_a_users_files_that_only_look_like_entries(tmp_path):
         os.utime(p, (old, old))
     cache.prune(tmp_path, max_bytes=10, keep_after_ns=time.time_ns())
     assert theirs.exists() and notes.exists()
+
+
+def test_a_fifo_in_place_of_the_ledger_does_not_block_the_run(tmp_path):
+    """The ledger is in the cache directory: whoever can write it may put a
+    FIFO there (reading it would wait for a writer forever), or a link to a
+    device or to a file of theirs. It is read as a small regular file only;
+    anything else is no count (the directory is counted again, and the
+    ledger replaced)."""
+    import threading
+    kept = entry(tmp_path / "ab", "ab0100000000000000", 700, 100)
+    ledger = tmp_path / cache.LEDGER
+    os.mkfifo(ledger)
+    done = threading.Thread(target=cache.note_written, args=(tmp_path, 100, 1000, time.time_ns()), daemon=True)
+    done.start()
+    done.join(timeout=20)
+    if done.is_alive():               # unblock it, then fail
+        os.close(os.open(ledger, os.O_WRONLY | os.O_NONBLOCK))
+        done.join(timeout=20)
+        raise AssertionError("the run waited on a FIFO put in place of the ledger")
+    assert kept.exists() and ledger.is_file() and ledger.read_text() == "700"
+
+
+def test_a_ledger_that_is_not_a_count_of_ours_is_counted_again(tmp_path):
+    """A link (to a file of someone's, to /dev/zero), a negative count that
+    would never prune, or something that is not a count: counted again."""
+    old = entry(tmp_path / "ab", "ab0100000000000000", 700, 100)
+    new = entry(tmp_path / "cd", "cd0100000000000000", 400, 0)
+    ledger = tmp_path / cache.LEDGER
+    theirs = tmp_path / "theirs"
+    theirs.write_text("5")
+    for planted in (lambda: ledger.symlink_to(theirs), lambda: ledger.write_text("-1000000000000"),
+                    lambda: ledger.write_text("0x10")):
+        ledger.unlink(missing_ok=True)
+        planted()
+        cache.note_written(tmp_path, 400, max_bytes=1000, keep_after_ns=time.time_ns() - 10_000_000_000)
+        assert not ledger.is_symlink() and theirs.read_text() == "5"
+        if old.exists():          # 1100 bytes counted: over the limit, the oldest goes
+            raise AssertionError(f"the planted ledger was believed: {ledger.read_text()}")
+        assert new.exists() and ledger.read_text() == "400"
+        old = entry(tmp_path / "ab", "ab0100000000000000", 700, 100)
+
+
+def test_prune_does_not_wait_on_a_fifo_swapped_in_for_an_entry(tmp_path):
+    """Pruning checks each file's header: an entry replaced by a FIFO after
+    it was listed (a race whoever can write the directory can try again and
+    again) must not make it wait for a writer."""
+    import threading
+    fifo = tmp_path / "ab" / "ab0100000000000000"
+    fifo.parent.mkdir()
+    os.mkfifo(fifo)
+    got = []
+    done = threading.Thread(target=lambda: got.append(cache._is_own("ab", fifo.name, str(fifo))), daemon=True)
+    done.start()
+    done.join(timeout=20)
+    if done.is_alive():
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        done.join(timeout=20)
+        raise AssertionError("pruning waited on a FIFO")
+    assert got == [False]

@@ -105,16 +105,28 @@ def load_ruleset(directory: Path | None = None, cache_dir: Path | None = None) -
     of every file in the directory and of pgrewrite's own source: a re-run
     compiles them without parsing and validating 70+ YAML files again. A
     rule set with problems is never kept: they are reported every run. Only
-    the latest set of each rules directory stays in the cache."""
+    the latest set of each rules directory stays in the cache.
+
+    These documents are compiled as the rules, unchecked, so a cache entry
+    is only read when its MAC verifies under the user's own key (cachekey.py,
+    kept outside any cache directory): a forged or foreign one is a miss,
+    parsed again and replaced, and named in the run's note. Without a key,
+    the rules are parsed every run (a note says why)."""
     directory = Path(directory) if directory is not None else DEFAULT_RULES
     if cache_dir is None or not directory.is_dir():
         return _load_ruleset(directory)
-    from .. import cachefile
+    from .. import cachefile, cachekey
+    secret, why = cachekey.get()
+    if secret is None:
+        cachefile.note(f"no cache key ({why}): the rule files are parsed and the tree's files read "
+                       f"every run (only results are cached)")
+        return _load_ruleset(directory)
     # one set per rules directory is kept: an edited rule replaces it (the
     # result cache's size limit does not count these files)
-    place = hashlib.sha256(str(directory.resolve()).encode()).hexdigest()[:16]
+    # (and per key: users sharing the directory each keep their own)
+    place = hashlib.sha256(str(directory.resolve()).encode() + b"\0" + cachekey.tag(secret).encode()).hexdigest()[:16]
     where = Path(cache_dir) / "rules" / f"{place}-{_cache_key(directory)}.rules"
-    docs = cachefile.read(where, _documents_from)
+    docs = cachefile.read(where, _documents_from, key=secret)
     if docs is not None:
         documents.known_good = True
         try:
@@ -127,7 +139,7 @@ def load_ruleset(directory: Path | None = None, cache_dir: Path | None = None) -
     ruleset = _load_ruleset(directory, keep=docs)
     try:
         cachefile.write(where, [[rel, doc, [[list(at), line] for at, line in lines.items()]]
-                                for rel, (doc, lines) in docs.items()])
+                                for rel, (doc, lines) in docs.items()], key=secret)
         for old in where.parent.glob(f"{place}-*"):
             if old != where and old.name.endswith((".rules", ".pickle")):
                 old.unlink(missing_ok=True)
