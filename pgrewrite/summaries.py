@@ -28,15 +28,28 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 
+from dataclasses import dataclass, field
+
 from . import parsing
-from .lex import Lexer, blank
-from .sites import KEEP_FOR_PARSER
 from .units import Fact
 
 # where function definitions live: the file's top level, #if branches, extern "C"
 _CONTAINERS = frozenset({"translation_unit", "preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif",
                          "preproc_elifdef", "linkage_specification", "declaration_list"})
+_IDENT = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_$")
+_TEXT = frozenset({"comment", "string_literal", "string_content", "char_literal", "escape_sequence",
+                   "system_lib_string", "raw_string_literal", "raw_string_content", "character"})
 _WEAK = re.compile(rb"\b(?:__weak|weak)\b")     # __weak, __attribute__((weak))
+
+
+@dataclass
+class _Uses:
+    """Where a file uses the name of a function it defines."""
+
+    calls: list = field(default_factory=list)    # (call_expression, the caller's definition)
+    other: bool = False      # used other than as the callee of a direct call or a declarator
+    macro: bool = False      # in a directive, or where the tree has no name
+    pending: list = field(default_factory=list)  # (start, end, definition): in bodies left out
 
 
 class Summaries:
@@ -68,54 +81,61 @@ class Summaries:
                        enumerate(f for fns in self._defs.values() for f in fns))
         self._starts = [s for s, _, _, _ in spans]
         self._spans = spans
-        self._calls: dict[str, list] = {n: [] for n in self._defs}   # name -> [(call, caller definition)]
-        self._other: set[str] = set()       # names used other than as a callee or a declarator
-        self._macro: set[str] = set()       # names a directive mentions
-        self._pending: dict[str, list] = {}  # name -> its words in bodies left out of the tree
+        self._words: dict[str, _Uses] = {}  # name -> where the file uses it (when first asked)
         self._reread: dict[int, object] = {}  # start -> function_definition parsed again (None: could not)
-        self._hidden: list = []             # directives the parser does not see (as in sites._parse)
-        if self._defs:
-            self._index(root)
+        self._root = root
         self._memo: dict = {}
         self._busy: set = set()
         self._decided = inference.decided
 
-    def _index(self, root) -> None:
-        lexed = Lexer(self._defs).lex(self.data)
-        for d in lexed.directives:
-            self._macro.update(w for _, _, w in d.words)
-        self._hidden = [(d.start, d.end) for d in lexed.directives if d.name not in KEEP_FOR_PARSER]
-        for s, e, name in lexed.words:
-            node = root.descendant_for_byte_range(s, e)
-            if node is not None and node.type == "compound_statement" and node.named_child_count == 0:
-                fn = self._enclosing(s)
-                if fn is not None and fn.child_by_field_name("body") == node:
-                    self._pending.setdefault(name, []).append((s, e, fn))
-                    continue
-            self._place(name, node, s, e, self._enclosing(s))
-
-    def _place(self, name: str, node, s: int, e: int, caller) -> None:
-        if node is None or node.type != "identifier" or node.start_byte != s or node.end_byte != e:
-            self._other.add(name)
-            return
-        up = node.parent
-        if up is not None and up.type == "call_expression" and up.child_by_field_name("function") == node:
-            self._calls[name].append((up, caller))
-        elif not (up is not None and up.type == "function_declarator"
-                  and up.child_by_field_name("declarator") == node):
-            self._other.add(name)
-
-    def _resolve(self, name: str) -> None:
-        """Place the words of `name` that are in bodies left out of the tree."""
-        pending = self._pending.pop(name, ())
-        if pending:
+    def _uses(self, name: str, resolve: bool = False) -> _Uses:
+        """Where the file uses `name` (a function it defines): each whole
+        word outside comments and literals, placed by the tree. `resolve`:
+        place the words in bodies the tree left out too (parse them)."""
+        u = self._words.get(name)
+        if u is None:
+            u = self._words[name] = _Uses()
+            for s, e in _whole_words(self.data, name.encode()):
+                node = self._root.descendant_for_byte_range(s, e)
+                if node is not None and node.type == "compound_statement" and node.named_child_count == 0:
+                    fn = self._enclosing(s)
+                    if fn is not None and fn.child_by_field_name("body") == node:
+                        u.pending.append((s, e, fn))
+                        continue
+                self._place(u, node, s, e, self._enclosing(s))
+        if resolve and u.pending:
+            pending, u.pending = u.pending, []
             self._parse([fn for _, _, fn in pending])
-        for s, e, fn in pending:
-            again = self._reread.get(fn.start_byte)
-            if again is None:
-                self._other.add(name)
-                continue
-            self._place(name, again.descendant_for_byte_range(s, e), s, e, again)
+            for s, e, fn in pending:
+                again = self._reread.get(fn.start_byte)
+                if again is None:
+                    u.other = True
+                else:
+                    self._place(u, again.descendant_for_byte_range(s, e), s, e, again)
+        return u
+
+    @staticmethod
+    def _place(u: _Uses, node, s: int, e: int, caller) -> None:
+        if node is None:
+            u.macro = True
+        elif node.type in _TEXT:
+            pass                                   # a comment or a literal
+        elif node.start_byte != s or node.end_byte != e:
+            # not a name of the tree: a directive (left out of the parse),
+            # an initializer left out (data naming it: address taken), ...
+            if node.type == "initializer_list" and node.named_child_count == 0:
+                u.other = True
+            else:
+                u.macro = True
+        elif node.type != "identifier":
+            u.other = True                         # a field or type of that name
+        else:
+            up = node.parent
+            if up is not None and up.type == "call_expression" and up.child_by_field_name("function") == node:
+                u.calls.append((up, caller))
+            elif not (up is not None and up.type == "function_declarator"
+                      and up.child_by_field_name("declarator") == node):
+                u.other = True
 
     def _read(self, fn):
         """fn (a function_definition of the file's tree) with its body read."""
@@ -137,7 +157,7 @@ class Summaries:
             pos = fn.end_byte
         if pos < len(self.data):
             skip.append((pos, len(self.data)))
-        root = parsing.parse(blank(self.data, self._hidden) if self._hidden else self.data, skip)
+        root = parsing.parse(self.data, skip)
         found = {c.start_byte: c for c in root.children if c.type == "function_definition"}
         for fn in todo:
             got = found.get(fn.start_byte)
@@ -155,20 +175,21 @@ class Summaries:
         """The definition of `name` when a call to it is a call of that
         body: defined once here, not weak, no macro naming it."""
         fns = self._defs.get(name)
-        if not fns or len(fns) != 1 or name in self._macro:
+        if not fns or len(fns) != 1 or self._uses(name).macro:
             return None
         fn = fns[0]
         body = fn.child_by_field_name("body")
         head = self.data[fn.start_byte:body.start_byte if body is not None else fn.end_byte]
         return None if _WEAK.search(head) else self._read(fn)
 
-    def file_local(self, name: str) -> bool:
-        """Every call of `name` is in this file, in sight (module docstring)."""
+    def file_local(self, name: str, resolve: bool = True) -> bool:
+        """Every call of `name` is in this file, in sight (module docstring).
+        `resolve=False`: not known to be otherwise in the parsed bodies."""
         fn = self.callee(name)
         if fn is None or self.header or not _static(fn):
             return False
-        self._resolve(name)
-        return name not in self._other
+        u = self._uses(name, resolve)
+        return not (u.other or u.macro)
 
     def _fresh(self) -> None:
         if self._decided is not self.inf.decided:      # strong decisions known now: more facts
@@ -195,23 +216,29 @@ class Summaries:
         inference._Function): the agreeing unit of its argument at every
         call, if fn is file-local and never assigns it."""
         name = _name_of(fn.node)
-        if not name or not self.file_local(name) or pname in fn.sources or pname in fn.changed \
+        if not name or pname in fn.sources or pname in fn.changed or not self.file_local(name, resolve=False) \
                 or _variadic(fn.node):
             return None
         k = fn.param_names.index(pname)
         return self._once(("param", fn.node.start_byte, k), lambda: self._parameter(name, pname, k))
 
     def _parameter(self, name: str, pname: str, k: int) -> Fact | None:
-        calls = self._calls.get(name, ())
-        first = None
-        for call, caller in calls:
-            args = _args(call)
-            if len(args) <= k:
+        # the calls in the parsed bodies first: most often one of them
+        # says nothing, and the bodies left out need not be parsed
+        first, done = None, 0
+        for resolve in (False, True):
+            if resolve and not self.file_local(name):
                 return None
-            f = self.inf.source(args[k], self.inf.function_at(caller) if caller is not None else None)
-            if f is None or (first is not None and f.unit != first[1].unit):
-                return None
-            first = first or (call, f, args[k])
+            calls = self._uses(name, resolve).calls
+            for call, caller in calls[done:]:
+                args = _args(call)
+                if len(args) <= k:
+                    return None
+                f = self.inf.source(args[k], self.inf.function_at(caller) if caller is not None else None)
+                if f is None or (first is not None and f.unit != first[1].unit):
+                    return None
+                first = first or (call, f, args[k])
+            done = len(calls)
         if first is None:
             return None
         call, f, arg = first
@@ -277,7 +304,7 @@ class Summaries:
         out: list[Fact] = []
         parent, self.inf.parent = self.inf.parent, _parent      # as in argument_sinks
         try:
-            for call, caller in self._calls.get(name, ()):
+            for call, caller in self._uses(name).calls:
                 at = self.inf.function_at(caller) if caller is not None else None
                 line = self.inf._line(call)
                 for f in self.inf.sinks(call, at, dim, depth + 1, seen | {key}):
@@ -285,6 +312,17 @@ class Summaries:
         finally:
             self.inf.parent = parent
         return out
+
+
+def _whole_words(data: bytes, word: bytes):
+    """(start, end) of each whole-word `word` in data (bytes.find: a regex
+    with a look-behind runs several times slower, see lex.Lexer)."""
+    s = data.find(word)
+    while s >= 0:
+        e = s + len(word)
+        if not ((s and data[s - 1] in _IDENT) or (e < len(data) and data[e] in _IDENT)):
+            yield s, e
+        s = data.find(word, e)
 
 
 def _name_of(fn) -> str | None:

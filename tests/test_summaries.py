@@ -5,10 +5,14 @@ the file's kind, bodies left out of the parse, and that facts never cross
 files."""
 from __future__ import annotations
 
+import json
 import textwrap
 
-from pgrewrite import api
+from click.testing import CliRunner
+
+from pgrewrite import api, store
 from pgrewrite.classify import UNITS
+from pgrewrite.cli import cli
 
 from .test_inference import verdicts
 
@@ -84,3 +88,23 @@ def test_summaries_never_cross_files():
     # the callee is in another file: nothing is known of its parameter
     callee = "static size_t fx_shift(unsigned long n)\n{\n        return n << PAGE_SHIFT;\n}\n"
     assert verdicts(callee) == [(3, "PAGE_SHIFT", "unknown", None)]
+
+
+def test_a_cached_verdict_follows_an_edit_of_another_function(tmp_path, monkeypatch):
+    # the site's verdict depends on its caller, elsewhere in the same file:
+    # the file's bytes are its cache key, so editing the caller is a miss
+    monkeypatch.setattr(store, "STALE_NS", 0)      # trust brand-new files at once
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mm").mkdir()
+    f = tmp_path / "mm" / "x.c"
+    cache_dir = tmp_path / "cache"
+
+    def scan() -> list[str]:
+        r = CliRunner().invoke(cli, ["scan", ".", "--format", "json", "--cache-dir", str(cache_dir)],
+                               catch_exceptions=False)
+        return [s["verdict"] for s in json.loads(r.stdout)["sites"]]
+
+    f.write_text(CALLEE)
+    assert scan() == ["pg"] and scan() == ["pg"]            # the second from the cache
+    f.write_text(CALLEE.replace("folio_nr_pages(folio)", "page_to_pfn(&folio->page)"))
+    assert scan() == ["pte"]
