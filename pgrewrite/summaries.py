@@ -131,7 +131,9 @@ class Summaries:
             u.other = True                         # a field or type of that name
         else:
             up = node.parent
-            if up is not None and up.type == "call_expression" and up.child_by_field_name("function") == node:
+            if up is not None and up.type.startswith("preproc"):
+                u.macro = True                     # `#ifndef f`: a macro may stand for it
+            elif up is not None and up.type == "call_expression" and up.child_by_field_name("function") == node:
                 u.calls.append((up, caller))
             elif not (up is not None and up.type == "function_declarator"
                       and up.child_by_field_name("declarator") == node):
