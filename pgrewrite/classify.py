@@ -69,10 +69,11 @@ class Classifier:
             memo[key] = rules
         return rules
 
-    def unit_facts(self, data: bytes) -> Inference | None:
-        """What `unit:` conditions consult in one file (no table: nothing)."""
+    def unit_facts(self, data: bytes, path: str | None = None) -> Inference | None:
+        """What `unit:` conditions consult in one file (no table: nothing);
+        `path`: the file's, whose static functions are file-local in a .c file."""
         table = self.ruleset.units
-        return Inference(table, self.ruleset.family, data) if table is not None else None
+        return Inference(table, self.ruleset.family, data, path=path) if table is not None else None
 
     def evaluate(self, rule: Rule, env: C.Env):
         """Bindings if `rule` matches the site in `env`, else None."""
@@ -93,7 +94,7 @@ class Classifier:
         tried: dict = {}
         judged = []
         # for `unit:` conditions: what the table says, before any rule decided
-        units = self.unit_facts(parsed.data)
+        units = self.unit_facts(parsed.data, parsed.path)
         for found in parsed.sites:
             if check is not None:
                 check()

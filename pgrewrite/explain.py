@@ -93,7 +93,7 @@ def _verdict(d: Decision) -> str:
 def _rules(engine: Engine, found, data: bytes, d: Decision, only: str | None, show_all: bool) -> list[str]:
     s = found.site
     tried = engine.classifier.rules_for(found)
-    units = engine.classifier.unit_facts(data)
+    units = engine.classifier.unit_facts(data, s.path)
     results = []
     for r in tried:
         if only is not None and r.id != only:

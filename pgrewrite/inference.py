@@ -14,8 +14,10 @@ It stays sound rather than clever, inside one function:
 - a local's unit is that of its sources (initialiser, `=`): all of them
   must have one and agree; `x += y` is a constraint, not a source; an
   address-taken local, a local written through `*=`, `<<=`... carries none;
-- values behind pointers, globals and other functions' parameters carry
-  none (only the callback parameters units.yaml lists);
+- values behind pointers and globals carry none; a parameter carries the
+  callback unit units.yaml lists, or, in a file-local function, the
+  agreeing unit of its callers' arguments (function summaries, across
+  the calls between the file's functions: summaries.py);
 - other family uses count only when a strong rule decided them.
 Evidence for both granularities at one site is where a PTE-derived and a
 PG-derived value meet: a logic site, never settled by majority.
@@ -25,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .family import Family
+from .summaries import Summaries
 from .units import Fact, Unit, UnitTable, normal_type
 
 _WRAPPERS = ("parenthesized_expression", "cast_expression")
@@ -54,6 +57,8 @@ class _Function:
         self.poisoned: set[str] = set()
         self.changed: set[str] = set()   # address-taken, or written by `*=`, `<<=`...
         self.params: dict[str, Fact] = {}
+        self.node = fn
+        self.returns: list = []          # the function's `return e` statements
         decl = fn.child_by_field_name("declarator")
         while decl is not None and decl.type != "function_declarator":
             decl = decl.child_by_field_name("declarator")
@@ -71,6 +76,7 @@ class _Function:
         for i, f in table.parameters.get(tuple(sig), {}).items():
             if 0 < i <= len(names) and names[i - 1]:
                 self.params[names[i - 1]] = f
+        self.param_names = names
         body = fn.child_by_field_name("body")
         if body is not None:
             self._read(body)
@@ -85,6 +91,8 @@ class _Function:
                     name, ptype = _declared(n, d)
                     if not name:
                         continue
+                    if name in self.param_names:
+                        self.changed.add(name)       # shadowed: the parameter is not one value throughout
                     self.types[name] = ptype
                     if d.type == "init_declarator":
                         v = d.child_by_field_name("value")
@@ -110,6 +118,8 @@ class _Function:
                     self.changed.add(arg.text.decode())
             elif t == "identifier":
                 self.uses.setdefault(n.text.decode(), []).append(n)
+            elif t == "return_statement":
+                self.returns.append(n)
             stack.extend(n.children)
 
 
@@ -162,12 +172,15 @@ def _args(call) -> list:
 class Inference:
     """Unit evidence for the sites of one file (make one per file)."""
 
-    def __init__(self, table: UnitTable, family: Family, data: bytes, decided: dict[int, str] | None = None):
+    def __init__(self, table: UnitTable, family: Family, data: bytes, decided: dict[int, str] | None = None,
+                 path: str | None = None):
         self.table = table
+        self.path = path                  # a header's static functions are not file-local
         self.names = frozenset(family.names)
         self.data = data
         self.decided = decided or {}      # site start -> pte|pg of strong rule decisions
         self._functions: dict[int, _Function] = {}
+        self._summaries: Summaries | None = None   # the file's functions, when a call or parameter asks
         # tree-sitter's Node.parent walks down from the root each time; the
         # site's Scope remembers parents (sites.Scope.parent), set per site
         self.parent = _ts_parent
@@ -184,12 +197,24 @@ class Inference:
         fn = n
         while fn is not None and fn.type != "function_definition":
             fn = self.parent(fn)
-        if fn is None:
-            return None
+        return self.function_at(fn) if fn is not None else None
+
+    def function_at(self, fn) -> _Function:
+        """The _Function of function_definition node `fn` (read once)."""
         got = self._functions.get(fn.start_byte)
         if got is None:
             got = self._functions[fn.start_byte] = _Function(fn, self.table)
         return got
+
+    def summaries(self, fn: _Function | None) -> Summaries | None:
+        """Units across the calls between this file's functions (found
+        from the tree of `fn`, the function being read)."""
+        if self._summaries is None and fn is not None:
+            root = fn.node
+            while (up := self.parent(root)) is not None:
+                root = up
+            self._summaries = Summaries(self, root, self.path)
+        return self._summaries
 
     def _line(self, n) -> int:
         return n.start_point[0] + 1
@@ -215,6 +240,8 @@ class Inference:
             if name in fn.params:
                 f = fn.params[name]
                 return Fact(f.unit, f"{name}: {f.why}")
+            if name in fn.param_names:
+                return self.summaries(fn).parameter(fn, name)
             if name in fn.poisoned or name in seen or name not in fn.sources:
                 return None
             facts = [self.source(s, fn, depth + 1, seen | {name}) for s in fn.sources[name]]
@@ -249,7 +276,8 @@ class Inference:
             if name in ("PAGE_ALIGN", "PAGE_ALIGN_DOWN", "offset_in_page") and args:
                 f = self.source(args[0], fn, depth + 1, seen)
                 return f if f is not None and f.unit.dim in ("bytes", "buffer", "phys", "user") else None
-            return None
+            s = self.summaries(fn)
+            return s.returned(name) if s is not None else None
         if t == "field_expression":
             fname = e.child_by_field_name("field")
             if fname is None:
@@ -343,6 +371,8 @@ class Inference:
             return out
         if t == "conditional_expression" and p.child_by_field_name("condition") != e:
             return self.sinks(p, fn, dim, depth + 1, seen)
+        if t == "return_statement" and fn is not None:
+            return self.summaries(fn).return_sinks(fn, dim, depth, seen)
         if t == "argument_list":
             call = self.parent(p)
             name = _callee(call) if call is not None and call.type == "call_expression" else None
@@ -371,7 +401,8 @@ class Inference:
                     if f is not None and f.unit.dim == "buffer":
                         out.append(Fact(Unit(f.unit.gran, "bytes"),
                                         f"bounds {_short(args[j])} via {name}() argument {k + 1}: {f.why}"))
-            return out
+            s = self.summaries(fn)
+            return out + (s.argument_sinks(call, name, k, dim, depth, seen) if s is not None else [])
         if t in ("init_declarator", "assignment_expression") and fn is not None:
             if t == "assignment_expression" and (_op(p) not in ("=", "+=", "-=") or p.child_by_field_name("right") != e):
                 return []

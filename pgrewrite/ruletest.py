@@ -54,7 +54,7 @@ def rule_matches_in(engine: Engine, rule: Rule, path: str, data: bytes) -> list:
         if rule not in engine.classifier.rules_for(found):
             continue
         env = C.Env(path, data, found, engine.classifier.matcher, C.symbols.SymbolCache(),
-                    units=engine.classifier.unit_facts(data))
+                    units=engine.classifier.unit_facts(data, path))
         if engine.classifier.evaluate(rule, env) is not None:
             hits.append(found.site)
     return hits
