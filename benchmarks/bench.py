@@ -754,7 +754,7 @@ def main(argv: list[str] | None = None) -> int:
                     help=f"tree to scan (default: {DEFAULT_TREE})")
     ap.add_argument("--subset", default=None,
                     help="comma-separated fractions of the candidate files, e.g. "
-                         "1/4,1/2,1: each is copied (hard links) into its own tree "
+                         "1/4,1/2,1: each is copied (not hard-linked: that would change the tree's ctimes) into its own tree "
                          "and benchmarked; default: the tree itself, unchanged")
     ap.add_argument("--skip", action="append", default=[], choices=TOOLS,
                     help="do not run this tool (repeatable)")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 
-from .clashes import Clash
+from .rules.clashes import Clash
 from .definitions import ClashRename, Definition, LocalRename, Preparation
 from .model import Context, Decision, Edit, FileResult, Mentions, RuleMatch, Site, Verdict
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from .family import Family
 from .summaries import Summaries
-from .units import Fact, Unit, UnitTable, normal_type
+from .rules.units import Fact, Unit, UnitTable, normal_type
 
 _WRAPPERS = ("parenthesized_expression", "cast_expression")
 _COMPARE = frozenset({"<", ">", "<=", ">=", "==", "!="})

@@ -31,7 +31,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from . import parsing
-from .units import Fact
+from .rules.units import Fact
 
 # where function definitions live: the file's top level, #if branches, extern "C"
 _CONTAINERS = frozenset({"translation_unit", "preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif",

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from . import literals, symbols
-from ..units import Unit
+from .units import Unit
 from .pattern import Matcher, Pattern, PatternError, Probe, compile_pattern
 
 LOOPS = frozenset({"for_statement", "while_statement", "do_statement"})

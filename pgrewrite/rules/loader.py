@@ -18,9 +18,9 @@ import yaml
 from .. import yamlcap
 from . import documents
 from .documents import glob_regex, line_of, schema_message
-from ..clashes import load_clashes
+from .clashes import load_clashes
 from ..family import Family, FamilyError, load_family
-from ..units import load_units
+from .units import load_units
 from . import conditions as C
 
 

@@ -326,7 +326,7 @@ def _files_using_in(src: Source, name: str, files) -> bool:
 # A definition in an arch header (x86's PTE_SHIFT, the index bits of a page
 # table) blocks its name tree-wide, and no rule can say what it should be
 # called instead. semantic-rules/clashes.yaml says so, per clash (see
-# pgrewrite/clashes.py): the definitions of `name` in `defined-in`, and every
+# pgrewrite/rules/clashes.py): the definitions of `name` in `defined-in`, and every
 # use of `name` in the files `scope` matches, become `rename-to`. The plan
 # checks the declaration against the tree and refuses (ClashError, reported
 # like a rule error) when it does not fit.

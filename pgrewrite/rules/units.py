@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .rules import documents
-from .rules.documents import line_of as _line_of
+from . import documents
+from .documents import line_of as _line_of
 
 FILE = "units.yaml"
 SCHEMA = "units.schema.json"

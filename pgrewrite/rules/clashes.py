@@ -19,9 +19,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .rules import documents
-from .rules.documents import glob_regex
-from .rules.documents import line_of as _line_of
+from . import documents
+from .documents import glob_regex
+from .documents import line_of as _line_of
 
 FILE = "clashes.yaml"
 SCHEMA = "clashes.schema.json"
