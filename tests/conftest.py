@@ -13,6 +13,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
 from kernel_tree import find_kernel  # noqa: E402
 
+from .test_robustness_support import unprivileged_prefix  # noqa: E402
+
 
 @pytest.fixture(scope="session", autouse=True)
 def config_home(tmp_path_factory) -> Path:
@@ -69,3 +71,13 @@ def copy_rules(to: Path, clashes: str | None = None) -> Path:
 @pytest.fixture(scope="session")
 def rules_without_clashes(tmp_path_factory) -> Path:
     return copy_rules(tmp_path_factory.mktemp("rules") / "semantic-rules")
+
+
+@pytest.fixture
+def unprivileged(tmp_path) -> list[str]:
+    """The command prefix under which a mode-000 file or directory refuses a
+    process (setpriv for root); the test is skipped where there is none."""
+    got = unprivileged_prefix(tmp_path)
+    if got is None:
+        pytest.skip("cannot run a process that is refused a mode-000 file or directory here (root without setpriv)")
+    return got

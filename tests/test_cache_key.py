@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from pgrewrite import api, cachefile, cachekey
 from pgrewrite.cli import cli
 
-from .test_robustness_support import c_file, run_cli, unprivileged_prefix
+from .test_robustness_support import c_file, run_cli
 from .test_series import FILES, make_tree
 
 NO_KEY = "cache: no cache key ("
@@ -178,28 +178,20 @@ def test_without_a_key_the_rules_are_parsed_and_the_verdicts_are_right(tree, tmp
     assert not scan(None).get("notes")                       # --no-cache: no key needed, nothing said
 
 
-@pytest.fixture
-def prefix(tmp_path) -> list[str]:
-    got = unprivileged_prefix(tmp_path)
-    if got is None:
-        pytest.skip("cannot run a process that is refused a mode-000 directory here (root without setpriv)")
-    return got
-
-
 @pytest.mark.parametrize("mode, why", [(0, "cannot be read (Permission denied)"),
                                        (0o500, "cannot be created (Permission denied)")],
                          ids=["unreadable", "read-only"])
-def test_an_unreadable_or_read_only_config_directory(tree, tmp_path, prefix, mode, why):
+def test_an_unreadable_or_read_only_config_directory(tree, tmp_path, unprivileged, mode, why):
     """Real processes that a mode-000 or read-only directory refuses (root
     under setpriv): the run goes on without the rules cache, says why in one
     note, and its verdicts are those of --no-cache."""
     config = tmp_path / "config"
     (config / "pgrewrite").mkdir(parents=True)
     env = {**os.environ, "XDG_CONFIG_HOME": str(config), "XDG_CACHE_HOME": str(tmp_path / "xdg")}
-    reference = run_cli(prefix, ["scan", "mm", "-j1", "--no-cache"], tree, env)
+    reference = run_cli(unprivileged, ["scan", "mm", "-j1", "--no-cache"], tree, env)
     (config / "pgrewrite").chmod(mode)
     try:
-        r = run_cli(prefix, ["scan", "mm", "-j1", "--cache-dir", str(tmp_path / "store")], tree, env)
+        r = run_cli(unprivileged, ["scan", "mm", "-j1", "--cache-dir", str(tmp_path / "store")], tree, env)
     finally:
         (config / "pgrewrite").chmod(0o700)
     assert "Traceback" not in r.stderr

@@ -16,16 +16,8 @@ import pytest
 
 from pgrewrite.files import Unreadable
 
-from .test_robustness_support import c_file, run_cli, unprivileged_prefix
+from .test_robustness_support import c_file, run_cli
 from .test_series import FILES, make_tree
-
-
-@pytest.fixture
-def prefix(tmp_path) -> list[str]:
-    got = unprivileged_prefix(tmp_path)
-    if got is None:
-        pytest.skip("cannot run a process that is refused a mode-000 file here (root without setpriv)")
-    return got
 
 
 @pytest.fixture
@@ -57,12 +49,12 @@ DIR_LINE = ("mm/closed: error: cannot read this directory (Permission denied): f
 
 
 @pytest.mark.parametrize("git", [True, False], ids=["git", "no-git"])
-def test_scan_counts_what_it_cannot_read(tmp_path, prefix, env, git):
+def test_scan_counts_what_it_cannot_read(tmp_path, unprivileged, env, git):
     tree = tree_with_unreadable(tmp_path / "tree", git)
     try:
         # without the cache, then twice with it (the second run answers from it)
         for cache in (["--no-cache"], ["--cache-dir", str(tmp_path / "c")], ["--cache-dir", str(tmp_path / "c")]):
-            r = run_cli(prefix, ["scan", "mm", "-j1", *cache], tree, env)
+            r = run_cli(unprivileged, ["scan", "mm", "-j1", *cache], tree, env)
             assert r.returncode == 4, r.stderr + r.stdout
             lines = r.stdout.splitlines() + r.stderr.splitlines()
             assert FILE_LINE in lines
@@ -73,17 +65,17 @@ def test_scan_counts_what_it_cannot_read(tmp_path, prefix, env, git):
         (tree / "mm/closed").chmod(0o755)
 
 
-def test_apply_and_series_say_so_too(tmp_path, prefix, env):
+def test_apply_and_series_say_so_too(tmp_path, unprivileged, env):
     tree = tree_with_unreadable(tmp_path / "tree", git=True)
     (tree / "mm/closed").chmod(0o755)
     (tree / "mm/closed/inside.c").unlink()
     (tree / "mm/closed").rmdir()
-    r = run_cli(prefix, ["apply", "mm", "-j1", "--no-cache"], tree, env)
+    r = run_cli(unprivileged, ["apply", "mm", "-j1", "--no-cache"], tree, env)
     assert r.returncode == 4, r.stderr
     assert FILE_LINE in r.stderr.splitlines()
     assert b"PTE_SHIFT" in (tree / "mm/good.c").read_bytes()        # the readable file was rewritten
     (tree / "mm/good.c").write_bytes(c_file(0))
-    r = run_cli(prefix, ["series", "mm", "-j1", "-o", str(tmp_path / "out"), "--no-get-maintainer"], tree, env)
+    r = run_cli(unprivileged, ["series", "mm", "-j1", "-o", str(tmp_path / "out"), "--no-get-maintainer"], tree, env)
     assert r.returncode == 4, r.stderr
     assert "  mm/secret.c: permission denied; make the file readable to include it" in r.stderr.splitlines()
     assert (tmp_path / "out/0000-cover-letter.patch").exists()
@@ -107,10 +99,10 @@ def test_what_git_says_it_cannot_read():
     assert Unreadable().git_stderr(b"", top, "mm/")
 
 
-def test_series_names_an_unreadable_directory(tmp_path, prefix, env):
+def test_series_names_an_unreadable_directory(tmp_path, unprivileged, env):
     tree = tree_with_unreadable(tmp_path / "tree", git=True)
     try:
-        r = run_cli(prefix, ["series", "mm", "-j1", "-o", str(tmp_path / "out"), "--no-get-maintainer"], tree, env)
+        r = run_cli(unprivileged, ["series", "mm", "-j1", "-o", str(tmp_path / "out"), "--no-get-maintainer"], tree, env)
     finally:
         (tree / "mm/closed").chmod(0o755)
     assert r.returncode == 4, r.stderr
