@@ -34,7 +34,7 @@ import stat
 import tempfile
 from pathlib import Path
 
-from . import cachefile, cachekey, store
+from . import cachefile, store
 from .cachefile import touch
 from .codec import result_data, result_from
 from .model import FileResult
@@ -136,12 +136,10 @@ class ResultCache:
         # it is MACed with the user's key, and not used without one. Content
         # entries stay unkeyed, so that shared caches keep hitting
         # (docs/threat-model.md)
-        key = cachekey.get()[0]
-        if key is None:
+        path, key = store.keyed_path_for(self.dir, "index", INDEX_VERSION, root, self.salt, suffix=".index")
+        if path is None:
             return
-        self._index = store.Kept(store.path_for(self.dir, "index", INDEX_VERSION, root, self.salt,
-                                                cachekey.tag(key), suffix=".index"),
-                                 _index_from, _index_data, key)
+        self._index = store.Kept(path, _index_from, _index_data, key)
         self._new: dict = {}
 
     def lookup(self, candidate, captured, name: str | None = None) -> tuple[FileResult | None, object]:

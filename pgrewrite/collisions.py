@@ -40,7 +40,8 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from . import cachefile, cachekey, git, store, tree
+from . import cachefile, git, store, tree
+from .codec import strs
 from .definitions import Definition, find_definitions
 from .git import top as git_top  # noqa: F401  (api and commands ask this module)
 from .lex import Lexer
@@ -286,7 +287,6 @@ class CollisionIndex:
     def _from_state(cls, root: Path, state: dict) -> CollisionIndex:
         """The index `_state` made `state` from; raises one of
         cachefile.SHAPE_ERRORS for data of another shape."""
-        from .codec import strs
         self = cls.__new__(cls)
         self.root = Path(root)
         self.definitions = tuple(Definition(*_typed(d, (str, int, str, str, bool))) for d in state["definitions"])
@@ -468,10 +468,12 @@ class CollisionIndex:
 CACHE_VERSION = b"pgrewrite-includes-6"    # 6: own_names kept
 
 
-def _cache_paths(cache_dir: Path, root: Path, names, aliases: dict, tag: str) -> tuple[Path, Path]:
-    depends = (sorted(names), sorted(aliases.items()), tag)
-    return (store.path_for(cache_dir, "includes", CACHE_VERSION, root, *depends, suffix=".state"),
-            store.path_for(cache_dir, "includes", CACHE_VERSION, root, *depends, suffix=".specs"))
+def _cache_paths(cache_dir: Path, root: Path, names, aliases: dict) -> tuple[Path | None, Path | None, bytes | None]:
+    """The index's `.state` and `.specs` files (one name, two suffixes) and
+    the user's key they are MACed with; all None without a key."""
+    state, secret = store.keyed_path_for(cache_dir, "includes", CACHE_VERSION, root, sorted(names),
+                                         sorted(aliases.items()), suffix=".state")
+    return (state, state.with_suffix(".specs"), secret) if state is not None else (None, None, None)
 
 
 # Bit masks: one bit per definition, so beyond 63 definitions a mask is
@@ -536,10 +538,9 @@ def _cached_build(cls, root: Path, names, aliases: dict, cache_dir: Path, walks=
     # the index says which definitions each file sees, trusted on stat keys
     # that anyone who can stat the tree can compute: MACed with the user's
     # key (docs/threat-model.md), and not kept without one
-    secret = cachekey.get()[0]
+    state_path, specs_path, secret = _cache_paths(cache_dir, root, names, aliases)
     if secret is None:
         return cls.build(root, names, aliases=aliases, walks=walks, search=search)
-    state_path, specs_path = _cache_paths(cache_dir, root, names, aliases, cachekey.tag(secret))
     with ThreadPoolExecutor(1) as pool:
         snap = _tree_walk(root, walks)
         fp = snap.fingerprint

@@ -267,10 +267,9 @@ class _Known(store.Kept):
         # tree knows: a forged `no` would leave a file out silently, so they
         # are MACed with the user's key, and not kept without one
         # (docs/threat-model.md)
-        secret = cachekey.get()[0] if cache_dir is not None else None
-        path = None if secret is None else store.path_for(
+        path, secret = (None, None) if cache_dir is None else store.keyed_path_for(
             cache_dir, "prefilter", PREFILTER_VERSION, top, kind, sorted(names), SOURCE_SUFFIXES,
-            cachekey.tag(secret), suffix=".prefilter")
+            suffix=".prefilter")
         super().__init__(path, _answers_from, key=secret)
 
     def summary(self):

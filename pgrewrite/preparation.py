@@ -13,10 +13,9 @@ fingerprint of the tree's .h, .c and .S files is the same.
 """
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
-from . import cachefile, cachekey
+from . import cachefile, store
 from .codec import preparation_data, preparation_from, strs
 from .collisions import GRAPH_SUFFIXES, tree_definitions
 from .definitions import Preparation, find_definitions, new_names
@@ -24,7 +23,7 @@ from .rules.loader import RuleError, RuleSet
 from .series import definitions as defs_mod
 from .series.git import Git
 
-CACHE_VERSION = b"pgrewrite-plan-1"
+CACHE_VERSION = b"pgrewrite-plan-2"
 
 
 class NewNameSearch:
@@ -96,8 +95,9 @@ def prepare_tree(index, ruleset: RuleSet, search: NewNameSearch | None = None,
     # the plan's renames are written by apply, and it is trusted on the tree's
     # stat fingerprint, which anyone who can stat the tree can compute: it is
     # MACed with the user's key (docs/threat-model.md), and not kept without one
-    secret = cachekey.get()[0] if cache_dir is not None and index.fingerprint else None
-    path = _cache_path(Path(cache_dir), root, ruleset, cachekey.tag(secret)) if secret is not None else None
+    path, secret = (store.keyed_path_for(cache_dir, "includes", CACHE_VERSION, root, new_names(ruleset.family),
+                                         repr(ruleset.clashes), suffix=".plan")
+                    if cache_dir is not None and index.fingerprint else (None, None))
     if path is not None:
         hit = cachefile.read(path, _plan_from, key=secret)
         if hit is not None and hit[0] == index.fingerprint:
@@ -112,15 +112,6 @@ def prepare_tree(index, ruleset: RuleSet, search: NewNameSearch | None = None,
         except OSError:
             pass             # a cache that cannot be written is only slower
     return prep, notes
-
-
-def _cache_path(cache_dir: Path, root: Path, ruleset: RuleSet, tag: str) -> Path:
-    try:
-        where = str(root.resolve())
-    except OSError:
-        where = str(root)
-    key = repr((where, new_names(ruleset.family), repr(ruleset.clashes), tag)).encode()
-    return cache_dir / "includes" / f"{hashlib.blake2b(CACHE_VERSION + key, digest_size=16).hexdigest()}.plan"
 
 
 def _plan_from(data):

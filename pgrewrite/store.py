@@ -23,7 +23,7 @@ import os
 import time
 from pathlib import Path
 
-from . import cachefile
+from . import cachefile, cachekey
 from .cachefile import touch
 
 STALE_NS = 2_000_000_000
@@ -59,6 +59,19 @@ def path_for(cache_dir: Path, kind: str, version: bytes, root, *depends, suffix:
     the tree at `root` and the values' other dependencies `depends`."""
     h = hashlib.blake2b(version + repr((where(root), *depends)).encode(), digest_size=16).hexdigest()
     return Path(cache_dir) / kind / f"{h}{suffix}"
+
+
+def keyed_path_for(cache_dir: Path, kind: str, version: bytes, root, *depends,
+                   suffix: str) -> tuple[Path | None, bytes | None]:
+    """(path_for with the tag of the user's key among the dependencies, the
+    key), or (None, None) without a key. For what a run trusts on stat keys
+    anyone who can stat the tree knows: it is kept MACed with the key only
+    (cachekey.py, docs/threat-model.md), and each user sharing a cache
+    directory keeps their own file."""
+    secret = cachekey.get()[0]
+    if secret is None:
+        return None, None
+    return path_for(cache_dir, kind, version, root, *depends, cachekey.tag(secret), suffix=suffix), secret
 
 
 def load(path: Path | None, convert=None, key: bytes | None = None):

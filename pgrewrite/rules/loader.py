@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from .. import yamlcap
+from .. import cachefile, cachekey, yamlcap
 from . import documents
 from .documents import glob_regex, line_of, schema_message
 from .clashes import load_clashes
@@ -115,7 +115,6 @@ def load_ruleset(directory: Path | None = None, cache_dir: Path | None = None) -
     directory = Path(directory) if directory is not None else DEFAULT_RULES
     if cache_dir is None or not directory.is_dir():
         return _load_ruleset(directory)
-    from .. import cachefile, cachekey
     secret, why = cachekey.get()
     if secret is None:
         cachefile.note(f"no cache key ({why}): the rule files are parsed and the tree's files read "
