@@ -3,9 +3,11 @@
 
     scripts/gold/batches.py tests/data/gold/sites.jsonl --size 64 -o DIR
 
-Writes DIR/batch-NN.jsonl, one site a line: a key (`NN-III`), path, line,
-col, token and the source line. Sites of one file stay in one batch, so a
-reader reads each function once.
+Writes DIR/batch-NN.jsonl, one site a line: a key (`NN-III`, or
+`PREFIX-NN-III` with --prefix), path, line, col, token and the source line.
+Sites of one file stay in one batch, so a reader reads each function once.
+A later round of the gold set takes its own prefix (`r2`), so that its keys
+never meet the first round's in the merged file.
 """
 from __future__ import annotations
 
@@ -19,10 +21,11 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("sites", type=Path)
     ap.add_argument("--size", type=int, default=64)
+    ap.add_argument("--prefix", default="", help="key prefix of a later round (e.g. r2)")
     ap.add_argument("-o", "--output", type=Path, required=True)
     args = ap.parse_args(argv)
     sites = [json.loads(line) for line in args.sites.read_text().splitlines()]
-    batches = make_batches(sites, args.size)
+    batches = make_batches(sites, args.size, args.prefix)
     args.output.mkdir(parents=True, exist_ok=True)
     for n, batch in enumerate(batches, 1):
         with (args.output / f"batch-{n:02d}.jsonl").open("w") as out:
@@ -34,7 +37,7 @@ def main(argv=None) -> int:
     return 0
 
 
-def make_batches(sites: list[dict], size: int) -> list[list[tuple[str, dict]]]:
+def make_batches(sites: list[dict], size: int, prefix: str = "") -> list[list[tuple[str, dict]]]:
     """The batches, each a list of (key, site); deterministic, so merge.py
     finds the site of a reader's key again."""
     sites = sorted(sites, key=lambda s: (s["path"], s["line"], s["col"]))
@@ -44,7 +47,8 @@ def make_batches(sites: list[dict], size: int) -> list[list[tuple[str, dict]]]:
         if len(batches[-1]) >= size and not same_file:
             batches.append([])
         batches[-1].append(s)
-    return [[(f"{n:02d}-{i:03d}", s) for i, s in enumerate(b, 1)] for n, b in enumerate(batches, 1)]
+    head = f"{prefix}-" if prefix else ""
+    return [[(f"{head}{n:02d}-{i:03d}", s) for i, s in enumerate(b, 1)] for n, b in enumerate(batches, 1)]
 
 
 if __name__ == "__main__":

@@ -58,6 +58,7 @@ def main(argv=None) -> int:
     ap.add_argument("sites", type=Path)
     ap.add_argument("--raw", type=Path, required=True)
     ap.add_argument("--size", type=int, default=64)
+    ap.add_argument("--prefix", default="", help="key prefix the round's batches were written with")
     ap.add_argument("--pending", type=Path, default=None, help="write the sites awaiting a third reading here")
     ap.add_argument("-o", "--output", type=Path, required=True)
     args = ap.parse_args(argv)
@@ -66,7 +67,7 @@ def main(argv=None) -> int:
     r2 = read_labels(args.raw / "reader-2")
     adj = read_labels(args.raw / "adjudication", need_confidence=False) if (args.raw / "adjudication").is_dir() else {}
     gold, pending, unlabelled = [], [], 0
-    for batch in make_batches(sites, args.size):
+    for batch in make_batches(sites, args.size, args.prefix):
         for key, s in batch:
             a, b = r1.get(key), r2.get(key)
             if a is None or b is None:

@@ -1,0 +1,47 @@
+"""scripts/gold: a later round of the gold set gets keys of its own, so that
+its labels are joined to its own sites and never to the first round's."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from .conftest import REPO
+
+SCRIPTS = REPO / "scripts" / "gold"
+
+
+def _site(path, line):
+    return {"path": path, "line": line, "col": 5, "token": "PAGE_SIZE", "site_id": f"{path}:f:PAGE_SIZE:{line}",
+            "text": "x = PAGE_SIZE;", "sample": "coverage", "stratum": "mm", "weight": 1.0}
+
+
+def _run(script, *args):
+    return subprocess.run([sys.executable, str(SCRIPTS / script), *map(str, args)],
+                          capture_output=True, text=True, check=True)
+
+
+def test_a_prefixed_round_writes_and_merges_its_own_keys(tmp_path):
+    sites = tmp_path / "sites.jsonl"
+    sites.write_text("".join(json.dumps(_site("mm/a.c", n)) + "\n" for n in (3, 9)))
+    _run("batches.py", sites, "--prefix", "r2", "-o", tmp_path / "batches")
+    keys = [json.loads(line)["key"] for line in (tmp_path / "batches" / "batch-01.jsonl").read_text().splitlines()]
+    assert keys == ["r2-01-001", "r2-01-002"]
+
+    raw = tmp_path / "raw"
+    for reader, labels in (("reader-1", ["PG", "PTE"]), ("reader-2", ["PG", "PG"])):
+        (raw / reader).mkdir(parents=True)
+        (raw / reader / "batch-01.jsonl").write_text("".join(
+            json.dumps({"key": k, "label": lab, "confidence": "high", "why": "w"}) + "\n"
+            for k, lab in zip(keys, labels)))
+    out = tmp_path / "gold.jsonl"
+    done = _run("merge.py", sites, "--raw", raw, "--prefix", "r2", "--pending", tmp_path / "pending", "-o", out)
+    gold = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(g["key"], g["line"], g["final"]["label"]) for g in gold] == [("r2-01-001", 3, "PG")]
+    pending = [json.loads(line) for line in (tmp_path / "pending" / "pending.jsonl").read_text().splitlines()]
+    assert [p["key"] for p in pending] == ["r2-01-002"]
+    assert "1 await a third reading" in done.stderr
+
+    # without the prefix the keys are the first round's: none of these labels joins
+    _run("merge.py", sites, "--raw", raw, "-o", out)
+    assert out.read_text() == ""
