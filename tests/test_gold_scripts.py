@@ -45,3 +45,21 @@ def test_a_prefixed_round_writes_and_merges_its_own_keys(tmp_path):
     # without the prefix the keys are the first round's: none of these labels joins
     _run("merge.py", sites, "--raw", raw, "-o", out)
     assert out.read_text() == ""
+
+
+def test_the_committed_gold_set_is_exactly_its_rounds_merged_from_the_raw_labels(tmp_path):
+    """Nobody edits a final label by hand: each round merged again from what
+    its readers wrote gives the committed records, and nothing else is there."""
+    gold = REPO / "tests" / "data" / "gold"
+    rounds = [("", gold / "sites.jsonl", gold / "raw"),
+              ("r2", gold / "round-2" / "sites.jsonl", gold / "round-2" / "raw")]
+    merged = []
+    for prefix, sites, raw in rounds:
+        out = tmp_path / f"round{prefix}.jsonl"
+        done = _run("merge.py", sites, "--raw", raw, "--prefix", prefix, "-o", out)
+        assert "0 await a third reading; 0 lack a reader" in done.stderr
+        merged += out.read_text().splitlines()
+    committed = (gold / "linux-6.12.117.jsonl").read_text().splitlines()
+    assert sorted(merged) == sorted(committed)
+    keys = [json.loads(line)["key"] for line in committed]
+    assert len(set(keys)) == len(keys)
