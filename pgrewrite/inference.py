@@ -360,6 +360,12 @@ class Inference:
                                                              f"{_short(other)}: {f.why}"))
                 elif f is None and op in _COMPARE and dim == "bytes":
                     out += self._checked_then_used(other, fn, depth, seen)
+                if op == "-" and left == e and f is None and not _constant(other):
+                    # `PAGE_SIZE - off`: the rest of the page `off` lies in. Which
+                    # page that is (an allocated page, or a frame a user address
+                    # maps) depends on where `off` comes from, not on where the
+                    # length goes: an unknown offset settles nothing
+                    return out
                 if op in ("+", "-"):
                     out += self.sinks(p, fn, dim, depth + 1, seen)
             return out
@@ -601,6 +607,23 @@ def _mentions(n, names, but) -> bool:
             return True                        # bytes of a type: a count of elements follows
         stack.extend(c.children)
     return False
+
+
+def _constant(n) -> bool:
+    """A value fixed at compile time: literals, sizeof, upper-case macros."""
+    stack = [n]
+    while stack:
+        c = stack.pop()
+        if c.type in ("sizeof_expression", "number_literal", "char_literal"):
+            continue
+        if c.type == "identifier":
+            if not c.text.decode().isupper():
+                return False
+            continue
+        if c.type in ("call_expression", "field_expression", "subscript_expression", "pointer_expression"):
+            return False
+        stack.extend(c.children)
+    return True
 
 
 def _short(n, limit: int = 40) -> str:
