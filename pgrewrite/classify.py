@@ -332,7 +332,8 @@ def with_units(matches, evidence: list[Evidence], verdict: Verdict, rule_id, rea
     def chain(g):
         return next(e.chain for e in evidence if e.gran == g)
     if len(grans) == 2:
-        why = f"PTE and PG units meet: {chain('pte')}; but {chain('pg')}"
+        pte, pg = chain('pte'), chain('pg')
+        why = f"PTE and PG units meet: {pte}" + (f"; but {pg}" if pg != pte else "")
         m = RuleMatch(UNITS, "logic", 0, "inferred", why)
         if verdict in (Verdict.LOGIC, Verdict.CONFLICT):
             return verdict, rule_id, reason, matches + (m,)

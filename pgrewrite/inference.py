@@ -39,6 +39,7 @@ _DIV_CALLS = frozenset({"DIV_ROUND_UP", "DIV_ROUND_UP_ULL", "div_u64"})
 _PAGE_ARRAY = frozenset({"struct page * *", "struct page **"})
 _POISON_OPS = frozenset({"*=", "/=", "<<=", ">>=", "%=", "&=", "|=", "^="})
 _MAX_DEPTH = 4
+MEET = "pte+pg"     # the granularity of a value where a PTE and a PG value met
 
 
 @dataclass(frozen=True)
@@ -324,6 +325,13 @@ class Inference:
                     return addr[0]
                 if a is not None and b is not None and a.unit == b.unit and a.unit.dim in ("bytes", "count"):
                     return a
+                if a is not None and b is not None and a.unit.dim == b.unit.dim and a.unit.dim in ("bytes", "count") \
+                        and {a.unit.gran, b.unit.gran} == {"pte", "pg"}:
+                    # a PFN plus a count of allocated pages, a page-cache index
+                    # minus vm_pgoff: the units meet here, and whatever uses
+                    # the value is a logic site
+                    return Fact(Unit(MEET, a.unit.dim), f"{_short(left)} is {a.unit.gran} ({a.why}) "
+                                                         f"but {_short(right)} is {b.unit.gran} ({b.why})")
                 return None
             return None
         if t == "conditional_expression":
@@ -543,7 +551,13 @@ class Inference:
                 f = self.source(other, fn)
                 if f is not None and f.unit.dim in ("bytes", "buffer", "user"):
                     facts.append(Fact(f.unit, f"masks {_short(other)}: {f.why}"))
-        return [Evidence(f.unit.gran, f.why) for f in facts if f.unit.gran in ("pte", "pg")]
+        out = []
+        for f in facts:
+            if f.unit.gran in ("pte", "pg"):
+                out.append(Evidence(f.unit.gran, f.why))
+            elif f.unit.gran == MEET:                 # evidence for both: a logic site
+                out += [Evidence("pte", f.why), Evidence("pg", f.why)]
+        return out
 
 
     # -- a macro's body: its value goes where the code uses the macro --------
