@@ -63,3 +63,20 @@ def test_the_committed_gold_set_is_exactly_its_rounds_merged_from_the_raw_labels
     assert sorted(merged) == sorted(committed)
     keys = [json.loads(line)["key"] for line in committed]
     assert len(set(keys)) == len(keys)
+
+
+def test_since_draws_only_the_decisions_a_change_added(tmp_path):
+    tree = tmp_path / "linux"
+    (tree / "mm").mkdir(parents=True)
+    (tree / "mm" / "a.c").write_text("".join(f"x{n} = PAGE_SIZE;\n" for n in range(1, 7)))
+
+    def scan(verdicts):
+        return {"sites": [{"path": "mm/a.c", "line": n, "col": 6, "token": "PAGE_SIZE", "site_id": f"s{n}",
+                           "verdict": v} for n, v in enumerate(verdicts, 1)]}
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    old.write_text(json.dumps(scan(["pg", "unknown", "unknown", "pte", "unknown", "unknown"])))
+    new.write_text(json.dumps(scan(["pg", "pg", "pte", "pg", "unknown", "unknown"])))
+    out = tmp_path / "sites.jsonl"
+    _run("sample.py", new, "--tree", tree, "--coverage", "0", "--floor", "0", "--precision", "10", "--since", old, "-o", out)
+    drawn = sorted(json.loads(line)["site_id"] for line in out.read_text().splitlines())
+    assert drawn == ["s2", "s3", "s4"]      # s1 was decided the same before; s5, s6 are undecided

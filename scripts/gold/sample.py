@@ -16,6 +16,10 @@ block), so that every one of them can be scored. The sampling weight of
 each site (stratum size / sites drawn) is recorded, so a rate over a sample
 can be re-weighted to the whole part.
 
+With --since OLD_SCAN, sample (b) is drawn only from the sites SCAN decides
+and OLD_SCAN did not (or decided the other way): the decisions a change
+added, which is what a new inference step or rule must be judged on.
+
 The output has no verdict: it is what readers label (via batches.py).
 """
 from __future__ import annotations
@@ -81,6 +85,8 @@ def main(argv=None) -> int:
     ap.add_argument("--floor", type=int, default=16, help="least sites per named directory")
     ap.add_argument("--exclude", type=Path, action="append", default=[],
                     help="a gold file whose sites are not drawn again (to extend the set)")
+    ap.add_argument("--since", type=Path, default=None,
+                    help="an older scan: draw (b) only from the decisions it did not have")
     ap.add_argument("-o", "--output", type=Path, required=True)
     args = ap.parse_args(argv)
 
@@ -97,6 +103,9 @@ def main(argv=None) -> int:
     seen = {(s["path"], s["line"], s["col"]) for s in a}
     decided = [s for s in sites if s["verdict"] in ("pte", "pg", "logic")
                and (s["path"], s["line"], s["col"]) not in seen]
+    if args.since is not None:
+        before = {s["site_id"]: s["verdict"] for s in json.loads(args.since.read_text())["sites"]}
+        decided = [s for s in decided if before.get(s["site_id"]) != s["verdict"]]
     b = draw(decided, args.precision, args.floor, rng, "precision")
     lines_cache: dict[str, list[bytes]] = {}
     with args.output.open("w") as out:
