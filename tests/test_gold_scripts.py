@@ -52,7 +52,8 @@ def test_the_committed_gold_set_is_exactly_its_rounds_merged_from_the_raw_labels
     its readers wrote gives the committed records, and nothing else is there."""
     gold = REPO / "tests" / "data" / "gold"
     rounds = [("", gold / "sites.jsonl", gold / "raw"),
-              ("r2", gold / "round-2" / "sites.jsonl", gold / "round-2" / "raw")]
+              ("r2", gold / "round-2" / "sites.jsonl", gold / "round-2" / "raw"),
+              ("r3", gold / "round-3" / "sites.jsonl", gold / "round-3" / "raw")]
     merged = []
     for prefix, sites, raw in rounds:
         out = tmp_path / f"round{prefix}.jsonl"
