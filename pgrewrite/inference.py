@@ -325,6 +325,12 @@ class Inference:
                     return addr[0]
                 if a is not None and b is not None and a.unit == b.unit and a.unit.dim in ("bytes", "count"):
                     return a
+                # a plain number added or taken away keeps the unit: pfn + 1 is a
+                # PFN, nr_pages - 1 a count of the same pages
+                lit = _unwrap(right)
+                if a is not None and a.unit.dim in ("bytes", "count") and lit is not None \
+                        and lit.type == "number_literal":
+                    return a
                 if a is not None and b is not None and a.unit.dim == b.unit.dim and a.unit.dim in ("bytes", "count") \
                         and {a.unit.gran, b.unit.gran} == {"pte", "pg"}:
                     # a PFN plus a count of allocated pages, a page-cache index
@@ -551,6 +557,8 @@ class Inference:
                 f = self.source(other, fn)
                 if f is not None and f.unit.dim in ("bytes", "buffer", "user"):
                     facts.append(Fact(f.unit, f"masks {_short(other)}: {f.why}"))
+                if e2 == e:                   # x & PAGE_MASK: rounded down, as PAGE_ALIGN_DOWN()
+                    facts += self.sinks(q, fn, "bytes")
         out = []
         for f in facts:
             if f.unit.gran in ("pte", "pg"):
