@@ -181,6 +181,7 @@ class Inference:
         self.decided = decided or {}      # site start -> pte|pg of strong rule decisions
         self._functions: dict[int, _Function] = {}
         self._summaries: Summaries | None = None   # the file's functions, when a call or parameter asks
+        self._page_index_memo: dict = {}  # (function, variable, loop) -> what its uses count
         # tree-sitter's Node.parent walks down from the root each time; the
         # site's Scope remembers parents (sites.Scope.parent), set per site
         self.parent = _ts_parent
@@ -241,12 +242,12 @@ class Inference:
                 f = fn.params[name]
                 return Fact(f.unit, f"{name}: {f.why}")
             if name in fn.param_names:
-                return self.summaries(fn).parameter(fn, name)
+                return self.summaries(fn).parameter(fn, name) or self._page_index_use(e, fn)
             if name in fn.poisoned or name in seen or name not in fn.sources:
-                return None
+                return None if name in seen else self._page_index_use(e, fn)
             facts = [self.source(s, fn, depth + 1, seen | {name}) for s in fn.sources[name]]
             if not facts or any(f is None for f in facts) or len({f.unit for f in facts}) != 1:
-                return None
+                return self._page_index_use(e, fn) if all(f is None for f in facts) else None
             src = fn.sources[name][0]
             return Fact(facts[0].unit, f"{name} = {_short(src)} (line {self._line(src)}): {facts[0].why}")
         if t == "call_expression":
@@ -353,6 +354,7 @@ class Inference:
                         and fn.types.get(o.text.decode(), "").replace("const ", "") == "struct page *":
                     out.append(Fact(Unit("pg", "count"), f"steps the struct page pointer {o.text.decode()}"))
                     return out
+                out += self._page_array_step(p, other, fn)
             if op in ("+", "-") or op in _COMPARE:
                 f = self.source(other, fn, depth + 1, seen)
                 if f is not None and (f.unit.dim == dim or (f.unit.dim == "buffer" and dim == "bytes" and op == "+")):
@@ -368,6 +370,8 @@ class Inference:
             if base is not None and base.type == "identifier" and fn is not None \
                     and fn.types.get(base.text.decode(), "").replace("const ", "") in _PAGE_ARRAY:
                 out.append(Fact(Unit("pg", "count"), f"indexes {base.text.decode()}[], an array of struct page pointers"))
+            elif fn is not None and (why := self._page_element(p, fn)):
+                out.append(Fact(Unit("pg", "count"), f"indexes {_short(base)}[], {why}"))
             return out
         if t == "conditional_expression" and p.child_by_field_name("condition") != e:
             return self.sinks(p, fn, dim, depth + 1, seen)
@@ -467,6 +471,155 @@ class Inference:
             return []
         return self._sinks_of_uses(name, o, fn, "bytes", depth, seen | {name}, _compared,
                                    lambda line: f"{name} is checked against it, then (line {line})")
+
+    # -- values tied to struct page: page-array indexes and steps ----------
+    def _page_index_use(self, e, fn: _Function | None) -> Fact | None:
+        """The unit of integer variable `e` (an identifier) whose sources
+        say none (a loop counter from 0, a parameter), from what its uses
+        count: an index into an array of struct page pointers (`pages[i]`),
+        the step of a struct page pointer or of a page array (`page + i`),
+        an argument units.yaml gives a count of (nth_page(page, i): PG;
+        pfn_to_page(i): PTE). Every such use must agree. Only the uses that
+        see the same counter as `e`: those inside the innermost loop around
+        `e`; outside a loop, every use of a variable assigned at most once
+        (a parameter never assigned). Never a pointer, a global, a variable
+        declared twice in the function, address-taken or changed by `*=`..."""
+        if fn is None:
+            return None
+        name = e.text.decode()
+        ptype = fn.types.get(name)
+        if ptype is None or "*" in ptype or name in fn.changed:
+            return None
+        loop = self._loop_of(e)
+        if loop is None and len(fn.sources.get(name, ())) > (0 if name in fn.param_names else 1):
+            return None
+        key = (fn.node.start_byte, name, loop.start_byte if loop is not None else -1)
+        if key not in self._page_index_memo:
+            self._page_index_memo[key] = self._page_index_of(name, fn, loop)
+        return self._page_index_memo[key]
+
+    def _page_index_of(self, name: str, fn: _Function, loop) -> Fact | None:
+        facts: list[tuple[Fact, int]] = []
+        declared = 0
+        for use in fn.uses.get(name, ()):
+            if loop is not None and not (loop.start_byte <= use.start_byte and use.end_byte <= loop.end_byte):
+                continue
+            raw = self.parent(use)
+            if raw is not None and raw.type in ("init_declarator", "declaration", "pointer_declarator",
+                                                "array_declarator", "parameter_declaration") \
+                    and raw.child_by_field_name("declarator") == use:
+                declared += 1
+                continue
+            up, c = self._up(use)
+            if up is not None and up.type == "update_expression":      # pages[i++]
+                up, c = self._up(up)
+            f = self._counts(up, c, fn) if up is not None else None
+            if f is not None:
+                facts.append((f, self._line(use)))
+        if declared > 1 or not facts or len({f.unit for f, _ in facts}) != 1:
+            return None
+        f, line = facts[0]
+        return Fact(f.unit, f"{name} {f.why} (line {line})")
+
+    def _counts(self, up, c, fn: _Function) -> Fact | None:
+        """What count the context `up` takes its child `c` for, by types and
+        units.yaml only: an index of a page array, a step of a struct page
+        pointer or page array, a units.yaml count argument."""
+        t = up.type
+        if t == "subscript_expression" and up.child_by_field_name("index") == c:
+            base = _unwrap(up.child_by_field_name("argument"))
+            if base is not None and base.type == "identifier" \
+                    and fn.types.get(base.text.decode(), "").replace("const ", "") in _PAGE_ARRAY:
+                return Fact(Unit("pg", "count"), f"indexes {base.text.decode()}[], an array of struct page pointers")
+            why = self._page_element(up, fn)
+            return Fact(Unit("pg", "count"), f"indexes {_short(base)}[], {why}") if why else None
+        if t == "binary_expression" and _op(up) in ("+", "-"):
+            other = up.child_by_field_name("right") if up.child_by_field_name("left") == c else up.child_by_field_name("left")
+            o = _unwrap(other)
+            if o is not None and o.type == "identifier" \
+                    and fn.types.get(o.text.decode(), "").replace("const ", "") == "struct page *":
+                return Fact(Unit("pg", "count"), f"steps the struct page pointer {o.text.decode()}")
+            steps = self._page_array_step(up, other, fn)
+            if steps:
+                return steps[0]
+            up2, c2 = self._up(up)                 # base + i: a count of what the sum counts
+            return self._counts(up2, c2, fn) if up2 is not None else None
+        if t == "assignment_expression" and _op(up) in ("+=", "-=") and up.child_by_field_name("right") == c:
+            left = _unwrap(up.child_by_field_name("left"))
+            if left is not None and left.type == "identifier":
+                ltype = fn.types.get(left.text.decode(), "").replace("const ", "")
+                if ltype == "struct page *":
+                    return Fact(Unit("pg", "count"), f"steps the struct page pointer {left.text.decode()}")
+                if ltype in _PAGE_ARRAY:
+                    return Fact(Unit("pg", "count"), f"steps {left.text.decode()}, an array of struct page pointers")
+            return None
+        if t == "argument_list":
+            call = self.parent(up)
+            name = _callee(call) if call is not None and call.type == "call_expression" else None
+            if name is None:
+                return None
+            k = next((i for i, a in enumerate(_args(call)) if a == c), None)
+            units = {s.unit for s in self.table.arguments.get((name, k + 1), ()) if s.unit is not None} \
+                if k is not None else set()
+            if len(units) == 1 and next(iter(units)).dim == "count":
+                u = next(iter(units))
+                return Fact(u, f"is {name}() argument {k + 1}, {u}")
+        return None
+
+    def _page_element(self, sub, fn: _Function) -> str | None:
+        """Why the array subscripted by `sub` (X[k], X not a typed local)
+        holds struct page pointers: its element is stored in, or set from,
+        a local declared `struct page *` (no cast in between)."""
+        up = self.parent(sub)
+        if up is None:
+            return None
+        if up.type == "init_declarator" and up.child_by_field_name("value") == sub:
+            d = up.child_by_field_name("declarator")
+            while d is not None and d.type == "pointer_declarator":
+                d = d.child_by_field_name("declarator")
+            if d is not None and d.type == "identifier" \
+                    and fn.types.get(d.text.decode(), "").replace("const ", "") == "struct page *":
+                return f"whose element initialises {d.text.decode()}, a struct page pointer"
+            return None
+        if up.type == "assignment_expression" and _op(up) == "=":
+            left, right = up.child_by_field_name("left"), up.child_by_field_name("right")
+            other = right if left == sub else left
+            if other is not None and other.type == "identifier" \
+                    and fn.types.get(other.text.decode(), "").replace("const ", "") == "struct page *":
+                return f"whose element is assigned {'from' if left == sub else 'to'} {other.text.decode()}, a struct page pointer"
+        return None
+
+    def _page_array_step(self, p, other, fn: _Function) -> list[Fact]:
+        """`pages + n` (binary + or - `p`, n of dimension count): n steps an
+        array of struct page pointers when `other` is a local so declared or
+        the sum is stored, with no cast, in one (`ppages = buf->pages + n`)."""
+        o = _unwrap(other)
+        if o is not None and o.type == "identifier" \
+                and fn.types.get(o.text.decode(), "").replace("const ", "") in _PAGE_ARRAY:
+            return [Fact(Unit("pg", "count"), f"steps {o.text.decode()}, an array of struct page pointers")]
+        up = self.parent(p)
+        target = None
+        if up is not None and up.type == "init_declarator" and up.child_by_field_name("value") == p:
+            target = up.child_by_field_name("declarator")
+            while target is not None and target.type == "pointer_declarator":
+                target = target.child_by_field_name("declarator")
+        elif up is not None and up.type == "assignment_expression" and _op(up) == "=" \
+                and up.child_by_field_name("right") == p:
+            target = _unwrap(up.child_by_field_name("left"))
+        if target is not None and target.type == "identifier" \
+                and fn.types.get(target.text.decode(), "").replace("const ", "") in _PAGE_ARRAY:
+            return [Fact(Unit("pg", "count"), f"steps {_short(other)} into {target.text.decode()}, "
+                                              f"an array of struct page pointers")]
+        return []
+
+    def _loop_of(self, n):
+        """The innermost loop statement around `n`, inside its function."""
+        p = self.parent(n)
+        while p is not None and p.type != "function_definition":
+            if p.type in ("for_statement", "while_statement", "do_statement"):
+                return p
+            p = self.parent(p)
+        return None
 
     # -- a site -----------------------------------------------------------
     def evidence(self, node, token: str, scope=None) -> list[Evidence]:
