@@ -402,7 +402,7 @@ class Inference:
                 j = spec.bounded_by - 1
                 if dim == "bytes" and 0 <= j < len(args):
                     f = self.source(args[j], fn, depth + 1, seen)
-                    if f is not None and f.unit.dim == "buffer":
+                    if f is not None and f.unit.dim in ("buffer", "page"):     # page: dma_map_page(dev, page, 0, len)
                         out.append(Fact(Unit(f.unit.gran, "bytes"),
                                         f"bounds {_short(args[j])} via {name}() argument {k + 1}: {f.why}"))
             s = self.summaries(fn)

@@ -22,8 +22,8 @@ SCHEMA = "units.schema.json"
 @dataclass(frozen=True)
 class Unit:
     """A granularity (pte, pg, or '' for an address with none) and what the
-    value is: bytes, count, order, buffer (a pointer into one page), phys or
-    user (an address)."""
+    value is: bytes, count, order, buffer (a pointer into one page), page (a
+    struct page of one allocation), phys or user (an address)."""
 
     gran: str
     dim: str
@@ -37,6 +37,7 @@ class Unit:
         g = self.gran.upper()
         return {"bytes": f"a size in bytes at {g} granularity", "count": f"a count of {g} pages",
                 "order": "a buddy order (PG)", "buffer": f"a buffer of one {g} page",
+                "page": f"a struct page of one {g} allocation",
                 "phys": "a physical address", "user": "a user address"}[self.dim]
 
 
