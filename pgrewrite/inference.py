@@ -612,6 +612,43 @@ class Inference:
                                               f"an array of struct page pointers")]
         return []
 
+    def _offset_in_its_page(self, x, fn: _Function | None) -> list[Fact]:
+        """offset_in_page(X) (or X & ~PAGE_MASK) in a function that also
+        takes the struct page holding X (virt_to_page(X), units.yaml
+        `contains`): the offset of X into that struct page, PG. X is the
+        same expression at both (same text, no call, assignment or ++ in
+        it), and not a variable the function changes."""
+        x = _unwrap(x)
+        if fn is None or x is None or not self.table.containing or not _plain(x):
+            return []
+        text = _squeeze(x)
+        names = {n.text.decode() for n in _identifiers(x)}
+        if names & fn.changed or any(self._written(name, fn) for name in names):
+            return []
+        found = []                                  # (distance, callee, call, why): the nearest one
+        for callee, (k, why) in sorted(self.table.containing.items()):
+            for use in fn.uses.get(callee, ()):
+                call = self.parent(use)
+                if call is None or call.type != "call_expression" or call.child_by_field_name("function") != use:
+                    continue
+                args = _args(call)
+                if len(args) >= k and _squeeze(_unwrap(args[k - 1])) == text:
+                    found.append((abs(call.start_byte - x.start_byte), callee, call, why))
+        if not found:
+            return []
+        _, callee, call, why = min(found, key=lambda f: (f[0], f[1]))
+        return [Fact(Unit("pg", "bytes"), f"the offset of {_short(x)} into {callee}({_short(x)}) "
+                                          f"(line {self._line(call)}), which {why}")]
+
+    def _written(self, name: str, fn: _Function) -> bool:
+        """`name` is assigned (=, +=...) or stepped (++) in the function."""
+        for use in fn.uses.get(name, ()):
+            up = self.parent(use)
+            if up is not None and (up.type == "update_expression"
+                                   or (up.type == "assignment_expression" and up.child_by_field_name("left") == use)):
+                return True
+        return False
+
     def _loop_of(self, n):
         """The innermost loop statement around `n`, inside its function."""
         p = self.parent(n)
@@ -681,6 +718,8 @@ class Inference:
                     facts.append(Fact(f.unit, f"{token}() of {_short(args[0])}: {f.why}"))
                 if token != "PAGE_ALIGNED":
                     facts += self.sinks(call, fn, "bytes")
+                if token == "offset_in_page" and len(args) == 1:
+                    facts += self._offset_in_its_page(args[0], fn)
         elif token == "PAGE_MASK":
             q, e2 = p, e
             if q is not None and q.type == "unary_expression" and _op(q) == "~":
@@ -690,6 +729,8 @@ class Inference:
                 f = self.source(other, fn)
                 if f is not None and f.unit.dim in ("bytes", "buffer", "user"):
                     facts.append(Fact(f.unit, f"masks {_short(other)}: {f.why}"))
+                if e2 != e:                                  # X & ~PAGE_MASK beside virt_to_page(X)
+                    facts += self._offset_in_its_page(other, fn)
         return [Evidence(f.unit.gran, f.why) for f in facts if f.unit.gran in ("pte", "pg")]
 
 
@@ -741,6 +782,31 @@ def _assigned(up, use) -> bool:
 def _compared(up, use) -> bool:
     """`use < ...`: another check, not a use."""
     return up.type == "binary_expression" and _op(up) in _COMPARE
+
+
+def _plain(n) -> bool:
+    """An expression that names one value: no call, assignment or ++ in it."""
+    stack = [n]
+    while stack:
+        c = stack.pop()
+        if c.type in ("call_expression", "assignment_expression", "update_expression", "comma_expression"):
+            return False
+        stack.extend(c.children)
+    return True
+
+
+def _identifiers(n) -> list:
+    out, stack = [], [n]
+    while stack:
+        c = stack.pop()
+        if c.type == "identifier":
+            out.append(c)
+        stack.extend(c.children)
+    return out
+
+
+def _squeeze(n) -> str:
+    return "".join(n.text.decode(errors="replace").split()) if n is not None else ""
 
 
 def _mentions(n, names, but) -> bool:

@@ -3,7 +3,8 @@
 What unit a call returns, a struct field holds or a callback's parameter
 receives, and what unit a callee expects of an argument (or that the
 argument is a length bounded by another argument, a buffer; or that the
-call returns a length within its buffer argument). Unit inference
+call returns a length within its buffer argument, or the struct page that
+holds its argument's address). Unit inference
 (inference.py) carries these through a function; see units.yaml for the
 vocabulary.
 """
@@ -61,6 +62,8 @@ class UnitTable:
     returns: dict[str, Fact] = field(default_factory=dict)
     # a call returning a length within argument K's buffer (strlcat, scnprintf): (K, why)
     returns_bounded: dict[str, tuple[int, str]] = field(default_factory=dict)
+    # a call returning the struct page that holds argument K's address (virt_to_page): (K, why)
+    containing: dict[str, tuple[int, str]] = field(default_factory=dict)
     arguments: dict[tuple[str, int], list[ArgUnit]] = field(default_factory=dict)  # memcpy len: both buffers
     fields: dict[str, list[tuple[frozenset, Fact]]] = field(default_factory=dict)
     parameters: dict[tuple[str, ...], dict[int, Fact]] = field(default_factory=dict)
@@ -91,8 +94,11 @@ def _table(doc: dict, lines, rel: str) -> tuple[UnitTable, list[str]]:
     table = UnitTable()
     for i, e in enumerate(doc.get("returns", ())):
         for name in e["calls"]:
-            if name in table.returns or name in table.returns_bounded:
+            if name in table.returns or name in table.returns_bounded or name in table.containing:
                 problems.append(f"{rel}:{_line_of(lines, ['returns', i])}: returns/{i}: {name} listed twice")
+            if "contains" in e:
+                table.containing[name] = (e["contains"], e.get("why", "returns the struct page holding its argument"))
+                continue
             if "bounded-by" in e:
                 table.returns_bounded[name] = (e["bounded-by"], e.get("why", "returns a length within its buffer"))
                 continue
