@@ -612,33 +612,61 @@ class Inference:
                                               f"an array of struct page pointers")]
         return []
 
-    def _offset_in_its_page(self, x, fn: _Function | None) -> list[Fact]:
-        """offset_in_page(X) (or X & ~PAGE_MASK) in a function that also
-        takes the struct page holding X (virt_to_page(X), units.yaml
-        `contains`): the offset of X into that struct page, PG. X is the
-        same expression at both (same text, no call, assignment or ++ in
-        it), and not a variable the function changes."""
+    def _offset_in_its_page(self, off, x, fn: _Function | None) -> list[Fact]:
+        """The offset `off` (offset_in_page(X), X & ~PAGE_MASK) given beside
+        the struct page holding X (virt_to_page(X), units.yaml `contains`):
+        the two are arguments of one call (dma_map_page(dev,
+        virt_to_page(p), offset_in_page(p), len, dir)), or the values of
+        two adjacent statements (page = virt_to_page(p); off =
+        offset_in_page(p);). That is the offset into that struct page, PG.
+        X is the same expression at both (same text, no call, assignment or
+        ++ in it, no variable of it written in the function)."""
         x = _unwrap(x)
         if fn is None or x is None or not self.table.containing or not _plain(x):
             return []
+        slot = self._slot(off)
         text = _squeeze(x)
         names = {n.text.decode() for n in _identifiers(x)}
-        if names & fn.changed or any(self._written(name, fn) for name in names):
+        if slot is None or names & fn.changed or any(self._written(name, fn) for name in names):
             return []
-        found = []                                  # (distance, callee, call, why): the nearest one
         for callee, (k, why) in sorted(self.table.containing.items()):
             for use in fn.uses.get(callee, ()):
                 call = self.parent(use)
                 if call is None or call.type != "call_expression" or call.child_by_field_name("function") != use:
                     continue
                 args = _args(call)
-                if len(args) >= k and _squeeze(_unwrap(args[k - 1])) == text:
-                    found.append((abs(call.start_byte - x.start_byte), callee, call, why))
-        if not found:
-            return []
-        _, callee, call, why = min(found, key=lambda f: (f[0], f[1]))
-        return [Fact(Unit("pg", "bytes"), f"the offset of {_short(x)} into {callee}({_short(x)}) "
-                                          f"(line {self._line(call)}), which {why}")]
+                if len(args) < k or _squeeze(_unwrap(args[k - 1])) != text:
+                    continue
+                other = self._slot(call)
+                if other is None or other[0] != slot[0]:
+                    continue
+                if slot[0] == "call" and other[1] == slot[1]:
+                    where = "the same call"
+                elif slot[0] == "statement" and _adjacent(other[1], slot[1]):
+                    where = "the statement beside it"
+                else:
+                    continue
+                return [Fact(Unit("pg", "bytes"), f"the offset of {_short(x)} into {callee}({_short(x)}) in "
+                                                  f"{where} (line {self._line(call)}), which {why}")]
+        return []
+
+    def _slot(self, n):
+        """Where value `n` goes directly: ("call", the call it is an
+        argument of) or ("statement", the declaration or `x = n;` it
+        initialises or assigns), else None."""
+        up, c = self._up(n)
+        if up is None:
+            return None
+        if up.type == "argument_list":
+            call = self.parent(up)
+            return ("call", call) if call is not None and call.type == "call_expression" else None
+        if up.type == "init_declarator" and up.child_by_field_name("value") == c:
+            decl = self.parent(up)
+            return ("statement", decl) if decl is not None and decl.type == "declaration" else None
+        if up.type == "assignment_expression" and _op(up) == "=" and up.child_by_field_name("right") == c:
+            stmt = self.parent(up)
+            return ("statement", stmt) if stmt is not None and stmt.type == "expression_statement" else None
+        return None
 
     def _written(self, name: str, fn: _Function) -> bool:
         """`name` is assigned (=, +=...) or stepped (++) in the function."""
@@ -719,7 +747,7 @@ class Inference:
                 if token != "PAGE_ALIGNED":
                     facts += self.sinks(call, fn, "bytes")
                 if token == "offset_in_page" and len(args) == 1:
-                    facts += self._offset_in_its_page(args[0], fn)
+                    facts += self._offset_in_its_page(call, args[0], fn)
         elif token == "PAGE_MASK":
             q, e2 = p, e
             if q is not None and q.type == "unary_expression" and _op(q) == "~":
@@ -730,7 +758,7 @@ class Inference:
                 if f is not None and f.unit.dim in ("bytes", "buffer", "user"):
                     facts.append(Fact(f.unit, f"masks {_short(other)}: {f.why}"))
                 if e2 != e:                                  # X & ~PAGE_MASK beside virt_to_page(X)
-                    facts += self._offset_in_its_page(other, fn)
+                    facts += self._offset_in_its_page(q, other, fn)
         return [Evidence(f.unit.gran, f.why) for f in facts if f.unit.gran in ("pte", "pg")]
 
 
@@ -782,6 +810,16 @@ def _assigned(up, use) -> bool:
 def _compared(up, use) -> bool:
     """`use < ...`: another check, not a use."""
     return up.type == "binary_expression" and _op(up) in _COMPARE
+
+
+def _adjacent(a, b) -> bool:
+    """Statements a and b follow each other in one block (comments aside)."""
+    if a.parent is None or b.parent is None or a.parent != b.parent:
+        return False
+    kids = [c for c in a.parent.named_children if c.type != "comment"]
+    i = next((j for j, c in enumerate(kids) if c == a), None)
+    k = next((j for j, c in enumerate(kids) if c == b), None)
+    return i is not None and k is not None and abs(i - k) == 1
 
 
 def _plain(n) -> bool:
