@@ -569,7 +569,8 @@ class Inference:
     def _page_element(self, sub, fn: _Function) -> str | None:
         """Why the array subscripted by `sub` (X[k], X not a typed local)
         holds struct page pointers: its element is stored in, or set from,
-        a local declared `struct page *` (no cast in between)."""
+        a local declared `struct page *`, or is an argument units.yaml says
+        is a struct page (put_page(), kmap()...), with no cast in between."""
         up = self.parent(sub)
         if up is None:
             return None
@@ -587,6 +588,13 @@ class Inference:
             if other is not None and other.type == "identifier" \
                     and fn.types.get(other.text.decode(), "").replace("const ", "") == "struct page *":
                 return f"whose element is assigned {'from' if left == sub else 'to'} {other.text.decode()}, a struct page pointer"
+        if up.type == "argument_list":                 # put_page(obj->pages[i]): units.yaml, a struct page argument
+            call = self.parent(up)
+            name = _callee(call) if call is not None and call.type == "call_expression" else None
+            k = next((i for i, a in enumerate(_args(call)) if a == sub), None) if name else None
+            if k is not None and any(a.unit is not None and a.unit.dim == "page"
+                                     for a in self.table.arguments.get((name, k + 1), ())):
+                return f"whose element is {name}() argument {k + 1}, a struct page"
         return None
 
     def _page_array_step(self, p, other, fn: _Function) -> list[Fact]:
