@@ -182,6 +182,8 @@ class Inference:
         self._functions: dict[int, _Function] = {}
         self._summaries: Summaries | None = None   # the file's functions, when a call or parameter asks
         self._page_index_memo: dict = {}  # (function, variable, loop) -> what its uses count
+        self._site_fn: _Function | None = None    # the function of the site asked about
+        self._gup_memo: dict[int, bool] = {}
         # tree-sitter's Node.parent walks down from the root each time; the
         # site's Scope remembers parents (sites.Scope.parent), set per site
         self.parent = _ts_parent
@@ -223,7 +225,8 @@ class Inference:
     def source_at(self, n, scope=None) -> Fact | None:
         """The unit of the value of expression `n`, in its function."""
         self.parent = scope.parent if scope is not None else _ts_parent
-        return self.source(n, self._function(n))
+        self._site_fn = self._function(n)
+        return self.source(n, self._site_fn)
 
     # -- sources: what unit a value has, from where it comes -------------
     def source(self, e, fn: _Function | None, depth: int = 0, seen: frozenset = frozenset()) -> Fact | None:
@@ -367,6 +370,8 @@ class Inference:
             return out
         if t == "subscript_expression" and p.child_by_field_name("index") == e and dim == "count":
             base = _unwrap(p.child_by_field_name("argument"))
+            if fn is not None and self._per_user_pages(fn):
+                return out                     # a GUP array: its index counts PTEs and pages at once
             if base is not None and base.type == "identifier" and fn is not None \
                     and fn.types.get(base.text.decode(), "").replace("const ", "") in _PAGE_ARRAY:
                 out.append(Fact(Unit("pg", "count"), f"indexes {base.text.decode()}[], an array of struct page pointers"))
@@ -493,12 +498,16 @@ class Inference:
         loop = self._loop_of(e)
         if loop is None and len(fn.sources.get(name, ())) > (0 if name in fn.param_names else 1):
             return None
+        if self._site_fn is not None and self._per_user_pages(self._site_fn):
+            return None
         key = (fn.node.start_byte, name, loop.start_byte if loop is not None else -1)
         if key not in self._page_index_memo:
             self._page_index_memo[key] = self._page_index_of(name, fn, loop)
         return self._page_index_memo[key]
 
     def _page_index_of(self, name: str, fn: _Function, loop) -> Fact | None:
+        if self._per_user_pages(fn):
+            return None
         facts: list[tuple[Fact, int]] = []
         declared = 0
         for use in fn.uses.get(name, ()):
@@ -601,6 +610,8 @@ class Inference:
         """`pages + n` (binary + or - `p`, n of dimension count): n steps an
         array of struct page pointers when `other` is a local so declared or
         the sum is stored, with no cast, in one (`ppages = buf->pages + n`)."""
+        if self._per_user_pages(fn) or (self._site_fn is not None and self._per_user_pages(self._site_fn)):
+            return []
         o = _unwrap(other)
         if o is not None and o.type == "identifier" \
                 and fn.types.get(o.text.decode(), "").replace("const ", "") in _PAGE_ARRAY:
@@ -685,6 +696,20 @@ class Inference:
                 return True
         return False
 
+    def _per_user_pages(self, fn: _Function) -> bool:
+        """The function fills an array of struct pages per user page (a
+        units.yaml argument of unit user-pages: get_user_pages()...): there
+        a page array's index counts PTEs and pages at once (domain.md, GUP)."""
+        got = self._gup_memo.get(fn.node.start_byte)
+        if got is None:
+            callees = {name for (name, _), specs in self.table.arguments.items()
+                       if any(a.unit is not None and a.unit.dim == "pages" for a in specs)}
+            got = any(self.parent(u) is not None and self.parent(u).type == "call_expression"
+                      and self.parent(u).child_by_field_name("function") == u
+                      for name in callees for u in fn.uses.get(name, ()))
+            self._gup_memo[fn.node.start_byte] = got
+        return got
+
     def _loop_of(self, n):
         """The innermost loop statement around `n`, inside its function."""
         p = self.parent(n)
@@ -703,6 +728,7 @@ class Inference:
             return []
         self.parent = scope.parent if scope is not None else _ts_parent
         fn = self._function(node)
+        self._site_fn = fn                 # a page-array fact needs no GUP here either (_per_user_pages)
         facts: list[Fact] = []
         p, e = self._up(node)
         call = self.parent(p) if p is not None and p.type == "argument_list" else None

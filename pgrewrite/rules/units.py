@@ -24,14 +24,16 @@ SCHEMA = "units.schema.json"
 class Unit:
     """A granularity (pte, pg, or '' for an address with none) and what the
     value is: bytes, count, order, buffer (a pointer into one page), page (a
-    struct page of one allocation), phys or user (an address)."""
+    struct page of one allocation), pages (an array of struct pages filled
+    per user page, by GUP), phys or user (an address)."""
 
     gran: str
     dim: str
 
     @classmethod
     def parse(cls, text: str) -> "Unit":
-        return {"phys-addr": cls("pte", "phys"), "user-addr": cls("pte", "user")}.get(text) \
+        return {"phys-addr": cls("pte", "phys"), "user-addr": cls("pte", "user"),
+                "user-pages": cls("pte", "pages")}.get(text) \
             or cls(*text.split("-", 1))
 
     def __str__(self) -> str:
@@ -39,6 +41,7 @@ class Unit:
         return {"bytes": f"a size in bytes at {g} granularity", "count": f"a count of {g} pages",
                 "order": "a buddy order (PG)", "buffer": f"a buffer of one {g} page",
                 "page": f"a struct page of one {g} allocation",
+                "pages": "an array of struct pages filled one entry per user (PTE) page",
                 "phys": "a physical address", "user": "a user address"}[self.dim]
 
 
