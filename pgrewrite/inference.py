@@ -184,6 +184,7 @@ class Inference:
         self._page_index_memo: dict = {}  # (function, variable, loop) -> what its uses count
         self._site_fn: _Function | None = None    # the function of the site asked about
         self._gup_memo: dict[int, bool] = {}
+        self._pfn_memo: dict[int, bool] = {}
         # tree-sitter's Node.parent walks down from the root each time; the
         # site's Scope remembers parents (sites.Scope.parent), set per site
         self.parent = _ts_parent
@@ -527,6 +528,8 @@ class Inference:
                 facts.append((f, self._line(use)))
         if declared > 1 or not facts or len({f.unit for f, _ in facts}) != 1:
             return None
+        if facts[0][0].unit.gran == "pg" and self._pfn_beside(loop if loop is not None else fn.node):
+            return None                        # struct pages and PFNs in lock-step: where the units meet
         f, line = facts[0]
         return Fact(f.unit, f"{name} {f.why} (line {line})")
 
@@ -708,6 +711,25 @@ class Inference:
                       and self.parent(u).child_by_field_name("function") == u
                       for name in callees for u in fn.uses.get(name, ()))
             self._gup_memo[fn.node.start_byte] = got
+        return got
+
+    def _pfn_beside(self, scope) -> bool:
+        """`scope` (a loop, else a function) also turns PFNs into pages or
+        pages into PFNs (a units.yaml PTE-count argument or return:
+        pfn_to_page(), page_to_pfn()...): the page array is walked in
+        lock-step with PFNs, where the two units meet (domain.md)."""
+        got = self._pfn_memo.get(scope.start_byte)
+        if got is None:
+            pfn_calls = {n for n, f in self.table.returns.items() if f.unit == Unit("pte", "count")} | \
+                {n for (n, _), specs in self.table.arguments.items()
+                 if any(a.unit == Unit("pte", "count") for a in specs)}
+            got, stack = False, [scope]
+            while stack and not got:
+                n = stack.pop()
+                if n.type == "call_expression" and _callee(n) in pfn_calls:
+                    got = True
+                stack.extend(n.children)
+            self._pfn_memo[scope.start_byte] = got
         return got
 
     def _loop_of(self, n):
