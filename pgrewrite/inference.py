@@ -18,7 +18,13 @@ It stays sound rather than clever, inside one function:
   callback unit units.yaml lists, or, in a file-local function, the
   agreeing unit of its callers' arguments (function summaries, across
   the calls between the file's functions: summaries.py);
-- other family uses count only when a strong rule decided them.
+- other family uses count only when a strong rule decided them;
+- struct pages (the `pages` step): an index into an array of struct page
+  pointers counts PG pages, and a counter with no unit of its own takes
+  the count its uses say (pages[i], page + i, nth_page(p, i)), read inside
+  its loop; a length passed with an allocated struct page (pg-page) is PG;
+  offset_in_page(X) handed on beside virt_to_page(X) is PG. Never where
+  GUP fills the array (one entry per user page) or the loop walks PFNs.
 Evidence for both granularities at one site is where a PTE-derived and a
 PG-derived value meet: a logic site, never settled by majority.
 """
