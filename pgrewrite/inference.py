@@ -18,7 +18,13 @@ It stays sound rather than clever, inside one function:
   callback unit units.yaml lists, or, in a file-local function, the
   agreeing unit of its callers' arguments (function summaries, across
   the calls between the file's functions: summaries.py);
-- other family uses count only when a strong rule decided them.
+- other family uses count only when a strong rule decided them;
+- struct pages (the `pages` step): an index into an array of struct page
+  pointers counts PG pages, and a counter with no unit of its own takes
+  the count its uses say (pages[i], page + i, nth_page(p, i)), read inside
+  its loop; a length passed with an allocated struct page (pg-page) is PG;
+  offset_in_page(X) handed on beside virt_to_page(X) is PG. Never where
+  GUP fills the array (one entry per user page) or the loop walks PFNs.
 Evidence for both granularities at one site is where a PTE-derived and a
 PG-derived value meet: a logic site, never settled by majority.
 """
@@ -182,6 +188,10 @@ class Inference:
         self.decided = decided or {}      # site start -> pte|pg of strong rule decisions
         self._functions: dict[int, _Function] = {}
         self._summaries: Summaries | None = None   # the file's functions, when a call or parameter asks
+        self._page_index_memo: dict = {}  # (function, variable, loop) -> what its uses count
+        self._site_fn: _Function | None = None    # the function of the site asked about
+        self._gup_memo: dict[int, bool] = {}
+        self._pfn_memo: dict[int, bool] = {}
         # tree-sitter's Node.parent walks down from the root each time; the
         # site's Scope remembers parents (sites.Scope.parent), set per site
         self.parent = _ts_parent
@@ -223,7 +233,8 @@ class Inference:
     def source_at(self, n, scope=None) -> Fact | None:
         """The unit of the value of expression `n`, in its function."""
         self.parent = scope.parent if scope is not None else _ts_parent
-        return self.source(n, self._function(n))
+        self._site_fn = self._function(n)
+        return self.source(n, self._site_fn)
 
     # -- sources: what unit a value has, from where it comes -------------
     def source(self, e, fn: _Function | None, depth: int = 0, seen: frozenset = frozenset()) -> Fact | None:
@@ -242,12 +253,12 @@ class Inference:
                 f = fn.params[name]
                 return Fact(f.unit, f"{name}: {f.why}")
             if name in fn.param_names:
-                return self.summaries(fn).parameter(fn, name)
+                return self.summaries(fn).parameter(fn, name) or self._page_index_use(e, fn)
             if name in fn.poisoned or name in seen or name not in fn.sources:
-                return None
+                return None if name in seen else self._page_index_use(e, fn)
             facts = [self.source(s, fn, depth + 1, seen | {name}) for s in fn.sources[name]]
             if not facts or any(f is None for f in facts) or len({f.unit for f in facts}) != 1:
-                return None
+                return self._page_index_use(e, fn) if all(f is None for f in facts) else None
             src = fn.sources[name][0]
             return Fact(facts[0].unit, f"{name} = {_short(src)} (line {self._line(src)}): {facts[0].why}")
         if t == "call_expression":
@@ -367,6 +378,7 @@ class Inference:
                         and fn.types.get(o.text.decode(), "").replace("const ", "") == "struct page *":
                     out.append(Fact(Unit("pg", "count"), f"steps the struct page pointer {o.text.decode()}"))
                     return out
+                out += self._page_array_step(p, other, fn)
             if op in ("+", "-") or op in _COMPARE:
                 f = self.source(other, fn, depth + 1, seen)
                 if f is not None and (f.unit.dim == dim or (f.unit.dim == "buffer" and dim == "bytes" and op == "+")):
@@ -385,9 +397,13 @@ class Inference:
             return out
         if t == "subscript_expression" and p.child_by_field_name("index") == e and dim == "count":
             base = _unwrap(p.child_by_field_name("argument"))
+            if fn is not None and self._per_user_pages(fn):
+                return out                     # a GUP array: its index counts PTEs and pages at once
             if base is not None and base.type == "identifier" and fn is not None \
                     and fn.types.get(base.text.decode(), "").replace("const ", "") in _PAGE_ARRAY:
                 out.append(Fact(Unit("pg", "count"), f"indexes {base.text.decode()}[], an array of struct page pointers"))
+            elif fn is not None and (why := self._page_element(p, fn)):
+                out.append(Fact(Unit("pg", "count"), f"indexes {_short(base)}[], {why}"))
             return out
         if t == "conditional_expression" and p.child_by_field_name("condition") != e:
             return self.sinks(p, fn, dim, depth + 1, seen)
@@ -418,7 +434,7 @@ class Inference:
                 j = spec.bounded_by - 1
                 if dim == "bytes" and 0 <= j < len(args):
                     f = self.source(args[j], fn, depth + 1, seen)
-                    if f is not None and f.unit.dim == "buffer":
+                    if f is not None and f.unit.dim in ("buffer", "page"):     # page: dma_map_page(dev, page, 0, len)
                         out.append(Fact(Unit(f.unit.gran, "bytes"),
                                         f"bounds {_short(args[j])} via {name}() argument {k + 1}: {f.why}"))
             s = self.summaries(fn)
@@ -488,6 +504,269 @@ class Inference:
         return self._sinks_of_uses(name, o, fn, "bytes", depth, seen | {name}, _compared,
                                    lambda line: f"{name} is checked against it, then (line {line})")
 
+    # -- values tied to struct page: page-array indexes and steps ----------
+    def _page_index_use(self, e, fn: _Function | None) -> Fact | None:
+        """The unit of integer variable `e` (an identifier) whose sources
+        say none (a loop counter from 0, a parameter), from what its uses
+        count: an index into an array of struct page pointers (`pages[i]`),
+        the step of a struct page pointer or of a page array (`page + i`),
+        an argument units.yaml gives a count of (nth_page(page, i): PG;
+        pfn_to_page(i): PTE). Every such use must agree. Only the uses that
+        see the same counter as `e`: those inside the innermost loop around
+        `e`; outside a loop, every use of a variable assigned at most once
+        (a parameter never assigned). Never a pointer, a global, a variable
+        declared twice in the function, address-taken or changed by `*=`..."""
+        if fn is None:
+            return None
+        name = e.text.decode()
+        ptype = fn.types.get(name)
+        if ptype is None or "*" in ptype or name in fn.changed:
+            return None
+        loop = self._loop_of(e)
+        if loop is None and len(fn.sources.get(name, ())) > (0 if name in fn.param_names else 1):
+            return None
+        if self._site_fn is not None and self._per_user_pages(self._site_fn):
+            return None
+        key = (fn.node.start_byte, name, loop.start_byte if loop is not None else -1)
+        if key not in self._page_index_memo:
+            self._page_index_memo[key] = self._page_index_of(name, fn, loop)
+        return self._page_index_memo[key]
+
+    def _page_index_of(self, name: str, fn: _Function, loop) -> Fact | None:
+        if self._per_user_pages(fn):
+            return None
+        facts: list[tuple[Fact, int]] = []
+        declared = 0
+        for use in fn.uses.get(name, ()):
+            if loop is not None and not (loop.start_byte <= use.start_byte and use.end_byte <= loop.end_byte):
+                continue
+            raw = self.parent(use)
+            if raw is not None and raw.type in ("init_declarator", "declaration", "pointer_declarator",
+                                                "array_declarator", "parameter_declaration") \
+                    and raw.child_by_field_name("declarator") == use:
+                declared += 1
+                continue
+            up, c = self._up(use)
+            if up is not None and up.type == "update_expression":      # pages[i++]
+                up, c = self._up(up)
+            f = self._counts(up, c, fn) if up is not None else None
+            if f is not None:
+                facts.append((f, self._line(use)))
+        if declared > 1 or not facts or len({f.unit for f, _ in facts}) != 1:
+            return None
+        if facts[0][0].unit.gran == "pg" and self._pfn_beside(loop if loop is not None else fn.node):
+            return None                        # struct pages and PFNs in lock-step: where the units meet
+        f, line = facts[0]
+        return Fact(f.unit, f"{name} {f.why} (line {line})")
+
+    def _counts(self, up, c, fn: _Function) -> Fact | None:
+        """What count the context `up` takes its child `c` for, by types and
+        units.yaml only: an index of a page array, a step of a struct page
+        pointer or page array, a units.yaml count argument."""
+        t = up.type
+        if t == "subscript_expression" and up.child_by_field_name("index") == c:
+            base = _unwrap(up.child_by_field_name("argument"))
+            if base is not None and base.type == "identifier" \
+                    and fn.types.get(base.text.decode(), "").replace("const ", "") in _PAGE_ARRAY:
+                return Fact(Unit("pg", "count"), f"indexes {base.text.decode()}[], an array of struct page pointers")
+            why = self._page_element(up, fn)
+            return Fact(Unit("pg", "count"), f"indexes {_short(base)}[], {why}") if why else None
+        if t == "binary_expression" and _op(up) in ("+", "-"):
+            other = up.child_by_field_name("right") if up.child_by_field_name("left") == c else up.child_by_field_name("left")
+            o = _unwrap(other)
+            if o is not None and o.type == "identifier" \
+                    and fn.types.get(o.text.decode(), "").replace("const ", "") == "struct page *":
+                return Fact(Unit("pg", "count"), f"steps the struct page pointer {o.text.decode()}")
+            steps = self._page_array_step(up, other, fn)
+            if steps:
+                return steps[0]
+            up2, c2 = self._up(up)                 # base + i: a count of what the sum counts
+            return self._counts(up2, c2, fn) if up2 is not None else None
+        if t == "assignment_expression" and _op(up) in ("+=", "-=") and up.child_by_field_name("right") == c:
+            left = _unwrap(up.child_by_field_name("left"))
+            if left is not None and left.type == "identifier":
+                ltype = fn.types.get(left.text.decode(), "").replace("const ", "")
+                if ltype == "struct page *":
+                    return Fact(Unit("pg", "count"), f"steps the struct page pointer {left.text.decode()}")
+                if ltype in _PAGE_ARRAY:
+                    return Fact(Unit("pg", "count"), f"steps {left.text.decode()}, an array of struct page pointers")
+            return None
+        if t == "argument_list":
+            call = self.parent(up)
+            name = _callee(call) if call is not None and call.type == "call_expression" else None
+            if name is None:
+                return None
+            k = next((i for i, a in enumerate(_args(call)) if a == c), None)
+            units = {s.unit for s in self.table.arguments.get((name, k + 1), ()) if s.unit is not None} \
+                if k is not None else set()
+            if len(units) == 1 and next(iter(units)).dim == "count":
+                u = next(iter(units))
+                return Fact(u, f"is {name}() argument {k + 1}, {u}")
+        return None
+
+    def _page_element(self, sub, fn: _Function) -> str | None:
+        """Why the array subscripted by `sub` (X[k], X not a typed local)
+        holds struct page pointers: its element is stored in, or set from,
+        a local declared `struct page *`, or is an argument units.yaml says
+        is a struct page (put_page(), kmap()...), with no cast in between."""
+        up = self.parent(sub)
+        if up is None:
+            return None
+        if up.type == "init_declarator" and up.child_by_field_name("value") == sub:
+            d = up.child_by_field_name("declarator")
+            while d is not None and d.type == "pointer_declarator":
+                d = d.child_by_field_name("declarator")
+            if d is not None and d.type == "identifier" \
+                    and fn.types.get(d.text.decode(), "").replace("const ", "") == "struct page *":
+                return f"whose element initialises {d.text.decode()}, a struct page pointer"
+            return None
+        if up.type == "assignment_expression" and _op(up) == "=":
+            left, right = up.child_by_field_name("left"), up.child_by_field_name("right")
+            other = right if left == sub else left
+            if other is not None and other.type == "identifier" \
+                    and fn.types.get(other.text.decode(), "").replace("const ", "") == "struct page *":
+                return f"whose element is assigned {'from' if left == sub else 'to'} {other.text.decode()}, a struct page pointer"
+        if up.type == "argument_list":                 # put_page(obj->pages[i]): units.yaml, a struct page argument
+            call = self.parent(up)
+            name = _callee(call) if call is not None and call.type == "call_expression" else None
+            k = next((i for i, a in enumerate(_args(call)) if a == sub), None) if name else None
+            if k is not None and any(a.unit is not None and a.unit.dim == "page"
+                                     for a in self.table.arguments.get((name, k + 1), ())):
+                return f"whose element is {name}() argument {k + 1}, a struct page"
+        return None
+
+    def _page_array_step(self, p, other, fn: _Function) -> list[Fact]:
+        """`pages + n` (binary + or - `p`, n of dimension count): n steps an
+        array of struct page pointers when `other` is a local so declared or
+        the sum is stored, with no cast, in one (`ppages = buf->pages + n`)."""
+        if self._per_user_pages(fn) or (self._site_fn is not None and self._per_user_pages(self._site_fn)):
+            return []
+        o = _unwrap(other)
+        if o is not None and o.type == "identifier" \
+                and fn.types.get(o.text.decode(), "").replace("const ", "") in _PAGE_ARRAY:
+            return [Fact(Unit("pg", "count"), f"steps {o.text.decode()}, an array of struct page pointers")]
+        up = self.parent(p)
+        target = None
+        if up is not None and up.type == "init_declarator" and up.child_by_field_name("value") == p:
+            target = up.child_by_field_name("declarator")
+            while target is not None and target.type == "pointer_declarator":
+                target = target.child_by_field_name("declarator")
+        elif up is not None and up.type == "assignment_expression" and _op(up) == "=" \
+                and up.child_by_field_name("right") == p:
+            target = _unwrap(up.child_by_field_name("left"))
+        if target is not None and target.type == "identifier" \
+                and fn.types.get(target.text.decode(), "").replace("const ", "") in _PAGE_ARRAY:
+            return [Fact(Unit("pg", "count"), f"steps {_short(other)} into {target.text.decode()}, "
+                                              f"an array of struct page pointers")]
+        return []
+
+    def _offset_in_its_page(self, off, x, fn: _Function | None) -> list[Fact]:
+        """The offset `off` (offset_in_page(X), X & ~PAGE_MASK) given beside
+        the struct page holding X (virt_to_page(X), units.yaml `contains`):
+        the two are arguments of one call (dma_map_page(dev,
+        virt_to_page(p), offset_in_page(p), len, dir)), or the values of
+        two adjacent statements (page = virt_to_page(p); off =
+        offset_in_page(p);). That is the offset into that struct page, PG.
+        X is the same expression at both (same text, no call, assignment or
+        ++ in it, no variable of it written in the function)."""
+        x = _unwrap(x)
+        if fn is None or x is None or not self.table.containing or not _plain(x):
+            return []
+        slot = self._slot(off)
+        text = _squeeze(x)
+        names = {n.text.decode() for n in _identifiers(x)}
+        if slot is None or names & fn.changed or any(self._written(name, fn) for name in names):
+            return []
+        for callee, (k, why) in sorted(self.table.containing.items()):
+            for use in fn.uses.get(callee, ()):
+                call = self.parent(use)
+                if call is None or call.type != "call_expression" or call.child_by_field_name("function") != use:
+                    continue
+                args = _args(call)
+                if len(args) < k or _squeeze(_unwrap(args[k - 1])) != text:
+                    continue
+                other = self._slot(call)
+                if other is None or other[0] != slot[0]:
+                    continue
+                if slot[0] == "call" and other[1] == slot[1]:
+                    where = "the same call"
+                elif slot[0] == "statement" and _adjacent(other[1], slot[1]):
+                    where = "the statement beside it"
+                else:
+                    continue
+                return [Fact(Unit("pg", "bytes"), f"the offset of {_short(x)} into {callee}({_short(x)}) in "
+                                                  f"{where} (line {self._line(call)}), which {why}")]
+        return []
+
+    def _slot(self, n):
+        """Where value `n` goes directly: ("call", the call it is an
+        argument of) or ("statement", the declaration or `x = n;` it
+        initialises or assigns), else None."""
+        up, c = self._up(n)
+        if up is None:
+            return None
+        if up.type == "argument_list":
+            call = self.parent(up)
+            return ("call", call) if call is not None and call.type == "call_expression" else None
+        if up.type == "init_declarator" and up.child_by_field_name("value") == c:
+            decl = self.parent(up)
+            return ("statement", decl) if decl is not None and decl.type == "declaration" else None
+        if up.type == "assignment_expression" and _op(up) == "=" and up.child_by_field_name("right") == c:
+            stmt = self.parent(up)
+            return ("statement", stmt) if stmt is not None and stmt.type == "expression_statement" else None
+        return None
+
+    def _written(self, name: str, fn: _Function) -> bool:
+        """`name` is assigned (=, +=...) or stepped (++) in the function."""
+        for use in fn.uses.get(name, ()):
+            up = self.parent(use)
+            if up is not None and (up.type == "update_expression"
+                                   or (up.type == "assignment_expression" and up.child_by_field_name("left") == use)):
+                return True
+        return False
+
+    def _per_user_pages(self, fn: _Function) -> bool:
+        """The function fills an array of struct pages per user page (a
+        units.yaml argument of unit user-pages: get_user_pages()...): there
+        a page array's index counts PTEs and pages at once (domain.md, GUP)."""
+        got = self._gup_memo.get(fn.node.start_byte)
+        if got is None:
+            callees = {name for (name, _), specs in self.table.arguments.items()
+                       if any(a.unit is not None and a.unit.dim == "pages" for a in specs)}
+            got = any(self.parent(u) is not None and self.parent(u).type == "call_expression"
+                      and self.parent(u).child_by_field_name("function") == u
+                      for name in callees for u in fn.uses.get(name, ()))
+            self._gup_memo[fn.node.start_byte] = got
+        return got
+
+    def _pfn_beside(self, scope) -> bool:
+        """`scope` (a loop, else a function) also turns PFNs into pages or
+        pages into PFNs (a units.yaml PTE-count argument or return:
+        pfn_to_page(), page_to_pfn()...): the page array is walked in
+        lock-step with PFNs, where the two units meet (domain.md)."""
+        got = self._pfn_memo.get(scope.start_byte)
+        if got is None:
+            pfn_calls = {n for n, f in self.table.returns.items() if f.unit == Unit("pte", "count")} | \
+                {n for (n, _), specs in self.table.arguments.items()
+                 if any(a.unit == Unit("pte", "count") for a in specs)}
+            got, stack = False, [scope]
+            while stack and not got:
+                n = stack.pop()
+                if n.type == "call_expression" and _callee(n) in pfn_calls:
+                    got = True
+                stack.extend(n.children)
+            self._pfn_memo[scope.start_byte] = got
+        return got
+
+    def _loop_of(self, n):
+        """The innermost loop statement around `n`, inside its function."""
+        p = self.parent(n)
+        while p is not None and p.type != "function_definition":
+            if p.type in ("for_statement", "while_statement", "do_statement"):
+                return p
+            p = self.parent(p)
+        return None
+
     # -- a site -----------------------------------------------------------
     def evidence(self, node, token: str, scope=None) -> list[Evidence]:
         """Evidence about the granularity of the family use at `node` (its
@@ -497,6 +776,7 @@ class Inference:
             return []
         self.parent = scope.parent if scope is not None else _ts_parent
         fn = self._function(node)
+        self._site_fn = fn                 # a page-array fact needs no GUP here either (_per_user_pages)
         facts: list[Fact] = []
         p, e = self._up(node)
         call = self.parent(p) if p is not None and p.type == "argument_list" else None
@@ -548,6 +828,8 @@ class Inference:
                     facts.append(Fact(f.unit, f"{token}() of {_short(args[0])}: {f.why}"))
                 if token != "PAGE_ALIGNED":
                     facts += self.sinks(call, fn, "bytes")
+                if token == "offset_in_page" and len(args) == 1:
+                    facts += self._offset_in_its_page(call, args[0], fn)
         elif token == "PAGE_MASK":
             q, e2 = p, e
             if q is not None and q.type == "unary_expression" and _op(q) == "~":
@@ -559,6 +841,8 @@ class Inference:
                     facts.append(Fact(f.unit, f"masks {_short(other)}: {f.why}"))
                 if e2 == e:                   # x & PAGE_MASK: rounded down, as PAGE_ALIGN_DOWN()
                     facts += self.sinks(q, fn, "bytes")
+                else:                         # X & ~PAGE_MASK beside virt_to_page(X)
+                    facts += self._offset_in_its_page(q, other, fn)
         out = []
         for f in facts:
             if f.unit.gran in ("pte", "pg"):
@@ -616,6 +900,41 @@ def _assigned(up, use) -> bool:
 def _compared(up, use) -> bool:
     """`use < ...`: another check, not a use."""
     return up.type == "binary_expression" and _op(up) in _COMPARE
+
+
+def _adjacent(a, b) -> bool:
+    """Statements a and b follow each other in one block (comments aside)."""
+    if a.parent is None or b.parent is None or a.parent != b.parent:
+        return False
+    kids = [c for c in a.parent.named_children if c.type != "comment"]
+    i = next((j for j, c in enumerate(kids) if c == a), None)
+    k = next((j for j, c in enumerate(kids) if c == b), None)
+    return i is not None and k is not None and abs(i - k) == 1
+
+
+def _plain(n) -> bool:
+    """An expression that names one value: no call, assignment or ++ in it."""
+    stack = [n]
+    while stack:
+        c = stack.pop()
+        if c.type in ("call_expression", "assignment_expression", "update_expression", "comma_expression"):
+            return False
+        stack.extend(c.children)
+    return True
+
+
+def _identifiers(n) -> list:
+    out, stack = [], [n]
+    while stack:
+        c = stack.pop()
+        if c.type == "identifier":
+            out.append(c)
+        stack.extend(c.children)
+    return out
+
+
+def _squeeze(n) -> str:
+    return "".join(n.text.decode(errors="replace").split()) if n is not None else ""
 
 
 def _mentions(n, names, but) -> bool:

@@ -3,7 +3,8 @@
 What unit a call returns, a struct field holds or a callback's parameter
 receives, and what unit a callee expects of an argument (or that the
 argument is a length bounded by another argument, a buffer; or that the
-call returns a length within its buffer argument). Unit inference
+call returns a length within its buffer argument, or the struct page that
+holds its argument's address). Unit inference
 (inference.py) carries these through a function; see units.yaml for the
 vocabulary.
 """
@@ -22,21 +23,25 @@ SCHEMA = "units.schema.json"
 @dataclass(frozen=True)
 class Unit:
     """A granularity (pte, pg, or '' for an address with none) and what the
-    value is: bytes, count, order, buffer (a pointer into one page), phys or
-    user (an address)."""
+    value is: bytes, count, order, buffer (a pointer into one page), page (a
+    struct page of one allocation), pages (an array of struct pages filled
+    per user page, by GUP), phys or user (an address)."""
 
     gran: str
     dim: str
 
     @classmethod
     def parse(cls, text: str) -> "Unit":
-        return {"phys-addr": cls("pte", "phys"), "user-addr": cls("pte", "user")}.get(text) \
+        return {"phys-addr": cls("pte", "phys"), "user-addr": cls("pte", "user"),
+                "user-pages": cls("pte", "pages")}.get(text) \
             or cls(*text.split("-", 1))
 
     def __str__(self) -> str:
         g = self.gran.upper()
         return {"bytes": f"a size in bytes at {g} granularity", "count": f"a count of {g} pages",
                 "order": "a buddy order (PG)", "buffer": f"a buffer of one {g} page",
+                "page": f"a struct page of one {g} allocation",
+                "pages": "an array of struct pages filled one entry per user (PTE) page",
                 "phys": "a physical address", "user": "a user address"}[self.dim]
 
 
@@ -60,6 +65,8 @@ class UnitTable:
     returns: dict[str, Fact] = field(default_factory=dict)
     # a call returning a length within argument K's buffer (strlcat, scnprintf): (K, why)
     returns_bounded: dict[str, tuple[int, str]] = field(default_factory=dict)
+    # a call returning the struct page that holds argument K's address (virt_to_page): (K, why)
+    containing: dict[str, tuple[int, str]] = field(default_factory=dict)
     arguments: dict[tuple[str, int], list[ArgUnit]] = field(default_factory=dict)  # memcpy len: both buffers
     fields: dict[str, list[tuple[frozenset, Fact]]] = field(default_factory=dict)
     parameters: dict[tuple[str, ...], dict[int, Fact]] = field(default_factory=dict)
@@ -90,8 +97,11 @@ def _table(doc: dict, lines, rel: str) -> tuple[UnitTable, list[str]]:
     table = UnitTable()
     for i, e in enumerate(doc.get("returns", ())):
         for name in e["calls"]:
-            if name in table.returns or name in table.returns_bounded:
+            if name in table.returns or name in table.returns_bounded or name in table.containing:
                 problems.append(f"{rel}:{_line_of(lines, ['returns', i])}: returns/{i}: {name} listed twice")
+            if "contains" in e:
+                table.containing[name] = (e["contains"], e.get("why", "returns the struct page holding its argument"))
+                continue
             if "bounded-by" in e:
                 table.returns_bounded[name] = (e["bounded-by"], e.get("why", "returns a length within its buffer"))
                 continue

@@ -1,0 +1,104 @@
+"""Unit inference on values tied to struct page (issue 17, the `pages` step):
+page-array indexes and the counters that are one, lengths passed with an
+allocated struct page, offset_in_page() beside virt_to_page(), and where it
+refuses (GUP arrays, PFN lock-step). The fixture is
+fixtures/units/drivers/misc/unit_page_arrays.c; these pin what a user sees."""
+from __future__ import annotations
+
+import shutil
+import textwrap
+
+import pytest
+
+from pgrewrite import api
+from pgrewrite.classify import UNITS
+from pgrewrite.rules.loader import RuleError, load_ruleset
+
+from .conftest import REPO
+from .test_rule_language import rules_dir
+
+
+def scan(code: str, path: str = "drivers/x/y.c"):
+    r = api.scan_bytes(path, textwrap.dedent(code).encode(), api.load_rules())
+    return [(d.site.line, d.site.token, d.verdict.value, d.rule, d.reason) for d in r.decisions]
+
+
+LOOP = """\
+    static void f(struct page **pages, size_t size)
+    {
+            unsigned long n = size >> PAGE_SHIFT;
+            unsigned long i;
+
+            for (i = 0; i < n; i++)
+                    put_page(pages[i]);
+    }
+    """
+
+
+def test_a_loop_bound_over_a_page_array_is_pg_with_its_chain():
+    ((line, token, verdict, rule, reason),) = scan(LOOP)
+    assert (line, token, verdict, rule) == (3, "PAGE_SHIFT", "pg", UNITS)
+    assert "compared with i" in reason and "indexes pages[]" in reason
+
+
+def test_a_pte_count_bounding_a_page_array_loop_is_logic():
+    code = LOOP.replace("size_t size", "struct vm_area_struct *vma").replace(
+        "size >> PAGE_SHIFT", "(vma->vm_end - vma->vm_start) >> PAGE_SHIFT")
+    ((_, _, verdict, rule, reason),) = scan(code)
+    assert (verdict, rule) == ("logic", UNITS)
+    assert "user address" in reason and "indexes pages[]" in reason
+
+
+@pytest.mark.parametrize("change", [
+    # GUP fills the array one entry per user page
+    ("put_page(pages[i]);", "put_page(pages[i]);\n\tpin_user_pages_fast(0, n, 0, pages);"),
+    # the loop also walks PFNs
+    ("put_page(pages[i]);", "put_page(pages[i]), put_page(pfn_to_page(fx_pfn));"),
+    # the counter's address is taken
+    ("put_page(pages[i]);", "fx_next(&i, pages[i]);"),
+])
+def test_a_page_array_loop_refuses(change):
+    ((_, _, verdict, _, _),) = scan(LOOP.replace(*change))
+    assert verdict == "unknown"
+
+
+def test_a_length_mapped_with_an_allocated_page_is_pg_and_an_unknown_page_says_nothing():
+    code = """\
+        static dma_addr_t f(struct device *dev)
+        {
+                struct page *page = alloc_page(GFP_KERNEL);
+
+                return dma_map_page(dev, page, 0, PAGE_SIZE, DMA_TO_DEVICE);
+        }
+        """
+    assert [d[:4] for d in scan(code)] == [(5, "PAGE_SIZE", "pg", UNITS)]
+    other = code.replace("alloc_page(GFP_KERNEL)", "pfn_to_page(fx_pfn)")
+    assert [d[:4] for d in scan(other)] == [(5, "PAGE_SIZE", "unknown", None)]
+
+
+def test_offset_in_page_beside_virt_to_page_is_pg():
+    code = """\
+        static dma_addr_t f(struct device *dev, struct sk_buff *skb, unsigned int len)
+        {
+                return dma_map_page(dev, virt_to_page(skb->data), offset_in_page(skb->data), len, 0);
+        }
+        """
+    ((line, token, verdict, rule, reason),) = scan(code)
+    assert (line, token, verdict, rule) == (3, "offset_in_page", "pg", UNITS)
+    assert "virt_to_page(skb->data) in the same call" in reason
+    other = code.replace("offset_in_page(skb->data)", "offset_in_page(skb->head)")
+    assert "virt_to_page" not in scan(other)[0][4]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("returns:\n  - {calls: [f], contains: 1}\n  - {calls: [f], unit: pg-page}\n",
+     "units.yaml:3: returns/1: f listed twice"),
+    ("returns:\n  - {calls: [f], contains: 1, unit: pg-page}\n", "units.yaml:2: returns/0"),
+    ("returns:\n  - {calls: [f], contains: 0}\n", "units.yaml:2: returns/0/contains"),
+])
+def test_contains_in_the_unit_table_is_checked(tmp_path, text, expected):
+    d = rules_dir(tmp_path, {"units.yaml": text})
+    shutil.copy(REPO / "semantic-rules" / "units.schema.json", d / "units.schema.json")
+    with pytest.raises(RuleError) as e:
+        load_ruleset(d)
+    assert any(p.startswith("rules/" + expected) for p in e.value.problems), e.value.problems
