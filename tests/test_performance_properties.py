@@ -5,6 +5,7 @@
   is re-analysed;
 - the prefilter keeps the same files inside and outside a git work tree;
 - the needle-based lexer finds exactly what the old single-regex lexer found;
+- the new names' screened substring test answers as the plain one;
 - leaving name-free function bodies out of the parse changes no result;
 - skipping `has` walks whose required literals are missing changes no result.
 """
@@ -202,6 +203,26 @@ def test_lexer_matches_the_reference_on_random_input():
     for _ in range(3000):
         data = b"".join(rng.choice(PIECES) for _ in range(rng.randint(0, 40)))
         assert _dump(fast.lex(data)) == _dump(ref.lex(data)), data
+
+
+NEW_NAMES = [b"PTE_SIZE", b"PG_SIZE", b"PTE_ALIGN", b"PTE_ALIGN_DOWN", b"PG_ALIGNED", b"offset_in_pte",
+             b"offset_in_pg", b"X"]
+
+
+def test_the_screened_substring_test_is_the_plain_one():
+    from pgrewrite.engine import _contains_any, _screen
+    screen = _screen(tuple(NEW_NAMES))
+    assert len(screen) < len(NEW_NAMES)
+    pieces = [b"PTE_", b"PG_", b"PTE", b"PG", b"SIZE", b"ALIGN", b"_DOWN", b"offset_in_p", b"te", b"g", b"X", b" "]
+    rng = random.Random(18)
+    seen = set()
+    for _ in range(3000):
+        data = b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        for names in (tuple(NEW_NAMES), tuple(NEW_NAMES[:-1])):
+            plain = any(n in data for n in names)
+            assert _contains_any(data, _screen(names), names) is plain, data
+            seen.add(plain)
+    assert seen == {True, False}
 
 
 def test_lexer_matches_the_reference_on_the_sample_tree():
