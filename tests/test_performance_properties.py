@@ -225,6 +225,21 @@ def test_the_screened_substring_test_is_the_plain_one():
     assert seen == {True, False}
 
 
+def test_the_control_character_screen_answers_as_the_regex():
+    from pgrewrite import cachefile
+    pieces = [b"\\", b"u00", b"1b", b"7f", b"9b", b"20", b"b", b"f", b"\x7f", b"\xc2", b"\x80", b"\x9f", b"\xa0",
+              b'"', b"x", b"\\\\"]
+    rng = random.Random(15)
+    seen = set()
+    for _ in range(5000):
+        data = b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 10)))
+        want = cachefile._CONTROL.search(data) is not None
+        assert cachefile.has_control(data) is want, data
+        assert cachefile.has_control(memoryview(b"head" + data)[4:]) is want, data
+        seen.add(want)
+    assert seen == {True, False}
+
+
 def test_lexer_matches_the_reference_on_the_sample_tree():
     fast = Lexer(NAMES)
     ref = ReferenceLexer(NAMES)
