@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import partial
 
 from .model import Context, Decision, Edit, RuleMatch, Verdict
 from .inference import Evidence, Inference
@@ -85,9 +84,9 @@ class Classifier:
                  check=None):
         """Decisions and edits for one parsed file; `check()` is called
         before each site (the per-file budget: it raises to stop)."""
+        symbols = SymbolCache()
         self.matcher.new_file()
         memo: dict = {}     # condition results per node, shared by the file's sites
-        symbols = SymbolCache(partial(C.descendants, memo))
         fam = self.ruleset.family
         decisions, edits, notes = [], [], []
         renamed_functions: set[tuple] = set()

@@ -154,38 +154,6 @@ def test_leaving_bodies_out_of_the_parse_changes_no_result(monkeypatch):
     assert len(paths) > 50 and left_out > 5
 
 
-def test_assignments_from_the_shared_descendants_are_those_of_a_walk():
-    """The symbol cache lists a function's assignments from the descendants
-    `has` keeps per node (conditions.descendants): the same ones, in the
-    same order, as its own walk (every C file of sample-tree/ and fixtures/)."""
-    from functools import partial
-    from pgrewrite import parsing
-    from pgrewrite.rules import conditions as C
-    from pgrewrite.rules.symbols import SymbolCache
-    paths = [p for top in (SAMPLE, SAMPLE.parent / "fixtures") for p in sorted(top.rglob("*.[ch]"))
-             if p.is_file() and "snapshots" not in p.parts]
-    functions = assigned = 0
-    for p in paths:
-        root = parsing.parse(p.read_bytes())
-        stack = [root]
-        while stack:
-            n = stack.pop()
-            stack.extend(n.children)
-            if n.type != "function_definition":
-                continue
-            ident = next((d for d, t in C._descendants(n) if t == "identifier"), None)
-            if ident is None:
-                continue
-            walked, shared = SymbolCache(), SymbolCache(partial(C.descendants, {}))
-            for cache in (walked, shared):
-                cache.assignments(ident, None, before=root)
-            want = [(nm, pos, v.id) for nm, pos, v in walked._assigns[n.id]]
-            assert [(nm, pos, v.id) for nm, pos, v in shared._assigns[n.id]] == want, p
-            functions += 1
-            assigned += bool(want)
-    assert functions > 100 and assigned > 50
-
-
 # ----------------------------------------------------------------- the lexer
 
 class ReferenceLexer(Lexer):

@@ -695,7 +695,9 @@ class Has(_OnOtherNodes):
                 if not _may_contain(text, need):
                     return None
             # one walk per node, shared by every `has` asked about it
-            desc = descendants(memo, n)
+            desc = memo.get(("desc", n.id))
+            if desc is None:
+                desc = memo[("desc", n.id)] = _descendants(n)
             cond = self.cond
             callee = cond.callee
             if callee is not None:
@@ -732,15 +734,6 @@ class Has(_OnOtherNodes):
             return None
         finally:
             env.trace = trace
-
-
-def descendants(memo: dict, n) -> list:
-    """_descendants(n), walked once per file (`memo`) and node: `has` and
-    the symbol cache's assignments share it."""
-    desc = memo.get(("desc", n.id))
-    if desc is None:
-        desc = memo[("desc", n.id)] = _descendants(n)
-    return desc
 
 
 def _descendants(n) -> list:

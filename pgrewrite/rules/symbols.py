@@ -67,14 +67,9 @@ def type_string(base: str, stars: int, array: bool) -> str:
 
 
 class SymbolCache:
-    """`descendants(n)`: (node, type) of every descendant of n in document
-    order (conditions.descendants, shared with `has` through the file's
-    memo); None: walked here."""
-
-    def __init__(self, descendants=None):
+    def __init__(self):
         self._types: dict[int, dict[str, str]] = {}
         self._assigns: dict[int, list] = {}
-        self._descendants = descendants
 
     def _table(self, owner) -> dict[str, str]:
         table = self._types.get(owner.id)
@@ -130,18 +125,6 @@ class SymbolCache:
             self._types[root.id] = table
         return table
 
-    def _below(self, owner):
-        """(node, type) of `owner` and every node below it."""
-        if self._descendants is not None:
-            yield owner, owner.type
-            yield from self._descendants(owner)
-            return
-        stack = [owner]
-        while stack:
-            x = stack.pop()
-            yield x, x.type
-            stack.extend(x.children)
-
     def assignments(self, n, scope, before):
         """Values assigned to identifier `n` before `before`, nearest first."""
         n = unparen(n)
@@ -154,20 +137,21 @@ class SymbolCache:
         pairs = self._assigns.get(owner.id)
         if pairs is None:
             pairs = []
-            for x, t in self._below(owner):
-                if t == "init_declarator":
+            stack = [owner]
+            while stack:
+                x = stack.pop()
+                if x.type == "init_declarator":
                     dn, _, _ = _declarator_name(x.child_by_field_name("declarator"))
                     v = x.child_by_field_name("value")
                     if dn and v is not None:
                         pairs.append((dn, x.start_byte, v))
-                elif t == "assignment_expression":
+                elif x.type == "assignment_expression":
                     left = x.child_by_field_name("left")
                     op = x.child_by_field_name("operator")
                     right = x.child_by_field_name("right")
                     if left is not None and left.type == "identifier" and right is not None and (op is None or op.type == "="):
                         pairs.append((left.text.decode(errors="replace"), x.start_byte, right))
-            # by position: the order of the walk does not matter (no two
-            # of these nodes start at the same byte)
+                stack.extend(x.children)
             pairs.sort(key=lambda p: p[1])
             self._assigns[owner.id] = pairs
         limit = before.start_byte
