@@ -43,19 +43,21 @@ class Counter:
                       if not (s and data[s - 1] in _WORD_BYTES))
         if not hits:
             return 0, 0
-        other, i, pos, n = 0, 0, 0, len(data)
+        other, i, pos, n, nh = 0, 0, 0, len(data), len(hits)
         find = data.find
         # next occurrence of each opener, kept up to date with bytes.find
         # (memchr speed; a regex over the code between them is slower)
-        nxt = {o: find(o) for o in _OPENERS}
-        while i < len(hits):
-            for o, at in nxt.items():
+        nxt = [find(o) for o in _OPENERS]
+        while i < nh:
+            start, opener = n, None
+            for k in range(4):
+                at = nxt[k]
                 if 0 <= at < pos:
-                    nxt[o] = find(o, pos)
-            found = [(at, o) for o, at in nxt.items() if at >= 0]
-            if not found:
+                    at = nxt[k] = find(_OPENERS[k], pos)
+                if 0 <= at < start:
+                    start, opener = at, _OPENERS[k]
+            if opener is None:
                 break
-            start, opener = min(found)
             if opener == b"/*":
                 close = find(b"*/", start + 2)
                 end = n if close < 0 else close + 2
@@ -63,9 +65,9 @@ class Counter:
                 end = _end_of_line(data, start + 2, continued=True)
             else:
                 end = _end_of_literal(data, start + 1, opener[0])
-            while i < len(hits) and hits[i] < start:
+            while i < nh and hits[i] < start:
                 i += 1
-            while i < len(hits) and hits[i] < end:
+            while i < nh and hits[i] < end:
                 other += 1
                 i += 1
             pos = end
@@ -83,9 +85,18 @@ def _end_of_line(data: bytes, pos: int, continued: bool) -> int:
         return nl
 
 
+# the bytes a literal's scan can pass over at once: all but its quote, a
+# backslash and a newline
+_PLAIN = {q: re.compile(b"[^" + bytes([q]) + rb"\\\n]*") for q in (0x22, 0x27)}
+
+
 def _end_of_literal(data: bytes, pos: int, quote: int) -> int:
     n = len(data)
+    plain = _PLAIN[quote].match
     while pos < n:
+        pos = plain(data, pos).end()
+        if pos >= n:
+            break
         c = data[pos]
         if c == 0x5C:             # backslash escapes the next byte (or CR LF)
             pos += 3 if data[pos + 1:pos + 3] == b"\r\n" else 2

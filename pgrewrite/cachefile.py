@@ -68,8 +68,19 @@ _CONTROL = re.compile(rb'(?<!\\)(?:\\\\)*\\(?:u00(?:[01][0-9a-fA-F]|7[fF]|[89][0
                       rb'|\x7f|\xc2[\x80-\x9f]')
 
 
+# One of these is in any text _CONTROL matches: a few substring scans
+# (memchr speed) answer for nearly every payload, where the regex, which
+# starts with a lookbehind, tests every byte (~1% of a cold run's CPU).
+_CONTROL_HINTS = (b"\\u00", b"\\b", b"\\f", b"\x7f", b"\xc2")
+
+
 def has_control(payload) -> bool:
-    """Does the JSON `payload` hold a control character a terminal acts on?"""
+    """Does the JSON `payload` (bytes, or a memoryview of bytes) hold a
+    control character a terminal acts on?"""
+    # a view is screened through the bytes it shows, and more (its .obj)
+    whole = payload.obj if isinstance(payload, memoryview) else payload
+    if isinstance(whole, (bytes, bytearray)) and not any(h in whole for h in _CONTROL_HINTS):
+        return False
     return _CONTROL.search(payload) is not None
 
 

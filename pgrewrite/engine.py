@@ -3,6 +3,7 @@ set (`Engine.analyse`), and the checks that come first (`analyse_data`)."""
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 from . import collisions as coll
@@ -28,6 +29,7 @@ class Engine:
         self.classifier = Classifier(ruleset)
         self._names_bytes = tuple(n.encode() for n in fam.names)
         self._new_names_bytes = tuple(n.encode() for n in fam.replacements)
+        self._new_names_screen = _screen(self._new_names_bytes)
 
     def mentions_family(self, data: bytes) -> bool:
         """A whole-word family name anywhere (code, comment or string)? Generated
@@ -53,7 +55,7 @@ class Engine:
         # a second lexer pass only when a new name occurs at all (a substring
         # test; most files have none)
         uses = (coll.local_uses(data, self.new_names_lexer)
-                if any(n in data for n in self._new_names_bytes) else {})
+                if _contains_any(data, self._new_names_screen, self._new_names_bytes) else {})
         for name, line in uses.items():
             collisions.setdefault(name, f"{path}:{line}")
         # None: this file's own uses of the name are renamed first (clashes.yaml)
@@ -85,6 +87,23 @@ class _Recording(dict):
     def __contains__(self, name):
         self.looked.add(name)
         return super().__contains__(name)
+
+
+def _screen(names: tuple[bytes, ...]) -> tuple[bytes, ...]:
+    """Fewer strings, one of which is in any text that holds one of
+    `names`: the common prefix of each group of names that share their
+    first three bytes (PTE_SIZE, PTE_MASK, ... -> PTE_)."""
+    groups: dict[bytes, list[bytes]] = {}
+    for n in names:
+        groups.setdefault(n[:3], []).append(n)
+    return tuple(os.path.commonprefix(g) for g in groups.values())
+
+
+def _contains_any(data: bytes, screen: tuple[bytes, ...], names: tuple[bytes, ...]) -> bool:
+    """`any(n in data for n in names)`, with a scan for each of the
+    `screen` strings first: 3 scans instead of 14 for the new names, where
+    nearly every file has none (each scan reads the whole file)."""
+    return any(s in data for s in screen) and any(n in data for n in names)
 
 
 def digest(data: bytes) -> str:

@@ -5,6 +5,7 @@
   is re-analysed;
 - the prefilter keeps the same files inside and outside a git work tree;
 - the needle-based lexer finds exactly what the old single-regex lexer found;
+- the new names' screened substring test answers as the plain one;
 - leaving name-free function bodies out of the parse changes no result;
 - skipping `has` walks whose required literals are missing changes no result.
 """
@@ -202,6 +203,41 @@ def test_lexer_matches_the_reference_on_random_input():
     for _ in range(3000):
         data = b"".join(rng.choice(PIECES) for _ in range(rng.randint(0, 40)))
         assert _dump(fast.lex(data)) == _dump(ref.lex(data)), data
+
+
+NEW_NAMES = [b"PTE_SIZE", b"PG_SIZE", b"PTE_ALIGN", b"PTE_ALIGN_DOWN", b"PG_ALIGNED", b"offset_in_pte",
+             b"offset_in_pg", b"X"]
+
+
+def test_the_screened_substring_test_is_the_plain_one():
+    from pgrewrite.engine import _contains_any, _screen
+    screen = _screen(tuple(NEW_NAMES))
+    assert len(screen) < len(NEW_NAMES)
+    pieces = [b"PTE_", b"PG_", b"PTE", b"PG", b"SIZE", b"ALIGN", b"_DOWN", b"offset_in_p", b"te", b"g", b"X", b" "]
+    rng = random.Random(18)
+    seen = set()
+    for _ in range(3000):
+        data = b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        for names in (tuple(NEW_NAMES), tuple(NEW_NAMES[:-1])):
+            plain = any(n in data for n in names)
+            assert _contains_any(data, _screen(names), names) is plain, data
+            seen.add(plain)
+    assert seen == {True, False}
+
+
+def test_the_control_character_screen_answers_as_the_regex():
+    from pgrewrite import cachefile
+    pieces = [b"\\", b"u00", b"1b", b"7f", b"9b", b"20", b"b", b"f", b"\x7f", b"\xc2", b"\x80", b"\x9f", b"\xa0",
+              b'"', b"x", b"\\\\"]
+    rng = random.Random(15)
+    seen = set()
+    for _ in range(5000):
+        data = b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 10)))
+        want = cachefile._CONTROL.search(data) is not None
+        assert cachefile.has_control(data) is want, data
+        assert cachefile.has_control(memoryview(b"head" + data)[4:]) is want, data
+        seen.add(want)
+    assert seen == {True, False}
 
 
 def test_lexer_matches_the_reference_on_the_sample_tree():
