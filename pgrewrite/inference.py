@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import extents
 from .family import Family
 from .summaries import Summaries
 from .rules.units import Fact, Unit, UnitTable, normal_type
@@ -242,6 +243,8 @@ class Inference:
                 return Fact(f.unit, f"{name}: {f.why}")
             if name in fn.param_names:
                 return self.summaries(fn).parameter(fn, name)
+            if (written := extents.written_length(self, name, fn, depth, seen)) is not None:
+                return written
             if name in fn.poisoned or name in seen or name not in fn.sources:
                 return None
             facts = [self.source(s, fn, depth + 1, seen | {name}) for s in fn.sources[name]]
@@ -401,6 +404,7 @@ class Inference:
                     if f is not None and f.unit.dim == "buffer":
                         out.append(Fact(Unit(f.unit.gran, "bytes"),
                                         f"bounds {_short(args[j])} via {name}() argument {k + 1}: {f.why}"))
+            out += extents.length_after_buffer(self, call, name, args, k, dim, fn, depth, seen)
             s = self.summaries(fn)
             return out + (s.argument_sinks(call, name, k, dim, depth, seen) if s is not None else [])
         if t in ("init_declarator", "assignment_expression") and fn is not None:
