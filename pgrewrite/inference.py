@@ -117,11 +117,28 @@ class _Function:
                 if arg is not None and arg.type == "identifier":
                     self.poisoned.add(arg.text.decode())
                     self.changed.add(arg.text.decode())
+            elif t == "function_definition" and n is not self.node and _macro_loop(n):
+                for name in _macro_loop_names(n):     # the macro may assign its loop variable
+                    self.poisoned.add(name)
+                    self.changed.add(name)
             elif t == "identifier":
                 self.uses.setdefault(n.text.decode(), []).append(n)
             elif t == "return_statement":
                 self.returns.append(n)
             stack.extend(n.children)
+
+
+def _macro_loop_names(fn) -> list[str]:
+    """The names a macro loop read as a function_definition is given
+    (`list_for_each_entry(pos, head, member)`: pos, head, member)."""
+    d = fn.child_by_field_name("declarator")
+    out, stack = [], [d] if d is not None else []
+    while stack:
+        n = stack.pop()
+        if n.type == "identifier":
+            out.append(n.text.decode())
+        stack.extend(n.children)
+    return out
 
 
 def _declared(decl, d=None) -> tuple[str | None, str]:
@@ -153,6 +170,22 @@ def _unwrap(n):
 
 def _ts_parent(n):
     return n.parent
+
+
+def _macro_loop(fn, parent=None) -> bool:
+    """A function_definition without a function declarator, in a body:
+    tree-sitter's reading of a macro loop (`for_each_possible_cpu(cpu) {
+    ... }`: a type, a parenthesized declarator and a body), whose statements
+    are the enclosing function's. `parent`: look at where fn is (a
+    SYSCALL_DEFINE0(f) { ... } at the top level is a function)."""
+    if parent is not None and (up := parent(fn)) is not None and (
+            up.type in ("translation_unit", "linkage_specification", "declaration_list")
+            or up.type.startswith("preproc_")):
+        return False
+    d = fn.child_by_field_name("declarator")
+    while d is not None and d.type in ("pointer_declarator", "attributed_declarator"):
+        d = d.child_by_field_name("declarator")
+    return d is not None and d.type == "parenthesized_declarator"
 
 
 def _op(n) -> str | None:
@@ -196,7 +229,7 @@ class Inference:
 
     def _function(self, n) -> _Function | None:
         fn = n
-        while fn is not None and fn.type != "function_definition":
+        while fn is not None and (fn.type != "function_definition" or _macro_loop(fn, self.parent)):
             fn = self.parent(fn)
         return self.function_at(fn) if fn is not None else None
 
