@@ -223,7 +223,7 @@ def written_length(inf, name: str, fn, depth: int, seen: frozenset) -> Fact | No
     """The unit of local `name` when it starts at 0 and only grows by what
     writers into one-page buffers return (module docstring), else None."""
     if fn is None or name in seen or name in fn.poisoned or name in fn.changed or name in fn.param_names \
-            or name not in fn.types:
+            or name not in fn.types or not all(_zero(s) for s in fn.sources.get(name, ())):
         return None
     grows = _memo(fn, ("grows", name), lambda: _grows(inf, fn, name))
     if not grows:
@@ -245,18 +245,19 @@ def written_length(inf, name: str, fn, depth: int, seen: frozenset) -> Fact | No
 
 
 def _grows(inf, fn, name: str) -> list:
-    """The right sides of `name += e` when the function's other writes to
-    `name` are `= 0` (none of `++`, `--`, `-=`), else []."""
+    """The right sides of `name += e` when the function has none of `name++`,
+    `name--`, `name -= n` (its `=` writes are 0: written_length), else []."""
     text = _function_text(inf, fn)
     n = re.escape(name.encode())
     if not re.search(rb"\b" + n + rb"\s*\+=", text) or re.search(
             rb"(?:\+\+|--)\s*" + n + rb"\b|\b" + n + rb"\s*(?:\+\+|--|-=)", text):
         return []
-    for s in fn.sources.get(name, ()):
-        z = _unwrap(s)
-        if z is None or z.type != "number_literal" or z.text != b"0":
-            return []                           # a start other than 0
     return _added(fn.node, name)
+
+
+def _zero(n) -> bool:
+    z = _unwrap(n)
+    return z is not None and z.type == "number_literal" and z.text == b"0"
 
 
 def _added(root, name: str) -> list:
