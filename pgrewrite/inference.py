@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import extents
 from .family import Family
 from .summaries import Summaries
 from .rules.units import Fact, Unit, UnitTable, normal_type
@@ -123,11 +124,28 @@ class _Function:
                 if arg is not None and arg.type == "identifier":
                     self.poisoned.add(arg.text.decode())
                     self.changed.add(arg.text.decode())
+            elif t == "function_definition" and n is not self.node and _macro_loop(n):
+                for name in _macro_loop_names(n):     # the macro may assign its loop variable
+                    self.poisoned.add(name)
+                    self.changed.add(name)
             elif t == "identifier":
                 self.uses.setdefault(n.text.decode(), []).append(n)
             elif t == "return_statement":
                 self.returns.append(n)
             stack.extend(n.children)
+
+
+def _macro_loop_names(fn) -> list[str]:
+    """The names a macro loop read as a function_definition is given
+    (`list_for_each_entry(pos, head, member)`: pos, head, member)."""
+    d = fn.child_by_field_name("declarator")
+    out, stack = [], [d] if d is not None else []
+    while stack:
+        n = stack.pop()
+        if n.type == "identifier":
+            out.append(n.text.decode())
+        stack.extend(n.children)
+    return out
 
 
 def _declared(decl, d=None) -> tuple[str | None, str]:
@@ -159,6 +177,22 @@ def _unwrap(n):
 
 def _ts_parent(n):
     return n.parent
+
+
+def _macro_loop(fn, parent=None) -> bool:
+    """A function_definition without a function declarator, in a body:
+    tree-sitter's reading of a macro loop (`for_each_possible_cpu(cpu) {
+    ... }`: a type, a parenthesized declarator and a body), whose statements
+    are the enclosing function's. `parent`: look at where fn is (a
+    SYSCALL_DEFINE0(f) { ... } at the top level is a function)."""
+    if parent is not None and (up := parent(fn)) is not None and (
+            up.type in ("translation_unit", "linkage_specification", "declaration_list")
+            or up.type.startswith("preproc_")):
+        return False
+    d = fn.child_by_field_name("declarator")
+    while d is not None and d.type in ("pointer_declarator", "attributed_declarator"):
+        d = d.child_by_field_name("declarator")
+    return d is not None and d.type == "parenthesized_declarator"
 
 
 def _op(n) -> str | None:
@@ -206,7 +240,7 @@ class Inference:
 
     def _function(self, n) -> _Function | None:
         fn = n
-        while fn is not None and fn.type != "function_definition":
+        while fn is not None and (fn.type != "function_definition" or _macro_loop(fn, self.parent)):
             fn = self.parent(fn)
         return self.function_at(fn) if fn is not None else None
 
@@ -254,6 +288,8 @@ class Inference:
                 return Fact(f.unit, f"{name}: {f.why}")
             if name in fn.param_names:
                 return self.summaries(fn).parameter(fn, name) or self._page_index_use(e, fn)
+            if (written := extents.written_length(self, name, fn, depth, seen)) is not None:
+                return written
             if name in fn.poisoned or name in seen or name not in fn.sources:
                 return None if name in seen else self._page_index_use(e, fn)
             facts = [self.source(s, fn, depth + 1, seen | {name}) for s in fn.sources[name]]
@@ -437,6 +473,7 @@ class Inference:
                     if f is not None and f.unit.dim in ("buffer", "page"):     # page: dma_map_page(dev, page, 0, len)
                         out.append(Fact(Unit(f.unit.gran, "bytes"),
                                         f"bounds {_short(args[j])} via {name}() argument {k + 1}: {f.why}"))
+            out += extents.length_after_buffer(self, call, name, args, k, dim, fn, depth, seen)
             s = self.summaries(fn)
             return out + (s.argument_sinks(call, name, k, dim, depth, seen) if s is not None else [])
         if t in ("init_declarator", "assignment_expression") and fn is not None:

@@ -224,7 +224,18 @@ class Summaries:
         k = fn.param_names.index(pname)
         return self._once(("param", fn.node.start_byte, k), lambda: self._parameter(name, pname, k))
 
-    def _parameter(self, name: str, pname: str, k: int) -> Fact | None:
+    def parameter_as(self, fn, pname: str, kind: str, judge) -> Fact | None:
+        """As parameter(), with `judge(argument, caller)` (caller: an
+        inference._Function or None) saying what each call passes, a Fact
+        or None; `kind` names the judge (extents.py: "page-start")."""
+        name = _name_of(fn.node)
+        if not name or pname in fn.sources or pname in fn.changed or not self.file_local(name, resolve=False) \
+                or _variadic(fn.node):
+            return None
+        k = fn.param_names.index(pname)
+        return self._once((kind, fn.node.start_byte, k), lambda: self._parameter(name, pname, k, judge))
+
+    def _parameter(self, name: str, pname: str, k: int, judge=None) -> Fact | None:
         # the calls in the parsed bodies first: most often one of them
         # says nothing, and the bodies left out need not be parsed
         first, done = None, 0
@@ -236,7 +247,8 @@ class Summaries:
                 args = _args(call)
                 if len(args) <= k:
                     return None
-                f = self.inf.source(args[k], self.inf.function_at(caller) if caller is not None else None)
+                at = self.inf.function_at(caller) if caller is not None else None
+                f = judge(args[k], at) if judge is not None else self.inf.source(args[k], at)
                 if f is None or (first is not None and f.unit != first[1].unit):
                     return None
                 first = first or (call, f, args[k])

@@ -4,7 +4,8 @@ What unit a call returns, a struct field holds or a callback's parameter
 receives, and what unit a callee expects of an argument (or that the
 argument is a length bounded by another argument, a buffer; or that the
 call returns a length within its buffer argument, or the struct page that
-holds its argument's address). Unit inference
+holds its argument's address; or that an argument after a buffer is not its
+length). Unit inference
 (inference.py) carries these through a function; see units.yaml for the
 vocabulary.
 """
@@ -70,6 +71,9 @@ class UnitTable:
     arguments: dict[tuple[str, int], list[ArgUnit]] = field(default_factory=dict)  # memcpy len: both buffers
     fields: dict[str, list[tuple[frozenset, Fact]]] = field(default_factory=dict)
     parameters: dict[tuple[str, ...], dict[int, Fact]] = field(default_factory=dict)
+    # an argument right after a buffer that is not its length (an alignment, a
+    # length a disk format fixes): (callee, K) -> why
+    not_lengths: dict[tuple[str, int], str] = field(default_factory=dict)
 
     def field_fact(self, name: str, base_type: str | None) -> Fact | None:
         for of, fact in self.fields.get(name, ()):
@@ -118,6 +122,12 @@ def _table(doc: dict, lines, rel: str) -> tuple[UnitTable, list[str]]:
     for e in doc.get("fields", ()):
         fact = Fact(Unit.parse(e["unit"]), f"->{e['field']} " + e.get("why", f"is {Unit.parse(e['unit'])}"))
         table.fields.setdefault(e["field"], []).append((frozenset(e.get("of", ())), fact))
+    for i, e in enumerate(doc.get("not-lengths", ())):
+        for name in e["calls"]:
+            if (name, e["arg"]) in table.not_lengths:
+                problems.append(f"{rel}:{_line_of(lines, ['not-lengths', i])}: not-lengths/{i}: "
+                                f"{name}() argument {e['arg']} listed twice")
+            table.not_lengths[(name, e["arg"])] = e["why"]
     for e in doc.get("parameters", ()):
         sig = tuple(normal_type(t) for t in e["signature"])
         fact = Fact(Unit.parse(e["unit"]), e.get("why", f"the parameter is {Unit.parse(e['unit'])}"))
