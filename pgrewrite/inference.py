@@ -768,8 +768,7 @@ class Inference:
         a page array's index counts PTEs and pages at once (domain.md, GUP)."""
         got = self._gup_memo.get(fn.node.start_byte)
         if got is None:
-            callees = {name for (name, _), specs in self.table.arguments.items()
-                       if any(a.unit is not None and a.unit.dim == "pages" for a in specs)}
+            callees = self.table.user_pages_calls
             got = any(self.parent(u) is not None and self.parent(u).type == "call_expression"
                       and self.parent(u).child_by_field_name("function") == u
                       for name in callees for u in fn.uses.get(name, ()))
@@ -783,9 +782,7 @@ class Inference:
         lock-step with PFNs, where the two units meet (domain.md)."""
         got = self._pfn_memo.get(scope.start_byte)
         if got is None:
-            pfn_calls = {n for n, f in self.table.returns.items() if f.unit == Unit("pte", "count")} | \
-                {n for (n, _), specs in self.table.arguments.items()
-                 if any(a.unit == Unit("pte", "count") for a in specs)}
+            pfn_calls = self.table.pfn_calls
             got, stack = False, [scope]
             while stack and not got:
                 n = stack.pop()

@@ -12,6 +12,7 @@ vocabulary.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from . import documents
@@ -74,6 +75,19 @@ class UnitTable:
     # an argument right after a buffer that is not its length (an alignment, a
     # length a disk format fixes): (callee, K) -> why
     not_lengths: dict[tuple[str, int], str] = field(default_factory=dict)
+
+    @cached_property
+    def user_pages_calls(self) -> frozenset[str]:
+        """Calls with an argument of unit user-pages (get_user_pages()...)."""
+        return frozenset(name for (name, _), specs in self.arguments.items()
+                         if any(a.unit is not None and a.unit.dim == "pages" for a in specs))
+
+    @cached_property
+    def pfn_calls(self) -> frozenset[str]:
+        """Calls that return or take a PFN (a PTE count): pfn_to_page(), page_to_pfn()..."""
+        pte = Unit("pte", "count")
+        return frozenset({n for n, f in self.returns.items() if f.unit == pte}
+                         | {n for (n, _), specs in self.arguments.items() if any(a.unit == pte for a in specs)})
 
     def field_fact(self, name: str, base_type: str | None) -> Fact | None:
         for of, fact in self.fields.get(name, ()):
