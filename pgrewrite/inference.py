@@ -132,7 +132,7 @@ class _Function:
                 self.uses.setdefault(n.text.decode(), []).append(n)
             elif t == "return_statement":
                 self.returns.append(n)
-            stack.extend(n.children)
+            stack.extend(n.named_children)          # tokens (`;`, `=`...) are leaves: nothing to read
 
 
 def _macro_loop_names(fn) -> list[str]:
