@@ -24,7 +24,8 @@ SCHEMA = "units.schema.json"
 
 @dataclass(frozen=True)
 class Unit:
-    """A granularity (pte, pg, or '' for an address with none) and what the
+    """A granularity (pte, pg, '' for an address with none, or inference's
+    "pte+pg" for a value where the two met) and what the
     value is: bytes, count, order, buffer (a pointer into one page), page (a
     struct page of one allocation), pages (an array of struct pages filled
     per user page, by GUP), phys or user (an address)."""
