@@ -48,6 +48,14 @@ class Git:
     def out(self, *args: str, **kw) -> str:
         return self.run(*args, **kw).stdout.decode(errors="replace")
 
+    def pipe(self, *args: str) -> subprocess.Popen:
+        """`git ARGS` kept running, its stdin and stdout pipes to talk to
+        (`cat-file --batch`); the caller closes stdin and waits."""
+        full_env = {**os.environ, **self.env}
+        full_env.setdefault("LC_ALL", "C")
+        return subprocess.Popen(["git", *args], cwd=self.cwd, env=full_env,
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+
     def config(self, key: str) -> str | None:
         proc = self.run("config", "--get", key, check=False)
         value = proc.stdout.decode().strip()
