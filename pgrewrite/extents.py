@@ -39,28 +39,12 @@ from __future__ import annotations
 
 import re
 
+from .nodes import line as _line, short as _short, unwrap as _unwrap
 from .rules.units import Fact, Unit
-
-_WRAPPERS = ("parenthesized_expression", "cast_expression")
-
-
-def _unwrap(n):
-    while n is not None and n.type in _WRAPPERS:
-        n = n.child_by_field_name("value") if n.type == "cast_expression" else (n.named_children[0] if n.named_children else None)
-    return n
 
 
 def _text(n) -> str:
     return " ".join(n.text.decode(errors="replace").split()) if n is not None else ""
-
-
-def _short(n, limit: int = 40) -> str:
-    text = _text(n)
-    return text if len(text) <= limit else text[:limit - 3] + "..."
-
-
-def _line(n) -> int:
-    return n.start_point[0] + 1
 
 
 def _page_size_less(size):

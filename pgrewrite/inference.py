@@ -34,10 +34,10 @@ from dataclasses import dataclass
 
 from . import extents
 from .family import Family
+from .nodes import WRAPPERS as _WRAPPERS, args as _args, line as _line, short as _short, unwrap as _unwrap
 from .summaries import Summaries
 from .rules.units import Fact, Unit, UnitTable, normal_type
 
-_WRAPPERS = ("parenthesized_expression", "cast_expression")
 _COMPARE = frozenset({"<", ">", "<=", ">=", "==", "!="})
 _PEERS_CALLS = frozenset({"min", "max", "min_t", "max_t", "clamp", "clamp_t", "clamp_val", "umin", "umax"})
 _TYPED_PEERS = frozenset({"min_t", "max_t", "clamp_t"})   # first argument is a type
@@ -169,12 +169,6 @@ def _declared(decl, d=None) -> tuple[str | None, str]:
     return name, text + " *" * stars
 
 
-def _unwrap(n):
-    while n is not None and n.type in _WRAPPERS:
-        n = n.child_by_field_name("value") if n.type == "cast_expression" else (n.named_children[0] if n.named_children else None)
-    return n
-
-
 def _ts_parent(n):
     return n.parent
 
@@ -203,11 +197,6 @@ def _op(n) -> str | None:
 def _callee(call) -> str | None:
     f = call.child_by_field_name("function")
     return f.text.decode() if f is not None and f.type == "identifier" else None
-
-
-def _args(call) -> list:
-    a = call.child_by_field_name("arguments")
-    return [c for c in a.named_children if c.type != "comment"] if a is not None else []
 
 
 class Inference:
@@ -261,9 +250,6 @@ class Inference:
             self._summaries = Summaries(self, root, self.path)
         return self._summaries
 
-    def _line(self, n) -> int:
-        return n.start_point[0] + 1
-
     def source_at(self, n, scope=None) -> Fact | None:
         """The unit of the value of expression `n`, in its function."""
         self.parent = scope.parent if scope is not None else _ts_parent
@@ -280,7 +266,7 @@ class Inference:
             name = e.text.decode()
             if name in self.names:
                 g = self.decided.get(e.start_byte)
-                return Fact(Unit(g, "bytes"), f"{name} (line {self._line(e)}) is {g}") if g and name == "PAGE_SIZE" else None
+                return Fact(Unit(g, "bytes"), f"{name} (line {_line(e)}) is {g}") if g and name == "PAGE_SIZE" else None
             if fn is None:
                 return None
             if name in fn.params:
@@ -296,7 +282,7 @@ class Inference:
             if not facts or any(f is None for f in facts) or len({f.unit for f in facts}) != 1:
                 return self._page_index_use(e, fn) if all(f is None for f in facts) else None
             src = fn.sources[name][0]
-            return Fact(facts[0].unit, f"{name} = {_short(src)} (line {self._line(src)}): {facts[0].why}")
+            return Fact(facts[0].unit, f"{name} = {_short(src)} (line {_line(src)}): {facts[0].why}")
         if t == "call_expression":
             name = _callee(e)
             if name is None:
@@ -352,7 +338,7 @@ class Inference:
             ll = _unwrap(left)
             if op in ("<<", "*") and ll is not None and ll.type == "identifier" and ll.text == b"PAGE_SIZE":
                 g = self.decided.get(ll.start_byte)      # PAGE_SIZE << order, decided by a rule
-                return Fact(Unit(g, "bytes"), f"PAGE_SIZE (line {self._line(ll)}) is {g}") if g else None
+                return Fact(Unit(g, "bytes"), f"PAGE_SIZE (line {_line(ll)}) is {g}") if g else None
             if op in ("*", "/") and lr is not None and lr.type == "identifier" and lr.text == b"PAGE_SIZE":
                 f = self.source(left, fn, depth + 1, seen)
                 if f is not None and op == "*" and f.unit.dim == "count":
@@ -521,7 +507,7 @@ class Inference:
             if up is not None and skip(up, use):
                 continue
             for f in self.sinks(use, fn, dim, depth + 1, seen):
-                found.append(Fact(f.unit, f"{says(self._line(use))}: {f.why}"))
+                found.append(Fact(f.unit, f"{says(_line(use))}: {f.why}"))
         return found
 
     def _checked_then_used(self, other, fn: _Function | None, depth: int, seen: frozenset) -> list[Fact]:
@@ -588,7 +574,7 @@ class Inference:
                 up, c = self._up(up)
             f = self._counts(up, c, fn) if up is not None else None
             if f is not None:
-                facts.append((f, self._line(use)))
+                facts.append((f, _line(use)))
         if declared > 1 or not facts or len({f.unit for f, _ in facts}) != 1:
             return None
         if facts[0][0].unit.gran == "pg" and self._pfn_beside(loop if loop is not None else fn.node):
@@ -732,7 +718,7 @@ class Inference:
                 else:
                     continue
                 return [Fact(Unit("pg", "bytes"), f"the offset of {_short(x)} into {callee}({_short(x)}) in "
-                                                  f"{where} (line {self._line(call)}), which {why}")]
+                                                  f"{where} (line {_line(call)}), which {why}")]
         return []
 
     def _slot(self, n):
@@ -1000,7 +986,3 @@ def _constant(n) -> bool:
         stack.extend(c.children)
     return True
 
-
-def _short(n, limit: int = 40) -> str:
-    text = " ".join(n.text.decode(errors="replace").split())
-    return text if len(text) <= limit else text[:limit - 3] + "..."

@@ -31,6 +31,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from . import parsing
+from .nodes import args as _args, line as _line, short as _short
 from .rules.units import Fact
 
 # where function definitions live: the file's top level, #if branches, extern "C"
@@ -257,7 +258,7 @@ class Summaries:
             return None
         call, f, arg = first
         every = "its one call passes" if len(calls) == 1 else f"its {len(calls)} calls agree, the first passes"
-        line = self.inf._line(call)
+        line = _line(call)
         return Fact(f.unit, f"{pname} is argument {k + 1} of {name}(), {every} {_short(arg)} (line {line})"
                             f": {f.why}")
 
@@ -282,7 +283,7 @@ class Summaries:
         e, f = first
         n = len(fn.returns)
         also = "" if n == 1 else f", as its {n} returns all do"
-        return Fact(f.unit, f"{name}() returns {_short(e)} (line {self.inf._line(e)}){also}: {f.why}")
+        return Fact(f.unit, f"{name}() returns {_short(e)} (line {_line(e)}){also}: {f.why}")
 
     def argument_sinks(self, call, name: str, k: int, dim: str, depth: int, seen: frozenset) -> list[Fact]:
         """What `name`'s body does with its parameter k+1 (0-based k), when
@@ -295,7 +296,7 @@ class Summaries:
         key = ("sink", fn.start_byte, k)
         if not pname or pname in callee.sources or pname in callee.changed or key in seen:
             return []
-        line = self.inf._line(call)
+        line = _line(call)
         # the callee's nodes may be of a tree parsed again, which the site's
         # Scope does not know: their parents from tree-sitter
         parent, self.inf.parent = self.inf.parent, _parent
@@ -320,7 +321,7 @@ class Summaries:
         try:
             for call, caller in self._uses(name).calls:
                 at = self.inf.function_at(caller) if caller is not None else None
-                line = self.inf._line(call)
+                line = _line(call)
                 for f in self.inf.sinks(call, at, dim, depth + 1, seen | {key}):
                     out.append(Fact(f.unit, f"returned by {name}() to its call at line {line}: {f.why}"))
         finally:
@@ -368,12 +369,3 @@ def _parent(n):
 def _never(up, use) -> bool:
     return False                  # the parameter is never assigned: every use is one
 
-
-def _args(call) -> list:
-    a = call.child_by_field_name("arguments")
-    return [c for c in a.named_children if c.type != "comment"] if a is not None else []
-
-
-def _short(n, limit: int = 40) -> str:
-    text = " ".join(n.text.decode(errors="replace").split())
-    return text if len(text) <= limit else text[:limit - 3] + "..."

@@ -1,0 +1,32 @@
+"""Small readings of parsed C nodes that unit inference and its steps
+(inference.py, extents.py, summaries.py) share: an expression without its
+parentheses and casts, a call's arguments, a node's line and a one-line
+excerpt for a derivation. They read nodes parsing.py made; none imports
+tree-sitter."""
+from __future__ import annotations
+
+WRAPPERS = ("parenthesized_expression", "cast_expression")
+
+
+def unwrap(n):
+    """`n` without the parentheses and casts around it."""
+    while n is not None and n.type in WRAPPERS:
+        n = n.child_by_field_name("value") if n.type == "cast_expression" else (n.named_children[0] if n.named_children else None)
+    return n
+
+
+def args(call) -> list:
+    """The arguments of call expression `call`, comments left out."""
+    a = call.child_by_field_name("arguments")
+    return [c for c in a.named_children if c.type != "comment"] if a is not None else []
+
+
+def line(n) -> int:
+    """The 1-based line `n` starts on."""
+    return n.start_point[0] + 1
+
+
+def short(n, limit: int = 40) -> str:
+    """`n`'s text on one line, cut to `limit` characters."""
+    text = " ".join(n.text.decode(errors="replace").split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
