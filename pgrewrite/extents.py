@@ -96,7 +96,7 @@ def length_after_buffer(inf, call, name: str, args: list, k: int, dim: str, fn, 
         return []
     table = inf.table
     if (name, k + 1) in table.arguments or (name, k) in table.arguments \
-            or any(spec.bounded_by == k for specs in _specs_of(table, name) for spec in specs):
+            or any(spec.bounded_by == k for specs in table.arguments_of(name) for spec in specs):
         return []                              # units.yaml says what these arguments are
     s = inf.summaries(fn)
     if s is not None and s.callee(name) is not None:
@@ -114,20 +114,6 @@ def length_after_buffer(inf, call, name: str, args: list, k: int, dim: str, fn, 
         return []
     what = _short(base) if off is None else f"{_short(base)} + {_short(off, 20)}"
     return [Fact(Unit(f.unit.gran, "bytes"), f"bounds {what} as the length after it in {name}(): {f.why}")]
-
-
-_BY_CALLEE: dict[int, tuple] = {}     # id(table) -> (table, {callee: [specs of each argument]})
-
-
-def _specs_of(table, name: str) -> list:
-    """units.yaml's argument entries of callee `name`, one list per argument."""
-    kept = _BY_CALLEE.get(id(table))
-    if kept is None or kept[0] is not table:
-        index: dict[str, list] = {}
-        for (callee, _), specs in table.arguments.items():
-            index.setdefault(callee, []).append(specs)
-        kept = _BY_CALLEE[id(table)] = (table, index)
-    return kept[1].get(name, [])
 
 
 def page_start(inf, e, fn, depth: int = 0, seen: frozenset = frozenset()) -> Fact | None:

@@ -78,6 +78,17 @@ class UnitTable:
     not_lengths: dict[tuple[str, int], str] = field(default_factory=dict)
 
     @cached_property
+    def _arguments_by_callee(self) -> dict[str, list[list[ArgUnit]]]:
+        index: dict[str, list[list[ArgUnit]]] = {}
+        for (callee, _), specs in self.arguments.items():
+            index.setdefault(callee, []).append(specs)
+        return index
+
+    def arguments_of(self, callee: str) -> list[list[ArgUnit]]:
+        """The argument entries of `callee`, one list per argument listed."""
+        return self._arguments_by_callee.get(callee, [])
+
+    @cached_property
     def user_pages_calls(self) -> frozenset[str]:
         """Calls with an argument of unit user-pages (get_user_pages()...)."""
         return frozenset(name for (name, _), specs in self.arguments.items()
