@@ -139,13 +139,7 @@ def _macro_loop_names(fn) -> list[str]:
     """The names a macro loop read as a function_definition is given
     (`list_for_each_entry(pos, head, member)`: pos, head, member)."""
     d = fn.child_by_field_name("declarator")
-    out, stack = [], [d] if d is not None else []
-    while stack:
-        n = stack.pop()
-        if n.type == "identifier":
-            out.append(n.text.decode())
-        stack.extend(n.children)
-    return out
+    return [n.text.decode() for n in _identifiers(d)] if d is not None else []
 
 
 def _declared(decl, d=None) -> tuple[str | None, str]:
