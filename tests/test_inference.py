@@ -114,6 +114,11 @@ def test_inference_policy(verdict, rule, weak, evidence, expected):
     ("returns:\n  - {calls: [f], unit: pg-bytes, bounded-by: 1}\n", "units.yaml:2: returns/0"),
     ("returns:\n  - {calls: [f], bounded-by: 1}\n  - {calls: [f], unit: pg-bytes}\n",
      "units.yaml:3: returns/1: f listed twice"),
+    # contains: K (virt_to_page), checked as bounded-by is
+    ("returns:\n  - {calls: [f], contains: 1}\n  - {calls: [f], unit: pg-page}\n",
+     "units.yaml:3: returns/1: f listed twice"),
+    ("returns:\n  - {calls: [f], contains: 1, unit: pg-page}\n", "units.yaml:2: returns/0"),
+    ("returns:\n  - {calls: [f], contains: 0}\n", "units.yaml:2: returns/0/contains"),
 ])
 def test_unit_table_errors_name_file_and_line(tmp_path, text, expected):
     d = rules_dir(tmp_path, {"units.yaml": text})

@@ -5,17 +5,12 @@ refuses (GUP arrays, PFN lock-step). The fixture is
 fixtures/units/drivers/misc/unit_page_arrays.c; these pin what a user sees."""
 from __future__ import annotations
 
-import shutil
 import textwrap
 
 import pytest
 
 from pgrewrite import api
 from pgrewrite.classify import UNITS
-from pgrewrite.rules.loader import RuleError, load_ruleset
-
-from .conftest import REPO
-from .test_rule_language import rules_dir
 
 
 def scan(code: str, path: str = "drivers/x/y.c"):
@@ -88,17 +83,3 @@ def test_offset_in_page_beside_virt_to_page_is_pg():
     assert "virt_to_page(skb->data) in the same call" in reason
     other = code.replace("offset_in_page(skb->data)", "offset_in_page(skb->head)")
     assert "virt_to_page" not in scan(other)[0][4]
-
-
-@pytest.mark.parametrize("text, expected", [
-    ("returns:\n  - {calls: [f], contains: 1}\n  - {calls: [f], unit: pg-page}\n",
-     "units.yaml:3: returns/1: f listed twice"),
-    ("returns:\n  - {calls: [f], contains: 1, unit: pg-page}\n", "units.yaml:2: returns/0"),
-    ("returns:\n  - {calls: [f], contains: 0}\n", "units.yaml:2: returns/0/contains"),
-])
-def test_contains_in_the_unit_table_is_checked(tmp_path, text, expected):
-    d = rules_dir(tmp_path, {"units.yaml": text})
-    shutil.copy(REPO / "semantic-rules" / "units.schema.json", d / "units.schema.json")
-    with pytest.raises(RuleError) as e:
-        load_ruleset(d)
-    assert any(p.startswith("rules/" + expected) for p in e.value.problems), e.value.problems
