@@ -1,9 +1,9 @@
 """Commits for a series without touching the user's repository.
 
 `Scratch` writes every object into a temporary object directory (the user's
-repository is only read, through alternates) and uses a temporary index, so
-building a series never touches the user's working tree, index or object
-store. `Git` itself, like every git call, is in pgrewrite/git.py.
+repository is only read, through alternates) and builds the commits' trees
+itself, with no index, so building a series never touches the user's
+working tree, index or object store. `Git` itself, like every git call, is in pgrewrite/git.py.
 """
 from __future__ import annotations
 
@@ -44,6 +44,8 @@ class Scratch:
             **repo.env,
             "GIT_OBJECT_DIRECTORY": str(self.dir / "objects"),
             "GIT_ALTERNATE_OBJECT_DIRECTORIES": os.pathsep.join(alternates),
+            # no command here reads an index; one of its own keeps any that
+            # would away from the user's
             "GIT_INDEX_FILE": str(self.dir / "index"),
         })
         fmt = repo.out("rev-parse", "--show-object-format").strip()
