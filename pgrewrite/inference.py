@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 from . import extents
 from .family import Family
-from .nodes import WRAPPERS as _WRAPPERS, args as _args, line as _line, short as _short, unwrap as _unwrap
+from .nodes import WRAPPERS as _WRAPPERS, args as _args, function_declarator, line as _line, short as _short, unwrap as _unwrap
 from .summaries import Summaries
 from .rules.units import Fact, Unit, UnitTable, normal_type
 
@@ -67,9 +67,7 @@ class _Function:
         self.params: dict[str, Fact] = {}
         self.node = fn
         self.returns: list = []          # the function's `return e` statements
-        decl = fn.child_by_field_name("declarator")
-        while decl is not None and decl.type != "function_declarator":
-            decl = decl.child_by_field_name("declarator")
+        decl = function_declarator(fn)
         plist = decl.child_by_field_name("parameters") if decl is not None else None
         sig, names = [], []
         for p in (plist.named_children if plist is not None else ()):

@@ -1,7 +1,8 @@
 """Small readings of parsed C nodes that unit inference and its steps
-(inference.py, extents.py, summaries.py) share: an expression without its
-parentheses and casts, a call's arguments, a node's line and a one-line
-excerpt for a derivation. They read nodes parsing.py made; none imports
+(inference.py, extents.py, summaries.py) share, and sites.py with them: an
+expression without its parentheses and casts, a call's arguments, a
+function's declarator, a node's line and a one-line excerpt for a
+derivation. They read nodes parsing.py made; none imports
 tree-sitter."""
 from __future__ import annotations
 
@@ -19,6 +20,16 @@ def args(call) -> list:
     """The arguments of call expression `call`, comments left out."""
     a = call.child_by_field_name("arguments")
     return [c for c in a.named_children if c.type != "comment"] if a is not None else []
+
+
+def function_declarator(fn):
+    """The function_declarator (name and parameters) of function_definition
+    `fn`, through the pointer and attribute declarators around it; None if
+    it has none."""
+    d = fn.child_by_field_name("declarator")
+    while d is not None and d.type != "function_declarator":
+        d = d.child_by_field_name("declarator")
+    return d
 
 
 def line(n) -> int:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from . import parsing
 from .lex import CONDITIONAL, Lexed, Lexer, blank
 from .model import Context, Mentions, Site
+from .nodes import function_declarator
 
 # Leaves whose text is a name (tree-sitter reads `__aligned(PAGE_SIZE)` as a
 # declarator with a type_identifier parameter, so type names count too).
@@ -380,9 +381,7 @@ def _classify_position(node, scope: Scope):
 
 
 def function_name(fn) -> str | None:
-    d = fn.child_by_field_name("declarator")
-    while d is not None and d.type != "function_declarator":
-        d = d.child_by_field_name("declarator")
+    d = function_declarator(fn)
     if d is None:
         return None
     name = d.child_by_field_name("declarator")

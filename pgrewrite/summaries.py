@@ -31,7 +31,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from . import parsing
-from .nodes import args as _args, line as _line, short as _short
+from .nodes import args as _args, function_declarator, line as _line, short as _short
 from .rules.units import Fact
 
 # where function definitions live: the file's top level, #if branches, extern "C"
@@ -341,9 +341,7 @@ def _whole_words(data: bytes, word: bytes):
 
 
 def _name_of(fn) -> str | None:
-    d = fn.child_by_field_name("declarator")
-    while d is not None and d.type != "function_declarator":
-        d = d.child_by_field_name("declarator")
+    d = function_declarator(fn)
     d = d.child_by_field_name("declarator") if d is not None else None
     while d is not None and d.type in ("parenthesized_declarator", "attributed_declarator"):
         d = next((c for c in d.named_children if c.type.endswith("declarator") or c.type == "identifier"), None)
@@ -355,9 +353,7 @@ def _static(fn) -> bool:
 
 
 def _variadic(fn) -> bool:
-    d = fn.child_by_field_name("declarator")
-    while d is not None and d.type != "function_declarator":
-        d = d.child_by_field_name("declarator")
+    d = function_declarator(fn)
     params = d.child_by_field_name("parameters") if d is not None else None
     return params is None or any(c.type == "variadic_parameter" or c.text == b"..." for c in params.children)
 
