@@ -30,7 +30,7 @@ PG-derived value meet: a logic site, never settled by majority.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from . import extents
 from .family import Family
@@ -53,6 +53,17 @@ MEET = "pte+pg"     # the granularity of a value where a PTE and a PG value met
 class Evidence:
     gran: str      # pte | pg
     chain: str     # the derivation, one line
+
+
+@dataclass
+class _TreeMemo:
+    """What Inference keeps of one tree (keyed by node offsets)."""
+
+    functions: dict = field(default_factory=dict)     # function start -> _Function
+    summaries: Summaries | None = None                # its functions, when a call or parameter asks
+    page_index: dict = field(default_factory=dict)    # (function, variable, loop) -> what its uses count
+    gup: dict = field(default_factory=dict)           # function start -> fills a page array per user page
+    pfn: dict = field(default_factory=dict)           # loop/function start -> walks PFNs beside pages
 
 
 class _Function:
@@ -201,15 +212,37 @@ class Inference:
         self.names = frozenset(family.names)
         self.data = data
         self.decided = decided or {}      # site start -> pte|pg of strong rule decisions
-        self._functions: dict[int, _Function] = {}
-        self._summaries: Summaries | None = None   # the file's functions, when a call or parameter asks
-        self._page_index_memo: dict = {}  # (function, variable, loop) -> what its uses count
+        # what is read of one tree, by node offsets: the file's, or a macro
+        # body's, parsed alone, whose offsets (and wrapper function) every
+        # other body's share: each tree keeps its own (see _enter)
+        self._trees: dict[int | None, _TreeMemo] = {}
+        self._enter(None)
         self._site_fn: _Function | None = None    # the function of the site asked about
-        self._gup_memo: dict[int, bool] = {}
-        self._pfn_memo: dict[int, bool] = {}
         # tree-sitter's Node.parent walks down from the root each time; the
         # site's Scope remembers parents (sites.Scope.parent), set per site
         self.parent = _ts_parent
+
+    def _enter(self, scope) -> None:
+        """Read the tree of `scope` (a sites.Scope; None: the file's) from
+        now on: its parents and its own memos."""
+        self.parent = scope.parent if scope is not None else _ts_parent
+        key = scope.delta if scope is not None and scope.macro is not None else None
+        m = self._trees.get(key)
+        if m is None:
+            m = self._trees[key] = _TreeMemo()
+        self._functions = m.functions
+        self._page_index_memo = m.page_index
+        self._gup_memo = m.gup
+        self._pfn_memo = m.pfn
+        self._tree = m
+
+    @property
+    def _summaries(self) -> Summaries | None:
+        return self._tree.summaries
+
+    @_summaries.setter
+    def _summaries(self, value) -> None:
+        self._tree.summaries = value
 
     # -- where a site is ------------------------------------------------
     def _up(self, n):
@@ -244,7 +277,7 @@ class Inference:
 
     def source_at(self, n, scope=None) -> Fact | None:
         """The unit of the value of expression `n`, in its function."""
-        self.parent = scope.parent if scope is not None else _ts_parent
+        self._enter(scope)
         self._site_fn = self._function(n)
         return self.source(n, self._site_fn)
 
@@ -786,7 +819,7 @@ class Inference:
         sites.Scope, whose parent look-ups are remembered."""
         if node is None:
             return []
-        self.parent = scope.parent if scope is not None else _ts_parent
+        self._enter(scope)
         fn = self._function(node)
         self._site_fn = fn                 # a page-array fact needs no GUP here either (_per_user_pages)
         facts: list[Fact] = []

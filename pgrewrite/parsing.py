@@ -14,8 +14,10 @@ import tree_sitter
 import tree_sitter_c
 
 # A macro body or pattern is parsed inside this wrapper so that expressions,
-# statements and do-while bodies all become statements of a function.
-_FN_PREFIX = b"void __pgrewrite_fragment__(void) {\n"
+# statements and do-while bodies all become statements of a function. The
+# body follows the brace on its line: with the body's row of newlines before
+# the wrapper, the fragment's nodes are on the file's lines.
+_FN_PREFIX = b"void __pgrewrite_fragment__(void) { "
 _FN_SUFFIX = b"\n;}\n"
 
 
@@ -87,23 +89,26 @@ class Fragment:
     errors: int
 
 
-def parse_fragment(text: bytes) -> Fragment:
+def parse_fragment(text: bytes, row: int = 0) -> Fragment:
     """Parse a fragment as function-body statements, or as top-level code.
 
     Macro bodies may be expressions, statements, declarations or whole
     function definitions; we keep whichever reading has fewer parse errors.
+    `row`: the 0-based line of the file the fragment starts on, which its
+    nodes' start_point then says (a derivation names file lines).
     """
     best = None
-    for prefix, suffix in ((_FN_PREFIX, _FN_SUFFIX), (b"", b"\n")):
+    pad = b"\n" * row
+    for prefix, suffix in ((pad + _FN_PREFIX, _FN_SUFFIX), (pad, b"\n")):
         root = _parser().parse(prefix + text + suffix).root_node
-        if prefix:
+        if prefix != pad:
             fn = root.children[0] if root.children else None
             body = fn.child_by_field_name("body") if fn is not None and fn.type == "function_definition" else None
             if body is None:
                 continue
             nodes = tuple(c for c in body.children if c.start_byte >= len(prefix) and c.start_byte < len(prefix) + len(text))
         else:
-            nodes = tuple(c for c in root.children if c.start_byte < len(text))
+            nodes = tuple(c for c in root.children if c.start_byte < len(prefix) + len(text))
         errors = count_errors(root)
         if best is None or errors < best.errors:
             best = Fragment(nodes=nodes, offset=len(prefix), errors=errors)

@@ -174,9 +174,11 @@ def find_sites(path: str, data: bytes, lexer: Lexer, lexed: Lexed | None = None,
             add(s, e, t, Context.CODE, None, None, None, True)
 
     fragments = []
+    row, at = 0, 0                        # the line of each body, counted on (directives in file order)
     for d in lexed.directives:
         if d.name == "define" and d.body_start is not None and any(w[0] >= d.body_start for w in d.words):
-            fragments.append(_macro_sites(data, d, add))
+            row, at = row + data.count(b"\n", at, d.body_start), d.body_start
+            fragments.append(_macro_sites(data, d, add, row))
         _directive_sites(d, add, asm=False)
     return ParsedFile(path, data, root, _with_ids(found, data), mentions, root is not None and root.has_error,
                       lexed, fragments, uses if root is not None else {}, file_scope if root is not None else None)
@@ -390,10 +392,11 @@ def function_name(fn) -> str | None:
     return name.text.decode(errors="replace") if name is not None else None
 
 
-def _macro_sites(data: bytes, d, add):
-    """Re-parse a #define body and give its family tokens their structure."""
+def _macro_sites(data: bytes, d, add, row: int = 0):
+    """Re-parse a #define body (starting on 0-based line `row`) and give its
+    family tokens their structure."""
     body = data[d.body_start:d.end]
-    frag = parsing.parse_fragment(body)
+    frag = parsing.parse_fragment(body, row)
     delta = d.body_start - frag.offset
     scope_root = frag.nodes[0].parent if frag.nodes else None
     tree_root = scope_root
