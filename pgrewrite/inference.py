@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import extents
+from . import extents, filescope
 from .family import Family
 from .nodes import WRAPPERS as _WRAPPERS, args as _args, function_declarator, line as _line, short as _short, unwrap as _unwrap
 from .summaries import Summaries
@@ -266,6 +266,8 @@ class Inference:
                 return Fact(f.unit, f"{name}: {f.why}")
             if name in fn.param_names:
                 return self.summaries(fn).parameter(fn, name) or self._page_index_use(e, fn)
+            if name not in fn.types:                 # a file-scope variable: its writes in the file
+                return filescope.variable(self, fn, name, depth, seen)
             if (written := extents.written_length(self, name, fn, depth, seen)) is not None:
                 return written
             if name in fn.poisoned or name in seen or name not in fn.sources:
@@ -313,7 +315,7 @@ class Inference:
             if base is not None and base.type == "identifier" and fn is not None:
                 btype = fn.types.get(base.text.decode())
                 btype = btype.replace("const ", "").rstrip(" *") if btype else None
-            return self.table.field_fact(fname.text.decode(), btype)
+            return self.table.field_fact(fname.text.decode(), btype) or filescope.field(self, e, fn, depth, seen)
         if t == "binary_expression":
             op = _op(e)
             left, right = e.child_by_field_name("left"), e.child_by_field_name("right")
