@@ -46,12 +46,13 @@ from __future__ import annotations
 import re
 
 from . import parsing
-from .nodes import WRAPPERS, args as _args, line as _line, short as _short, unwrap as _unwrap
+from .nodes import WRAPPERS, args as _args, function_declarator, line as _line, short as _short, unwrap as _unwrap
 from .rules.units import Fact
 from .summaries import _name_of
 
 _CONTAINERS = frozenset({"translation_unit", "preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif",
                          "preproc_elifdef", "linkage_specification", "declaration_list"})
+_FRAGMENT = b"__pgrewrite_fragment__"     # parsing.py's wrapper of a macro body
 _IDENT = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_$")
 # macros that store their second argument in their first
 _STORES = frozenset({"WRITE_ONCE", "rcu_assign_pointer", "RCU_INIT_POINTER", "smp_store_release"})
@@ -90,11 +91,23 @@ def of(inf, fn) -> "FileScope | None":
     when a read first asks (from the tree of function `fn`)."""
     got = inf.__dict__.get("_filescope")
     if got is None:
+        if inf.path is None or not inf.path.endswith(".c") or not _of_file(inf, fn):
+            return None
         s = inf.summaries(fn)
-        if s is None or inf.path is None or not inf.path.endswith(".c"):
+        if s is None:
             return None
         got = inf.__dict__["_filescope"] = FileScope(inf, s)
     return got
+
+
+def _of_file(inf, fn) -> bool:
+    """`fn` is a function of the file, not the wrapper a macro body is
+    parsed in (parsing.parse_fragment): a macro's names are those of
+    where it is used, and the file's Summaries is made from the tree of
+    the first function that asks."""
+    d = function_declarator(fn.node)
+    name = d.child_by_field_name("declarator") if d is not None else None
+    return name is None or name.text != _FRAGMENT
 
 
 def variable(inf, fn, name: str, depth: int, seen: frozenset) -> Fact | None:
@@ -144,6 +157,44 @@ def page_start(inf, e, fn, depth: int, seen: frozenset, judge):
     return True, fs.field(t, f.text.decode(), lambda x, at: judge(inf, x, at, depth + 1, seen), "page-start")
 
 
+def sinks(inf, target, fn, dim: str, depth: int, seen: frozenset) -> list[Fact]:
+    """What the reads of file-scope variable or field `target` (the left
+    side of `target = e`, in function `fn`) in the file's other places
+    expect of its value: e goes wherever a read of it goes. Not when any
+    occurrence refuses (as for sources), and only reads whose base is
+    known to be the same struct; a variable's reads in `fn` itself are
+    inference's (its uses)."""
+    if fn is None or depth > 4:
+        return []
+    fs = of(inf, fn)
+    if fs is None:
+        return []
+    if target.type == "identifier":
+        name = target.text.decode()
+        if name in fn.types or fs.variable_type(name) is None:
+            return []
+        key, what = ("var", name), name
+    else:
+        f = target.child_by_field_name("field")
+        t = fs.base_struct(_unwrap(target.child_by_field_name("argument")), fn)
+        if f is None or t is None or not fs._struct_ok(t):
+            return []
+        key, what = ("field", t, f.text.decode()), f"{t}.{f.text.decode()}"
+    if key in seen:
+        return []
+    reads = fs.reads(key, fn if key[0] == "var" else None, target)
+    out: list[Fact] = []
+    parent, inf.parent = inf.parent, _parent          # nodes of trees parsed again
+    try:
+        for r, rfn in reads:
+            at = inf.function_at(rfn)
+            for g in inf.sinks(r, at, dim, depth + 1, seen | {key}):
+                out.append(Fact(g.unit, f"stored in {what}, read at line {_line(r)} in {_fn_name(rfn)}(): {g.why}"))
+    finally:
+        inf.parent = parent
+    return out
+
+
 def _to_phys(inf, name: str) -> bool:
     """`name` given to a call that returns a physical address anywhere in
     the file (`__pa(chsc_page)`): hardware may read the buffer as 4K."""
@@ -167,6 +218,7 @@ class FileScope:
         self.data = inf.data
         self.local = inf.path is not None and inf.path.endswith(".c")
         self._decls = None           # (statics: name -> type, others: names, structs: T -> ok)
+        self.refused: dict = {}      # key -> the line of filescope.py that refused it (for debugging)
         self._writes: dict = {}      # ("var", name) | ("field", T, f) -> list of writes, or None: refused
         self._memo: dict = {}
         self._busy: set = set()
@@ -274,6 +326,34 @@ class FileScope:
         also = "" if len(writes) == 1 else f", as its {len(writes)} writes in the file all are"
         return Fact(f.unit, f"{_short(target)} = {_short(right)} (line {_line(right)}, in {fname}()){also}: {f.why}")
 
+    def reads(self, key, skip_fn, target) -> list:
+        """[(read expression, function_definition)] of the storage place
+        `key` in the file (none if any occurrence refuses): plain reads,
+        not in function `skip_fn`, not `target` itself."""
+        writes = self._var_writes(key[1]) if key[0] == "var" else self._field_writes(key[1], key[2])
+        if writes is None:
+            return []
+        out = []
+        word = key[1] if key[0] == "var" else key[2]
+        for a, b, node, fn in self._occurrences(word):
+            if fn is None or node is None or node is _DIRECTIVE_READ or node.start_byte != a or node.end_byte != b \
+                    or (skip_fn is not None and fn.start_byte == skip_fn.node.start_byte) or a == target.start_byte \
+                    or (target.type == "field_expression" and target.child_by_field_name("field").start_byte == a):
+                continue
+            if key[0] == "var":
+                if node.type != "identifier" or _use(node) is not None:
+                    continue
+                out.append((node, fn))
+            else:
+                up = node.parent
+                if node.type != "field_identifier" or up is None or up.type != "field_expression":
+                    continue
+                at = self.inf.function_at(fn)
+                if self.base_struct(_unwrap(up.child_by_field_name("argument")), at) != key[1] or _use(up) is not None:
+                    continue
+                out.append((up, fn))
+        return out
+
     # -- writes -----------------------------------------------------------------
     def _occurrences(self, word: str):
         """Each whole-word `word` of the file placed in a tree (the bodies the
@@ -295,7 +375,8 @@ class FileScope:
             for a, b, fn in pending:
                 again = self._reread.get(fn.start_byte)
                 out.append((a, b, again.descendant_for_byte_range(a, b) if again is not None else None, again))
-        return [(a, b, node if node is None or _clean(node) else None, fn) for a, b, node, fn in out]
+        return [(a, b, _DIRECTIVE_READ if _in_directive(self.data, a) and _read_in_text(self.data, a, b)
+                 else node if node is None or _clean(node) else None, fn) for a, b, node, fn in out]
 
     def _parse(self, fns) -> None:
         """Parse the bodies of `fns` again (as summaries.Summaries._parse,
@@ -331,33 +412,41 @@ class FileScope:
             return self._writes[key]
         writes: list | None = []
         for a, b, node, fn in self._occurrences(name):
+            if node is _DIRECTIVE_READ:
+                continue                             # read by a macro of the file
             if node is not None and node.type in ("comment", "string_content", "string_literal", "char_literal"):
                 continue
             if node is None or node.start_byte != a or node.end_byte != b or node.type != "identifier":
+                self.refused[key] = 353
                 writes = None
                 break
             if fn is None:                           # the top level: only its own declaration
                 if not _declares(node):
+                    self.refused[key] = 357
                     writes = None
                     break
                 d = node.parent
                 if d is not None and d.type == "init_declarator":
                     v = d.child_by_field_name("value")
                     if v is None or v.type == "initializer_list":
+                        self.refused[key] = 363
                         writes = None
                         break
                     writes.append((node, v, None))
                 continue
             if name in self.inf.function_at(fn).types:
+                self.refused[key] = 368
                 writes = None                        # a local or parameter of that name somewhere
                 break
             got = _use(node)
             if got is False:
+                self.refused[key] = 372
                 writes = None
                 break
             if got is not None:
                 writes.append((node, got, fn))
         if writes is not None and any(w[2] is None for w in writes):
+            self.refused[key] = 377
             writes = None                            # an initializer is read at no function: refuse
         self._writes[key] = writes
         return writes
@@ -368,9 +457,12 @@ class FileScope:
             return self._writes[key]
         writes: list | None = [] if self._struct_whole(struct) else None
         for a, b, node, fn in (self._occurrences(fname) if writes is not None else ()):
+            if node is _DIRECTIVE_READ:
+                continue                             # read by a macro of the file
             if node is not None and node.type in ("comment", "string_content", "string_literal", "char_literal"):
                 continue
             if node is None or node.start_byte != a or node.end_byte != b:
+                self.refused[key] = 392
                 writes = None
                 break
             if node.type in ("identifier", "type_identifier", "statement_identifier"):
@@ -379,15 +471,18 @@ class FileScope:
                     call = up.parent
                     f = call.child_by_field_name("function") if call is not None else None
                     if f is not None and b"offsetof" in f.text:
+                        self.refused[key] = 400
                         writes = None                # offsetof(struct T, f): its address
                         break
                 continue
             if node.type != "field_identifier":
+                self.refused[key] = 404
                 writes = None
                 break
             up = node.parent
             if up is not None and up.type == "field_declaration":
                 if _in_union(up) and _struct_name(up) == struct:
+                    self.refused[key] = 409
                     writes = None
                     break
                 continue
@@ -395,6 +490,7 @@ class FileScope:
                                               "bitfield_clause", "parenthesized_declarator"):
                 continue                             # a field's declarator in some struct
             if fn is None:
+                self.refused[key] = 416
                 writes = None                        # a file-scope initializer may set it
                 break
             at = self.inf.function_at(fn)
@@ -405,15 +501,18 @@ class FileScope:
                 if t is not None and t != struct:
                     continue
                 if t is None or pair.type != "initializer_pair" or len(pair.children_by_field_name("designator")) != 1:
+                    self.refused[key] = 426
                     writes = None
                     break
                 v = pair.child_by_field_name("value")
                 if v is None or v.type == "initializer_list":
+                    self.refused[key] = 430
                     writes = None
                     break
                 writes.append((up, v, fn))
                 continue
             if up is None or up.type != "field_expression" or up.child_by_field_name("field") != node:
+                self.refused[key] = 435
                 writes = None
                 break
             base = _unwrap(up.child_by_field_name("argument"))
@@ -422,6 +521,7 @@ class FileScope:
                 continue
             got = _use(up)
             if got is False or (t is None and got is not None):
+                self.refused[key] = 443
                 writes = None                        # a write of unknown base may be T's
                 break
             if got is not None:
@@ -501,7 +601,7 @@ def _use(node):
     False (refuse: address taken, changed in place, maybe written by a
     macro)."""
     n, up = node, node.parent
-    while up is not None and up.type in WRAPPERS and up.type != "cast_expression":
+    while up is not None and up.type in WRAPPERS:
         n, up = up, up.parent
     if up is None:
         return False
@@ -513,6 +613,8 @@ def _use(node):
         return False
     if t == "pointer_expression" and up.child_by_field_name("operator").type == "&":
         return False
+    if t == "init_declarator" and up.child_by_field_name("value") == n:
+        return None                                  # `T *x = v;`: a read
     if t.endswith("declarator") or t in ("parameter_declaration", "declaration", "field_designator"):
         return False                                 # a declarator, a macro loop's, ...
     if t == "argument_list":
@@ -546,6 +648,44 @@ def _declared(decl, d) -> tuple[str | None, str]:
         d = inner
     name = d.text.decode() if d is not None and d.type == "identifier" else None
     return name, text + " *" * stars
+
+
+_DIRECTIVE_READ = object()      # an occurrence in a #define body that only reads the name
+_WRITE_AFTER = re.compile(rb"\s*\)*\s*(?:=(?!=)|\+\+|--|(?:[-+*/%&|^]|<<|>>)=)")
+_ENDS = re.compile(rb"[ \t)]*(?:/\*.*?\*/[ \t]*)?(?:\n|$)")
+_WRITE_BEFORE = re.compile(rb"(?:&|\+\+|--)[\s(]*$")
+
+
+def _in_directive(data: bytes, at: int) -> bool:
+    """Offset `at` is on a preprocessor directive's (logical) line."""
+    start = data.rfind(b"\n", 0, at) + 1
+    while start > 1 and data[start - 2:start] == b"\\\n":
+        start = data.rfind(b"\n", 0, start - 2) + 1
+    return data[start:at].lstrip().startswith(b"#")
+
+
+def _read_in_text(data: bytes, a: int, b: int) -> bool:
+    """The name at a..b of a directive only reads: no `=`, `op=`, `++` or
+    `--` after it, no `&`, `++` or `--` before it, not an argument of a
+    call that may change it (swap(), a for_each loop...)."""
+    if _WRITE_AFTER.match(data, b) or _WRITE_BEFORE.search(data[max(0, a - 16):a]) or _ENDS.match(data, b):
+        return False                   # ends the body: the macro's use may be assigned
+    head = data[max(0, a - 200):a]
+    depth, i = 0, len(head) - 1
+    while i >= 0:                      # the call the name is an argument of, if any
+        c = head[i]
+        if c == 0x29:
+            depth += 1
+        elif c == 0x28:
+            if depth == 0:
+                m = re.search(rb"([A-Za-z_][A-Za-z0-9_]*)\s*$", head[:i])
+                name = m.group(1).decode() if m else ""
+                return not (name in _CHANGES or name in _STORES or "for_each" in name)
+            depth -= 1
+        elif c in (0x3B, 0x7B, 0x7D):
+            break
+        i -= 1
+    return True
 
 
 def _clean(node) -> bool:

@@ -466,7 +466,7 @@ class Inference:
                 f = self.source(target, fn, depth + 1, seen)
                 if f is not None and f.unit.dim == dim:
                     out.append(Fact(f.unit, f"stored in {_short(target)}: {f.why}"))
-                return out
+                return out + filescope.sinks(self, target, fn, dim, depth, seen)
             if target.type != "identifier":
                 return []
             name = target.text.decode()
@@ -483,6 +483,7 @@ class Inference:
                         return out             # a pointer's uses say nothing of the step
             if name in fn.poisoned or name in seen:
                 return out
+            out += filescope.sinks(self, target, fn, dim, depth, seen) if t == "assignment_expression" else []
             found = self._sinks_of_uses(name, target, fn, dim, depth, seen | {name}, _assigned,
                                         lambda line: f"{name} (line {line})")
             return out + found
