@@ -60,6 +60,10 @@ _STORES = frozenset({"WRITE_ONCE", "rcu_assign_pointer", "RCU_INIT_POINTER", "sm
 _CHANGES = frozenset({"swap", "do_div", "get_user", "__get_user", "unsafe_get_user", "xchg", "cmpxchg",
                       "try_cmpxchg", "xchg_relaxed", "cmpxchg_relaxed", "smp_store_mb", "div64_u64_rem",
                       "kstrtoul", "kstrtouint", "kstrtoint", "sscanf"})
+# calls given the size of a struct that do not fill it with outside bytes
+_ALLOCATORS = frozenset({"kzalloc", "kmalloc", "kvzalloc", "kvmalloc", "kcalloc", "kmalloc_array", "kvcalloc",
+                         "devm_kzalloc", "devm_kmalloc", "devm_kcalloc", "kzalloc_node", "kmalloc_node", "vzalloc",
+                         "vmalloc", "memset", "kfree_sensitive", "memzero_explicit", "kmem_cache_create"})
 # calls that write raw bytes into the memory they are given
 _RAW_WRITERS = frozenset({"memcpy", "memmove", "__memcpy", "memcpy_fromio", "copy_from_user", "__copy_from_user",
                           "copy_struct_from_user", "copy_from_sockptr", "copy_from_iter", "copy_from_kernel_nofault",
@@ -141,18 +145,19 @@ def page_start(inf, e, fn, depth: int, seen: frozenset, judge):
     fs = of(inf, fn)
     if fs is None:
         return False, None
+    loop = inf._loop_of(e) is not None          # a length in a loop may be the loop's stride
     if e.type == "identifier":
         name = e.text.decode()
         if name in fn.types or fs.variable_type(name) is None:
             return False, None
-        if _to_phys(inf, name):
+        if _to_phys(inf, name) or loop:
             return True, None
         return True, fs.variable(name, lambda x, at: judge(inf, x, at, depth + 1, seen), "page-start")
     f = e.child_by_field_name("field")
     t = fs.base_struct(_unwrap(e.child_by_field_name("argument")), fn)
     if f is None or t is None or not fs._struct_ok(t) or inf.table.field_fact(f.text.decode(), t) is not None:
         return False, None
-    if _to_phys(inf, f.text.decode()):
+    if _to_phys(inf, f.text.decode()) or loop:
         return True, None
     return True, fs.field(t, f.text.decode(), lambda x, at: judge(inf, x, at, depth + 1, seen), "page-start")
 
@@ -218,7 +223,6 @@ class FileScope:
         self.data = inf.data
         self.local = inf.path is not None and inf.path.endswith(".c")
         self._decls = None           # (statics: name -> type, others: names, structs: T -> ok)
-        self.refused: dict = {}      # key -> the line of filescope.py that refused it (for debugging)
         self._writes: dict = {}      # ("var", name) | ("field", T, f) -> list of writes, or None: refused
         self._memo: dict = {}
         self._busy: set = set()
@@ -417,36 +421,30 @@ class FileScope:
             if node is not None and node.type in ("comment", "string_content", "string_literal", "char_literal"):
                 continue
             if node is None or node.start_byte != a or node.end_byte != b or node.type != "identifier":
-                self.refused[key] = 353
                 writes = None
                 break
             if fn is None:                           # the top level: only its own declaration
                 if not _declares(node):
-                    self.refused[key] = 357
                     writes = None
                     break
                 d = node.parent
                 if d is not None and d.type == "init_declarator":
                     v = d.child_by_field_name("value")
                     if v is None or v.type == "initializer_list":
-                        self.refused[key] = 363
                         writes = None
                         break
                     writes.append((node, v, None))
                 continue
             if name in self.inf.function_at(fn).types:
-                self.refused[key] = 368
                 writes = None                        # a local or parameter of that name somewhere
                 break
             got = _use(node)
             if got is False:
-                self.refused[key] = 372
                 writes = None
                 break
             if got is not None:
                 writes.append((node, got, fn))
         if writes is not None and any(w[2] is None for w in writes):
-            self.refused[key] = 377
             writes = None                            # an initializer is read at no function: refuse
         self._writes[key] = writes
         return writes
@@ -462,7 +460,6 @@ class FileScope:
             if node is not None and node.type in ("comment", "string_content", "string_literal", "char_literal"):
                 continue
             if node is None or node.start_byte != a or node.end_byte != b:
-                self.refused[key] = 392
                 writes = None
                 break
             if node.type in ("identifier", "type_identifier", "statement_identifier"):
@@ -471,18 +468,15 @@ class FileScope:
                     call = up.parent
                     f = call.child_by_field_name("function") if call is not None else None
                     if f is not None and b"offsetof" in f.text:
-                        self.refused[key] = 400
                         writes = None                # offsetof(struct T, f): its address
                         break
                 continue
             if node.type != "field_identifier":
-                self.refused[key] = 404
                 writes = None
                 break
             up = node.parent
             if up is not None and up.type == "field_declaration":
                 if _in_union(up) and _struct_name(up) == struct:
-                    self.refused[key] = 409
                     writes = None
                     break
                 continue
@@ -490,7 +484,6 @@ class FileScope:
                                               "bitfield_clause", "parenthesized_declarator"):
                 continue                             # a field's declarator in some struct
             if fn is None:
-                self.refused[key] = 416
                 writes = None                        # a file-scope initializer may set it
                 break
             at = self.inf.function_at(fn)
@@ -501,18 +494,15 @@ class FileScope:
                 if t is not None and t != struct:
                     continue
                 if t is None or pair.type != "initializer_pair" or len(pair.children_by_field_name("designator")) != 1:
-                    self.refused[key] = 426
                     writes = None
                     break
                 v = pair.child_by_field_name("value")
                 if v is None or v.type == "initializer_list":
-                    self.refused[key] = 430
                     writes = None
                     break
                 writes.append((up, v, fn))
                 continue
             if up is None or up.type != "field_expression" or up.child_by_field_name("field") != node:
-                self.refused[key] = 435
                 writes = None
                 break
             base = _unwrap(up.child_by_field_name("argument"))
@@ -521,7 +511,6 @@ class FileScope:
                 continue
             got = _use(up)
             if got is False or (t is None and got is not None):
-                self.refused[key] = 443
                 writes = None                        # a write of unknown base may be T's
                 break
             if got is not None:
@@ -541,17 +530,21 @@ class FileScope:
         return _struct_of(ptype)
 
     def _struct_whole(self, struct: str) -> bool:
-        """No struct T is written whole in the file: `*p = ...`, `x = y` of
-        a struct T, a raw writer (memcpy...) given one, `sizeof(struct T)`
-        in a raw writer's call. Read from the functions naming `struct T`."""
+        """No struct T may be filled whole with outside bytes in the file
+        (_whole_ok), read in the functions naming `struct T` or a
+        file-scope variable of that type."""
         key = ("whole", struct)
         if key in self._writes:
             return self._writes[key]
         ok = True
         pat = re.compile(rb"\bstruct\s+" + re.escape(struct.encode()) + rb"\b")
+        statics = {n: "*" in t for n, t in self._top()[0].items() if _struct_of(t) == struct}
         fns = {}
-        for m in pat.finditer(self.data):
-            fn = self.s._enclosing(m.start())
+        starts = [m.start() for m in pat.finditer(self.data)]
+        for n in statics:
+            starts += [a for a, _ in _words(self.data, n.encode())]
+        for a in starts:
+            fn = self.s._enclosing(a)
             if fn is not None:
                 fns[fn.start_byte] = fn
         for fn in fns.values():
@@ -560,7 +553,8 @@ class FileScope:
                 ok = False
                 break
             at = self.inf.function_at(fn)
-            names = {n for n, t in at.types.items() if _struct_of(t) == struct}
+            names = {n: v for n, v in statics.items() if n not in at.types}
+            names.update({n: "*" in t for n, t in at.types.items() if _struct_of(t) == struct})
             if not _whole_ok(fn, names, struct, self, at):
                 ok = False
                 break
@@ -568,31 +562,67 @@ class FileScope:
         return ok
 
 
-def _whole_ok(fn, names: set, struct: str, scope: "FileScope", at) -> bool:
-    """No struct T in function `fn` is filled with bytes from elsewhere: a
-    raw writer (memcpy(), copy_from_user()...) given a struct T (`names`:
-    the function's names of that type) or `sizeof(struct T)`, or a
-    positional initializer list of a struct T (other than zeros). A struct
-    T copied whole from another (`*p = *q`) keeps the fields' values."""
+def _whole_ok(fn, names: dict, struct: str, scope: "FileScope", at) -> bool:
+    """No struct T in function `fn` may be filled with bytes from
+    elsewhere (`names`: the function's names of type struct T, or a
+    pointer to one, -> whether a pointer):
+    - a raw writer (memcpy(), copy_from_user()...) given one, or with
+      `sizeof(struct T)` in its arguments;
+    - any other call but an allocator or memset() given the size of one
+      (`i2c_master_recv(c, (char *)p, sizeof(*p))`, `sizeof(x)`);
+    - the address of a whole struct T object (`&x`) anywhere but as an
+      argument of a function the file defines (asm, a callee elsewhere);
+    - a positional initializer list of a struct T (other than zeros).
+    A struct T copied whole from another (`*p = *q`) keeps the fields'
+    values."""
     stack = [fn]
     tag = re.compile(rb"\bstruct\s+" + re.escape(struct.encode()) + rb"\b")
+    local = scope.s._defs
     while stack:
         n = stack.pop()
         t = n.type
         if t == "call_expression":
             f = n.child_by_field_name("function")
-            if f is not None and f.text.decode() in _RAW_WRITERS:
-                for a in _args(n):
-                    x = _unwrap(a)
-                    if x is not None and x.type == "pointer_expression":
-                        x = _unwrap(x.child_by_field_name("argument"))
-                    if (x is not None and x.type == "identifier" and x.text.decode() in names) or tag.search(a.text):
-                        return False
+            callee = f.text.decode() if f is not None else ""
+            for a in _args(n):
+                x = _unwrap(a)
+                if x is not None and x.type == "pointer_expression" and x.child_by_field_name("operator").type == "&":
+                    x = _unwrap(x.child_by_field_name("argument"))
+                if callee in _RAW_WRITERS and ((x is not None and x.type == "identifier" and x.text.decode() in names)
+                                               or tag.search(a.text)):
+                    return False
+                if callee not in _ALLOCATORS and _size_of(a, names, tag):
+                    return False
+        elif t == "pointer_expression" and n.child_by_field_name("operator").type == "&":
+            x = _unwrap(n.child_by_field_name("argument"))
+            if x is not None and x.type == "identifier" and names.get(x.text.decode()) is False:
+                up = n.parent
+                while up is not None and up.type in WRAPPERS:
+                    up = up.parent
+                call = up.parent if up is not None and up.type == "argument_list" else None
+                f = call.child_by_field_name("function") if call is not None else None
+                if f is None or f.text.decode() not in local:
+                    return False
         elif t == "initializer_list" and _list_struct(n, at, scope) == struct:
             if any(c.type not in ("initializer_pair", "comment") and c.text != b"0" for c in n.named_children):
                 return False
         stack.extend(n.named_children)
     return True
+
+
+def _size_of(a, names: dict, tag) -> bool:
+    """Argument `a` is the size of a struct T: sizeof(struct T),
+    sizeof(*p) with p a pointer to one, sizeof(x) with x one."""
+    x = _unwrap(a)
+    if x is None or x.type != "sizeof_expression":
+        return False
+    if tag.search(x.text):
+        return True
+    v = _unwrap(x.child_by_field_name("value"))
+    if v is not None and v.type == "pointer_expression" and v.child_by_field_name("operator").type == "*":
+        v = _unwrap(v.child_by_field_name("argument"))
+        return v is not None and v.type == "identifier" and names.get(v.text.decode()) is True
+    return v is not None and v.type == "identifier" and names.get(v.text.decode()) is False
 
 
 def _use(node):
