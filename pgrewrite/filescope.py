@@ -228,6 +228,7 @@ class FileScope:
         self._busy: set = set()
         self._decided = inf.decided
         self._reread: dict = {}      # start -> function_definition parsed again (None: not found)
+        self._placed: dict = {}      # word -> [its occurrences placed, those in bodies not parsed yet]
 
     # -- the file's top level ----------------------------------------------
     def _top(self):
@@ -286,14 +287,23 @@ class FileScope:
         fn)` of every write's right side agreeing), or None."""
         if not self.local or name not in self._top()[0]:
             return None
-        return self._once((kind, "var", name), lambda: self._agree(name, self._var_writes(name), judge))
+        return self._once((kind, "var", name), lambda: self._staged(name, lambda r: self._var_writes(name, r), judge))
 
     def field(self, struct: str | None, fname: str, judge, kind: str = "unit") -> Fact | None:
         """The unit of a read of `T.f` (T: the base's struct), or None."""
         if struct is None or not self._struct_ok(struct):
             return None
         return self._once((kind, "field", struct, fname),
-                          lambda: self._agree(f"->{fname}", self._field_writes(struct, fname), judge))
+                          lambda: self._staged(f"->{fname}", lambda r: self._field_writes(struct, fname, r), judge))
+
+    def _staged(self, what: str, writes_of, judge) -> Fact | None:
+        """The writes in the bodies the file's parse read first: most often
+        one of them refuses or says nothing, and the others need not be
+        parsed; then all of them."""
+        early = writes_of(False)
+        if early is None or (early and self._agree(what, early, judge) is None):
+            return None
+        return self._agree(what, writes_of(True), judge)
 
     def _once(self, key, compute):
         if self._decided is not self.inf.decided:   # strong decisions known now: more facts
@@ -334,7 +344,9 @@ class FileScope:
         """[(read expression, function_definition)] of the storage place
         `key` in the file (none if any occurrence refuses): plain reads,
         not in function `skip_fn`, not `target` itself."""
-        writes = self._var_writes(key[1]) if key[0] == "var" else self._field_writes(key[1], key[2])
+        early = self._var_writes(key[1], False) if key[0] == "var" else self._field_writes(key[1], key[2], False)
+        writes = None if early is None else \
+            self._var_writes(key[1]) if key[0] == "var" else self._field_writes(key[1], key[2])
         if writes is None:
             return []
         out = []
@@ -359,28 +371,37 @@ class FileScope:
         return out
 
     # -- writes -----------------------------------------------------------------
-    def _occurrences(self, word: str):
-        """Each whole-word `word` of the file placed in a tree (the bodies the
-        file's parse left out parsed again, parse errors and all: a node in
-        an ERROR region is no name, and refuses): (start, end, node or
-        None, function_definition or None)."""
-        s = self.s
-        out, pending = [], []
-        for a, b in _words(self.data, word.encode()):
-            node = s._root.descendant_for_byte_range(a, b)
-            fn = s._enclosing(a)
-            if node is not None and node.type == "compound_statement" and node.named_child_count == 0 \
-                    and fn is not None and fn.child_by_field_name("body") == node:
-                pending.append((a, b, fn))
-                continue
-            out.append((a, b, node, fn))
-        if pending:
+    def _occurrences(self, word: str, resolve: bool = True):
+        """Each whole-word `word` of the file placed in a tree (with
+        `resolve`, the bodies the file's parse left out parsed again,
+        parse errors and all: a node in an ERROR region is no name, and
+        refuses): (start, end, node or None, function_definition or None)."""
+        got = self._placed.get(word)
+        if got is None:
+            s = self.s
+            out, pending = [], []
+            for a, b in _words(self.data, word.encode()):
+                node = s._root.descendant_for_byte_range(a, b)
+                fn = s._enclosing(a)
+                if node is not None and node.type == "compound_statement" and node.named_child_count == 0 \
+                        and fn is not None and fn.child_by_field_name("body") == node:
+                    pending.append((a, b, fn))
+                    continue
+                out.append(self._checked(a, b, node, fn))
+            got = self._placed[word] = [out, pending]
+        out, pending = got
+        if resolve and pending:
             self._parse([fn for _, _, fn in pending])
             for a, b, fn in pending:
                 again = self._reread.get(fn.start_byte)
-                out.append((a, b, again.descendant_for_byte_range(a, b) if again is not None else None, again))
-        return [(a, b, _DIRECTIVE_READ if _in_directive(self.data, a) and _read_in_text(self.data, a, b)
-                 else node if node is None or _clean(node) else None, fn) for a, b, node, fn in out]
+                out.append(self._checked(a, b, again.descendant_for_byte_range(a, b) if again is not None else None, again))
+            got[1] = []
+        return out
+
+    def _checked(self, a, b, node, fn):
+        if _in_directive(self.data, a) and _read_in_text(self.data, a, b):
+            return a, b, _DIRECTIVE_READ, fn
+        return a, b, (node if node is None or _clean(node) else None), fn
 
     def _parse(self, fns) -> None:
         """Parse the bodies of `fns` again (as summaries.Summaries._parse,
@@ -408,14 +429,14 @@ class FileScope:
         self._parse([fn])
         return self._reread.get(fn.start_byte)
 
-    def _var_writes(self, name: str):
+    def _var_writes(self, name: str, resolve: bool = True):
         """[(target, right side, function_definition)] of every write of
         file-scope variable `name`, or None if any use refuses."""
-        key = ("var", name)
+        key = ("var", name, resolve)
         if key in self._writes:
             return self._writes[key]
         writes: list | None = []
-        for a, b, node, fn in self._occurrences(name):
+        for a, b, node, fn in self._occurrences(name, resolve):
             if node is _DIRECTIVE_READ:
                 continue                             # read by a macro of the file
             if node is not None and node.type in ("comment", "string_content", "string_literal", "char_literal"):
@@ -449,12 +470,12 @@ class FileScope:
         self._writes[key] = writes
         return writes
 
-    def _field_writes(self, struct: str, fname: str):
-        key = ("field", struct, fname)
+    def _field_writes(self, struct: str, fname: str, resolve: bool = True):
+        key = ("field", struct, fname, resolve)
         if key in self._writes:
             return self._writes[key]
-        writes: list | None = [] if self._struct_whole(struct) else None
-        for a, b, node, fn in (self._occurrences(fname) if writes is not None else ()):
+        writes: list | None = []
+        for a, b, node, fn in self._occurrences(fname, resolve):
             if node is _DIRECTIVE_READ:
                 continue                             # read by a macro of the file
             if node is not None and node.type in ("comment", "string_content", "string_literal", "char_literal"):
@@ -515,6 +536,8 @@ class FileScope:
                 break
             if got is not None:
                 writes.append((up, got, fn))
+        if writes is not None and resolve and not self._struct_whole(struct):
+            writes = None                            # a struct T filled with outside bytes
         self._writes[key] = writes
         return writes
 
