@@ -14,7 +14,7 @@ It stays sound rather than clever, inside one function:
 - a local's unit is that of its sources (initialiser, `=`): all of them
   must have one and agree; `x += y` is a constraint, not a source; an
   address-taken local, a local written through `*=`, `<<=`... carries none;
-- values behind pointers and globals carry none; a parameter carries the
+- values behind pointers carry none, globals as filescope.py says; a parameter carries the
   callback unit units.yaml lists, or, in a file-local function, the
   agreeing unit of its callers' arguments (function summaries, across
   the calls between the file's functions: summaries.py);
