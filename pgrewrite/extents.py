@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import re
 
+from . import filescope
 from .nodes import line as _line, short as _short, unwrap as _unwrap
 from .rules.units import Fact, Unit
 
@@ -125,6 +126,8 @@ def page_start(inf, e, fn, depth: int = 0, seen: frozenset = frozenset()) -> Fac
     if e is None or depth > 4 or fn is None:
         return None
     t = e.type
+    if t in ("identifier", "field_expression") and (g := filescope.page_start(inf, e, fn, depth, seen, page_start))[0]:
+        return g[1]                              # a file-scope variable or a field of the file's struct
     if t == "identifier":
         name = e.text.decode()
         if name in inf.names or name in seen or _stepped(inf, fn, name) or _to_phys(inf, fn, name):

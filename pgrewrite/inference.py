@@ -14,7 +14,7 @@ It stays sound rather than clever, inside one function:
 - a local's unit is that of its sources (initialiser, `=`): all of them
   must have one and agree; `x += y` is a constraint, not a source; an
   address-taken local, a local written through `*=`, `<<=`... carries none;
-- values behind pointers and globals carry none; a parameter carries the
+- values behind pointers carry none, globals as filescope.py says; a parameter carries the
   callback unit units.yaml lists, or, in a file-local function, the
   agreeing unit of its callers' arguments (function summaries, across
   the calls between the file's functions: summaries.py);
@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import extents
+from . import extents, filescope
 from .family import Family
 from .nodes import WRAPPERS as _WRAPPERS, args as _args, function_declarator, line as _line, short as _short, unwrap as _unwrap
 from .summaries import Summaries
@@ -299,6 +299,8 @@ class Inference:
                 return Fact(f.unit, f"{name}: {f.why}")
             if name in fn.param_names:
                 return self.summaries(fn).parameter(fn, name) or self._page_index_use(e, fn)
+            if name not in fn.types:                 # a file-scope variable: its writes in the file
+                return filescope.variable(self, fn, name, depth, seen)
             if (written := extents.written_length(self, name, fn, depth, seen)) is not None:
                 return written
             if name in fn.poisoned or name in seen or name not in fn.sources:
@@ -346,7 +348,7 @@ class Inference:
             if base is not None and base.type == "identifier" and fn is not None:
                 btype = fn.types.get(base.text.decode())
                 btype = btype.replace("const ", "").rstrip(" *") if btype else None
-            return self.table.field_fact(fname.text.decode(), btype)
+            return self.table.field_fact(fname.text.decode(), btype) or filescope.field(self, e, fn, depth, seen)
         if t == "binary_expression":
             op = _op(e)
             left, right = e.child_by_field_name("left"), e.child_by_field_name("right")
@@ -497,7 +499,7 @@ class Inference:
                 f = self.source(target, fn, depth + 1, seen)
                 if f is not None and f.unit.dim == dim:
                     out.append(Fact(f.unit, f"stored in {_short(target)}: {f.why}"))
-                return out
+                return out + filescope.sinks(self, target, fn, dim, depth, seen)
             if target.type != "identifier":
                 return []
             name = target.text.decode()
@@ -514,6 +516,7 @@ class Inference:
                         return out             # a pointer's uses say nothing of the step
             if name in fn.poisoned or name in seen:
                 return out
+            out += filescope.sinks(self, target, fn, dim, depth, seen) if t == "assignment_expression" else []
             found = self._sinks_of_uses(name, target, fn, dim, depth, seen | {name}, _assigned,
                                         lambda line: f"{name} (line {line})")
             return out + found
