@@ -110,6 +110,12 @@ class _Runner:
             self.pool.join()
         return False
 
+    def start(self, task):
+        """With a pool: the task's analysis started in a worker (behind the
+        tasks already given); its `get()` is what `map` gives for it. None
+        without a pool."""
+        return self.pool.apply_async(_analyse_file, (task,)) if self.pool is not None else None
+
     def map(self, tasks):
         """(result, from the cache, bytes written to it, bad cache entries met
         in a worker process) per task, in order."""
