@@ -189,7 +189,10 @@ class ResultCache:
         self.written += written
         if ticket is not None and result.error is None:
             slot, entry = ticket
-            self._new[slot] = (entry, result)
+            # as data now: a scan records results while its workers still
+            # run, and saves the index after they ended (~0.26 s of one
+            # core for the bench's 4,412 files, then on the critical path)
+            self._new[slot] = (entry, result_data(result))
 
     def save_index(self) -> None:
         """The index as it was, with this run's entries in place of the old

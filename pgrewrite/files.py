@@ -64,6 +64,7 @@ def expand(paths, names, cwd: Path | None = None, use_git: bool = True, cache_di
     problems: list[InputProblem] = []
     unread = Unreadable()
     real_dirs: dict[str, str] = {}
+    ahead: dict[str, object] = {}        # str(dir) -> its git grep, started early (_greps_ahead)
 
     def add(f: Path):
         name = display_path(f, cwd)
@@ -78,7 +79,22 @@ def expand(paths, names, cwd: Path | None = None, use_git: bool = True, cache_di
             real = real_dirs[d] = os.path.realpath(d)
         out.setdefault(os.path.join(real, base), Candidate(name, f))
 
-    for raw in paths:
+    try:
+        _expand_paths(paths, names, cwd, use_git, cache_dir, idle, walks, problems, unread, add, ahead)
+    finally:
+        for proc in ahead.values():
+            git.stop(proc)
+    for d, reason in sorted(unread.dirs.items()):
+        problems.append(InputProblem(display_path(Path(d), cwd), f"cannot read this directory ({reason}): files in it "
+                                     "were not scanned; make it readable to include them"))
+    return sorted(out.values(), key=lambda c: c.display), problems
+
+
+def _expand_paths(paths, names, cwd: Path, use_git: bool, cache_dir, idle, walks, problems, unread, add,
+                  ahead: dict) -> None:
+    """expand's loop over the user's paths, each added by `add`."""
+    paths = list(paths)
+    for i, raw in enumerate(paths):
         p = _plain(cwd / raw)
         if not os.path.lexists(p):
             problems.append(InputProblem(str(raw), "no such file or directory; check the path"))
@@ -93,8 +109,10 @@ def expand(paths, names, cwd: Path | None = None, use_git: bool = True, cache_di
             found = _git_candidates(p, names, cache_dir, idle, walks, unread) if use_git else None
             if found is None:
                 unread.files.clear()       # what git said is moot: the walk decides
-                found = (_walk_prefiltered(p, names, cache_dir, idle, walks, unread) if use_git
-                         else _walk(p, unread))
+                if use_git:
+                    _greps_ahead(paths[i + 1:], names, cwd, cache_dir, ahead)
+                found = (_walk_prefiltered(p, names, cache_dir, idle, walks, unread, ahead.pop(str(p), None))
+                         if use_git else _walk(p, unread))
             # a file the prefilter could not read stays a candidate: reading
             # it fails again, and the analysis reports it as a failed file
             found = sorted({*found, *unread.files}) if unread.files else found
@@ -114,10 +132,23 @@ def expand(paths, names, cwd: Path | None = None, use_git: bool = True, cache_di
             add(p)
         else:
             problems.append(InputProblem(str(raw), "not a regular file or directory; skipped"))
-    for d, reason in sorted(unread.dirs.items()):
-        problems.append(InputProblem(display_path(Path(d), cwd), f"cannot read this directory ({reason}): files in it "
-                                     "were not scanned; make it readable to include them"))
-    return sorted(out.values(), key=lambda c: c.display), problems
+
+
+def _greps_ahead(rest, names, cwd: Path, cache_dir: Path | None, ahead: dict) -> None:
+    """Start the `git grep --no-index` of every directory among `rest` (the
+    paths after one found outside any git work tree) that likely is outside
+    one too (no .git above it) and has no earlier answers: they then run
+    beside this process's walks instead of one after the other (`scan`
+    of the 18 source directories of a tree: 18 greps). A directory's own
+    turn still asks git whether it is in a work tree and uses its grep
+    only if not (a grep not used is stopped)."""
+    for raw in rest:
+        q = _plain(cwd / raw)
+        key = str(q)
+        if key in ahead or not q.is_dir() or os.path.islink(q) or git.top(q) is not None:
+            continue
+        if not _Known(cache_dir, q, names, "walk").exists():
+            ahead[key] = _grep_no_index(q, names)
 
 
 def _plain(p: Path) -> Path:
@@ -318,7 +349,7 @@ def _word_test(names):
 
 def _grep_no_index(top: Path, names):
     return git.start(top, "grep", "--no-index", "-l", "-z", *grep_words(names),
-                     "--", *(f"*{s}" for s in SOURCE_SUFFIXES))
+                     "--", *(f"*{s}" for s in SOURCE_SUFFIXES), spool=True)
 
 
 def _grep_listed(proc, top: Path, unread: Unreadable) -> set[str] | None:
@@ -334,17 +365,18 @@ def _grep_listed(proc, top: Path, unread: Unreadable) -> set[str] | None:
 
 
 def _walk_prefiltered(top: Path, names, cache_dir: Path | None = None, idle=_once(None), walks=None,
-                      unread: Unreadable | None = None):
+                      unread: Unreadable | None = None, started=None):
     """The walk's files, minus regular files `git grep --no-index -w` finds no
     family name in (outside a git tree it is still ~5x faster than reading
     every file in Python). Symbolic links stay, for the caller to judge. If
     git is missing or reports an error it does not name a file for, nothing
     is dropped. Files whose stat is unchanged since an earlier run keep that
-    run's answer. Files and directories that could not be read go to `unread`."""
+    run's answer. Files and directories that could not be read go to `unread`.
+    `started`: the grep of `top`, already running (expand's _greps_ahead)."""
     unread = unread if unread is not None else Unreadable()
     known = _Known(cache_dir, top, names, "walk")
     # without earlier answers git grep runs on the other core during the walk
-    proc = _grep_no_index(top, names) if not known.exists() else None
+    proc = started if started is not None else _grep_no_index(top, names) if not known.exists() else None
     walked = walk(top)
     _unlisted(walked, unread)
     if walks is not None:

@@ -110,12 +110,24 @@ def found(where, *args: str, timeout: float = 600) -> subprocess.CompletedProces
         return None
 
 
-def start(where, *args: str) -> subprocess.Popen | None:
+def start(where, *args: str, spool: bool = False) -> subprocess.Popen | None:
     """`git ARGS` running in `where` while the caller works on; `finish`
-    collects its output. None if it cannot start."""
+    collects its output. None if it cannot start. `spool`: its output goes
+    to temporary files instead of pipes, so that it runs to its end even
+    while nobody reads it (a pipe holds 64 KiB)."""
     try:
-        return subprocess.Popen(["git", "-C", str(where), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                env=_env())
+        if not spool:
+            return subprocess.Popen(["git", "-C", str(where), *args], stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, env=_env())
+        out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+        try:
+            proc = subprocess.Popen(["git", "-C", str(where), *args], stdout=out, stderr=err, env=_env())
+        except BaseException:
+            out.close()
+            err.close()
+            raise
+        proc.spooled = (out, err)
+        return proc
     except OSError:
         return None
 
@@ -125,13 +137,33 @@ def finish(proc, ok=(0,)) -> tuple[bytes, bytes] | None:
     ran over 10 minutes (it is killed) or exited with a code not in `ok`."""
     if proc is None:
         return None
+    spooled = getattr(proc, "spooled", None)
     try:
-        out, err = proc.communicate(timeout=600)
+        if spooled is None:
+            out, err = proc.communicate(timeout=600)
+        else:
+            proc.wait(timeout=600)
+            out, err = (_read_spool(f) for f in spooled)
     except subprocess.TimeoutExpired:
         proc.kill()
-        proc.communicate()
+        proc.communicate() if spooled is None else proc.wait()
         return None
+    finally:
+        for f in spooled or ():
+            f.close()
     return (out, err) if proc.returncode in ok else None
+
+
+def stop(proc) -> None:
+    """End a `start`ed process whose output is not wanted."""
+    if proc is not None and proc.poll() is None:
+        proc.kill()
+    finish(proc, ok=())
+
+
+def _read_spool(f) -> bytes:
+    f.seek(0)
+    return f.read()
 
 
 # ------------------------------------------------------------ git grep

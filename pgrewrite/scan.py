@@ -44,7 +44,7 @@ def scan_paths(paths, ruleset: RuleSet, root: Path | None = None, jobs: int | No
     with _Runner(ruleset, jobs if len(scan.tasks) >= 8 else 1, cache) as runner:
         fresh = runner.map(scan.tasks)       # already running in the workers
         scan.find_definitions()
-        scan.collect(fresh)
+        scan.collect(fresh, runner)
         scan.analyse_again(runner)
     return scan.result()
 
@@ -68,7 +68,8 @@ class _Scan:
         self.preparation: Preparation | None = None
         self.notes: tuple[str, ...] = ()
         self.content_hits = 0
-        self.again: list = []                # (slot, cache ticket, task)
+        self.again: list = []                # (slot, cache ticket, task, its analysis if started)
+        self.checked: set = set()            # slots already looked at for analyse_again
         self.bad: list = []                  # bad cache entries the workers met
 
     def _phase(self, *what) -> None:
@@ -124,31 +125,46 @@ class _Scan:
         self.index, self.preparation, self.notes = index_and_plan(
             self.root, self.ruleset, self._cache_dir(), self.walks)
 
-    def collect(self, fresh) -> None:
-        """The first analysis' results, as the workers finish them."""
+    def collect(self, fresh, runner: _Runner | None = None) -> None:
+        """The first analysis' results, as the workers finish them. A file
+        to analyse again (analyse_again) goes to the workers at once, behind
+        the first analysis' files, instead of after all of them."""
         self._phase("analysis", len(self.tasks))
         for i, ticket, (r, hit, written, met) in zip(self.slots, self.tickets, fresh):
             self._record(i, ticket, r, written, met)
             self.content_hits += hit
+            if runner is not None and runner.pool is not None:
+                self._again(i, runner)
+
+    def _again(self, i: int, runner: _Runner | None = None) -> None:
+        """Whether file `i` is analysed again with the names the index says
+        it sees (self.again), and its cached result with them if there is one;
+        `runner`: with a pool, its analysis starts now."""
+        self.checked.add(i)
+        if not self.results[i].consulted:
+            return                           # looked up nothing: nothing to redo
+        c = self.candidates[i]
+        captured = _captured(c, self.root, self.index, self.preparation)
+        if not captured or not (self.results[i].consulted & captured.keys()):
+            return
+        name = self.names.get(c.display, c.display)
+        hit, ticket = self.cache.lookup(c, captured, name) if self.cache is not None else (None, None)
+        if hit is not None:
+            self.results[i] = hit
+            return
+        task = (name, str(c.path), captured, self.unknown_as)
+        self.again.append((i, ticket, task, runner.start(task) if runner is not None else None))
 
     def analyse_again(self, runner: _Runner) -> None:
         """Files that looked up a name the index says they see, with it."""
-        cache = self.cache
-        for i, c in enumerate(self.candidates):
-            if not self.results[i].consulted:
-                continue                     # looked up nothing: nothing to redo
-            captured = _captured(c, self.root, self.index, self.preparation)
-            if not captured or not (self.results[i].consulted & captured.keys()):
-                continue
-            name = self.names.get(c.display, c.display)
-            hit, ticket = cache.lookup(c, captured, name) if cache is not None else (None, None)
-            if hit is not None:
-                self.results[i] = hit
-            else:
-                self.again.append((i, ticket, (name, str(c.path), captured, self.unknown_as)))
+        for i in range(len(self.candidates)):
+            if i not in self.checked:
+                self._again(i)
         if self.again:
             self._phase("analysis with the definitions files see", len(self.again))
-        for (i, ticket, _), (r, _, written, met) in zip(self.again, runner.map([t for _, _, t in self.again])):
+        late = iter(runner.map([task for _, _, task, started in self.again if started is None]))
+        for i, ticket, _, started in self.again:
+            r, _, written, met = next(late) if started is None else started.get()
             self._record(i, ticket, r, written, met)
 
     def _record(self, i: int, ticket, r: FileResult, written: int, met: list) -> None:

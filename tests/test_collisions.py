@@ -315,6 +315,42 @@ def test_only_files_that_look_up_a_visible_name_are_analysed_again(tmp_path, rul
     assert stats["analysed_again"] == 0
 
 
+def test_with_workers_a_file_is_analysed_again_as_soon_as_its_first_result_is_in(tmp_path, ruleset, monkeypatch):
+    # with a pool, the second analysis of a file (the names the index says it
+    # sees) is handed to the workers while the first analyses still come in,
+    # not after all of them; the results are those of one process
+    from pgrewrite.runner import _Runner
+    monkeypatch.setattr(store, "STALE_NS", 0)
+    root = tmp_path / "linux"
+    tree = dict(TREE)
+    fn = "void *f(unsigned long pfn)\n{\n\treturn __va(pfn << PAGE_SHIFT);\n}\n"
+    tree["mm/pfn.c"] = "#include <linux/mm.h>\n" + fn
+    tree["mm/plain.c"] = "#include <linux/types.h>\n" + fn
+    for k in range(8):
+        tree[f"mm/fill{k}.c"] = f"#include <linux/mm.h>\nint n{k} = sizeof(long) * PAGE_SIZE;\n"
+    for rel, text in tree.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    ruleset = dataclasses.replace(ruleset, clashes=())
+    started, start = [], _Runner.start
+
+    def recorded(self, task):
+        started.append(task[0])
+        return start(self, task)
+    monkeypatch.setattr(_Runner, "start", recorded)
+
+    def scan(jobs):
+        r = api.scan_paths([root / "mm"], ruleset, root=root, jobs=jobs, use_cache=False, cwd=root)
+        return {f.path: f.decisions for f in r.files}, r.stats
+    one, one_stats = scan(1)
+    assert started == []
+    two, two_stats = scan(2)
+    assert two == one and two_stats == one_stats and one_stats["analysed_again"] == 2
+    assert sorted(started) == ["mm/pfn.c", "mm/plain.c"]
+    [d] = two["mm/pfn.c"]
+    assert d.verdict.value == "skipped" and "PTE_SHIFT is already defined" in d.reason
+
+
 def test_without_git_the_definitions_come_from_the_tree_snapshot(tree, monkeypatch):
     # the walk behind the fallback is tree.walk's: the same definitions as
     # git grep's, dot directories and links to directories left out as the

@@ -145,3 +145,33 @@ def test_prefilter_cache_in_a_git_tree(tmp_path, monkeypatch):
     assert displays(tmp_path, cache_dir=cache) == displays(tmp_path) == expect
     (tmp_path / ".gitignore").write_text("/cache\n")
     assert displays(tmp_path, cache_dir=cache) == displays(tmp_path) == ["mm/ignored.c", *expect]
+
+
+def test_the_greps_of_later_directories_run_beside_the_first_walk(tmp_path, monkeypatch):
+    # outside git, each directory named is searched by a `git grep` of its
+    # own: those of the directories after the first start with the first's
+    # walk instead of one after the other, and find the same files
+    from pgrewrite import files, git as gitmod
+    tree = tmp_path / "tree"
+    for d in ("mm", "fs", "kernel"):
+        (tree / d).mkdir(parents=True)
+        (tree / d / "a.c").write_text("int a = PAGE_SIZE;\n")
+        (tree / d / "none.c").write_text("int a = MY_PAGE_SIZE;\n")
+    (tree / "kernel/b.S").write_text("mov PAGE_SHIFT, %eax\n")
+    dirs = ["mm", "fs", "kernel", "mm"]
+    alone = [c.display for d in dirs[:3] for c in expand([d], NAMES, cwd=tree)[0]]
+    events, start, walk = [], gitmod.start, files.walk
+
+    def started(where, *args, **kwargs):
+        events.append(("grep", os.path.basename(where)))
+        return start(where, *args, **kwargs)
+
+    def walked(top, *args, **kwargs):
+        events.append(("walk", os.path.basename(top)))
+        return walk(top, *args, **kwargs)
+    monkeypatch.setattr(gitmod, "start", started)
+    monkeypatch.setattr(files, "walk", walked)
+    together = [c.display for c in expand(dirs, NAMES, cwd=tree)[0]]
+    assert together == sorted(alone) == ["fs/a.c", "kernel/a.c", "kernel/b.S", "mm/a.c"]
+    assert events[:4] == [("grep", "fs"), ("grep", "kernel"), ("grep", "mm"), ("walk", "mm")]
+    assert events.count(("grep", "fs")) == events.count(("grep", "kernel")) == 1
