@@ -153,3 +153,29 @@ def test_rules_can_ask_what_inference_knows(tmp_path):
     got = verdicts("size_t f(struct folio *folio)\n{\n\tunsigned long n = folio_nr_pages(folio);\n"
                    "\treturn n << PAGE_SHIFT;\n}\n", ruleset=rs)
     assert got == [(4, "PAGE_SHIFT", "pg", "pg-count-bytes")]
+
+
+@pytest.mark.parametrize("spellings", [
+    ("unsigned", "unsigned int", "int unsigned"),
+    ("long", "long int", "signed long int"[7:]),
+    ("unsigned long", "long unsigned int", "unsigned long int"),
+    ("const unsigned long *", "const long unsigned int*"),
+])
+def test_one_integer_type_is_one_signature(spellings):
+    # units.yaml `parameters:` match a callback's signature by its type
+    # spellings: the kernel writes `unsigned len` and `unsigned int len`
+    from pgrewrite.rules.units import normal_type
+    assert len({normal_type(t) for t in spellings}) == 1
+
+
+def test_a_callback_spelled_unsigned_takes_the_unsigned_int_signature():
+    got = verdicts("""\
+        static int fx_write_begin(struct file *file, struct address_space *mapping, loff_t pos,
+                                  unsigned len, struct folio **foliop, void **fsdata)
+        {
+                if (len == PAGE_SIZE)
+                        return 1;
+                return 0;
+        }
+        """, path="fs/fx/fx.c")
+    assert got == [(4, "PAGE_SIZE", "pg", UNITS)]

@@ -161,7 +161,22 @@ def _table(doc: dict, lines, rel: str) -> tuple[UnitTable, list[str]]:
     return table, problems
 
 
+_INTEGER = ("unsigned", "signed", "short", "long", "char", "int")   # the canonical order
+
+
 def normal_type(text: str) -> str:
-    """`const  struct foo*` -> `const struct foo *`: one spelling per type."""
-    text = " ".join(text.replace("*", " * ").split())
-    return text.replace("* *", "**")
+    """`const  struct foo*` -> `const struct foo *`: one spelling per type.
+    C's other spellings of one integer type fold too: `unsigned` and `int
+    unsigned` are `unsigned int`, `long int` and `long unsigned int` are
+    `long` and `unsigned long`, `short int` is `short`."""
+    words = text.replace("*", " * ").split()
+    spec = [w for w in words if w in _INTEGER]
+    if spec:
+        if "int" in spec and ("long" in spec or "short" in spec):
+            spec.remove("int")
+        if not {"char", "short", "int", "long"}.intersection(spec):
+            spec.append("int")                          # `unsigned`, `signed`
+        spec.sort(key=_INTEGER.index)
+        at = next(i for i, w in enumerate(words) if w in _INTEGER)
+        words = [w for w in words[:at] if w not in _INTEGER] + spec + [w for w in words[at:] if w not in _INTEGER]
+    return " ".join(words).replace("* *", "**")
