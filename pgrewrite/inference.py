@@ -25,6 +25,10 @@ It stays sound rather than clever, inside one function:
   its loop; a length passed with an allocated struct page (pg-page) is PG;
   offset_in_page(X) handed on beside virt_to_page(X) is PG. Never where
   GUP fills the array (one entry per user page) or the loop walks PFNs.
+A user address stepped by PAGE_SIZE (`vmf->address + PAGE_SIZE`, `addr +=
+PAGE_SIZE` with addr = vma->vm_start) steps by one PTE, unless the
+"address" may be a length (a distance between two addresses) or the loop
+also turns struct pages into PFNs (one page mapped per step: logic).
 Evidence for both granularities at one site is where a PTE-derived and a
 PG-derived value meet: a logic site, never settled by majority.
 """
@@ -142,6 +146,16 @@ class _Function:
             elif t == "return_statement":
                 self.returns.append(n)
             stack.extend(n.named_children)          # tokens (`;`, `=`...) are leaves: nothing to read
+
+
+def _distance(e, fn: _Function) -> bool:
+    """`e` may be the distance between two addresses (`vm_end - vm_start`,
+    or a local set from a difference), a length rather than an address: a
+    length grown by PAGE_SIZE is not an address stepped by one."""
+    e = _unwrap(e)
+    if e is not None and e.type == "identifier":
+        return any(_distance(s, fn) for s in fn.sources.get(e.text.decode(), ()))
+    return e is not None and e.type == "binary_expression" and _op(e) == "-"
 
 
 def _macro_loop_names(fn) -> list[str]:
@@ -430,7 +444,9 @@ class Inference:
                 out += self._page_array_step(p, other, fn)
             if op in ("+", "-") or op in _COMPARE:
                 f = self.source(other, fn, depth + 1, seen)
-                if f is not None and (f.unit.dim == dim or (f.unit.dim == "buffer" and dim == "bytes" and op == "+")):
+                if f is not None and (f.unit.dim == dim or (f.unit.dim == "buffer" and dim == "bytes" and op == "+")
+                                      or (f.unit.dim == "user" and dim == "bytes" and op in ("+", "-") and e == right
+                                          and self._user_step(other, e, p, fn))):
                     out.append(Fact(Unit(f.unit.gran, dim), f"{'compared with' if op in _COMPARE else 'added to'} "
                                                              f"{_short(other)}: {f.why}"))
                 elif f is None and op in _COMPARE and dim == "bytes":
@@ -510,7 +526,9 @@ class Inference:
                     return [Fact(Unit("pg", "count"), f"steps the struct page pointer {name}")]
                 if name not in seen:
                     f = self.source(target, fn, depth + 1, seen)
-                    if f is not None and (f.unit.dim == dim or (f.unit.dim == "buffer" and dim == "bytes")):
+                    if f is not None and (f.unit.dim == dim or (f.unit.dim == "buffer" and dim == "bytes")
+                                          or (f.unit.dim == "user" and dim == "bytes"
+                                              and self._user_step(target, p.child_by_field_name("right"), p, fn))):
                         out.append(Fact(Unit(f.unit.gran, dim), f"added to {name}: {f.why}"))
                     if f is not None and f.unit.dim == "buffer":
                         return out             # a pointer's uses say nothing of the step
@@ -805,6 +823,20 @@ class Inference:
                 stack.extend(n.children)
             self._pfn_memo[scope.start_byte] = got
         return got
+
+    def _user_step(self, addr, step, at, fn: _Function) -> bool:
+        """`step` added at `at` to user address `addr` steps it by one PTE:
+        only PAGE_SIZE itself (a count turned into bytes, `i * PAGE_SIZE`,
+        `n << PAGE_SHIFT`, is as often a count of pages: what the count is
+        decides, not where the bytes go); not when `addr` may be a length
+        (a distance between addresses), nor where the loop (or function)
+        also turns pages into PFNs or back: there each step maps one struct
+        page (remap_pfn_range(vma, addr, page_to_pfn(page), PAGE_SIZE)),
+        the logic case of domain.md."""
+        step = _unwrap(step)
+        if step is None or step.type != "identifier" or step.text != b"PAGE_SIZE" or _distance(addr, fn):
+            return False
+        return not self._pfn_beside(self._loop_of(at) or fn.node)
 
     def _loop_of(self, n):
         """The innermost loop statement around `n`, inside its function."""
