@@ -35,8 +35,9 @@ PG-derived value meet: a logic site, never settled by majority.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import attrgetter
 
-from . import extents, filescope
+from . import extents, filescope, parsing
 from .family import Family
 from .nodes import WRAPPERS as _WRAPPERS, args as _args, function_declarator, line as _line, short as _short, unwrap as _unwrap
 from .summaries import Summaries
@@ -49,6 +50,9 @@ _SAME_UNIT_CALLS = frozenset({"ALIGN", "ALIGN_DOWN", "round_up", "round_down", "
 _DIV_CALLS = frozenset({"DIV_ROUND_UP", "DIV_ROUND_UP_ULL", "div_u64"})
 _PAGE_ARRAY = frozenset({"struct page * *", "struct page **"})
 _POISON_OPS = frozenset({"*=", "/=", "<<=", ">>=", "%=", "&=", "|=", "^="})
+_START = attrgetter("start_byte")
+_READ_KINDS = ("declaration", "assignment_expression", "pointer_expression", "function_definition",
+               "identifier", "return_statement")     # what _Function._read looks at
 _MAX_DEPTH = 4
 MEET = "pte+pg"     # the granularity of a value where a PTE and a PG value met
 
@@ -103,11 +107,14 @@ class _Function:
             self._read(body)
 
     def _read(self, body):
-        stack = [body]
-        while stack:
-            n = stack.pop()
-            t = n.type
-            if t == "declaration":
+        found = parsing.nodes_of_kinds(body, _READ_KINDS)     # kind -> nodes, in no useful order
+        # in the order of a walk that visits a node before what it holds,
+        # and a later sibling before an earlier one (a local's sources and
+        # uses are listed in that order, and derivations name the first)
+        writes = sorted(found.get("declaration", []) + found.get("assignment_expression", []),
+                        key=lambda n: (-n.end_byte, n.start_byte))
+        for n in writes:
+            if n.type == "declaration":
                 for d in n.children_by_field_name("declarator"):
                     name, ptype = _declared(n, d)
                     if not name:
@@ -121,7 +128,7 @@ class _Function:
                             self.sources.setdefault(name, []).append(v)
                         else:
                             self.poisoned.add(name)
-            elif t == "assignment_expression":
+            else:
                 left = _unwrap(n.child_by_field_name("left"))
                 op = n.child_by_field_name("operator")
                 if left is not None and left.type == "identifier":
@@ -131,21 +138,23 @@ class _Function:
                     elif op is not None and op.type in _POISON_OPS:
                         self.poisoned.add(name)
                         self.changed.add(name)
-            elif t == "pointer_expression" and n.child_by_field_name("operator") is not None \
-                    and n.child_by_field_name("operator").type == "&":
+        for n in found.get("pointer_expression", ()):
+            op = n.child_by_field_name("operator")
+            if op is not None and op.type == "&":
                 arg = _unwrap(n.child_by_field_name("argument"))
                 if arg is not None and arg.type == "identifier":
                     self.poisoned.add(arg.text.decode())
                     self.changed.add(arg.text.decode())
-            elif t == "function_definition" and n is not self.node and _macro_loop(n):
+        for n in found.get("function_definition", ()):
+            if n is not self.node and _macro_loop(n):
                 for name in _macro_loop_names(n):     # the macro may assign its loop variable
                     self.poisoned.add(name)
                     self.changed.add(name)
-            elif t == "identifier":
-                self.uses.setdefault(n.text.decode(), []).append(n)
-            elif t == "return_statement":
-                self.returns.append(n)
-            stack.extend(n.named_children)          # tokens (`;`, `=`...) are leaves: nothing to read
+        uses = self.uses
+        # identifiers are leaves: the walk meets them in the text's order, reversed
+        for n in sorted(found.get("identifier", ()), key=_START, reverse=True):
+            uses.setdefault(n.text.decode(), []).append(n)
+        self.returns = sorted(found.get("return_statement", []), key=lambda n: (-n.end_byte, n.start_byte))
 
 
 def _distance(e, fn: _Function) -> bool:
