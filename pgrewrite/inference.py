@@ -39,7 +39,7 @@ from operator import attrgetter
 
 from . import extents, filescope, parsing
 from .family import Family
-from .nodes import WRAPPERS as _WRAPPERS, args as _args, function_declarator, line as _line, short as _short, unwrap as _unwrap
+from .nodes import WRAPPERS as _WRAPPERS, args as _args, declared, function_declarator, line as _line, short as _short, unwrap as _unwrap
 from .summaries import Summaries
 from .rules.units import Fact, Unit, UnitTable, normal_type
 
@@ -92,7 +92,7 @@ class _Function:
         for p in (plist.named_children if plist is not None else ()):
             if p.type != "parameter_declaration":
                 continue
-            name, ptype = _declared(p)
+            name, ptype = declared(p)
             sig.append(normal_type(ptype))
             names.append(name)
             if name:
@@ -116,7 +116,7 @@ class _Function:
         for n in writes:
             if n.type == "declaration":
                 for d in n.children_by_field_name("declarator"):
-                    name, ptype = _declared(n, d)
+                    name, ptype = declared(n, d)
                     if not name:
                         continue
                     if name in self.param_names:
@@ -172,27 +172,6 @@ def _macro_loop_names(fn) -> list[str]:
     (`list_for_each_entry(pos, head, member)`: pos, head, member)."""
     d = fn.child_by_field_name("declarator")
     return [n.text.decode() for n in _identifiers(d)] if d is not None else []
-
-
-def _declared(decl, d=None) -> tuple[str | None, str]:
-    """(name, type text) of a parameter or of one declarator of a declaration."""
-    base = decl.child_by_field_name("type")
-    text = base.text.decode(errors="replace") if base is not None else ""
-    for q in decl.children:
-        if q.type == "type_qualifier" and q.text == b"const":
-            text = "const " + text
-    d = d if d is not None else decl.child_by_field_name("declarator")
-    stars = 0
-    while d is not None and d.type in ("init_declarator", "pointer_declarator", "array_declarator",
-                                       "parenthesized_declarator", "attributed_declarator"):
-        if d.type in ("pointer_declarator", "array_declarator"):
-            stars += 1                         # an array's elements: as behind a pointer
-        inner = d.child_by_field_name("declarator")
-        if inner is None:
-            inner = next((c for c in d.named_children if c.type.endswith("declarator") or c.type == "identifier"), None)
-        d = inner
-    name = d.text.decode() if d is not None and d.type == "identifier" else None
-    return name, text + " *" * stars
 
 
 def _ts_parent(n):
@@ -253,19 +232,7 @@ class Inference:
         m = self._trees.get(key)
         if m is None:
             m = self._trees[key] = _TreeMemo()
-        self._functions = m.functions
-        self._page_index_memo = m.page_index
-        self._gup_memo = m.gup
-        self._pfn_memo = m.pfn
         self._tree = m
-
-    @property
-    def _summaries(self) -> Summaries | None:
-        return self._tree.summaries
-
-    @_summaries.setter
-    def _summaries(self, value) -> None:
-        self._tree.summaries = value
 
     # -- where a site is ------------------------------------------------
     def _up(self, n):
@@ -283,20 +250,20 @@ class Inference:
 
     def function_at(self, fn) -> _Function:
         """The _Function of function_definition node `fn` (read once)."""
-        got = self._functions.get(fn.start_byte)
+        got = self._tree.functions.get(fn.start_byte)
         if got is None:
-            got = self._functions[fn.start_byte] = _Function(fn, self.table)
+            got = self._tree.functions[fn.start_byte] = _Function(fn, self.table)
         return got
 
     def summaries(self, fn: _Function | None) -> Summaries | None:
         """Units across the calls between this file's functions (found
         from the tree of `fn`, the function being read)."""
-        if self._summaries is None and fn is not None:
+        if self._tree.summaries is None and fn is not None:
             root = fn.node
             while (up := self.parent(root)) is not None:
                 root = up
-            self._summaries = Summaries(self, root, self.path)
-        return self._summaries
+            self._tree.summaries = Summaries(self, root, self.path)
+        return self._tree.summaries
 
     def source_at(self, n, scope=None) -> Fact | None:
         """The unit of the value of expression `n`, in its function."""
@@ -606,9 +573,9 @@ class Inference:
         if self._site_fn is not None and self._per_user_pages(self._site_fn):
             return None
         key = (fn.node.start_byte, name, loop.start_byte if loop is not None else -1)
-        if key not in self._page_index_memo:
-            self._page_index_memo[key] = self._page_index_of(name, fn, loop)
-        return self._page_index_memo[key]
+        if key not in self._tree.page_index:
+            self._tree.page_index[key] = self._page_index_of(name, fn, loop)
+        return self._tree.page_index[key]
 
     def _page_index_of(self, name: str, fn: _Function, loop) -> Fact | None:
         if self._per_user_pages(fn):
@@ -807,13 +774,13 @@ class Inference:
         """The function fills an array of struct pages per user page (a
         units.yaml argument of unit user-pages: get_user_pages()...): there
         a page array's index counts PTEs and pages at once (domain.md, GUP)."""
-        got = self._gup_memo.get(fn.node.start_byte)
+        got = self._tree.gup.get(fn.node.start_byte)
         if got is None:
             callees = self.table.user_pages_calls
             got = any(self.parent(u) is not None and self.parent(u).type == "call_expression"
                       and self.parent(u).child_by_field_name("function") == u
                       for name in callees for u in fn.uses.get(name, ()))
-            self._gup_memo[fn.node.start_byte] = got
+            self._tree.gup[fn.node.start_byte] = got
         return got
 
     def _pfn_beside(self, scope) -> bool:
@@ -821,7 +788,7 @@ class Inference:
         pages into PFNs (a units.yaml PTE-count argument or return:
         pfn_to_page(), page_to_pfn()...): the page array is walked in
         lock-step with PFNs, where the two units meet (domain.md)."""
-        got = self._pfn_memo.get(scope.start_byte)
+        got = self._tree.pfn.get(scope.start_byte)
         if got is None:
             pfn_calls = self.table.pfn_calls
             got, stack = False, [scope]
@@ -830,7 +797,7 @@ class Inference:
                 if n.type == "call_expression" and _callee(n) in pfn_calls:
                     got = True
                 stack.extend(n.children)
-            self._pfn_memo[scope.start_byte] = got
+            self._tree.pfn[scope.start_byte] = got
         return got
 
     def _user_step(self, addr, step, at, fn: _Function) -> bool:
