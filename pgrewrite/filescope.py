@@ -46,14 +46,14 @@ from __future__ import annotations
 import re
 
 from . import parsing
-from .nodes import WRAPPERS, args as _args, function_declarator, line as _line, short as _short, unwrap as _unwrap
+from .lex import whole_words
+from .nodes import WRAPPERS, args as _args, declared, function_declarator, line as _line, short as _short, unwrap as _unwrap
 from .rules.units import Fact
 from .summaries import _name_of
 
 _CONTAINERS = frozenset({"translation_unit", "preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif",
                          "preproc_elifdef", "linkage_specification", "declaration_list"})
 _FRAGMENT = b"__pgrewrite_fragment__"     # parsing.py's wrapper of a macro body
-_IDENT = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_$")
 # macros that store their second argument in their first
 _STORES = frozenset({"WRITE_ONCE", "rcu_assign_pointer", "RCU_INIT_POINTER", "smp_store_release"})
 # macros (and calls) that may change what they are given
@@ -69,16 +69,6 @@ _RAW_WRITERS = frozenset({"memcpy", "memmove", "__memcpy", "memcpy_fromio", "cop
                           "copy_struct_from_user", "copy_from_sockptr", "copy_from_iter", "copy_from_kernel_nofault",
                           "memcpy_and_pad", "unsafe_memcpy", "copy_from_user_nofault", "_copy_from_user",
                           "kernel_read", "sg_copy_to_buffer", "read_from_oldmem"})
-
-
-def _words(data: bytes, word: bytes):
-    """(start, end) of each whole-word `word` in data."""
-    s = data.find(word)
-    while s >= 0:
-        e = s + len(word)
-        if not ((s and data[s - 1] in _IDENT) or (e < len(data) and data[e] in _IDENT)):
-            yield s, e
-        s = data.find(word, e)
 
 
 def _struct_of(ptype: str | None) -> str | None:
@@ -263,7 +253,7 @@ class FileScope:
             return
         static = any(k.type == "storage_class_specifier" and k.text == b"static" for k in c.children)
         for d in c.children_by_field_name("declarator"):
-            name, ptype = _declared(c, d)
+            name, ptype = declared(c, d)
             if not name:
                 continue
             inner = d.child_by_field_name("declarator") if d.type == "init_declarator" else d
@@ -380,7 +370,7 @@ class FileScope:
         if got is None:
             s = self.s
             out, pending = [], []
-            for a, b in _words(self.data, word.encode()):
+            for a, b in whole_words(self.data, word.encode()):
                 node = s._root.descendant_for_byte_range(a, b)
                 fn = s._enclosing(a)
                 if node is not None and node.type == "compound_statement" and node.named_child_count == 0 \
@@ -406,20 +396,9 @@ class FileScope:
     def _parse(self, fns) -> None:
         """Parse the bodies of `fns` again (as summaries.Summaries._parse,
         keeping trees with errors: each occurrence is checked for them)."""
-        todo = sorted({fn.start_byte: fn for fn in fns if fn.start_byte not in self._reread}.values(),
-                      key=lambda f: f.start_byte)
-        if not todo:
-            return
-        skip, pos = [], 0
-        for fn in todo:
-            if fn.start_byte > pos:
-                skip.append((pos, fn.start_byte))
-            pos = fn.end_byte
-        if pos < len(self.data):
-            skip.append((pos, len(self.data)))
-        found = {c.start_byte: c for c in parsing.parse(self.data, skip).children if c.type == "function_definition"}
-        for fn in todo:
-            self._reread[fn.start_byte] = found.get(fn.start_byte)
+        todo = [fn for fn in fns if fn.start_byte not in self._reread]
+        if todo:
+            self._reread.update(parsing.reparse_functions(self.data, todo))
 
     def _read(self, fn):
         """`fn` with its body read (parsed again if the file's parse left it out)."""
@@ -565,7 +544,7 @@ class FileScope:
         fns = {}
         starts = [m.start() for m in pat.finditer(self.data)]
         for n in statics:
-            starts += [a for a, _ in _words(self.data, n.encode())]
+            starts += [a for a, _ in whole_words(self.data, n.encode())]
         for a in starts:
             fn = self.s._enclosing(a)
             if fn is not None:
@@ -683,24 +662,6 @@ def _use(node):
         if stmt is not None and stmt.type == "expression_statement" and not stmt.text.rstrip().endswith(b";"):
             return False                             # `loop(v) {...}`: a macro loop read as a call
     return None
-
-
-def _declared(decl, d) -> tuple[str | None, str]:
-    """(name, type text) of one declarator `d` of a top-level declaration
-    (as inference.py reads a local's)."""
-    base = decl.child_by_field_name("type")
-    text = base.text.decode(errors="replace") if base is not None else ""
-    stars = 0
-    while d is not None and d.type in ("init_declarator", "pointer_declarator", "array_declarator",
-                                       "parenthesized_declarator", "attributed_declarator"):
-        if d.type in ("pointer_declarator", "array_declarator"):
-            stars += 1
-        inner = d.child_by_field_name("declarator")
-        if inner is None:
-            inner = next((c for c in d.named_children if c.type.endswith("declarator") or c.type == "identifier"), None)
-        d = inner
-    name = d.text.decode() if d is not None and d.type == "identifier" else None
-    return name, text + " *" * stars
 
 
 _DIRECTIVE_READ = object()      # an occurrence in a #define body that only reads the name

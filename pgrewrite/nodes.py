@@ -1,9 +1,9 @@
 """Small readings of parsed C nodes that unit inference and its steps
-(inference.py, extents.py, summaries.py) share, and sites.py with them: an
-expression without its parentheses and casts, a call's arguments, a
-function's declarator, a node's line and a one-line excerpt for a
-derivation. They read nodes parsing.py made; none imports
-tree-sitter."""
+(inference.py, extents.py, summaries.py, filescope.py) share, and sites.py
+with them: an expression without its parentheses and casts, a call's
+arguments, a function's declarator, a declaration's name and type, a
+node's line and a one-line excerpt for a derivation. They read nodes
+parsing.py made; none imports tree-sitter."""
 from __future__ import annotations
 
 WRAPPERS = ("parenthesized_expression", "cast_expression")
@@ -41,3 +41,24 @@ def short(n, limit: int = 40) -> str:
     """`n`'s text on one line, cut to `limit` characters."""
     text = " ".join(n.text.decode(errors="replace").split())
     return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def declared(decl, d=None) -> tuple[str | None, str]:
+    """(name, type text) of a parameter or of one declarator of a declaration."""
+    base = decl.child_by_field_name("type")
+    text = base.text.decode(errors="replace") if base is not None else ""
+    for q in decl.children:
+        if q.type == "type_qualifier" and q.text == b"const":
+            text = "const " + text
+    d = d if d is not None else decl.child_by_field_name("declarator")
+    stars = 0
+    while d is not None and d.type in ("init_declarator", "pointer_declarator", "array_declarator",
+                                       "parenthesized_declarator", "attributed_declarator"):
+        if d.type in ("pointer_declarator", "array_declarator"):
+            stars += 1                         # an array's elements: as behind a pointer
+        inner = d.child_by_field_name("declarator")
+        if inner is None:
+            inner = next((c for c in d.named_children if c.type.endswith("declarator") or c.type == "identifier"), None)
+        d = inner
+    name = d.text.decode() if d is not None and d.type == "identifier" else None
+    return name, text + " *" * stars

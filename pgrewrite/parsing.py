@@ -63,6 +63,23 @@ def _included(data: bytes, skip) -> list:
     return ranges
 
 
+def reparse_functions(data: bytes, fns) -> dict:
+    """Parse again only the function definitions `fns` of `data` (nodes of
+    a tree that left their bodies out): start byte -> the function_definition
+    of the new tree (None if the parse put none there). The nodes keep the
+    file's offsets and lines; a tree with errors is returned as it is."""
+    todo = sorted({fn.start_byte: fn for fn in fns}.values(), key=lambda f: f.start_byte)
+    skip, pos = [], 0
+    for fn in todo:
+        if fn.start_byte > pos:
+            skip.append((pos, fn.start_byte))
+        pos = fn.end_byte
+    if pos < len(data):
+        skip.append((pos, len(data)))
+    found = {c.start_byte: c for c in parse(data, skip).children if c.type == "function_definition"}
+    return {fn.start_byte: found.get(fn.start_byte) for fn in todo}
+
+
 @lru_cache(maxsize=8)
 def _kinds_query(kinds: tuple) -> tree_sitter.Query:
     return tree_sitter.Query(_language(), " ".join(f"({k}) @{k}" for k in kinds))

@@ -31,13 +31,13 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from . import parsing
+from .lex import whole_words
 from .nodes import args as _args, function_declarator, line as _line, short as _short
 from .rules.units import Fact
 
 # where function definitions live: the file's top level, #if branches, extern "C"
 _CONTAINERS = frozenset({"translation_unit", "preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif",
                          "preproc_elifdef", "linkage_specification", "declaration_list"})
-_IDENT = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_$")
 _TEXT = frozenset({"comment", "string_literal", "string_content", "char_literal", "escape_sequence",
                    "system_lib_string", "raw_string_literal", "raw_string_content", "character"})
 _WEAK = re.compile(rb"\b(?:__weak|weak)\b")     # __weak, __attribute__((weak))
@@ -96,7 +96,7 @@ class Summaries:
         u = self._words.get(name)
         if u is None:
             u = self._words[name] = _Uses()
-            for s, e in _whole_words(self.data, name.encode()):
+            for s, e in whole_words(self.data, name.encode()):
                 node = self._root.descendant_for_byte_range(s, e)
                 if node is not None and node.type == "compound_statement" and node.named_child_count == 0:
                     fn = self._enclosing(s)
@@ -149,23 +149,11 @@ class Summaries:
         return self._reread.get(fn.start_byte)
 
     def _parse(self, fns) -> None:
-        todo = sorted({fn.start_byte: fn for fn in fns if fn.start_byte not in self._reread}.values(),
-                      key=lambda f: f.start_byte)
+        todo = [fn for fn in fns if fn.start_byte not in self._reread]
         if not todo:
             return
-        skip, pos = [], 0
-        for fn in todo:
-            if fn.start_byte > pos:
-                skip.append((pos, fn.start_byte))
-            pos = fn.end_byte
-        if pos < len(self.data):
-            skip.append((pos, len(self.data)))
-        root = parsing.parse(self.data, skip)
-        found = {c.start_byte: c for c in root.children if c.type == "function_definition"}
-        for fn in todo:
-            got = found.get(fn.start_byte)
-            ok = got is not None and not got.has_error
-            self._reread[fn.start_byte] = got if ok else None
+        for start, got in parsing.reparse_functions(self.data, todo).items():
+            self._reread[start] = got if got is not None and not got.has_error else None
 
     def _enclosing(self, at: int):
         i = bisect_right(self._starts, at) - 1
@@ -327,17 +315,6 @@ class Summaries:
         finally:
             self.inf.parent = parent
         return out
-
-
-def _whole_words(data: bytes, word: bytes):
-    """(start, end) of each whole-word `word` in data (bytes.find: a regex
-    with a look-behind runs several times slower, see lex.Lexer)."""
-    s = data.find(word)
-    while s >= 0:
-        e = s + len(word)
-        if not ((s and data[s - 1] in _IDENT) or (e < len(data) and data[e] in _IDENT)):
-            yield s, e
-        s = data.find(word, e)
 
 
 def _name_of(fn) -> str | None:
