@@ -19,6 +19,7 @@ It stays sound rather than clever, inside one function:
   agreeing unit of its callers' arguments (function summaries, across
   the calls between the file's functions: summaries.py);
 - other family uses count only when a strong rule decided them;
+- `1 << order` counts the pages of a buddy block at the order's granularity;
 - struct pages (the `pages` step): an index into an array of struct page
   pointers counts PG pages, and a counter with no unit of its own takes
   the count its uses say (pages[i], page + i, nth_page(p, i)), read inside
@@ -353,6 +354,11 @@ class Inference:
                     return Fact(Unit(f.unit.gran, "count"), f"{f.why}, >> PAGE_SHIFT gives a page count")
                 return None
             ll = _unwrap(left)
+            if op == "<<" and ll is not None and ll.type == "number_literal" \
+                    and ll.text.decode().rstrip("uUlL") == "1":
+                f = self.source(right, fn, depth + 1, seen)    # 1 << order: the pages of a buddy block
+                return Fact(Unit(f.unit.gran, "count"), f"{f.why}, 1 << order counts its pages") \
+                    if f is not None and f.unit.dim == "order" else None
             if op in ("<<", "*") and ll is not None and ll.type == "identifier" and ll.text == b"PAGE_SIZE":
                 g = self.decided.get(ll.start_byte)      # PAGE_SIZE << order, decided by a rule
                 return Fact(Unit(g, "bytes"), f"PAGE_SIZE (line {_line(ll)}) is {g}") if g else None
