@@ -83,9 +83,11 @@ def _struct_of(ptype: str | None) -> str | None:
 def of(inf, fn) -> "FileScope | None":
     """The FileScope of the file of `inf` (an inference.Inference), made
     when a read first asks (from the tree of function `fn`)."""
+    if fn is None or not _of_file(inf, fn):      # a macro body's names are those where it is used
+        return None
     got = inf.__dict__.get("_filescope")
     if got is None:
-        if inf.path is None or not inf.path.endswith(".c") or not _of_file(inf, fn):
+        if inf.path is None or not inf.path.endswith(".c"):
             return None
         s = inf.summaries(fn)
         if s is None:

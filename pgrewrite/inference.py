@@ -230,6 +230,9 @@ class Inference:
         now on: its parents and its own memos."""
         self.parent = scope.parent if scope is not None else _ts_parent
         key = scope.delta if scope is not None and scope.macro is not None else None
+        # a macro body's nodes sit at fragment offsets: strong decisions are
+        # keyed by file offsets (file offset = node offset + delta)
+        self._delta = scope.delta if scope is not None else 0
         m = self._trees.get(key)
         if m is None:
             m = self._trees[key] = _TreeMemo()
@@ -281,7 +284,7 @@ class Inference:
         if t == "identifier":
             name = e.text.decode()
             if name in self.names:
-                g = self.decided.get(e.start_byte)
+                g = self.decided.get(e.start_byte + self._delta)
                 return Fact(Unit(g, "bytes"), f"{name} (line {_line(e)}) is {g}") if g and name == "PAGE_SIZE" else None
             if fn is None:
                 return None
@@ -360,7 +363,7 @@ class Inference:
                 return Fact(Unit(f.unit.gran, "count"), f"{f.why}, 1 << order counts its pages") \
                     if f is not None and f.unit.dim == "order" else None
             if op in ("<<", "*") and ll is not None and ll.type == "identifier" and ll.text == b"PAGE_SIZE":
-                g = self.decided.get(ll.start_byte)      # PAGE_SIZE << order, decided by a rule
+                g = self.decided.get(ll.start_byte + self._delta)    # PAGE_SIZE << order, decided by a rule
                 return Fact(Unit(g, "bytes"), f"PAGE_SIZE (line {_line(ll)}) is {g}") if g else None
             if op in ("*", "/") and lr is not None and lr.type == "identifier" and lr.text == b"PAGE_SIZE":
                 f = self.source(left, fn, depth + 1, seen)

@@ -179,3 +179,42 @@ def test_a_callback_spelled_unsigned_takes_the_unsigned_int_signature():
         }
         """, path="fs/fx/fx.c")
     assert got == [(4, "PAGE_SIZE", "pg", UNITS)]
+
+
+def test_a_macro_body_reads_no_decision_of_the_site_at_its_fragment_offset():
+    # A macro body is parsed alone: its nodes' offsets are the fragment's,
+    # while strong decisions are keyed by file offsets. Moving a strongly
+    # decided PAGE_SIZE (pg-sb-blocksize) along the first line makes it, at
+    # one padding, sit at the body's PAGE_SIZE's fragment offset: the body's
+    # `len >> PAGE_SHIFT` must stay unknown at every padding.
+    macro = ("#define FX_COPY(buf, src, x) do { size_t len = PAGE_SIZE; "
+             "memcpy(buf, src, len); x = len >> PAGE_SHIFT; } while (0)\n")
+    seen, ruleset = set(), api.load_rules()
+    for pad in range(0, 90):
+        code = ("void fx_a(struct super_block *sb) {" + " " * pad + "sb->s_blocksize = PAGE_SIZE; }\n" + macro)
+        got = verdicts(code, ruleset=ruleset)
+        assert (1, "PAGE_SIZE", "pg", "pg-sb-blocksize") in got
+        seen.add(next(v for line, tok, v, _ in got if line == 2 and tok == "PAGE_SHIFT"))
+    assert seen == {"unknown"}
+
+
+def test_a_macro_parameter_is_not_the_file_scope_variable_of_its_name():
+    # a macro body's names are those where the macro is used: FX_BYTES's nr
+    # is its parameter, not the file's static nr (a PG count)
+    got = verdicts("""\
+        static unsigned long nr;
+
+        static void fx_set(struct folio *folio)
+        {
+                nr = folio_nr_pages(folio);
+        }
+
+        static unsigned long fx_bytes(void)
+        {
+                return nr << PAGE_SHIFT;
+        }
+
+        #define FX_BYTES(nr) ((nr) << PAGE_SHIFT)
+        """)
+    assert (10, "PAGE_SHIFT", "pg", UNITS) in got
+    assert (13, "PAGE_SHIFT", "unknown", None) in got
