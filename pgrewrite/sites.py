@@ -188,10 +188,12 @@ def macro_uses(data: bytes, lexed: Lexed) -> dict[str, list[tuple[int, int]]]:
     """Where the file's code uses its object-like macros whose bodies hold
     a family name (`#define BUF_LEN (2 * PAGE_SIZE)` ... `kmalloc(BUF_LEN)`),
     outside comments, literals and directives (the lexer's words of those
-    names)."""
+    names). Not a macro the file #undefs: a use after a redefinition is
+    another body's."""
     names = {d.macro for d in lexed.directives
              if d.name == "define" and d.macro and d.body_start is not None and d.macro_span is not None
              and data[d.macro_span[1]:d.macro_span[1] + 1] != b"(" and any(w[0] >= d.body_start for w in d.words)}
+    names -= {d.macro for d in lexed.directives if d.name == "undef"}
     out: dict[str, list[tuple[int, int]]] = {}
     for s, e, name in (Lexer(names).lex(data).words if names else ()):
         out.setdefault(name, []).append((s, e))

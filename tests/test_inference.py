@@ -218,3 +218,26 @@ def test_a_macro_parameter_is_not_the_file_scope_variable_of_its_name():
         """)
     assert (10, "PAGE_SHIFT", "pg", UNITS) in got
     assert (13, "PAGE_SHIFT", "unknown", None) in got
+
+
+def test_a_macro_the_file_undefines_is_not_decided_by_its_uses():
+    # after #undef, FX_LEN's uses are another body's: the first body's
+    # PAGE_SIZE learns nothing from them (here the second use would say pg)
+    got = verdicts("""\
+        #define FX_LEN (PAGE_SIZE - 16)
+        static void fx_a(struct page *page)
+        {
+                memset(page_address(page), 0, FX_LEN);
+        }
+        #undef FX_LEN
+        #define FX_LEN 64
+        """)
+    assert (1, "PAGE_SIZE", "unknown", None) in got
+    got = verdicts("""\
+        #define FX_LEN (PAGE_SIZE - 16)
+        static void fx_a(struct page *page)
+        {
+                memset(page_address(page), 0, FX_LEN);
+        }
+        """)
+    assert (1, "PAGE_SIZE", "pg", UNITS) in got
