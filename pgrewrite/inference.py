@@ -20,6 +20,8 @@ It stays sound rather than clever, inside one function:
   the calls between the file's functions: summaries.py);
 - other family uses count only when a strong rule decided them;
 - `1 << order` counts the pages of a buddy block at the order's granularity;
+  `PAGE_SIZE / sizeof(T)` counts things per page, and what dividing by it
+  gives is a count of pages, read where it goes;
 - struct pages (the `pages` step): an index into an array of struct page
   pointers counts PG pages, and a counter with no unit of its own takes
   the count its uses say (pages[i], page + i, nth_page(p, i)), read inside
@@ -408,7 +410,8 @@ class Inference:
     # -- sinks: what unit the context expects of a value ------------------
     def sinks(self, e, fn: _Function | None, dim: str, depth: int = 0, seen: frozenset = frozenset()) -> list[Fact]:
         """Facts saying what the context of expression `e` (of dimension
-        `dim`: bytes or count) expects, walking up through + - min max."""
+        `dim`: bytes, count, or per: things per page) expects, walking up
+        through + - min max."""
         if depth > _MAX_DEPTH:
             return []
         p, e = self._up(e)
@@ -416,6 +419,8 @@ class Inference:
             return []
         t = p.type
         out: list[Fact] = []
+        if dim == "per" and t not in ("init_declarator", "assignment_expression"):
+            return self._per_page_sinks(p, e, fn, depth, seen)
         if t == "binary_expression":
             op = _op(p)
             left, right = p.child_by_field_name("left"), p.child_by_field_name("right")
@@ -524,6 +529,28 @@ class Inference:
                                         lambda line: f"{name} (line {line})")
             return out + found
         return out
+
+    def _per_page_sinks(self, p, e, fn: _Function | None, depth: int, seen: frozenset) -> list[Fact]:
+        """`e` counts things per page (PAGE_SIZE / sizeof(T)): what dividing
+        by it gives is a count of those pages, and a count of pages times it
+        counts things; nothing else says which page it is."""
+        count = None
+        if p.type == "binary_expression" and _op(p) == "/" and p.child_by_field_name("right") == e:
+            count = p
+        elif p.type == "argument_list":
+            call = self.parent(p)
+            args = _args(call) if call is not None and call.type == "call_expression" else []
+            if _callee(call) in _DIV_CALLS and len(args) == 2 and args[1] == e:
+                count = call
+        if count is not None:
+            return [Fact(f.unit, f"{_short(count)} counts pages: {f.why}")
+                    for f in self.sinks(count, fn, "count", depth + 1, seen)]
+        if p.type == "binary_expression" and _op(p) == "*":
+            other = p.child_by_field_name("right") if p.child_by_field_name("left") == e else p.child_by_field_name("left")
+            f = self.source(other, fn, depth + 1, seen)
+            if f is not None and f.unit.dim == "count":
+                return [Fact(f.unit, f"multiplies {_short(other)}: {f.why}")]
+        return []
 
     def _sinks_of_uses(self, name: str, at, fn: _Function, dim: str, depth: int, seen: frozenset,
                        skip, says) -> list[Fact]:
@@ -859,6 +886,9 @@ class Inference:
                 if f is not None and f.unit.dim == "bytes":
                     facts.append(Fact(f.unit, f"divides {_short(left)}: {f.why}"))
                 facts += self.sinks(p, fn, "count")
+            elif p is not None and p.type == "binary_expression" and _op(p) == "/" \
+                    and p.child_by_field_name("left") == e and _size_of_type(p.child_by_field_name("right"), self.names):
+                facts += self.sinks(p, fn, "per")          # PAGE_SIZE / sizeof(T): things per page
             elif p is not None and p.type == "binary_expression" and _op(p) in ("<<", "/", "*", "%", ">>", "&", "|"):
                 pass
             elif call is not None and _callee(call) in (_DIV_CALLS | _SAME_UNIT_CALLS) and len(args) == 2 and args[1] == e:
@@ -955,6 +985,13 @@ class Inference:
             for ev in self.evidence(use, token, scope=parsed.scope):
                 out.append(Evidence(ev.gran, f"{macro} is used at line {line}: {ev.chain}"))
         return out
+
+
+def _size_of_type(d, names) -> bool:
+    """`d` is `sizeof(...)` naming no family name: PAGE_SIZE / d counts
+    things per page (PAGE_SIZE / 2 is half a page: bytes)."""
+    d = _unwrap(d)
+    return d is not None and d.type == "sizeof_expression" and not _mentions(d, names, None)
 
 
 def _assigned(up, use) -> bool:
