@@ -530,3 +530,57 @@ def test_the_pools_worker_handler_waits_instead_of_looping(monkeypatch, stock):
         assert len(wakes) > 50
     else:
         assert len(wakes) <= 5      # start, close, the drained cache
+
+
+# --------------------------------------------- seventh pass on issue 18 (speed6)
+
+def _shipped_needs():
+    """Every text requirement of the shipped rules: classify's per rule
+    (of the site's top-level item) and each condition's (`has`)."""
+    from pgrewrite import api
+    from pgrewrite.classify import Classifier
+    ruleset = api.load_rules(RULES)
+    needs = [n for n in Classifier(ruleset)._needs.values() if n]
+    stack = [r.match for r in ruleset.rules]
+    while stack:
+        c = stack.pop()
+        if c.needs:
+            needs.append(c.needs)
+        stack.extend(x for x in c.children if x is not None)
+    return needs
+
+
+def test_screened_clauses_answer_as_the_plain_substring_test():
+    """literals.screened: each string of a clause is in exactly one group,
+    behind a screen it contains, and _may_contain answers as a plain `any`
+    of the strings on texts made of their pieces (present, absent, cut)."""
+    from pgrewrite.rules import literals
+    from pgrewrite.rules import conditions as C
+    needs = _shipped_needs()
+    assert len(needs) > 40
+    grouped = 0
+    rng = random.Random(7)
+    for need in needs:
+        plain = []
+        for ignore_case, groups in need:
+            strings = [s for screen, members in groups for s in (members or (screen,))]
+            assert len(strings) == len(set(strings))
+            for screen, members in groups:
+                assert all(screen in s for s in members) and len(screen) >= min(
+                    [literals.SCREEN_MIN, *map(len, members or (screen,))])
+                grouped += len(members) > 1
+            plain.append((ignore_case, strings))
+        pieces = [s for _, ss in plain for s in ss] + [s[: len(s) // 2] for _, ss in plain for s in ss]
+        pieces += [s[len(s) // 2:] for _, ss in plain for s in ss] + [b" ", b"_", b"x", b"\xc3\xa9"]
+        for _ in range(200):
+            text = b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 6)))
+            want = True
+            for ignore_case, strings in plain:
+                t = text.lower() if ignore_case else text
+                if ignore_case and not text.isascii():
+                    continue
+                if not any(s in t for s in strings):
+                    want = False
+                    break
+            assert C._may_contain(text, need) is want, (need, text)
+    assert grouped > 10

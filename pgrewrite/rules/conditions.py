@@ -148,12 +148,13 @@ class Cond:
 
     @cached_property
     def needs(self) -> tuple:
-        """text_needs as (ignore_case, byte strings) clauses, for a node's
-        text (see _may_contain). A string with U+FFFD could stand for bytes
-        that do not decode, so it requires nothing."""
-        return tuple(
+        """text_needs as screened (ignore_case, byte strings) clauses, for
+        a node's text (see _may_contain, literals.screened). A string with
+        U+FFFD could stand for bytes that do not decode, so it requires
+        nothing."""
+        return literals.screened(tuple(
             (clause.ignore_case, tuple(sorted(s.encode() for s in clause))) for clause in self.text_needs()
-            if not any("\ufffd" in s or (clause.ignore_case and not s.isascii()) for s in clause))
+            if not any("\ufffd" in s or (clause.ignore_case and not s.isascii()) for s in clause)))
 
     def site(self, env: Env, b: dict):
         raise NotImplementedError(f"{self.label} cannot be evaluated at a site")
@@ -772,11 +773,13 @@ _CALL_TYPES = frozenset({"call_expression", "parenthesized_expression", "cast_ex
 
 
 def _may_contain(text: bytes, need) -> bool:
-    """False if `text` lacks every string of some clause of `need`. A
-    clause that ignores case is looked for in ASCII text only (beyond ASCII,
-    case folding can match other letters: K and the Kelvin sign)."""
+    """False if `text` lacks every string of some clause of `need`
+    (literals.screened: a group's members are looked for only where its
+    screen is). A clause that ignores case is looked for in ASCII text only
+    (beyond ASCII, case folding can match other letters: K and the Kelvin
+    sign)."""
     lower = None                 # the text in lower case; False: not ASCII
-    for ignore_case, strings in need:
+    for ignore_case, groups in need:
         t = text
         if ignore_case:
             if lower is None:
@@ -784,8 +787,15 @@ def _may_contain(text: bytes, need) -> bool:
             if lower is False:
                 continue
             t = lower
-        for s in strings:
-            if s in t:
+        for screen, members in groups:
+            if screen in t:
+                if not members:
+                    break
+                for s in members:
+                    if s in t:
+                        break
+                else:
+                    continue
                 break
         else:
             return False
