@@ -584,3 +584,71 @@ def test_screened_clauses_answer_as_the_plain_substring_test():
                     break
             assert C._may_contain(text, need) is want, (need, text)
     assert grouped > 10
+
+
+def test_inside_at_a_site_by_kind_changes_no_result(monkeypatch):
+    """Every C file of sample-tree/ and fixtures/ gives the same result
+    with `inside` asked at a site over the site's ancestors of its kinds
+    (Inside._at_site) as with the walk over every ancestor."""
+    from pgrewrite import api
+    from pgrewrite.rules import conditions as C
+    engine = api.Engine(api.load_rules(RULES))
+    paths = [p for top in (SAMPLE, SAMPLE.parent / "fixtures") for p in sorted(top.rglob("*.[ch]"))
+             if p.is_file() and "snapshots" not in p.parts]
+    real = C.Inside._at_site
+    calls = {"n": 0}
+
+    def counting(self, env, b):
+        calls["n"] += 1
+        return real(self, env, b)
+    monkeypatch.setattr(C.Inside, "_at_site", counting)
+    for p in paths:
+        data = p.read_bytes()
+        fast = engine.analyse(str(p), data)
+        with monkeypatch.context() as m:
+            m.setattr(C.Inside, "_by_kind", property(lambda cond: False))
+            walked = engine.analyse(str(p), data)
+        assert fast.decisions == walked.decisions and fast.edits == walked.edits, p
+        assert fast.notes == walked.notes, p
+    assert len(paths) > 50 and calls["n"] > 1000
+
+
+NESTED_LOOPS = b"""
+void f(int n)
+{
+        for (int i = 0; i < n; i++) {
+                g(i);
+                while (n--)
+                        h(PAGE_SIZE);
+                g(PAGE_SIZE);
+        }
+        g(PAGE_SIZE);
+}
+"""
+
+
+@pytest.mark.parametrize("nearest, want", [(True, [False, True, False]), (False, [True, True, False])])
+def test_inside_by_kind_at_a_site_keeps_nearest(nearest, want):
+    """`inside` of loops with `nearest`: only the innermost loop counts (a
+    `while` without the call, inside a `for` with it); without `nearest`
+    any enclosing loop does; outside both, none. Asked at each site of a
+    file, in order, with one memo, by the site's ancestors of the kinds
+    and by the walk over every ancestor."""
+    from pgrewrite.lex import Lexer
+    from pgrewrite.rules import conditions as C
+    from pgrewrite.rules import symbols
+    from pgrewrite.rules.pattern import Matcher
+    from pgrewrite.sites import find_sites
+    cond = C.compile_cond({"inside": {"kind": ["for_statement", "while_statement"], "nearest": nearest,
+                                      "has": {"call": "g"}}}, ("m",), "site",
+                          C.Compiling(("PAGE_SIZE",), "c", lambda text, path: re.compile(text)))
+    assert cond._by_kind
+    parsed = find_sites("f.c", NESTED_LOOPS, Lexer(["PAGE_SIZE"]), always_parse=True)
+    got = {}
+    for by_kind in (True, False):
+        memo = {}
+        cond.__dict__["_by_kind"] = by_kind
+        got[by_kind] = [cond.site(C.Env("f.c", NESTED_LOOPS, f, Matcher({"PAGE_SIZE": ["PAGE_SIZE"]}),
+                                         symbols.SymbolCache(), memo=memo), {}) is not None
+                        for f in parsed.sites]
+    assert got[True] == got[False] == want

@@ -73,6 +73,7 @@ class Env:
     chain: list | None = None  # the site's ancestors a site pattern may match (lazily)
     ancestors: list | None = None  # (node, type) above the site up to its scope (lazily)
     units: object | None = None    # inference.Inference of the file, for `unit:` conditions
+    of_kinds: dict | None = None   # kinds -> the site's ancestors of those kinds (Inside._at_site)
 
 
     def note(self, text: str, ok: bool):
@@ -558,12 +559,41 @@ class Inside(Cond):
     def site(self, env, b):
         return self.node(env, env.site.node, b) if env.site.node is not None else None
 
+    @cached_property
+    def _by_kind(self) -> bool:
+        """Asked at a site, only the site's ancestors of `kinds` need be
+        tried, and `cond` remembers its own answers per node (Has, Text)."""
+        return (self.kinds is not None and "<clause>" not in self.kinds
+                and (self.cond is None or type(self.cond) in (Has, Text)))
+
     def node(self, env, n, b):
+        if env.trace is None and n is env.site.node and self._by_kind and env.memo is not None:
+            return self._at_site(env, b)
         if env.memo is not None and env.trace is None and "site" not in self.reads:
             # remembered per ancestor: a second question about `n` ends at
             # its parent's entry, so no entry per `n` besides
             return self._shared(env, n, b)
         return _memoised(self, env, n, b, self._node)
+
+    def _at_site(self, env, b):
+        """The loop of _node at the site itself, over its ancestors of
+        `kinds` only, listed once per site for every `inside` of the same
+        kinds (40 rules ask `inside: {kind: function, has: ...}`): no walk
+        up through every ancestor with a memo entry at each (_shared),
+        since `cond` is remembered per node anyway."""
+        lists = env.of_kinds
+        if lists is None:
+            lists = env.of_kinds = {}
+        kinds = self.kinds
+        up = lists.get(kinds)
+        if up is None:
+            up = lists[kinds] = [a for a, t in site_ancestors(env) if t in kinds]
+        cond = self.cond
+        for a in up:
+            r = b if cond is None else cond.node(env, a, b)
+            if r is not None or self.nearest:
+                return r
+        return None
 
     def _node(self, env, n, b):
         trace, env.trace = env.trace, None     # one line per ancestor is noise
