@@ -652,3 +652,89 @@ def test_inside_by_kind_at_a_site_keeps_nearest(nearest, want):
                                          symbols.SymbolCache(), memo=memo), {}) is not None
                         for f in parsed.sites]
     assert got[True] == got[False] == want
+
+
+def _walked_types(owner) -> dict:
+    """SymbolCache._table as it was: a walk with a stack of children."""
+    from pgrewrite.rules import symbols as S
+    table, stack = {}, [owner]
+    while stack:
+        n = stack.pop()
+        if n.type in S._DECL_TYPES:
+            base = S._base_type(n)
+            for d in n.children_by_field_name("declarator"):
+                name, stars, array = S._declarator_name(d)
+                if name and name not in table:
+                    table[name] = S.type_string(base, stars, array)
+        if n.type == "function_definition" and n != owner:
+            continue
+        stack.extend(n.children)
+    return table
+
+
+def _walked_assignments(owner) -> list:
+    from pgrewrite.rules import symbols as S
+    pairs, stack = [], [owner]
+    while stack:
+        x = stack.pop()
+        if x.type == "init_declarator":
+            dn, _, _ = S._declarator_name(x.child_by_field_name("declarator"))
+            v = x.child_by_field_name("value")
+            if dn and v is not None:
+                pairs.append((dn, x.start_byte, v))
+        elif x.type == "assignment_expression":
+            left = x.child_by_field_name("left")
+            op = x.child_by_field_name("operator")
+            right = x.child_by_field_name("right")
+            if left is not None and left.type == "identifier" and right is not None and (op is None or op.type == "="):
+                pairs.append((left.text.decode(errors="replace"), x.start_byte, right))
+        stack.extend(x.children)
+    pairs.sort(key=lambda p: p[1])
+    return pairs
+
+
+SHADOWED = b"""
+struct s { int a; long b; };
+int f(int n, char *p)
+{
+        unsigned long n2 = n;
+        { struct page *n2 = 0; p = (char *)n2; }
+        for (int i = 0; i < n; i++) { long i2 = i, n = i2; n2 = n; }
+        int g(int q) { int inner = q; return inner; }
+        struct { int x; char *y; } t = { 1, p };
+        n = n2 = (p = 0, 3);
+        return ({ int k = n; k; });
+}
+"""
+
+
+def test_declared_types_and_assignments_by_query_are_the_walks():
+    """SymbolCache's tables, found by tree-sitter's query engine, are those
+    of the walk they replace (the same first declaration of a name declared
+    twice, nested functions left out, assignments in the same order), for
+    every function and file of sample-tree/ and fixtures/ and a file that
+    shadows names on purpose."""
+    from pgrewrite import parsing
+    from pgrewrite.rules import symbols as S
+    datas = [SHADOWED] + [p.read_bytes() for top in (SAMPLE, SAMPLE.parent / "fixtures")
+                          for p in sorted(top.rglob("*.[ch]")) if p.is_file() and "snapshots" not in p.parts]
+    owners = shadowed = 0
+    for data in datas:
+        root = parsing.parse(data)
+        stack = [root]
+        while stack:
+            n = stack.pop()
+            if n.type in ("function_definition", "translation_unit"):
+                cache = S.SymbolCache()
+                got, want = cache._table(n), _walked_types(n)
+                assert got == want and list(got) == list(want), n.text[:60]
+                assert [(a, b, v.id) for a, b, v in cache._assignments_of(n)] == \
+                    [(a, b, v.id) for a, b, v in _walked_assignments(n)]
+                owners += 1
+            stack.extend(n.children)
+        if data is SHADOWED:
+            fn = next(c for c in root.children if c.type == "function_definition")
+            table = S.SymbolCache()._table(fn)
+            assert {"n", "n2", "i", "i2", "p", "t", "k"} <= set(table) and not {"inner", "q"} & set(table)
+            shadowed = 1
+    assert owners > 100 and shadowed
