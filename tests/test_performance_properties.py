@@ -738,3 +738,61 @@ def test_declared_types_and_assignments_by_query_are_the_walks():
             assert {"n", "n2", "i", "i2", "p", "t", "k"} <= set(table) and not {"inner", "q"} & set(table)
             shadowed = 1
     assert owners > 100 and shadowed
+
+
+CALLS = b"""
+void f(void)
+{
+        kmalloc(g(PAGE_SIZE), PAGE_SIZE);
+        h(kmalloc(2 * PAGE_SIZE));
+        g(PAGE_SIZE);
+}
+"""
+
+
+@pytest.mark.parametrize("obj, want", [
+    ({"name": "kmalloc"}, [True, True, True, False]),
+    ({"name": "kmalloc", "nearest": True}, [False, True, True, False]),
+    ({"name": "kmalloc", "arg": 2}, [False, True, False, False]),
+    ({"name": "h|g", "arg": 1}, [True, False, True, True]),
+    ({"name": "h", "nearest": True}, [False, False, False, False]),
+])
+def test_inside_call_at_a_site_is_the_walk(obj, want):
+    """`inside-call` asked at a site, over the calls on its way up listed
+    once per site (InsideCall._at_site), answers as the walk up with a memo
+    entry per node; `nearest` stops at the innermost call, `arg` counts
+    the argument's place."""
+    from pgrewrite.lex import Lexer
+    from pgrewrite.rules import conditions as C
+    from pgrewrite.rules import symbols
+    from pgrewrite.rules.pattern import Matcher
+    from pgrewrite.sites import find_sites
+    cond = C.compile_cond({"inside-call": obj}, ("m",), "site",
+                          C.Compiling(("PAGE_SIZE",), "c", lambda text, path: re.compile(text)))
+    parsed = find_sites("f.c", CALLS, Lexer(["PAGE_SIZE"]), always_parse=True)
+    got = []
+    for way in ("site", "walk"):
+        memo = {}
+        ask = cond._at_site if way == "site" else (lambda env, b: cond.node(env, env.site.node, b))
+        got.append([ask(C.Env("f.c", CALLS, f, Matcher({"PAGE_SIZE": ["PAGE_SIZE"]}), symbols.SymbolCache(),
+                              memo=memo), {}) is not None for f in parsed.sites])
+    assert got[0] == got[1] == want
+
+
+def test_inside_call_at_a_site_changes_no_result(monkeypatch):
+    """Every C file of sample-tree/ and fixtures/ gives the same result with
+    `inside-call` at a site by the calls on its way up as by the walk."""
+    from pgrewrite import api
+    from pgrewrite.rules import conditions as C
+    engine = api.Engine(api.load_rules(RULES))
+    paths = [p for top in (SAMPLE, SAMPLE.parent / "fixtures") for p in sorted(top.rglob("*.[ch]"))
+             if p.is_file() and "snapshots" not in p.parts]
+    for p in paths:
+        data = p.read_bytes()
+        fast = engine.analyse(str(p), data)
+        with monkeypatch.context() as m:
+            m.setattr(C.InsideCall, "_at_site", lambda self, env, b: self.node(env, env.site.node, b))
+            walked = engine.analyse(str(p), data)
+        assert fast.decisions == walked.decisions and fast.edits == walked.edits, p
+        assert fast.notes == walked.notes, p
+    assert len(paths) > 50

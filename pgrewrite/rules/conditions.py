@@ -74,6 +74,7 @@ class Env:
     ancestors: list | None = None  # (node, type) above the site up to its scope (lazily)
     units: object | None = None    # inference.Inference of the file, for `unit:` conditions
     of_kinds: dict | None = None   # kinds -> the site's ancestors of those kinds (Inside._at_site)
+    calls: list | None = None      # the calls whose arguments hold the site (InsideCall._at_site)
 
 
     def note(self, text: str, ok: bool):
@@ -936,7 +937,33 @@ class InsideCall(Cond):
         self.label = f"inside {which} of /{self.name.pattern}/()"
 
     def site(self, env, b):
-        return self.node(env, env.site.node, b) if env.site.node is not None else None
+        if env.site.node is None:
+            return None
+        if env.trace is None:
+            return self._at_site(env, b)
+        return self.node(env, env.site.node, b)
+
+    def _at_site(self, env, b):
+        """The walk of `node` from the site, over the calls whose argument
+        lists lie on its way up only (listed once per site for every
+        `inside-call`, nearest first), with each callee's name and the
+        argument's place found once."""
+        calls = env.calls
+        if calls is None:
+            calls = env.calls = _site_calls(env)
+        for entry in calls:
+            name = entry[3]
+            if name is not None and self.name.fullmatch(name):
+                if not self.args:
+                    return b
+                if entry[4] is None:
+                    p, child = entry[0], entry[1]
+                    entry[4] = [c.id for c in p.named_children].index(child.id) + 1
+                if entry[4] in self.args:
+                    return b
+            if self.nearest:
+                return None
+        return None
 
     def node(self, env, n, b):
         # what the walk up from a child finds is the same for every node
@@ -964,6 +991,18 @@ class InsideCall(Cond):
         for key in pending:
             memo[key] = found
         return b if found else None
+
+
+def _site_calls(env) -> list:
+    """[argument list, its child on the way up, the call, the callee's
+    name, the argument's place (1-based, found when first needed)] of each
+    call whose arguments hold the site, nearest first (InsideCall)."""
+    out, child = [], env.site.node
+    for p, t, call in _upward(env, child):
+        if t == "argument_list" and call is not None and call.type == "call_expression":
+            out.append([p, child, call, callee_name(call), None])
+        child = p
+    return out
 
 
 @dataclass
