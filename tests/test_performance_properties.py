@@ -796,3 +796,73 @@ def test_inside_call_at_a_site_changes_no_result(monkeypatch):
         assert fast.decisions == walked.decisions and fast.edits == walked.edits, p
         assert fast.notes == walked.notes, p
     assert len(paths) > 50
+
+
+ANY_ORDER = b"""
+void f(int x, int y)
+{
+        f(x);
+        g(y);
+        f(y);
+}
+"""
+
+
+@pytest.mark.parametrize("items, want", [
+    ([{"pattern": "g($A)"}, {"pattern": "f($A)"}], "x"),       # the first descendant, not the first item
+    ([{"pattern": "f($A)"}, {"pattern": "g($A)"}], "x"),
+    ([{"pattern": "g($A)"}, {"kind": "identifier", "regex": "^y$"}], "y"),
+    ([{"call": "h"}, {"pattern": "g($A)"}], "y"),
+    ([{"call": "h"}, {"regex": "^nothing$"}], None),
+])
+def test_has_any_item_by_item_finds_what_the_walk_finds(items, want):
+    """`has: {any: [...]}` with each item looking for its first descendant
+    on its own (Has._first_of_any) answers as the one walk trying every item
+    at each descendant: the bindings of the first descendant where an item
+    holds (of the first such item there)."""
+    from pgrewrite import parsing
+    from pgrewrite.rules import conditions as C
+    from pgrewrite.rules import symbols
+    from pgrewrite.rules.pattern import Matcher
+    from pgrewrite.sites import find_sites
+    from pgrewrite.lex import Lexer
+    cond = C.compile_cond({"has": {"any": items}}, ("m",), "node",
+                          C.Compiling(("PAGE_SIZE",), "c", lambda text, path: re.compile(text)))
+    assert isinstance(cond, C.Has) and cond._split
+    root = parsing.parse(ANY_ORDER)
+    fn = next(c for c in root.children if c.type == "function_definition")
+    site = find_sites("f.c", ANY_ORDER, Lexer(["PAGE_SIZE"]), always_parse=True)
+    got = []
+    for split in (True, False):
+        cond.__dict__["_split"] = split
+        env = C.Env("f.c", ANY_ORDER, site.sites[0] if site.sites else None, Matcher({"PAGE_SIZE": ["PAGE_SIZE"]}),
+                    symbols.SymbolCache(), memo={})
+        r = cond.node(env, fn, {})
+        got.append(None if r is None else (r["$A"].text.decode() if "$A" in r else "y"))
+    assert got[0] == got[1] == want
+
+
+def test_has_any_item_by_item_changes_no_result(monkeypatch):
+    """Every C file of sample-tree/ and fixtures/ gives the same result with
+    `has: {any: ...}` item by item as with the one walk."""
+    from pgrewrite import api
+    from pgrewrite.rules import conditions as C
+    engine = api.Engine(api.load_rules(RULES))
+    paths = [p for top in (SAMPLE, SAMPLE.parent / "fixtures") for p in sorted(top.rglob("*.[ch]"))
+             if p.is_file() and "snapshots" not in p.parts]
+    split = {"n": 0}
+    real = C.Has._first_of_any
+
+    def counting(self, *a):
+        split["n"] += 1
+        return real(self, *a)
+    monkeypatch.setattr(C.Has, "_first_of_any", counting)
+    for p in paths:
+        data = p.read_bytes()
+        fast = engine.analyse(str(p), data)
+        with monkeypatch.context() as m:
+            m.setattr(C.Has, "_split", property(lambda cond: False))
+            walked = engine.analyse(str(p), data)
+        assert fast.decisions == walked.decisions and fast.edits == walked.edits, p
+        assert fast.notes == walked.notes, p
+    assert len(paths) > 50 and split["n"] > 50

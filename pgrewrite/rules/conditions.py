@@ -715,6 +715,48 @@ class Has(_OnOtherNodes):
     def node(self, env, n, b):
         return _memoised(self, env, n, b, self._node)
 
+    @cached_property
+    def _split(self) -> bool:
+        """`has: {any: [...]}` whose every item can be screened (by the
+        kinds it holds at or the strings it needs): each item looks for its
+        first descendant on its own (_first_of_any)."""
+        cond = self.cond
+        return type(cond) is Any and len(cond.items) > 1 and all(
+            item.kind_filter is not None or item.needs for item in cond.items)
+
+    def _first_of_any(self, env, n, b, desc, text):
+        """What the walk finds for `any`: the answer of the first item that
+        holds at the first descendant where one holds. Each item walks only
+        the descendants of its own kinds, and none if the node's text lacks
+        the strings it needs; it stops where an earlier find already is."""
+        memo = env.memo
+        best = None                      # (place in desc, answer)
+        for item in self.cond.items:
+            need = item.needs
+            if need:
+                if text is None:
+                    text = memo.get(("text", n.id))
+                    if text is None:
+                        text = memo[("text", n.id)] = n.text
+                if not _may_contain(text, need):
+                    continue
+            kinds = item.kind_filter
+            if kinds is not None:
+                k = ("descpos", n.id, kinds)
+                picked = memo.get(k)
+                if picked is None:
+                    picked = memo[k] = [(i, d) for i, (d, t) in enumerate(desc) if t in kinds]
+            else:
+                picked = enumerate(d for d, _ in desc)
+            for i, d in picked:
+                if best is not None and i >= best[0]:
+                    break
+                r = item.node(env, d, b)
+                if r is not None:
+                    best = (i, r)
+                    break
+        return None if best is None else best[1]
+
     def _node(self, env, n, b):
         memo = env.memo
         if memo is not None and env.trace is None:
@@ -738,6 +780,8 @@ class Has(_OnOtherNodes):
                 if names is None:
                     names = memo[("calls", n.id)] = _call_names(desc)
                 return b if any(callee.fullmatch(x) for x in names) else None
+            if self._split:
+                return self._first_of_any(env, n, b, desc, text if need else None)
             kinds = cond.kind_filter
             if kinds is not None:
                 # the descendants of the kinds `cond` can hold at all, listed
