@@ -654,6 +654,48 @@ def test_inside_by_kind_at_a_site_keeps_nearest(nearest, want):
     assert got[True] == got[False] == want
 
 
+CLAUSES = b"""
+void f(int n)
+{
+        if (n > h(PAGE_SIZE))
+                g(PAGE_SIZE);
+        for (n = h(1); n < PAGE_SIZE; n++)
+                n += h(PAGE_SIZE);
+        int m = PAGE_SIZE;
+}
+"""
+
+
+@pytest.mark.parametrize("kind, call, want", [
+    ("statement", "h", [True, False, False, True, False]),
+    ("statement", "g", [False, True, False, False, False]),
+    ("statement", "f", [False, False, False, False, False]),
+    (["if_statement", "for_statement"], "h", [True, True, True, True, False]),
+])
+def test_inside_by_kind_at_a_site_reads_clauses(kind, call, want):
+    """`inside: {kind: statement, nearest: true}`: the nearest statement
+    is an `if`'s condition or a `for` header's clause (`<clause>`), else
+    the statement itself; by the site's ancestors of the kinds as by the
+    walk over every ancestor."""
+    from pgrewrite.lex import Lexer
+    from pgrewrite.rules import conditions as C
+    from pgrewrite.rules import symbols
+    from pgrewrite.rules.pattern import Matcher
+    from pgrewrite.sites import find_sites
+    cond = C.compile_cond({"inside": {"kind": kind, "nearest": True, "has": {"call": call}}}, ("m",), "site",
+                          C.Compiling(("PAGE_SIZE",), "c", lambda text, path: re.compile(text)))
+    assert cond._by_kind
+    parsed = find_sites("f.c", CLAUSES, Lexer(["PAGE_SIZE"]), always_parse=True)
+    got = {}
+    for by_kind in (True, False):
+        memo = {}
+        cond.__dict__["_by_kind"] = by_kind
+        got[by_kind] = [cond.site(C.Env("f.c", CLAUSES, f, Matcher({"PAGE_SIZE": ["PAGE_SIZE"]}),
+                                        symbols.SymbolCache(), memo=memo), {}) is not None
+                        for f in parsed.sites]
+    assert got[True] == got[False] == want
+
+
 def _walked_types(owner) -> dict:
     """SymbolCache._table as it was: a walk with a stack of children."""
     from pgrewrite.rules import symbols as S

@@ -564,8 +564,7 @@ class Inside(Cond):
     def _by_kind(self) -> bool:
         """Asked at a site, only the site's ancestors of `kinds` need be
         tried, and `cond` remembers its own answers per node (Has, Text)."""
-        return (self.kinds is not None and "<clause>" not in self.kinds
-                and (self.cond is None or type(self.cond) in (Has, Text)))
+        return self.kinds is not None and (self.cond is None or type(self.cond) in (Has, Text))
 
     def node(self, env, n, b):
         if env.trace is None and n is env.site.node and self._by_kind and env.memo is not None:
@@ -588,7 +587,9 @@ class Inside(Cond):
         kinds = self.kinds
         up = lists.get(kinds)
         if up is None:
-            up = lists[kinds] = [a for a, t in site_ancestors(env) if t in kinds]
+            clauses = "<clause>" in kinds      # a statement's condition, a for header's clause
+            up = lists[kinds] = [a for a, t, p in _upward(env, env.site.node)
+                                 if t in kinds or (clauses and _is_clause(a, p))]
         cond = self.cond
         for a in up:
             r = b if cond is None else cond.node(env, a, b)
