@@ -53,7 +53,8 @@ class Classifier:
         self._by_token = {n: [r for r in self.ruleset.rules if r.tokens is None or n in r.tokens]
                           for n in fam.names}
         # what a rule's match needs in the text around the site (see region_needs)
-        self._needs = {r.id: literals.as_bytes(region_needs(r.match)) for r in self.ruleset.rules}
+        self._needs = {r.id: literals.screened(literals.as_bytes(region_needs(r.match)))
+                       for r in self.ruleset.rules}
 
     def rules_for(self, found: FoundSite, memo: dict | None = None) -> list[Rule]:
         """The rules tried at a site (by token, language and path); `memo`:

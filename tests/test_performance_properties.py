@@ -530,3 +530,381 @@ def test_the_pools_worker_handler_waits_instead_of_looping(monkeypatch, stock):
         assert len(wakes) > 50
     else:
         assert len(wakes) <= 5      # start, close, the drained cache
+
+
+# --------------------------------------------- seventh pass on issue 18 (speed6)
+
+def _shipped_needs():
+    """Every text requirement of the shipped rules: classify's per rule
+    (of the site's top-level item) and each condition's (`has`)."""
+    from pgrewrite import api
+    from pgrewrite.classify import Classifier
+    ruleset = api.load_rules(RULES)
+    needs = [n for n in Classifier(ruleset)._needs.values() if n]
+    stack = [r.match for r in ruleset.rules]
+    while stack:
+        c = stack.pop()
+        if c.needs:
+            needs.append(c.needs)
+        stack.extend(x for x in c.children if x is not None)
+    return needs
+
+
+def test_screened_clauses_answer_as_the_plain_substring_test():
+    """literals.screened: each string of a clause is in exactly one group,
+    behind a screen it contains, and _may_contain answers as a plain `any`
+    of the strings on texts made of their pieces (present, absent, cut)."""
+    from pgrewrite.rules import literals
+    from pgrewrite.rules import conditions as C
+    needs = _shipped_needs()
+    assert len(needs) > 40
+    grouped = 0
+    rng = random.Random(7)
+    for need in needs:
+        plain = []
+        for ignore_case, groups in need:
+            strings = [s for screen, members in groups for s in (members or (screen,))]
+            assert len(strings) == len(set(strings))
+            for screen, members in groups:
+                assert all(screen in s for s in members) and len(screen) >= min(
+                    [literals.SCREEN_MIN, *map(len, members or (screen,))])
+                grouped += len(members) > 1
+            plain.append((ignore_case, strings))
+        pieces = [s for _, ss in plain for s in ss] + [s[: len(s) // 2] for _, ss in plain for s in ss]
+        pieces += [s[len(s) // 2:] for _, ss in plain for s in ss] + [b" ", b"_", b"x", b"\xc3\xa9"]
+        for _ in range(200):
+            text = b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 6)))
+            want = True
+            for ignore_case, strings in plain:
+                t = text.lower() if ignore_case else text
+                if ignore_case and not text.isascii():
+                    continue
+                if not any(s in t for s in strings):
+                    want = False
+                    break
+            assert C._may_contain(text, need) is want, (need, text)
+    assert grouped > 10
+
+
+def test_inside_at_a_site_by_kind_changes_no_result(monkeypatch):
+    """Every C file of sample-tree/ and fixtures/ gives the same result
+    with `inside` asked at a site over the site's ancestors of its kinds
+    (Inside._at_site) as with the walk over every ancestor."""
+    from pgrewrite import api
+    from pgrewrite.rules import conditions as C
+    engine = api.Engine(api.load_rules(RULES))
+    paths = [p for top in (SAMPLE, SAMPLE.parent / "fixtures") for p in sorted(top.rglob("*.[ch]"))
+             if p.is_file() and "snapshots" not in p.parts]
+    real = C.Inside._at_site
+    calls = {"n": 0}
+
+    def counting(self, env, b):
+        calls["n"] += 1
+        return real(self, env, b)
+    monkeypatch.setattr(C.Inside, "_at_site", counting)
+    for p in paths:
+        data = p.read_bytes()
+        fast = engine.analyse(str(p), data)
+        with monkeypatch.context() as m:
+            m.setattr(C.Inside, "_by_kind", property(lambda cond: False))
+            walked = engine.analyse(str(p), data)
+        assert fast.decisions == walked.decisions and fast.edits == walked.edits, p
+        assert fast.notes == walked.notes, p
+    assert len(paths) > 50 and calls["n"] > 1000
+
+
+NESTED_LOOPS = b"""
+void f(int n)
+{
+        for (int i = 0; i < n; i++) {
+                g(i);
+                while (n--)
+                        h(PAGE_SIZE);
+                g(PAGE_SIZE);
+        }
+        g(PAGE_SIZE);
+}
+"""
+
+
+@pytest.mark.parametrize("nearest, want", [(True, [False, True, False]), (False, [True, True, False])])
+def test_inside_by_kind_at_a_site_keeps_nearest(nearest, want):
+    """`inside` of loops with `nearest`: only the innermost loop counts (a
+    `while` without the call, inside a `for` with it); without `nearest`
+    any enclosing loop does; outside both, none. Asked at each site of a
+    file, in order, with one memo, by the site's ancestors of the kinds
+    and by the walk over every ancestor."""
+    from pgrewrite.lex import Lexer
+    from pgrewrite.rules import conditions as C
+    from pgrewrite.rules import symbols
+    from pgrewrite.rules.pattern import Matcher
+    from pgrewrite.sites import find_sites
+    cond = C.compile_cond({"inside": {"kind": ["for_statement", "while_statement"], "nearest": nearest,
+                                      "has": {"call": "g"}}}, ("m",), "site",
+                          C.Compiling(("PAGE_SIZE",), "c", lambda text, path: re.compile(text)))
+    assert cond._by_kind
+    parsed = find_sites("f.c", NESTED_LOOPS, Lexer(["PAGE_SIZE"]), always_parse=True)
+    got = {}
+    for by_kind in (True, False):
+        memo = {}
+        cond.__dict__["_by_kind"] = by_kind
+        got[by_kind] = [cond.site(C.Env("f.c", NESTED_LOOPS, f, Matcher({"PAGE_SIZE": ["PAGE_SIZE"]}),
+                                         symbols.SymbolCache(), memo=memo), {}) is not None
+                        for f in parsed.sites]
+    assert got[True] == got[False] == want
+
+
+CLAUSES = b"""
+void f(int n)
+{
+        if (n > h(PAGE_SIZE))
+                g(PAGE_SIZE);
+        for (n = h(1); n < PAGE_SIZE; n++)
+                n += h(PAGE_SIZE);
+        int m = PAGE_SIZE;
+}
+"""
+
+
+@pytest.mark.parametrize("kind, call, want", [
+    ("statement", "h", [True, False, False, True, False]),
+    ("statement", "g", [False, True, False, False, False]),
+    ("statement", "f", [False, False, False, False, False]),
+    (["if_statement", "for_statement"], "h", [True, True, True, True, False]),
+])
+def test_inside_by_kind_at_a_site_reads_clauses(kind, call, want):
+    """`inside: {kind: statement, nearest: true}`: the nearest statement
+    is an `if`'s condition or a `for` header's clause (`<clause>`), else
+    the statement itself; by the site's ancestors of the kinds as by the
+    walk over every ancestor."""
+    from pgrewrite.lex import Lexer
+    from pgrewrite.rules import conditions as C
+    from pgrewrite.rules import symbols
+    from pgrewrite.rules.pattern import Matcher
+    from pgrewrite.sites import find_sites
+    cond = C.compile_cond({"inside": {"kind": kind, "nearest": True, "has": {"call": call}}}, ("m",), "site",
+                          C.Compiling(("PAGE_SIZE",), "c", lambda text, path: re.compile(text)))
+    assert cond._by_kind
+    parsed = find_sites("f.c", CLAUSES, Lexer(["PAGE_SIZE"]), always_parse=True)
+    got = {}
+    for by_kind in (True, False):
+        memo = {}
+        cond.__dict__["_by_kind"] = by_kind
+        got[by_kind] = [cond.site(C.Env("f.c", CLAUSES, f, Matcher({"PAGE_SIZE": ["PAGE_SIZE"]}),
+                                        symbols.SymbolCache(), memo=memo), {}) is not None
+                        for f in parsed.sites]
+    assert got[True] == got[False] == want
+
+
+def _walked_types(owner) -> dict:
+    """SymbolCache._table as it was: a walk with a stack of children."""
+    from pgrewrite.rules import symbols as S
+    table, stack = {}, [owner]
+    while stack:
+        n = stack.pop()
+        if n.type in S._DECL_TYPES:
+            base = S._base_type(n)
+            for d in n.children_by_field_name("declarator"):
+                name, stars, array = S._declarator_name(d)
+                if name and name not in table:
+                    table[name] = S.type_string(base, stars, array)
+        if n.type == "function_definition" and n != owner:
+            continue
+        stack.extend(n.children)
+    return table
+
+
+def _walked_assignments(owner) -> list:
+    from pgrewrite.rules import symbols as S
+    pairs, stack = [], [owner]
+    while stack:
+        x = stack.pop()
+        if x.type == "init_declarator":
+            dn, _, _ = S._declarator_name(x.child_by_field_name("declarator"))
+            v = x.child_by_field_name("value")
+            if dn and v is not None:
+                pairs.append((dn, x.start_byte, v))
+        elif x.type == "assignment_expression":
+            left = x.child_by_field_name("left")
+            op = x.child_by_field_name("operator")
+            right = x.child_by_field_name("right")
+            if left is not None and left.type == "identifier" and right is not None and (op is None or op.type == "="):
+                pairs.append((left.text.decode(errors="replace"), x.start_byte, right))
+        stack.extend(x.children)
+    pairs.sort(key=lambda p: p[1])
+    return pairs
+
+
+SHADOWED = b"""
+struct s { int a; long b; };
+int f(int n, char *p)
+{
+        unsigned long n2 = n;
+        { struct page *n2 = 0; p = (char *)n2; }
+        for (int i = 0; i < n; i++) { long i2 = i, n = i2; n2 = n; }
+        int g(int q) { int inner = q; return inner; }
+        struct { int x; char *y; } t = { 1, p };
+        n = n2 = (p = 0, 3);
+        return ({ int k = n; k; });
+}
+"""
+
+
+def test_declared_types_and_assignments_by_query_are_the_walks():
+    """SymbolCache's tables, found by tree-sitter's query engine, are those
+    of the walk they replace (the same first declaration of a name declared
+    twice, nested functions left out, assignments in the same order), for
+    every function and file of sample-tree/ and fixtures/ and a file that
+    shadows names on purpose."""
+    from pgrewrite import parsing
+    from pgrewrite.rules import symbols as S
+    datas = [SHADOWED] + [p.read_bytes() for top in (SAMPLE, SAMPLE.parent / "fixtures")
+                          for p in sorted(top.rglob("*.[ch]")) if p.is_file() and "snapshots" not in p.parts]
+    owners = shadowed = 0
+    for data in datas:
+        root = parsing.parse(data)
+        stack = [root]
+        while stack:
+            n = stack.pop()
+            if n.type in ("function_definition", "translation_unit"):
+                cache = S.SymbolCache()
+                got, want = cache._table(n), _walked_types(n)
+                assert got == want and list(got) == list(want), n.text[:60]
+                assert [(a, b, v.id) for a, b, v in cache._assignments_of(n)] == \
+                    [(a, b, v.id) for a, b, v in _walked_assignments(n)]
+                owners += 1
+            stack.extend(n.children)
+        if data is SHADOWED:
+            fn = next(c for c in root.children if c.type == "function_definition")
+            table = S.SymbolCache()._table(fn)
+            assert {"n", "n2", "i", "i2", "p", "t", "k"} <= set(table) and not {"inner", "q"} & set(table)
+            shadowed = 1
+    assert owners > 100 and shadowed
+
+
+CALLS = b"""
+void f(void)
+{
+        kmalloc(g(PAGE_SIZE), PAGE_SIZE);
+        h(kmalloc(2 * PAGE_SIZE));
+        g(PAGE_SIZE);
+}
+"""
+
+
+@pytest.mark.parametrize("obj, want", [
+    ({"name": "kmalloc"}, [True, True, True, False]),
+    ({"name": "kmalloc", "nearest": True}, [False, True, True, False]),
+    ({"name": "kmalloc", "arg": 2}, [False, True, False, False]),
+    ({"name": "h|g", "arg": 1}, [True, False, True, True]),
+    ({"name": "h", "nearest": True}, [False, False, False, False]),
+])
+def test_inside_call_at_a_site_is_the_walk(obj, want):
+    """`inside-call` asked at a site, over the calls on its way up listed
+    once per site (InsideCall._at_site), answers as the walk up with a memo
+    entry per node; `nearest` stops at the innermost call, `arg` counts
+    the argument's place."""
+    from pgrewrite.lex import Lexer
+    from pgrewrite.rules import conditions as C
+    from pgrewrite.rules import symbols
+    from pgrewrite.rules.pattern import Matcher
+    from pgrewrite.sites import find_sites
+    cond = C.compile_cond({"inside-call": obj}, ("m",), "site",
+                          C.Compiling(("PAGE_SIZE",), "c", lambda text, path: re.compile(text)))
+    parsed = find_sites("f.c", CALLS, Lexer(["PAGE_SIZE"]), always_parse=True)
+    got = []
+    for way in ("site", "walk"):
+        memo = {}
+        ask = cond._at_site if way == "site" else (lambda env, b: cond.node(env, env.site.node, b))
+        got.append([ask(C.Env("f.c", CALLS, f, Matcher({"PAGE_SIZE": ["PAGE_SIZE"]}), symbols.SymbolCache(),
+                              memo=memo), {}) is not None for f in parsed.sites])
+    assert got[0] == got[1] == want
+
+
+def test_inside_call_at_a_site_changes_no_result(monkeypatch):
+    """Every C file of sample-tree/ and fixtures/ gives the same result with
+    `inside-call` at a site by the calls on its way up as by the walk."""
+    from pgrewrite import api
+    from pgrewrite.rules import conditions as C
+    engine = api.Engine(api.load_rules(RULES))
+    paths = [p for top in (SAMPLE, SAMPLE.parent / "fixtures") for p in sorted(top.rglob("*.[ch]"))
+             if p.is_file() and "snapshots" not in p.parts]
+    for p in paths:
+        data = p.read_bytes()
+        fast = engine.analyse(str(p), data)
+        with monkeypatch.context() as m:
+            m.setattr(C.InsideCall, "_at_site", lambda self, env, b: self.node(env, env.site.node, b))
+            walked = engine.analyse(str(p), data)
+        assert fast.decisions == walked.decisions and fast.edits == walked.edits, p
+        assert fast.notes == walked.notes, p
+    assert len(paths) > 50
+
+
+ANY_ORDER = b"""
+void f(int x, int y)
+{
+        f(x);
+        g(y);
+        f(y);
+}
+"""
+
+
+@pytest.mark.parametrize("items, want", [
+    ([{"pattern": "g($A)"}, {"pattern": "f($A)"}], "x"),       # the first descendant, not the first item
+    ([{"pattern": "f($A)"}, {"pattern": "g($A)"}], "x"),
+    ([{"pattern": "g($A)"}, {"kind": "identifier", "regex": "^y$"}], "y"),
+    ([{"call": "h"}, {"pattern": "g($A)"}], "y"),
+    ([{"call": "h"}, {"regex": "^nothing$"}], None),
+])
+def test_has_any_item_by_item_finds_what_the_walk_finds(items, want):
+    """`has: {any: [...]}` with each item looking for its first descendant
+    on its own (Has._first_of_any) answers as the one walk trying every item
+    at each descendant: the bindings of the first descendant where an item
+    holds (of the first such item there)."""
+    from pgrewrite import parsing
+    from pgrewrite.rules import conditions as C
+    from pgrewrite.rules import symbols
+    from pgrewrite.rules.pattern import Matcher
+    from pgrewrite.sites import find_sites
+    from pgrewrite.lex import Lexer
+    cond = C.compile_cond({"has": {"any": items}}, ("m",), "node",
+                          C.Compiling(("PAGE_SIZE",), "c", lambda text, path: re.compile(text)))
+    assert isinstance(cond, C.Has) and cond._split
+    root = parsing.parse(ANY_ORDER)
+    fn = next(c for c in root.children if c.type == "function_definition")
+    site = find_sites("f.c", ANY_ORDER, Lexer(["PAGE_SIZE"]), always_parse=True)
+    got = []
+    for split in (True, False):
+        cond.__dict__["_split"] = split
+        env = C.Env("f.c", ANY_ORDER, site.sites[0] if site.sites else None, Matcher({"PAGE_SIZE": ["PAGE_SIZE"]}),
+                    symbols.SymbolCache(), memo={})
+        r = cond.node(env, fn, {})
+        got.append(None if r is None else (r["$A"].text.decode() if "$A" in r else "y"))
+    assert got[0] == got[1] == want
+
+
+def test_has_any_item_by_item_changes_no_result(monkeypatch):
+    """Every C file of sample-tree/ and fixtures/ gives the same result with
+    `has: {any: ...}` item by item as with the one walk."""
+    from pgrewrite import api
+    from pgrewrite.rules import conditions as C
+    engine = api.Engine(api.load_rules(RULES))
+    paths = [p for top in (SAMPLE, SAMPLE.parent / "fixtures") for p in sorted(top.rglob("*.[ch]"))
+             if p.is_file() and "snapshots" not in p.parts]
+    split = {"n": 0}
+    real = C.Has._first_of_any
+
+    def counting(self, *a):
+        split["n"] += 1
+        return real(self, *a)
+    monkeypatch.setattr(C.Has, "_first_of_any", counting)
+    for p in paths:
+        data = p.read_bytes()
+        fast = engine.analyse(str(p), data)
+        with monkeypatch.context() as m:
+            m.setattr(C.Has, "_split", property(lambda cond: False))
+            walked = engine.analyse(str(p), data)
+        assert fast.decisions == walked.decisions and fast.edits == walked.edits, p
+        assert fast.notes == walked.notes, p
+    assert len(paths) > 50 and split["n"] > 50

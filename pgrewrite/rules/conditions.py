@@ -73,6 +73,8 @@ class Env:
     chain: list | None = None  # the site's ancestors a site pattern may match (lazily)
     ancestors: list | None = None  # (node, type) above the site up to its scope (lazily)
     units: object | None = None    # inference.Inference of the file, for `unit:` conditions
+    of_kinds: dict | None = None   # kinds -> the site's ancestors of those kinds (Inside._at_site)
+    calls: list | None = None      # the calls whose arguments hold the site (InsideCall._at_site)
 
 
     def note(self, text: str, ok: bool):
@@ -148,12 +150,13 @@ class Cond:
 
     @cached_property
     def needs(self) -> tuple:
-        """text_needs as (ignore_case, byte strings) clauses, for a node's
-        text (see _may_contain). A string with U+FFFD could stand for bytes
-        that do not decode, so it requires nothing."""
-        return tuple(
+        """text_needs as screened (ignore_case, byte strings) clauses, for
+        a node's text (see _may_contain, literals.screened). A string with
+        U+FFFD could stand for bytes that do not decode, so it requires
+        nothing."""
+        return literals.screened(tuple(
             (clause.ignore_case, tuple(sorted(s.encode() for s in clause))) for clause in self.text_needs()
-            if not any("\ufffd" in s or (clause.ignore_case and not s.isascii()) for s in clause))
+            if not any("\ufffd" in s or (clause.ignore_case and not s.isascii()) for s in clause)))
 
     def site(self, env: Env, b: dict):
         raise NotImplementedError(f"{self.label} cannot be evaluated at a site")
@@ -557,12 +560,42 @@ class Inside(Cond):
     def site(self, env, b):
         return self.node(env, env.site.node, b) if env.site.node is not None else None
 
+    @cached_property
+    def _by_kind(self) -> bool:
+        """Asked at a site, only the site's ancestors of `kinds` need be
+        tried, and `cond` remembers its own answers per node (Has, Text)."""
+        return self.kinds is not None and (self.cond is None or type(self.cond) in (Has, Text))
+
     def node(self, env, n, b):
+        if env.trace is None and n is env.site.node and self._by_kind and env.memo is not None:
+            return self._at_site(env, b)
         if env.memo is not None and env.trace is None and "site" not in self.reads:
             # remembered per ancestor: a second question about `n` ends at
             # its parent's entry, so no entry per `n` besides
             return self._shared(env, n, b)
         return _memoised(self, env, n, b, self._node)
+
+    def _at_site(self, env, b):
+        """The loop of _node at the site itself, over its ancestors of
+        `kinds` only, listed once per site for every `inside` of the same
+        kinds (40 rules ask `inside: {kind: function, has: ...}`): no walk
+        up through every ancestor with a memo entry at each (_shared),
+        since `cond` is remembered per node anyway."""
+        lists = env.of_kinds
+        if lists is None:
+            lists = env.of_kinds = {}
+        kinds = self.kinds
+        up = lists.get(kinds)
+        if up is None:
+            clauses = "<clause>" in kinds      # a statement's condition, a for header's clause
+            up = lists[kinds] = [a for a, t, p in _upward(env, env.site.node)
+                                 if t in kinds or (clauses and _is_clause(a, p))]
+        cond = self.cond
+        for a in up:
+            r = b if cond is None else cond.node(env, a, b)
+            if r is not None or self.nearest:
+                return r
+        return None
 
     def _node(self, env, n, b):
         trace, env.trace = env.trace, None     # one line per ancestor is noise
@@ -683,6 +716,48 @@ class Has(_OnOtherNodes):
     def node(self, env, n, b):
         return _memoised(self, env, n, b, self._node)
 
+    @cached_property
+    def _split(self) -> bool:
+        """`has: {any: [...]}` whose every item can be screened (by the
+        kinds it holds at or the strings it needs): each item looks for its
+        first descendant on its own (_first_of_any)."""
+        cond = self.cond
+        return type(cond) is Any and len(cond.items) > 1 and all(
+            item.kind_filter is not None or item.needs for item in cond.items)
+
+    def _first_of_any(self, env, n, b, desc, text):
+        """What the walk finds for `any`: the answer of the first item that
+        holds at the first descendant where one holds. Each item walks only
+        the descendants of its own kinds, and none if the node's text lacks
+        the strings it needs; it stops where an earlier find already is."""
+        memo = env.memo
+        best = None                      # (place in desc, answer)
+        for item in self.cond.items:
+            need = item.needs
+            if need:
+                if text is None:
+                    text = memo.get(("text", n.id))
+                    if text is None:
+                        text = memo[("text", n.id)] = n.text
+                if not _may_contain(text, need):
+                    continue
+            kinds = item.kind_filter
+            if kinds is not None:
+                k = ("descpos", n.id, kinds)
+                picked = memo.get(k)
+                if picked is None:
+                    picked = memo[k] = [(i, d) for i, (d, t) in enumerate(desc) if t in kinds]
+            else:
+                picked = enumerate(d for d, _ in desc)
+            for i, d in picked:
+                if best is not None and i >= best[0]:
+                    break
+                r = item.node(env, d, b)
+                if r is not None:
+                    best = (i, r)
+                    break
+        return None if best is None else best[1]
+
     def _node(self, env, n, b):
         memo = env.memo
         if memo is not None and env.trace is None:
@@ -706,6 +781,8 @@ class Has(_OnOtherNodes):
                 if names is None:
                     names = memo[("calls", n.id)] = _call_names(desc)
                 return b if any(callee.fullmatch(x) for x in names) else None
+            if self._split:
+                return self._first_of_any(env, n, b, desc, text if need else None)
             kinds = cond.kind_filter
             if kinds is not None:
                 # the descendants of the kinds `cond` can hold at all, listed
@@ -772,11 +849,13 @@ _CALL_TYPES = frozenset({"call_expression", "parenthesized_expression", "cast_ex
 
 
 def _may_contain(text: bytes, need) -> bool:
-    """False if `text` lacks every string of some clause of `need`. A
-    clause that ignores case is looked for in ASCII text only (beyond ASCII,
-    case folding can match other letters: K and the Kelvin sign)."""
+    """False if `text` lacks every string of some clause of `need`
+    (literals.screened: a group's members are looked for only where its
+    screen is). A clause that ignores case is looked for in ASCII text only
+    (beyond ASCII, case folding can match other letters: K and the Kelvin
+    sign)."""
     lower = None                 # the text in lower case; False: not ASCII
-    for ignore_case, strings in need:
+    for ignore_case, groups in need:
         t = text
         if ignore_case:
             if lower is None:
@@ -784,8 +863,15 @@ def _may_contain(text: bytes, need) -> bool:
             if lower is False:
                 continue
             t = lower
-        for s in strings:
-            if s in t:
+        for screen, members in groups:
+            if screen in t:
+                if not members:
+                    break
+                for s in members:
+                    if s in t:
+                        break
+                else:
+                    continue
                 break
         else:
             return False
@@ -896,7 +982,33 @@ class InsideCall(Cond):
         self.label = f"inside {which} of /{self.name.pattern}/()"
 
     def site(self, env, b):
-        return self.node(env, env.site.node, b) if env.site.node is not None else None
+        if env.site.node is None:
+            return None
+        if env.trace is None:
+            return self._at_site(env, b)
+        return self.node(env, env.site.node, b)
+
+    def _at_site(self, env, b):
+        """The walk of `node` from the site, over the calls whose argument
+        lists lie on its way up only (listed once per site for every
+        `inside-call`, nearest first), with each callee's name and the
+        argument's place found once."""
+        calls = env.calls
+        if calls is None:
+            calls = env.calls = _site_calls(env)
+        for entry in calls:
+            name = entry[3]
+            if name is not None and self.name.fullmatch(name):
+                if not self.args:
+                    return b
+                if entry[4] is None:
+                    p, child = entry[0], entry[1]
+                    entry[4] = [c.id for c in p.named_children].index(child.id) + 1
+                if entry[4] in self.args:
+                    return b
+            if self.nearest:
+                return None
+        return None
 
     def node(self, env, n, b):
         # what the walk up from a child finds is the same for every node
@@ -924,6 +1036,18 @@ class InsideCall(Cond):
         for key in pending:
             memo[key] = found
         return b if found else None
+
+
+def _site_calls(env) -> list:
+    """[argument list, its child on the way up, the call, the callee's
+    name, the argument's place (1-based, found when first needed)] of each
+    call whose arguments hold the site, nearest first (InsideCall)."""
+    out, child = [], env.site.node
+    for p, t, call in _upward(env, child):
+        if t == "argument_list" and call is not None and call.type == "call_expression":
+            out.append([p, child, call, callee_name(call), None])
+        child = p
+    return out
 
 
 @dataclass

@@ -79,6 +79,41 @@ def as_bytes(req: Requirement) -> tuple:
                  if not any("\ufffd" in s or (c.ignore_case and not s.isascii()) for s in c))
 
 
+SCREEN_MIN = 4                  # the shortest screen (see screened)
+
+
+def screened(need: tuple) -> tuple:
+    """`need` (as_bytes clauses) with each clause's strings in groups
+    behind a shorter string they all contain: (ignore_case, ((screen,
+    members), ...)), where a group of one string is (string, ()). A text
+    lacking a group's screen lacks all its members, so a clause of 18
+    strings that share "tlb" (pte-tlb-stride) costs one scan of a text
+    that holds none of them, not 18 (see conditions._may_contain). A
+    screen is a substring of at least SCREEN_MIN bytes shared by two
+    strings or more, the one shared by the most first (then the longest)."""
+    return tuple((ignore_case, _groups(strings)) for ignore_case, strings in need)
+
+
+def _groups(strings) -> tuple:
+    left = sorted(set(strings))
+    groups = []
+    while left:
+        counts: dict = {}
+        for s in left:
+            subs = {s[i:j] for i in range(len(s)) for j in range(i + SCREEN_MIN, len(s) + 1)}
+            for sub in subs:
+                counts[sub] = counts.get(sub, 0) + 1
+        best = max(counts.items(), key=lambda kv: (kv[1], len(kv[0]), kv[0]), default=(None, 0))
+        if best[1] < 2:
+            groups.extend((s, ()) for s in left)
+            break
+        screen = best[0]
+        members = tuple(s for s in left if screen in s)
+        groups.append((screen, members))
+        left = [s for s in left if screen not in s]
+    return tuple(groups)
+
+
 def strongest(req: Requirement) -> Clause | None:
     return req[0] if req else None
 

@@ -9,7 +9,18 @@ from __future__ import annotations
 
 import re
 
+from ..parsing import nodes_of_kinds
+
 _DECL_TYPES = ("declaration", "parameter_declaration", "field_declaration")
+_QUERIED = _DECL_TYPES + ("function_definition",)
+_ASSIGNING = ("init_declarator", "assignment_expression")
+
+
+def _walk_order(n):
+    """Sort key: the order in which a walk from the top that takes the
+    last child first meets the nodes (the reverse of post-order): the node
+    that ends last first, an ancestor before its descendants."""
+    return (-n.end_byte, n.start_byte)
 _WS = re.compile(r"\s+")
 
 
@@ -72,21 +83,28 @@ class SymbolCache:
         self._assigns: dict[int, list] = {}
 
     def _table(self, owner) -> dict[str, str]:
+        """Name -> declared type of the declarations in `owner` (not in
+        another function inside it); of a name declared twice, the first
+        met by a walk that takes the last child first: the one that
+        ends last, an enclosing declaration before those in it."""
         table = self._types.get(owner.id)
         if table is None:
             table = {}
-            stack = [owner]
-            while stack:
-                n = stack.pop()
-                if n.type in _DECL_TYPES:
-                    base = _base_type(n)
-                    for d in n.children_by_field_name("declarator"):
-                        name, stars, array = _declarator_name(d)
-                        if name and name not in table:
-                            table[name] = type_string(base, stars, array)
-                if n.type == "function_definition" and n != owner:
-                    continue        # another function's locals are not ours
-                stack.extend(n.children)
+            # tree-sitter's query engine finds them, not a walk in Python
+            # over every node of the function
+            found = nodes_of_kinds(owner, _QUERIED)
+            decls = [n for t in _DECL_TYPES for n in found.get(t, ())]
+            others = [f for f in found.get("function_definition", ()) if f != owner]
+            if others:          # another function's locals are not ours
+                decls = [n for n in decls if not any(f.start_byte <= n.start_byte and n.end_byte <= f.end_byte
+                                                     and n != f for f in others)]
+            decls.sort(key=_walk_order)
+            for n in decls:
+                base = _base_type(n)
+                for d in n.children_by_field_name("declarator"):
+                    name, stars, array = _declarator_name(d)
+                    if name and name not in table:
+                        table[name] = type_string(base, stars, array)
             self._types[owner.id] = table
         return table
 
@@ -134,25 +152,32 @@ class SymbolCache:
         owner = _enclosing(n, ("function_definition",), scope) or (scope.root if scope is not None else None)
         if owner is None:
             return []
+        pairs = self._assignments_of(owner)
+        limit = before.start_byte
+        return [v for (nm, pos, v) in reversed(pairs) if nm == name and pos < limit]
+
+    def _assignments_of(self, owner) -> list:
+        """(name, start, value) of the initialised declarators and plain
+        assignments to a name in `owner`, by start."""
         pairs = self._assigns.get(owner.id)
         if pairs is None:
             pairs = []
-            stack = [owner]
-            while stack:
-                x = stack.pop()
+            # by tree-sitter's query engine, in the order a walk from the
+            # top taking the last child first met them (then sorted by start)
+            found = nodes_of_kinds(owner, _ASSIGNING)
+            for x in sorted([*found.get("init_declarator", ()), *found.get("assignment_expression", ())],
+                            key=_walk_order):
                 if x.type == "init_declarator":
                     dn, _, _ = _declarator_name(x.child_by_field_name("declarator"))
                     v = x.child_by_field_name("value")
                     if dn and v is not None:
                         pairs.append((dn, x.start_byte, v))
-                elif x.type == "assignment_expression":
+                else:
                     left = x.child_by_field_name("left")
                     op = x.child_by_field_name("operator")
                     right = x.child_by_field_name("right")
                     if left is not None and left.type == "identifier" and right is not None and (op is None or op.type == "="):
                         pairs.append((left.text.decode(errors="replace"), x.start_byte, right))
-                stack.extend(x.children)
             pairs.sort(key=lambda p: p[1])
             self._assigns[owner.id] = pairs
-        limit = before.start_byte
-        return [v for (nm, pos, v) in reversed(pairs) if nm == name and pos < limit]
+        return pairs
