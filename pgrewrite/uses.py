@@ -20,9 +20,12 @@ Sound rather than clever:
   pointer, an array or a struct;
 - never a value used in an asm statement (an output operand writes it),
   nor in a function that fills an array of struct pages per user page
-  (GUP: offsets and counts into those pages mix PTE and PG), nor a local
-  set to an offset into a page (`a & ~PAGE_MASK`): the address decides
-  which page, not where the offset goes;
+  (GUP: offsets and counts into those pages mix PTE and PG);
+- never a size in bytes (see _DIMS): a count, an order, a physical or user
+  address have a granularity of their own, a length has none; and an
+  address only by the use itself (compared with an address, or a units.yaml
+  address argument), never through a sum (`start + len` makes no address
+  of len) nor a callee;
 - every use that says something must say the same unit (granularity AND
   dimension): one disagreeing use, or one where a PTE and a PG value meet,
   and the value has no unit (never a majority); the meeting stays a logic
@@ -39,10 +42,19 @@ from .filescope import _CHANGES, _STORES
 from .nodes import line as _line, short as _short, unwrap as _unwrap
 from .rules.units import Fact, Unit
 
-# what a use can expect of the value: sinks() is asked once per dimension
-_DIMS = ("count", "bytes", "order", "phys", "user")
+# what a use can say of the value: sinks() is asked once per dimension of
+# a count; an address only by the use itself (_address_use).
+# Never bytes: a length or a file position has no granularity of its own,
+# only where it is cut into pages or rounded has (ioremap(phys, len) and
+# dma_alloc_coherent(dev, PAGE_ALIGN(len), ...) in one function; get_order(size)
+# beside vmem_altmap_free(altmap, size >> PAGE_SHIFT), a count of PFNs).
+# A count, an order, an address have one.
+_COUNTS = ("count", "order")
+_ADDRESSES = ("phys", "user")
+_COMPARE = frozenset({"<", ">", "<=", ">=", "==", "!="})
+_PEERS = frozenset({"min", "max", "min_t", "max_t", "clamp", "clamp_t", "clamp_val", "umin", "umax"})
+_TYPED = frozenset({"min_t", "max_t", "clamp_t"})
 _LOOPS = ("for_statement", "while_statement", "do_statement")
-_DISAGREE = Fact(Unit("", ""), "its uses disagree")     # not a unit: a veto
 _DECLARATORS = ("init_declarator", "declaration", "pointer_declarator", "array_declarator",
                 "parameter_declaration", "attributed_declarator", "parenthesized_declarator")
 
@@ -50,40 +62,36 @@ _DECLARATORS = ("init_declarator", "declaration", "pointer_declarator", "array_d
 def unit_of(inf, e, fn, depth: int, seen: frozenset) -> Fact | None:
     """The unit of identifier `e` (a variable of `fn`, an
     inference._Function) whose sources say none: what its page-array uses
-    count (Inference._page_index_use), else what its other uses expect.
-    A value that is one value in the function and has a use that
-    disagrees with the rest has none, whichever step found it."""
+    count (Inference._page_index_use, as before), else what its other
+    uses expect, when they all agree."""
     earlier = inf._page_index_use(e, fn)
     name = e.text.decode()
-    if fn is None or name in seen or not _one_value(inf, name, fn):
+    if earlier is not None or fn is None or name in seen or not _one_value(inf, name, fn):
         return earlier
     if inf._per_user_pages(fn) or (inf._site_fn is not None and inf._per_user_pages(inf._site_fn)):
-        return earlier       # pages filled per user page: offsets and counts into them mix PTE and PG
+        return None          # pages filled per user page: offsets and counts into them mix PTE and PG
     key = (fn.node.start_byte, name, e.start_byte, seen)
     memo = inf._tree.uses
     if key not in memo:
         memo[key] = _from_uses(inf, name, e, fn, depth, seen | {name})
-    mine = memo[key]
-    if mine is _DISAGREE or (earlier is not None and mine is not None and mine.unit != earlier.unit):
-        return None
-    return earlier or mine
+    return memo[key]
 
 
 def _from_uses(inf, name: str, e, fn, depth: int, seen: frozenset) -> Fact | None:
     """The agreeing unit of `name`'s uses other than `e`; None if none
-    says anything, _DISAGREE if two say different things."""
+    says anything or two say different things."""
     found: list[tuple[Fact, int]] = []
     for use in fn.uses.get(name, ()):
         if use.start_byte == e.start_byte or _declarator(inf, use) or _assigned(inf, use):
             continue
-        facts = _converted_use(inf, use, fn, depth, seen)
-        for dim in _DIMS:
+        facts = _converted_use(inf, use, fn, depth, seen) + _address_use(inf, use, fn, depth, seen)
+        for dim in _COUNTS:
             facts += inf.sinks(use, fn, dim, depth + 1, seen)
         found += [(f, _line(use)) for f in facts]
     if not found:
         return None
     if len({f.unit for f, _ in found}) != 1 or found[0][0].unit.gran not in ("pte", "pg"):
-        return _DISAGREE
+        return None                      # one use disagrees: no unit, never a majority
     f, line = found[0]
     lines = sorted({ln for _, ln in found})
     where = f"its use at line {line}" if len(lines) == 1 else \
@@ -128,6 +136,43 @@ def _converted_use(inf, use, fn, depth: int, seen: frozenset) -> list[Fact]:
             for f in inf.sinks(p, fn, out, depth + 1, seen) if f.unit.dim == out]
 
 
+def _address_use(inf, use, fn, depth: int, seen: frozenset) -> list[Fact]:
+    """The value is an address (physical, user) by the use itself: compared
+    with one (`addr < vma->vm_end`), min/max with one, or a units.yaml
+    argument that is one (ioremap(phys, ...)). Never through a sum, nor
+    further (`start + len` makes no address of len; an offset handed to a
+    function that adds it to vm_start is no address)."""
+    p, c = inf._up(use)
+    if p is None:
+        return []
+    out: list[Fact] = []
+    if p.type == "binary_expression" and p.child_by_field_name("operator") is not None \
+            and p.child_by_field_name("operator").type in _COMPARE:
+        left, right = p.child_by_field_name("left"), p.child_by_field_name("right")
+        other = right if left == c else left
+        f = inf.source(other, fn, depth + 1, seen)
+        if f is not None and f.unit.dim in _ADDRESSES:
+            out.append(Fact(f.unit, f"compared with {_short(other)}: {f.why}"))
+    elif p.type == "argument_list":
+        call = inf.parent(p)
+        f = call.child_by_field_name("function") if call is not None else None
+        name = f.text.decode() if f is not None and f.type == "identifier" else None
+        args = [a for a in p.named_children if a.type != "comment"]
+        k = next((i for i, a in enumerate(args) if a == c), None)
+        if name is None or k is None:
+            return []
+        if name in _PEERS:
+            for i, a in enumerate(args):
+                if i != k and not (name in _TYPED and i == 0):
+                    g = inf.source(a, fn, depth + 1, seen)
+                    if g is not None and g.unit.dim in _ADDRESSES:
+                        out.append(Fact(g.unit, f"{name}() with {_short(a)}: {g.why}"))
+        for spec in inf.table.arguments.get((name, k + 1), ()):
+            if spec.unit is not None and spec.unit.dim in _ADDRESSES:
+                out.append(Fact(spec.unit, f"{name}() argument {k + 1} is {spec.unit}"))
+    return out
+
+
 def _one_value(inf, name: str, fn) -> bool:
     """`name` holds one value throughout `fn` (see the module docstring)."""
     ptype = fn.types.get(name)
@@ -160,33 +205,12 @@ def _one_value(inf, name: str, fn) -> bool:
                 return False
     if declarators != (0 if param else 1):
         return False                     # declared twice (shadowing), or not in the body
-    if not param and _page_offset(sources[0]):
-        return False                     # an offset into the page its address lies in: the address decides
     up = inf.parent(sources[0]) if not param else None
     if up is not None and up.type == "assignment_expression":
         decl = next((u for u in fn.uses.get(name, ()) if _declarator(inf, u)), None)
         if decl is not None and _loop(inf, sources[0], fn) != _loop(inf, decl, fn):
             return False                 # set afresh on each turn of a loop
     return True
-
-
-def _page_offset(src) -> bool:
-    """`src` takes an address's offset into its page (`a & ~PAGE_MASK`,
-    offset_in_page(a), `a & (PAGE_SIZE - 1)`, `a % PAGE_SIZE`): which page
-    that is (an allocated page, or a frame a user address maps) is the
-    address's unit, and where the offset goes cannot say it (a user
-    address's offset used in a struct page is where the two meet)."""
-    stack = [src]
-    while stack:
-        n = stack.pop()
-        if n.type == "identifier" and n.text in (b"PAGE_MASK", b"offset_in_page"):
-            return True
-        if n.type == "binary_expression":
-            op = n.child_by_field_name("operator")
-            if op is not None and op.type in ("&", "%") and b"PAGE_SIZE" in n.text:
-                return True
-        stack.extend(n.children)
-    return False
 
 
 def _declarator(inf, use) -> bool:

@@ -77,3 +77,37 @@ def test_two_family_uses_no_rule_decided_do_not_decide_each_other():
         }
         """)
     assert [d[2] for d in got] == ["unknown", "unknown"]
+
+
+def test_a_length_takes_no_granularity_from_its_uses():
+    # ioremap() takes the length as PTE bytes, but the length itself has no
+    # granularity: the allocation beside it rounds it to PG pages
+    got = decisions("""\
+        void f(phys_addr_t phys, size_t len, struct device *dev, dma_addr_t *h)
+        {
+                void __iomem *p = ioremap(phys, len);
+                g(p, dma_alloc_coherent(dev, PAGE_ALIGN(len), h, GFP_KERNEL));
+        }
+        """)
+    assert [d[2] for d in got] == ["unknown"]
+
+
+def test_an_address_only_by_the_use_itself_not_through_a_sum():
+    got = decisions("""\
+        bool f(struct vm_area_struct *vma, unsigned long addr, unsigned long len)
+        {
+                if ((addr | len) & ~PAGE_MASK)
+                        return false;
+                return addr >= vma->vm_start && addr + len <= vma->vm_end;
+        }
+        """)
+    assert got[0][2] == "unknown"       # addr | len: no single operand
+    (got,) = decisions("""\
+        bool f(struct vm_area_struct *vma, unsigned long len)
+        {
+                if (len & ~PAGE_MASK)
+                        return false;
+                return vma->vm_start + len <= vma->vm_end;
+        }
+        """)
+    assert got[2] == "unknown"
