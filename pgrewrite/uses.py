@@ -9,7 +9,7 @@ folio_nr_pages() a count of PG pages. What each use expects of the value is
 what Inference.sinks() reads (units.yaml arguments, the callee of a call
 in the file, a comparison or sum with a value of known unit, a local it is
 stored in and where that goes), plus a conversion of it into bytes (`npages
-<< PAGE_SHIFT`): what a strong rule decided there, or where the bytes go.
+<< PAGE_SHIFT`) that a strong rule decided.
 
 Sound rather than clever:
 - only a value that is ONE value in the function: a parameter never
@@ -30,6 +30,8 @@ Sound rather than clever:
   dimension): one disagreeing use, or one where a PTE and a PG value meet,
   and the value has no unit (never a majority); the meeting stays a logic
   question for the site where it happens;
+- a use that bounds or steps a changing variable (`i < nr`, `pfn += nr`)
+  is not read: the counter has a unit only as its loop reads it;
 - the use being asked about (the site's own operand) is not one of the
   uses read, and a use reads other values' uses only through sinks()'s own
   steps, with the value in `seen`: no chain leads back through itself. A
@@ -39,7 +41,7 @@ Sound rather than clever:
 from __future__ import annotations
 
 from .filescope import _CHANGES, _STORES
-from .nodes import line as _line, short as _short, unwrap as _unwrap
+from .nodes import WRAPPERS as _WRAPPERS, line as _line, short as _short, unwrap as _unwrap
 from .rules.units import Fact, Unit
 
 # what a use can say of the value: sinks() is asked once per dimension of
@@ -82,9 +84,10 @@ def _from_uses(inf, name: str, e, fn, depth: int, seen: frozenset) -> Fact | Non
     says anything or two say different things."""
     found: list[tuple[Fact, int]] = []
     for use in fn.uses.get(name, ()):
-        if use.start_byte == e.start_byte or _declarator(inf, use) or _assigned(inf, use):
+        if use.start_byte == e.start_byte or _declarator(inf, use) or _assigned(inf, use) \
+                or _steers_a_counter(inf, use, fn):
             continue
-        facts = _converted_use(inf, use, fn, depth, seen) + _address_use(inf, use, fn, depth, seen)
+        facts = _converted_use(inf, use) + _address_use(inf, use, fn, depth, seen)
         for dim in _COUNTS:
             facts += inf.sinks(use, fn, dim, depth + 1, seen)
         found += [(f, _line(use)) for f in facts]
@@ -99,13 +102,14 @@ def _from_uses(inf, name: str, e, fn, depth: int, seen: frozenset) -> Fact | Non
     return Fact(f.unit, f"{name} is {f.unit} by {where}: {f.why}")
 
 
-def _converted_use(inf, use, fn, depth: int, seen: frozenset) -> list[Fact]:
+def _converted_use(inf, use) -> list[Fact]:
     """A family conversion of the value into bytes: `use << PAGE_SHIFT`,
     `use * PAGE_SIZE` (the value a count), `PAGE_SIZE << use` (an order).
-    Its facts are those of the family use when a strong rule decided it
-    (never when only inference did), else what the bytes' own context
-    expects (sinks()), at the same granularity: a count of pages has the
-    granularity of its pages. Never the other way (`use >> PAGE_SHIFT`,
+    Only when a strong rule decided that family use: a count of pages has
+    the granularity of its pages. Never when only inference would decide
+    it (where its bytes go): that use is a site of its own, whose
+    granularity is the question, and alloc_low_pages()'s `num << PAGE_SHIFT`
+    into get_order() counts page-table pages. Never the other way (`use >> PAGE_SHIFT`,
     `use / PAGE_SIZE`): a length or a file position is cut into pages of
     either size, and one place that cuts it into PG pages says nothing of
     another that cuts it into PTEs (filemap_invalidate_inode())."""
@@ -120,20 +124,58 @@ def _converted_use(inf, use, fn, depth: int, seen: frozenset) -> list[Fact]:
     if other is None or other.type != "identifier" or other.start_byte == use.start_byte:
         return []
     token = other.text.decode()
-    dim = out = None
+    dim = None
     if token == "PAGE_SHIFT" and other is right and op == "<<":
-        dim, out = "count", "bytes"
+        dim = "count"
     elif token == "PAGE_SIZE" and op == "*":
-        dim, out = "count", "bytes"
+        dim = "count"
     elif token == "PAGE_SIZE" and op == "<<" and other is left:
-        dim, out = "order", "bytes"
+        dim = "order"
     if dim is None:
         return []
     g = inf.decided.get(other.start_byte)
-    if g in ("pte", "pg"):
-        return [Fact(Unit(g, dim), f"{token} (line {_line(other)}) is {g}")]
-    return [Fact(Unit(f.unit.gran, dim), f"{_short(p)} (line {_line(p)}): {f.why}")
-            for f in inf.sinks(p, fn, out, depth + 1, seen) if f.unit.dim == out]
+    if g not in ("pte", "pg"):
+        return []
+    return [Fact(Unit(g, dim), f"{token} (line {_line(other)}) is {g}")]
+
+
+def _steers_a_counter(inf, use, fn) -> bool:
+    """The use (through + - and parentheses) bounds or steps a variable that
+    changes: `i < nr` with i a loop counter, `pfn += nr`. The counter has a
+    unit only as its loop reads it (pages[i] beside PFNs or user pages in
+    lock-step: riscv's __set_memory, amdgpu_hmm's pages[] filled per PFN),
+    which says nothing of the value it is compared with or stepped by."""
+    n, p = use, inf.parent(use)
+    while p is not None and (p.type in _WRAPPERS or (p.type == "binary_expression" and _op(p) in ("+", "-"))):
+        n, p = p, inf.parent(p)
+    if p is None:
+        return False
+    if p.type == "assignment_expression" and _op(p) in ("+=", "-=") and p.child_by_field_name("right") == n:
+        return True
+    if p.type == "binary_expression" and _op(p) in _COMPARE:
+        left, right = p.child_by_field_name("left"), p.child_by_field_name("right")
+        other = _unwrap(right if left == n else left)
+        return other is not None and other.type == "identifier" and _varies(inf, other.text.decode(), fn)
+    return False
+
+
+def _varies(inf, name: str, fn) -> bool:
+    """`name` takes more than one value in `fn` (a loop counter, an
+    accumulator): ++, +=, two sources, address taken..."""
+    if name in fn.changed or len(fn.sources.get(name, ())) > 1:
+        return True
+    for use in fn.uses.get(name, ()):
+        raw = inf.parent(use)
+        if raw is not None and raw.type == "update_expression":
+            return True
+        if _assigned(inf, use) and _op(inf._up(use)[0]) != "=":
+            return True
+    return False
+
+
+def _op(n) -> str | None:
+    o = n.child_by_field_name("operator")
+    return o.type if o is not None else None
 
 
 def _address_use(inf, use, fn, depth: int, seen: frozenset) -> list[Fact]:
