@@ -72,7 +72,7 @@ class _TreeMemo:
     page_index: dict = field(default_factory=dict)    # (function, variable, loop) -> what its uses count
     gup: dict = field(default_factory=dict)           # function start -> fills a page array per user page
     pfn: dict = field(default_factory=dict)           # loop/function start -> walks PFNs beside pages
-    uses: dict = field(default_factory=dict)          # (function, name, asked at, seen) -> unit from other uses
+    uses: dict = field(default_factory=dict)          # uses.py: (function, name[, asked at, seen]) -> one value?, unit
 
 
 class _Function:

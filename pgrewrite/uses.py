@@ -68,12 +68,17 @@ def unit_of(inf, e, fn, depth: int, seen: frozenset) -> Fact | None:
     uses expect, when they all agree."""
     earlier = inf._page_index_use(e, fn)
     name = e.text.decode()
-    if earlier is not None or fn is None or name in seen or not _one_value(inf, name, fn):
+    if earlier is not None or fn is None or name in seen:
         return earlier
+    memo = inf._tree.uses
+    one = (fn.node.start_byte, name)
+    if one not in memo:
+        memo[one] = _one_value(inf, name, fn)
+    if not memo[one]:
+        return None
     if inf._per_user_pages(fn) or (inf._site_fn is not None and inf._per_user_pages(inf._site_fn)):
         return None          # pages filled per user page: offsets and counts into them mix PTE and PG
     key = (fn.node.start_byte, name, e.start_byte, seen)
-    memo = inf._tree.uses
     if key not in memo:
         memo[key] = _from_uses(inf, name, e, fn, depth, seen | {name})
     return memo[key]
@@ -227,6 +232,7 @@ def _one_value(inf, name: str, fn) -> bool:
     if len(sources) != (0 if param else 1):
         return False
     declarators = 0
+    asm = b"asm" in fn.node.text      # only then can a use be an asm operand
     for use in fn.uses.get(name, ()):
         raw = inf.parent(use)
         if raw is None:
@@ -234,7 +240,7 @@ def _one_value(inf, name: str, fn) -> bool:
         if _declarator(inf, use):
             declarators += 1
             continue
-        if raw.type == "update_expression" or _in_asm(inf, use, fn):
+        if raw.type == "update_expression" or (asm and _in_asm(inf, use, fn)):
             return False
         if _assigned(inf, use) and inf._up(use)[0].child_by_field_name("operator").type != "=":
             return False                 # `x += n`: another value
