@@ -40,7 +40,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from operator import attrgetter
 
-from . import extents, filescope, parsing
+from . import extents, filescope, parsing, uses
 from .family import Family
 from .nodes import WRAPPERS as _WRAPPERS, args as _args, declared, function_declarator, line as _line, short as _short, unwrap as _unwrap
 from .summaries import Summaries
@@ -75,6 +75,7 @@ class _TreeMemo:
     page_index: dict = field(default_factory=dict)    # (function, variable, loop) -> what its uses count
     gup: dict = field(default_factory=dict)           # function start -> fills a page array per user page
     pfn: dict = field(default_factory=dict)           # loop/function start -> walks PFNs beside pages
+    uses: dict = field(default_factory=dict)          # uses.py: (function, name[, asked at, seen]) -> one value?, unit
 
 
 class _Function:
@@ -294,16 +295,16 @@ class Inference:
                 f = fn.params[name]
                 return Fact(f.unit, f"{name}: {f.why}")
             if name in fn.param_names:
-                return self.summaries(fn).parameter(fn, name) or self._page_index_use(e, fn)
+                return self.summaries(fn).parameter(fn, name) or uses.unit_of(self, e, fn, depth, seen)
             if name not in fn.types:                 # a file-scope variable: its writes in the file
                 return filescope.variable(self, fn, name, depth, seen)
             if (written := extents.written_length(self, name, fn, depth, seen)) is not None:
                 return written
             if name in fn.poisoned or name in seen or name not in fn.sources:
-                return None if name in seen else self._page_index_use(e, fn)
+                return None if name in seen else uses.unit_of(self, e, fn, depth, seen)
             facts = [self.source(s, fn, depth + 1, seen | {name}) for s in fn.sources[name]]
             if not facts or any(f is None for f in facts) or len({f.unit for f in facts}) != 1:
-                return self._page_index_use(e, fn) if all(f is None for f in facts) else None
+                return uses.unit_of(self, e, fn, depth, seen) if all(f is None for f in facts) else None
             src = fn.sources[name][0]
             return Fact(facts[0].unit, f"{name} = {_short(src)} (line {_line(src)}): {facts[0].why}")
         if t == "call_expression":
