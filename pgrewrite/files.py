@@ -397,8 +397,10 @@ def _walk_prefiltered(top: Path, names, cache_dir: Path | None = None, idle=_onc
         listed = _grep_listed(proc, top, unread)
         if listed is None:
             return _walk_order(top, [f for f, _, _ in files])
-        # None: git could not read it (kept, never remembered)
-        answers = {f: None if Path(f) in unread.files else f in listed for f in unknown}
+        # None: git could not read it (kept, never remembered); a Path
+        # for each of ~60,000 files cost 0.6 s of the one-core start
+        bad = unread.files
+        answers = {f: None if bad and Path(f) in bad else f in listed for f in unknown}
     else:
         mentions = _word_test(names)
         answers = {f: mentions(f) for f in unknown}
