@@ -74,7 +74,11 @@ class Classifier:
         """What `unit:` conditions consult in one file (no table: nothing);
         `path`: the file's, whose static functions are file-local in a .c file."""
         table = self.ruleset.units
-        return Inference(table, self.ruleset.family, data, path=path) if table is not None else None
+        if table is None:
+            return None
+        inf = Inference(table, self.ruleset.family, data, path=path)
+        inf.from_uses = False      # until the strong decisions are known (classify)
+        return inf
 
     def evaluate(self, rule: Rule, env: C.Env):
         """Bindings if `rule` matches the site in `env`, else None."""
@@ -136,6 +140,7 @@ class Classifier:
                    if j[1] is None and j[4] in (Verdict.PTE, Verdict.PG) and _strong(j[2], j[5])}
         if units is not None:
             units.decided = decided     # the functions it read stay read
+            units.from_uses = True
         for found, skip, matches, winner_bindings, verdict, rule_id, reason in judged:
             site = found.site
             if skip is None:

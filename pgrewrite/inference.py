@@ -218,6 +218,10 @@ class Inference:
         self.names = frozenset(family.names)
         self.data = data
         self.decided = decided or {}      # site start -> pte|pg of strong rule decisions
+        # a value's unit from its other uses (uses.py): off while rules ask
+        # `unit:` ("from where it comes") before any rule decided; on for
+        # the evidence, once the strong decisions are known
+        self.from_uses = True
         # what is read of one tree, by node offsets: the file's, or a macro
         # body's, parsed alone, whose offsets (and wrapper function) every
         # other body's share: each tree keeps its own (see _enter)

@@ -68,7 +68,7 @@ def unit_of(inf, e, fn, depth: int, seen: frozenset) -> Fact | None:
     uses expect, when they all agree."""
     earlier = inf._page_index_use(e, fn)
     name = e.text.decode()
-    if earlier is not None or fn is None or name in seen:
+    if earlier is not None or fn is None or name in seen or not inf.from_uses:
         return earlier
     memo = inf._tree.uses
     one = (fn.node.start_byte, name)

@@ -111,3 +111,21 @@ def test_an_address_only_by_the_use_itself_not_through_a_sum():
         }
         """)
     assert got[2] == "unknown"
+
+
+def test_a_unit_condition_sees_where_a_value_comes_from_not_its_uses():
+    # fpfn's unit comes only from its use (compared with a TTM placement's
+    # lpfn, a count of TTM pages): inference may say so, as evidence, but
+    # the rules' `unit:` conditions ask where a value comes from, so the
+    # PFN-named rule is not silenced and the two disagree: a conflict for a
+    # person, not a pg rename (gold round 5: both readers said PTE here)
+    got = [d[:4] for d in decisions("""\
+        static bool fx_intersects(struct ttm_place *place, u64 start, u64 size)
+        {
+                unsigned long fpfn = start >> PAGE_SHIFT;
+                unsigned long lpfn = fpfn + (size >> PAGE_SHIFT);
+
+                return place->fpfn < lpfn && place->lpfn > fpfn;
+        }
+        """)]
+    assert (4, "PAGE_SHIFT", "conflict", None) in got
