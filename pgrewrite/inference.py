@@ -42,13 +42,12 @@ from operator import attrgetter
 
 from . import extents, filescope, parsing, uses
 from .family import Family
-from .nodes import WRAPPERS as _WRAPPERS, args as _args, declared, function_declarator, line as _line, short as _short, unwrap as _unwrap
+from .nodes import (COMPARISONS as _COMPARE, PEER_CALLS as _PEERS_CALLS, TYPED_PEER_CALLS as _TYPED_PEERS,
+                    WRAPPERS as _WRAPPERS, args as _args, callee as _callee, declared, function_declarator,
+                    line as _line, operator as _op, short as _short, unwrap as _unwrap)
 from .summaries import Summaries
 from .rules.units import Fact, Unit, UnitTable, normal_type
 
-_COMPARE = frozenset({"<", ">", "<=", ">=", "==", "!="})
-_PEERS_CALLS = frozenset({"min", "max", "min_t", "max_t", "clamp", "clamp_t", "clamp_val", "umin", "umax"})
-_TYPED_PEERS = frozenset({"min_t", "max_t", "clamp_t"})   # first argument is a type
 _SAME_UNIT_CALLS = frozenset({"ALIGN", "ALIGN_DOWN", "round_up", "round_down", "roundup", "rounddown"})
 _DIV_CALLS = frozenset({"DIV_ROUND_UP", "DIV_ROUND_UP_ULL", "div_u64"})
 _PAGE_ARRAY = frozenset({"struct page * *", "struct page **"})
@@ -196,16 +195,6 @@ def _macro_loop(fn, parent=None) -> bool:
     while d is not None and d.type in ("pointer_declarator", "attributed_declarator"):
         d = d.child_by_field_name("declarator")
     return d is not None and d.type == "parenthesized_declarator"
-
-
-def _op(n) -> str | None:
-    o = n.child_by_field_name("operator")
-    return o.type if o is not None else None
-
-
-def _callee(call) -> str | None:
-    f = call.child_by_field_name("function")
-    return f.text.decode() if f is not None and f.type == "identifier" else None
 
 
 class Inference:

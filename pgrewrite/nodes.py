@@ -1,12 +1,16 @@
 """Small readings of parsed C nodes that unit inference and its steps
 (inference.py, extents.py, summaries.py, filescope.py) share, and sites.py
 with them: an expression without its parentheses and casts, a call's
-arguments, a function's declarator, a declaration's name and type, a
+arguments, an operator, a call's callee, a function's declarator, a declaration's name and type, a
 node's line and a one-line excerpt for a derivation. They read nodes
 parsing.py made; none imports tree-sitter."""
 from __future__ import annotations
 
 WRAPPERS = ("parenthesized_expression", "cast_expression")
+COMPARISONS = frozenset({"<", ">", "<=", ">=", "==", "!="})
+# calls whose value is one of their arguments; the _t forms take a type first
+PEER_CALLS = frozenset({"min", "max", "min_t", "max_t", "clamp", "clamp_t", "clamp_val", "umin", "umax"})
+TYPED_PEER_CALLS = frozenset({"min_t", "max_t", "clamp_t"})
 
 
 def unwrap(n):
@@ -20,6 +24,18 @@ def args(call) -> list:
     """The arguments of call expression `call`, comments left out."""
     a = call.child_by_field_name("arguments")
     return [c for c in a.named_children if c.type != "comment"] if a is not None else []
+
+
+def operator(n) -> str | None:
+    """The operator of an expression node (`+`, `<<=`, `&`...), or None."""
+    o = n.child_by_field_name("operator")
+    return o.type if o is not None else None
+
+
+def callee(call) -> str | None:
+    """The name a call expression calls, when it calls a plain name."""
+    f = call.child_by_field_name("function")
+    return f.text.decode() if f is not None and f.type == "identifier" else None
 
 
 def function_declarator(fn):

@@ -41,7 +41,9 @@ Sound rather than clever:
 from __future__ import annotations
 
 from .filescope import _CHANGES, _STORES
-from .nodes import WRAPPERS as _WRAPPERS, line as _line, short as _short, unwrap as _unwrap
+from .nodes import (COMPARISONS as _COMPARE, PEER_CALLS as _PEERS, TYPED_PEER_CALLS as _TYPED,
+                    WRAPPERS as _WRAPPERS, callee as _callee, line as _line, operator as _op, short as _short,
+                    unwrap as _unwrap)
 from .rules.units import Fact, Unit
 
 # what a use can say of the value: sinks() is asked once per dimension of
@@ -53,9 +55,6 @@ from .rules.units import Fact, Unit
 # A count, an order, an address have one.
 _COUNTS = ("count", "order")
 _ADDRESSES = ("phys", "user")
-_COMPARE = frozenset({"<", ">", "<=", ">=", "==", "!="})
-_PEERS = frozenset({"min", "max", "min_t", "max_t", "clamp", "clamp_t", "clamp_val", "umin", "umax"})
-_TYPED = frozenset({"min_t", "max_t", "clamp_t"})
 _LOOPS = ("for_statement", "while_statement", "do_statement")
 _DECLARATORS = ("init_declarator", "declaration", "pointer_declarator", "array_declarator",
                 "parameter_declaration", "attributed_declarator", "parenthesized_declarator")
@@ -121,8 +120,7 @@ def _converted_use(inf, use) -> list[Fact]:
     p, c = inf._up(use)
     if p is None or p.type != "binary_expression":
         return []
-    op = p.child_by_field_name("operator")
-    op = op.type if op is not None else None
+    op = _op(p)
     left, right = _unwrap(p.child_by_field_name("left")), _unwrap(p.child_by_field_name("right"))
     other = right if left is not None and left.start_byte == use.start_byte and c == p.child_by_field_name("left") \
         else left
@@ -178,11 +176,6 @@ def _varies(inf, name: str, fn) -> bool:
     return False
 
 
-def _op(n) -> str | None:
-    o = n.child_by_field_name("operator")
-    return o.type if o is not None else None
-
-
 def _address_use(inf, use, fn, depth: int, seen: frozenset) -> list[Fact]:
     """The value is an address (physical, user) by the use itself: compared
     with one (`addr < vma->vm_end`), min/max with one, or a units.yaml
@@ -193,8 +186,7 @@ def _address_use(inf, use, fn, depth: int, seen: frozenset) -> list[Fact]:
     if p is None:
         return []
     out: list[Fact] = []
-    if p.type == "binary_expression" and p.child_by_field_name("operator") is not None \
-            and p.child_by_field_name("operator").type in _COMPARE:
+    if p.type == "binary_expression" and _op(p) in _COMPARE:
         left, right = p.child_by_field_name("left"), p.child_by_field_name("right")
         other = right if left == c else left
         f = inf.source(other, fn, depth + 1, seen)
@@ -202,8 +194,7 @@ def _address_use(inf, use, fn, depth: int, seen: frozenset) -> list[Fact]:
             out.append(Fact(f.unit, f"compared with {_short(other)}: {f.why}"))
     elif p.type == "argument_list":
         call = inf.parent(p)
-        f = call.child_by_field_name("function") if call is not None else None
-        name = f.text.decode() if f is not None and f.type == "identifier" else None
+        name = _callee(call) if call is not None else None
         args = [a for a in p.named_children if a.type != "comment"]
         k = next((i for i, a in enumerate(args) if a == c), None)
         if name is None or k is None:
@@ -242,13 +233,12 @@ def _one_value(inf, name: str, fn) -> bool:
             continue
         if raw.type == "update_expression" or (asm and _in_asm(inf, use, fn)):
             return False
-        if _assigned(inf, use) and inf._up(use)[0].child_by_field_name("operator").type != "=":
+        if _assigned(inf, use) and _op(inf._up(use)[0]) != "=":
             return False                 # `x += n`: another value
         up, c = inf._up(use)
         if up is not None and up.type == "argument_list":
             call = inf.parent(up)
-            f = call.child_by_field_name("function") if call is not None else None
-            callee = f.text.decode() if f is not None and f.type == "identifier" else None
+            callee = _callee(call) if call is not None else None
             if callee in _CHANGES or (callee in _STORES and up.named_children and up.named_children[0] == c):
                 return False
     if declarators != (0 if param else 1):
