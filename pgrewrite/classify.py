@@ -74,11 +74,7 @@ class Classifier:
         """What `unit:` conditions consult in one file (no table: nothing);
         `path`: the file's, whose static functions are file-local in a .c file."""
         table = self.ruleset.units
-        if table is None:
-            return None
-        inf = Inference(table, self.ruleset.family, data, path=path)
-        inf.from_uses = False      # until the strong decisions are known (classify)
-        return inf
+        return Inference(table, self.ruleset.family, data, path=path) if table is not None else None
 
     def evaluate(self, rule: Rule, env: C.Env):
         """Bindings if `rule` matches the site in `env`, else None."""
@@ -139,8 +135,7 @@ class Classifier:
         decided = {j[0].site.start: j[4].value for j in judged
                    if j[1] is None and j[4] in (Verdict.PTE, Verdict.PG) and _strong(j[2], j[5])}
         if units is not None:
-            units.decided = decided     # the functions it read stay read
-            units.from_uses = True
+            units.know(decided)
         for found, skip, matches, winner_bindings, verdict, rule_id, reason in judged:
             site = found.site
             if skip is None:

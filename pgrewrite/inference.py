@@ -207,10 +207,10 @@ class Inference:
         self.names = frozenset(family.names)
         self.data = data
         self.decided = decided or {}      # site start -> pte|pg of strong rule decisions
-        # a value's unit from its other uses (uses.py): off while rules ask
-        # `unit:` ("from where it comes") before any rule decided; on for
-        # the evidence, once the strong decisions are known
-        self.from_uses = True
+        # a value's unit from its other uses (uses.py) reads the strong
+        # decisions: off until they are known (while rules ask `unit:`,
+        # "from where it comes"), on for the evidence
+        self.from_uses = decided is not None
         # what is read of one tree, by node offsets: the file's, or a macro
         # body's, parsed alone, whose offsets (and wrapper function) every
         # other body's share: each tree keeps its own (see _enter)
@@ -220,6 +220,12 @@ class Inference:
         # tree-sitter's Node.parent walks down from the root each time; the
         # site's Scope remembers parents (sites.Scope.parent), set per site
         self.parent = _ts_parent
+
+    def know(self, decided: dict[int, str]) -> None:
+        """The strong rule decisions of the file's sites, once all are made:
+        facts from now on (the functions already read stay read)."""
+        self.decided = decided
+        self.from_uses = True
 
     def _enter(self, scope) -> None:
         """Read the tree of `scope` (a sites.Scope; None: the file's) from
