@@ -613,6 +613,28 @@ def test_inside_at_a_site_by_kind_changes_no_result(monkeypatch):
     assert len(paths) > 50 and calls["n"] > 1000
 
 
+def _by_kind_and_by_walk(spec: dict, source: bytes) -> tuple[list, list]:
+    """Whether the site condition `spec` holds at each family site of
+    `source`, asked in order with one memo: read by the site's ancestors
+    of its kinds, and by the walk over every ancestor."""
+    from pgrewrite.lex import Lexer
+    from pgrewrite.rules import conditions as C
+    from pgrewrite.rules import symbols
+    from pgrewrite.rules.pattern import Matcher
+    from pgrewrite.sites import find_sites
+    cond = C.compile_cond(spec, ("m",), "site", C.Compiling(("PAGE_SIZE",), "c", lambda text, path: re.compile(text)))
+    assert cond._by_kind
+    parsed = find_sites("f.c", source, Lexer(["PAGE_SIZE"]), always_parse=True)
+    got = {}
+    for by_kind in (True, False):
+        memo = {}
+        cond.__dict__["_by_kind"] = by_kind
+        got[by_kind] = [cond.site(C.Env("f.c", source, f, Matcher({"PAGE_SIZE": ["PAGE_SIZE"]}),
+                                        symbols.SymbolCache(), memo=memo), {}) is not None
+                        for f in parsed.sites]
+    return got[True], got[False]
+
+
 NESTED_LOOPS = b"""
 void f(int n)
 {
@@ -634,24 +656,8 @@ def test_inside_by_kind_at_a_site_keeps_nearest(nearest, want):
     any enclosing loop does; outside both, none. Asked at each site of a
     file, in order, with one memo, by the site's ancestors of the kinds
     and by the walk over every ancestor."""
-    from pgrewrite.lex import Lexer
-    from pgrewrite.rules import conditions as C
-    from pgrewrite.rules import symbols
-    from pgrewrite.rules.pattern import Matcher
-    from pgrewrite.sites import find_sites
-    cond = C.compile_cond({"inside": {"kind": ["for_statement", "while_statement"], "nearest": nearest,
-                                      "has": {"call": "g"}}}, ("m",), "site",
-                          C.Compiling(("PAGE_SIZE",), "c", lambda text, path: re.compile(text)))
-    assert cond._by_kind
-    parsed = find_sites("f.c", NESTED_LOOPS, Lexer(["PAGE_SIZE"]), always_parse=True)
-    got = {}
-    for by_kind in (True, False):
-        memo = {}
-        cond.__dict__["_by_kind"] = by_kind
-        got[by_kind] = [cond.site(C.Env("f.c", NESTED_LOOPS, f, Matcher({"PAGE_SIZE": ["PAGE_SIZE"]}),
-                                         symbols.SymbolCache(), memo=memo), {}) is not None
-                        for f in parsed.sites]
-    assert got[True] == got[False] == want
+    spec = {"inside": {"kind": ["for_statement", "while_statement"], "nearest": nearest, "has": {"call": "g"}}}
+    assert _by_kind_and_by_walk(spec, NESTED_LOOPS) == (want, want)
 
 
 CLAUSES = b"""
@@ -677,23 +683,8 @@ def test_inside_by_kind_at_a_site_reads_clauses(kind, call, want):
     is an `if`'s condition or a `for` header's clause (`<clause>`), else
     the statement itself; by the site's ancestors of the kinds as by the
     walk over every ancestor."""
-    from pgrewrite.lex import Lexer
-    from pgrewrite.rules import conditions as C
-    from pgrewrite.rules import symbols
-    from pgrewrite.rules.pattern import Matcher
-    from pgrewrite.sites import find_sites
-    cond = C.compile_cond({"inside": {"kind": kind, "nearest": True, "has": {"call": call}}}, ("m",), "site",
-                          C.Compiling(("PAGE_SIZE",), "c", lambda text, path: re.compile(text)))
-    assert cond._by_kind
-    parsed = find_sites("f.c", CLAUSES, Lexer(["PAGE_SIZE"]), always_parse=True)
-    got = {}
-    for by_kind in (True, False):
-        memo = {}
-        cond.__dict__["_by_kind"] = by_kind
-        got[by_kind] = [cond.site(C.Env("f.c", CLAUSES, f, Matcher({"PAGE_SIZE": ["PAGE_SIZE"]}),
-                                        symbols.SymbolCache(), memo=memo), {}) is not None
-                        for f in parsed.sites]
-    assert got[True] == got[False] == want
+    spec = {"inside": {"kind": kind, "nearest": True, "has": {"call": call}}}
+    assert _by_kind_and_by_walk(spec, CLAUSES) == (want, want)
 
 
 def _walked_types(owner) -> dict:
