@@ -152,20 +152,60 @@ def _read_specs(path: str) -> list[tuple[bool, str]]:
 # more files to read than this: one `git grep` of the tree is faster
 FULL_GREP_OVER = 3000
 _INCLUDE_LINE = re.compile(rb'^([^\0\n]*)\0[ \t]*#[ \t]*include[ \t]*([<"])([^>"\n]+)[>"]', re.M)
+_INCLUDE_GREP = ("grep", "--no-index", "-z", "-a", "-F", "-e", "include", "--", "*.h", "*.c", "*.S")
 
 
-def _read_all_specs(root: Path, rels, links=frozenset()) -> dict[str, list[tuple[bool, str]]]:
+class IncludeLines:
+    """The tree's `git grep` for include lines, started ahead (`start`),
+    while the caller's own work leaves a core idle: a cold scan's prefilter
+    runs on about one core, and this grep costs a second of CPU that would
+    otherwise compete with the analysis' workers. Taken by the index of the
+    same root (`take`); `close` ends it if nobody took it."""
+
+    def __init__(self, root: Path, proc):
+        self.root, self._proc = Path(root), proc
+
+    @classmethod
+    def start(cls, root: Path) -> IncludeLines:
+        return cls(root, git.start(root, *_INCLUDE_GREP, spool=True))
+
+    def take(self, root: Path):
+        """(the grep's output, its stderr) or None: not started, failed, or
+        another root's; each IncludeLines gives its output once."""
+        proc, self._proc = self._proc, None
+        if proc is None or Path(root) != self.root:
+            git.stop(proc)
+            return None
+        return git.finish(proc, ok=(0, 1))
+
+    def close(self) -> None:
+        proc, self._proc = self._proc, None
+        git.stop(proc)
+
+
+def _include_lines(root: Path, ahead: IncludeLines | None):
+    if ahead is not None:
+        got = ahead.take(root)
+        if got is not None:
+            return got
+    r = git.found(root, *_INCLUDE_GREP)
+    return (r.stdout, r.stderr) if r is not None and r.returncode in (0, 1) else None
+
+
+def _read_all_specs(root: Path, rels, links=frozenset(), ahead: IncludeLines | None = None
+                    ) -> dict[str, list[tuple[bool, str]]]:
     """{rel: _read_specs(root/rel)} for the tree-relative paths `rels`. Many
     files: the lines with "include" of all the tree's regular .h, .c and .S
     files come from one `git grep -a` (a fifth of the time of reading them
-    here); `links` (symbolic links, which git grep skips) are read here, as
-    is everything if git fails."""
+    here; `ahead`: that grep, if the caller started it); `links` (symbolic
+    links, which git grep skips) are read here, as is everything if git
+    fails."""
     found = None
     if len(rels) > FULL_GREP_OVER and not any("\n" in r for r in rels):
-        r = git.found(root, "grep", "--no-index", "-z", "-a", "-F", "-e", "include", "--", "*.h", "*.c", "*.S")
-        found = {} if r is not None and r.returncode in (0, 1) and not r.stderr else None
+        r = _include_lines(root, ahead)
+        found = {} if r is not None and not r[1] else None
         if found is not None:
-            for path, quote, p in _INCLUDE_LINE.findall(r.stdout):
+            for path, quote, p in _INCLUDE_LINE.findall(r[0]):
                 specs = found.get(path)
                 if specs is None:
                     specs = found[path] = []
@@ -226,7 +266,8 @@ class CollisionIndex:
 
     @classmethod
     def build(cls, root: Path, names, definitions=None, aliases: dict[str, str] | None = None,
-              cache_dir: Path | None = None, walks: dict | None = None, search=None) -> CollisionIndex:
+              cache_dir: Path | None = None, walks: dict | None = None, search=None,
+              ahead: IncludeLines | None = None) -> CollisionIndex:
         """Find the definitions of `names` (unless given) and read the tree's include graph.
 
         `aliases` maps a new name to today's name it stands for (PTE_MASK ->
@@ -238,16 +279,17 @@ class CollisionIndex:
         files.expand's): the tree's walk reuses them.
         `search(root, names)`, if given, finds the definitions instead of
         tree_definitions (the scan shares one `git grep` with the
-        preparation stage)."""
+        preparation stage). `ahead`: the tree's grep for include lines, if
+        the caller started it (IncludeLines)."""
         root = Path(root)
         search = search or tree_definitions
         if definitions is None and cache_dir is not None:
-            return _cached_build(cls, root, names, aliases or {}, Path(cache_dir), walks, search)
+            return _cached_build(cls, root, names, aliases or {}, Path(cache_dir), walks, search, ahead)
         with ThreadPoolExecutor(1) as pool:   # git grep runs on the other core meanwhile
             found = pool.submit(search, root, names) if definitions is None else None
             stats, links = _tree_walk(root, walks, stat=False).graph(root)
             files = [r for r, _ in stats]
-            specs = _read_all_specs(root, files, links)
+            specs = _read_all_specs(root, files, links, ahead)
             defs = found.result() if found is not None else definitions
         return cls._of_definitions(root, defs, files, specs, aliases or {})
 
@@ -468,6 +510,15 @@ class CollisionIndex:
 CACHE_VERSION = b"pgrewrite-includes-6"    # 6: own_names kept
 
 
+def index_is_kept(cache_dir: Path | None, root: Path, family) -> bool:
+    """Whether `cache_dir` holds an index of the tree at `root` for the
+    family's new names (it may still be stale: a hint, not an answer)."""
+    if cache_dir is None:
+        return False
+    state, _, _ = _cache_paths(Path(cache_dir), Path(root), family.replacements, family.aliases())
+    return state is not None and state.exists()
+
+
 def _cache_paths(cache_dir: Path, root: Path, names, aliases: dict) -> tuple[Path | None, Path | None, bytes | None]:
     """The index's `.state` and `.specs` files (one name, two suffixes) and
     the user's key they are MACed with; all None without a key."""
@@ -534,13 +585,13 @@ def _state_from(data):
 
 
 def _cached_build(cls, root: Path, names, aliases: dict, cache_dir: Path, walks=None,
-                  search=tree_definitions) -> CollisionIndex:
+                  search=tree_definitions, ahead: IncludeLines | None = None) -> CollisionIndex:
     # the index says which definitions each file sees, trusted on stat keys
     # that anyone who can stat the tree can compute: MACed with the user's
     # key (docs/threat-model.md), and not kept without one
     state_path, specs_path, secret = _cache_paths(cache_dir, root, names, aliases)
     if secret is None:
-        return cls.build(root, names, aliases=aliases, walks=walks, search=search)
+        return cls.build(root, names, aliases=aliases, walks=walks, search=search, ahead=ahead)
     with ThreadPoolExecutor(1) as pool:
         snap = _tree_walk(root, walks)
         fp = snap.fingerprint
@@ -558,7 +609,7 @@ def _cached_build(cls, root: Path, names, aliases: dict, cache_dir: Path, walks=
         stats, links = snap.graph(root)
         kept = store.Kept(specs_path, _specs_from, key=secret)
         old = {rel: got for rel, key in stats if (got := kept.get(rel, key)) is not None}
-        fresh = _read_all_specs(root, [rel for rel, _ in stats if rel not in old], links)
+        fresh = _read_all_specs(root, [rel for rel, _ in stats if rel not in old], links, ahead)
         specs = {rel: old[rel] if rel in old else fresh[rel] for rel, _ in stats}
         keep = {rel: (key, specs[rel]) for rel, key in stats if kept.trusted(key)}
         defs = found.result()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import cachefile, store
+from . import cachefile, git, store
 from .codec import preparation_data, preparation_from, strs
 from .collisions import GRAPH_SUFFIXES, tree_definitions
 from .definitions import Preparation, find_definitions, new_names
@@ -29,17 +29,41 @@ CACHE_VERSION = b"pgrewrite-plan-2"
 class NewNameSearch:
     """The collision index's search for definitions (`search(root, names)`):
     one `git grep` of the family's new names and clashes.yaml's rename-to
-    names over every text file, whose lines the plan reads too (`lines`)."""
+    names over every text file, whose lines the plan reads too (`lines`).
+    `start(root)` runs that grep ahead, while the caller works on (a cold
+    scan's prefilter leaves a core idle); a search of the same root then
+    takes its output. It is spooled to a file, not a pipe: worker processes
+    forked meanwhile would hold a pipe open past git's end."""
 
     def __init__(self, ruleset: RuleSet):
         self.names = new_names(ruleset.family)
         self.clashes = ruleset.clashes
         self.lines: list | None = None
+        self._ahead: tuple[Path, object] | None = None
+
+    def start(self, root: Path) -> None:
+        self._ahead = (Path(root), git.start(root, *defs_mod.new_name_grep(self.clashes, self.names), spool=True))
+
+    def close(self) -> None:
+        """End a grep started ahead that nobody took."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            git.stop(ahead[1])
+
+    def _lines(self, root: Path) -> list:
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead[0] == Path(root):
+            got = git.finish(ahead[1], ok=(0, 1))
+            if got is not None and not got[1]:
+                return defs_mod.new_name_lines_of(got[0])
+        elif ahead is not None:
+            git.stop(ahead[1])
+        return defs_mod.new_name_lines(Git(root), self.clashes, self.names)
 
     def __call__(self, root: Path, names):
         if set(names) == set(self.names):
             try:
-                self.lines = defs_mod.new_name_lines(Git(root), self.clashes, self.names)
+                self.lines = self._lines(root)
             except (defs_mod.DefinitionsError, OSError):
                 pass
             else:

@@ -38,14 +38,18 @@ def scan_paths(paths, ruleset: RuleSet, root: Path | None = None, jobs: int | No
     """Analyse every candidate file under `paths`; results sorted by path."""
     cache = ResultCache(cache_dir, ruleset.digest, unknown_as, check=partial(misfit, ruleset)) if use_cache else None
     scan = _Scan(ruleset, cache, unknown_as, progress, cwd or Path.cwd())
-    scan.prefilter(paths, root)
-    scan.look_up()
-    jobs = jobs or os.cpu_count() or 1
-    with _Runner(ruleset, jobs if len(scan.tasks) >= 8 else 1, cache) as runner:
-        fresh = runner.map(scan.tasks)       # already running in the workers
-        scan.find_definitions()
-        scan.collect(fresh, runner)
-        scan.analyse_again(runner)
+    scan.start_index_searches(paths, root)
+    try:
+        scan.prefilter(paths, root)
+        scan.look_up()
+        jobs = jobs or os.cpu_count() or 1
+        with _Runner(ruleset, jobs if len(scan.tasks) >= 8 else 1, cache) as runner:
+            fresh = runner.map(scan.tasks)       # already running in the workers
+            scan.find_definitions()
+            scan.collect(fresh, runner)
+            scan.analyse_again(runner)
+    finally:
+        scan.stop_index_searches()
     return scan.result()
 
 
@@ -71,6 +75,8 @@ class _Scan:
         self.again: list = []                # (slot, cache ticket, task, its analysis if started)
         self.checked: set = set()            # slots already looked at for analyse_again
         self.bad: list = []                  # bad cache entries the workers met
+        self.includes: coll.IncludeLines | None = None   # the index's greps, started ahead
+        self.search: NewNameSearch | None = None
 
     def _phase(self, *what) -> None:
         if self.progress is not None:
@@ -78,6 +84,28 @@ class _Scan:
 
     def _cache_dir(self) -> Path | None:
         return self.cache.dir if self.cache is not None else None
+
+    def start_index_searches(self, paths, root: Path | None) -> None:
+        """Start the collision index's two greps of the whole tree (its
+        include lines, the new names' lines) now, when the index will need
+        them (no index kept in the cache directory): the prefilter leaves
+        the other core mostly idle, the analysis does not. The root is the
+        one the prefilter will find, guessed from the first path; the greps
+        of a wrong guess are not used."""
+        paths = list(paths)
+        if root is None and paths:
+            root = coll.find_tree_root(Path(os.path.abspath(self.cwd / paths[0])))
+        if root is None or coll.index_is_kept(self._cache_dir(), root, self.ruleset.family):
+            return
+        self.includes = coll.IncludeLines.start(root)
+        self.search = NewNameSearch(self.ruleset)
+        self.search.start(root)
+
+    def stop_index_searches(self) -> None:
+        if self.includes is not None:
+            self.includes.close()
+        if self.search is not None:
+            self.search.close()
 
     def prefilter(self, paths, root: Path | None) -> None:
         self._phase("prefilter")
@@ -123,7 +151,7 @@ class _Scan:
             return
         self._phase("definitions (the new names already in the tree)")
         self.index, self.preparation, self.notes = index_and_plan(
-            self.root, self.ruleset, self._cache_dir(), self.walks)
+            self.root, self.ruleset, self._cache_dir(), self.walks, self.includes, self.search)
 
     def collect(self, fresh, runner: _Runner | None = None) -> None:
         """The first analysis' results, as the workers finish them. A file
@@ -201,14 +229,16 @@ def _size(path: str) -> int:
         return 0
 
 
-def index_and_plan(root: Path, ruleset: RuleSet, cache_dir: Path | None = None, walks=None):
+def index_and_plan(root: Path, ruleset: RuleSet, cache_dir: Path | None = None, walks=None,
+                   includes: coll.IncludeLines | None = None, search: NewNameSearch | None = None):
     """(the collision index of the tree at `root`: the names other files
     define that its files see, then the preparation stage's plan and its
-    notes). One `git grep` of the new names serves both."""
+    notes). One `git grep` of the new names serves both. `includes`,
+    `search`: the index's greps, if the caller started them."""
     fam = ruleset.family
-    search = NewNameSearch(ruleset)
+    search = search or NewNameSearch(ruleset)
     index = coll.CollisionIndex.build(root, fam.replacements, aliases=fam.aliases(), cache_dir=cache_dir,
-                                      walks=walks, search=search)
+                                      walks=walks, search=search, ahead=includes)
     preparation, notes = prepare_tree(index, ruleset, search, cache_dir)
     return index, preparation, notes
 

@@ -5,9 +5,11 @@ import dataclasses
 
 from pathlib import Path
 
+import shutil
+
 import pytest
 
-from pgrewrite import api, store
+from pgrewrite import api, preparation, store
 from pgrewrite import collisions as coll
 
 NAMES = ("PTE_SIZE", "PG_SIZE", "PTE_SHIFT", "PG_SHIFT", "PTE_MASK", "PG_MASK")
@@ -383,3 +385,47 @@ def test_the_series_own_names_survive_the_include_cache(tmp_path, monkeypatch):
     assert warm.fingerprint is not None                 # from the cache
     assert cold.own_names == warm.own_names == {"PG_SIZE"}
     _same_index(cold, warm, tree)
+
+
+def test_include_grep_started_ahead_is_used_once_and_only_for_its_root(tmp_path, tree, monkeypatch):
+    monkeypatch.setattr(coll, "FULL_GREP_OVER", 0)
+    stats, links = coll._tree_walk(tree, None, stat=False).graph(tree)
+    rels = [r for r, _ in stats]
+    expected = {r: coll._read_specs(str(tree / r)) for r in rels}
+    greps = []
+    found = coll.git.found
+    monkeypatch.setattr(coll.git, "found", lambda *a, **k: greps.append(a) or found(*a, **k))
+    ahead = coll.IncludeLines.start(tree)
+    assert coll._read_all_specs(tree, rels, links, ahead) == expected
+    assert greps == []                                   # the started grep answered
+    assert ahead.take(tree) is None                      # given once
+    other = coll.IncludeLines.start(tmp_path)            # another root's grep: not used, ended
+    proc = other._proc
+    assert coll._read_all_specs(tree, rels, links, other) == expected
+    assert len(greps) == 1 and proc.poll() is not None
+
+
+def test_cold_scan_starts_the_include_grep_ahead_and_a_warm_one_does_not(tree, ruleset, tmp_path, monkeypatch):
+    monkeypatch.setattr(coll, "FULL_GREP_OVER", 0)
+    started, taken = [], []
+    start, take = coll.IncludeLines.start.__func__, coll.IncludeLines.take
+    monkeypatch.setattr(coll.IncludeLines, "start", classmethod(lambda cls, root: started.append(root) or start(cls, root)))
+    monkeypatch.setattr(coll.IncludeLines, "take", lambda self, root: taken.append(root) or take(self, root))
+    greps, fallback = [], preparation.defs_mod.new_name_lines     # the new names' grep: started ahead, taken
+    search_start = preparation.NewNameSearch.start
+    monkeypatch.setattr(preparation.NewNameSearch, "start", lambda self, root: greps.append(root) or search_start(self, root))
+    monkeypatch.setattr(preparation.defs_mod, "new_name_lines", lambda *a, **k: greps.append("again") or fallback(*a, **k))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))     # a key of its own: the index is kept
+    monkeypatch.setattr(store, "STALE_NS", 0)     # the files are brand new; trust them anyway
+    root = tmp_path / "linux"
+    shutil.copytree(tree, root)
+    (root / "mm/pfn.c").write_text("#include <linux/mm.h>\nvoid *f(unsigned long pfn)\n"
+                                   "{\n\treturn __va(pfn << PAGE_SHIFT);\n}\n")
+    cache = tmp_path / "cache"
+    cold = api.scan_paths([root / "mm"], ruleset, jobs=1, cache_dir=cache, cwd=root)
+    assert started == [root] and taken == [root] and cold.files
+    assert greps == [root]
+    warm = api.scan_paths([root / "mm"], ruleset, jobs=1, cache_dir=cache, cwd=root)
+    assert started == [root] and cold.files == warm.files and greps == [root]
+    unrooted = api.scan_paths([tmp_path / "none"], ruleset, jobs=1, use_cache=False, cwd=tmp_path)
+    assert started == [root] and unrooted.problems

@@ -102,12 +102,20 @@ def _grep_new_names(src: Source, extra: tuple[str, ...] = (),
     word. A search for the names only (git.grep_words): on the 6.12 tree
     an anchored `#define` regex takes 20-50 s, this about 1 s (2.3 s
     without PCRE)."""
-    proc = src.grep("-n", "-I", *grep_words(names + tuple(n for n in extra if n not in names)))
+    proc = src.grep(*_new_name_grep(names, extra))
     if proc.returncode not in (0, 1):
         raise DefinitionsError(proc.stderr.decode(errors="replace").strip())
+    return _lines(proc.stdout, src)
+
+
+def _new_name_grep(names: tuple[str, ...], extra: tuple[str, ...] = ()) -> tuple[str, ...]:
+    return ("-n", "-I", *grep_words(names + tuple(n for n in extra if n not in names)))
+
+
+def _lines(stdout: bytes, src: Source | None = None) -> list[tuple[str, int, str]]:
     out = []
-    for raw in proc.stdout.decode(errors="replace").splitlines():
-        path, line, text = src.path_of(raw).split(":", 2)
+    for raw in stdout.decode(errors="replace").splitlines():
+        path, line, text = (src.path_of(raw) if src is not None else raw).split(":", 2)
         out.append((path, int(line), text))
     return out
 
@@ -115,6 +123,16 @@ def _grep_new_names(src: Source, extra: tuple[str, ...] = (),
 def new_name_lines(git, clashes=(), names: tuple[str, ...] = _FIRST_PATCH_ORDER) -> list[tuple[str, int, str]]:
     """The lines `prepare(git, None, clashes=clashes, names=names)` searches."""
     return _grep_new_names(_source(git, None), tuple(c.rename_to for c in clashes), names)
+
+
+def new_name_grep(clashes=(), names: tuple[str, ...] = _FIRST_PATCH_ORDER) -> tuple[str, ...]:
+    """The `git grep --no-index` arguments of `new_name_lines`, for a caller
+    that runs it itself; `new_name_lines_of` reads its output."""
+    return ("grep", "--no-index", *_new_name_grep(names, tuple(c.rename_to for c in clashes)), "--")
+
+
+def new_name_lines_of(stdout: bytes) -> list[tuple[str, int, str]]:
+    return _lines(stdout)
 
 
 def find_definitions(git, base: str | None = None, lines=None,
