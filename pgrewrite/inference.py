@@ -19,6 +19,9 @@ It stays sound rather than clever, inside one function:
   agreeing unit of its callers' arguments (function summaries, across
   the calls between the file's functions: summaries.py);
 - other family uses count only when a strong rule decided them;
+- `x << (PAGE_SHIFT - K)` turns a count of pages into units of 2^K bytes
+  (KiB, blocks, a device's frames) at the count's granularity, and
+  `x >> (PAGE_SHIFT - K)` such units into a count read where it goes;
 - `1 << order` counts the pages of a buddy block at the order's granularity;
   `PAGE_SIZE / sizeof(T)` counts things per page, and what dividing by it
   gives is a count of pages, read where it goes;
@@ -900,7 +903,13 @@ class Inference:
             else:
                 facts += self.sinks(node, fn, "bytes")
         elif token == "PAGE_SHIFT":
-            if p is not None and p.type == "binary_expression" and p.child_by_field_name("right") == e \
+            scaled = _shift_less(p, e, self.names)
+            if scaled is not None:
+                shift, via = self._up(p)
+                if shift is not None and shift.type == "binary_expression" and _op(shift) in ("<<", ">>") \
+                        and shift.child_by_field_name("right") == via:
+                    facts += self._scaled_shift(shift, scaled, fn)
+            elif p is not None and p.type == "binary_expression" and p.child_by_field_name("right") == e \
                     and _op(p) in ("<<", ">>"):
                 left = p.child_by_field_name("left")
                 f = self.source(left, fn)
@@ -947,6 +956,20 @@ class Inference:
         return out
 
 
+    def _scaled_shift(self, shift, k, fn) -> list[Fact]:
+        """`x << (PAGE_SHIFT - K)`: a count of pages turned into units of
+        2^K bytes (KiB, file-system blocks, a device's 4K frames), at the
+        count's granularity; `x >> (PAGE_SHIFT - K)`: units of 2^K bytes
+        turned into a count of pages, at the granularity of where it goes.
+        Neither side is bytes, so only the count says anything."""
+        left = shift.child_by_field_name("left")
+        if _op(shift) == ">>":
+            return self.sinks(shift, fn, "count")
+        f = self.source(left, fn)
+        if f is not None and f.unit.dim == "count":
+            return [Fact(f.unit, f"shifts {_short(left)} to units of 2^{_short(k)} bytes: {f.why}")]
+        return []
+
     # -- a macro's body: its value goes where the code uses the macro --------
     def through_macro(self, found, parsed) -> list[Evidence]:
         """Evidence for a site in an object-like macro's body whose value is
@@ -985,6 +1008,17 @@ class Inference:
             for ev in self.evidence(use, token, scope=parsed.scope):
                 out.append(Evidence(ev.gran, f"{macro} is used at line {line}: {ev.chain}"))
         return out
+
+
+def _shift_less(p, e, names):
+    """K of `PAGE_SHIFT - K` (p, with e the family use on its left), when K
+    is a number or a name that is no family name; else None."""
+    if p is None or p.type != "binary_expression" or _op(p) != "-" or p.child_by_field_name("left") != e:
+        return None
+    k = _unwrap(p.child_by_field_name("right"))
+    if k is None or k.type not in ("number_literal", "identifier") or k.text.decode() in names:
+        return None
+    return k
 
 
 def _size_of_type(d, names) -> bool:
