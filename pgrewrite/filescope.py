@@ -112,7 +112,8 @@ def variable(inf, fn, name: str, depth: int, seen: frozenset) -> Fact | None:
     if fn is None or name in fn.types or depth > 4:
         return None
     fs = of(inf, fn)
-    return fs.variable(name, lambda e, at: inf.source(e, at, depth + 1, seen)) if fs is not None else None
+    return fs.variable(name, lambda e, at: inf.source(e, at, depth + 1, seen), asked=(depth, seen)) \
+        if fs is not None else None
 
 
 def field(inf, e, fn, depth: int, seen: frozenset) -> Fact | None:
@@ -123,7 +124,7 @@ def field(inf, e, fn, depth: int, seen: frozenset) -> Fact | None:
         return None
     f = e.child_by_field_name("field")
     t = fs.base_struct(_unwrap(e.child_by_field_name("argument")), fn)
-    return fs.field(t, f.text.decode(), lambda x, at: inf.source(x, at, depth + 1, seen)) \
+    return fs.field(t, f.text.decode(), lambda x, at: inf.source(x, at, depth + 1, seen), asked=(depth, seen)) \
         if f is not None and t is not None else None
 
 
@@ -144,14 +145,15 @@ def page_start(inf, e, fn, depth: int, seen: frozenset, judge):
             return False, None
         if _to_phys(inf, name) or loop:
             return True, None
-        return True, fs.variable(name, lambda x, at: judge(inf, x, at, depth + 1, seen), "page-start")
+        return True, fs.variable(name, lambda x, at: judge(inf, x, at, depth + 1, seen), "page-start", (depth, seen))
     f = e.child_by_field_name("field")
     t = fs.base_struct(_unwrap(e.child_by_field_name("argument")), fn)
     if f is None or t is None or not fs._struct_ok(t) or inf.table.field_fact(f.text.decode(), t) is not None:
         return False, None
     if _to_phys(inf, f.text.decode()) or loop:
         return True, None
-    return True, fs.field(t, f.text.decode(), lambda x, at: judge(inf, x, at, depth + 1, seen), "page-start")
+    return True, fs.field(t, f.text.decode(), lambda x, at: judge(inf, x, at, depth + 1, seen), "page-start",
+                          (depth, seen))
 
 
 def sinks(inf, target, fn, dim: str, depth: int, seen: frozenset) -> list[Fact]:
@@ -274,19 +276,22 @@ class FileScope:
         return self.local and self._top()[1].get(t) == 1
 
     # -- reads ------------------------------------------------------------------
-    def variable(self, name: str, judge, kind: str = "unit") -> Fact | None:
+    def variable(self, name: str, judge, kind: str = "unit", asked=()) -> Fact | None:
         """The unit of a read of file-scope variable `name` (a `judge(e,
-        fn)` of every write's right side agreeing), or None."""
+        fn)` of every write's right side agreeing), or None. `asked`: the
+        depth and the names on the way of the question (see _once)."""
         if not self.local or name not in self._top()[0]:
             return None
-        return self._once((kind, "var", name), lambda: self._staged(name, lambda r: self._var_writes(name, r), judge))
+        return self._once((kind, "var", name), lambda: self._staged(name, lambda r: self._var_writes(name, r), judge),
+                          asked)
 
-    def field(self, struct: str | None, fname: str, judge, kind: str = "unit") -> Fact | None:
+    def field(self, struct: str | None, fname: str, judge, kind: str = "unit", asked=()) -> Fact | None:
         """The unit of a read of `T.f` (T: the base's struct), or None."""
         if struct is None or not self._struct_ok(struct):
             return None
         return self._once((kind, "field", struct, fname),
-                          lambda: self._staged(f"->{fname}", lambda r: self._field_writes(struct, fname, r), judge))
+                          lambda: self._staged(f"->{fname}", lambda r: self._field_writes(struct, fname, r), judge),
+                          asked)
 
     def _staged(self, what: str, writes_of, judge) -> Fact | None:
         """The writes in the bodies the file's parse read first: most often
@@ -297,12 +302,17 @@ class FileScope:
             return None
         return self._agree(what, writes_of(True), judge)
 
-    def _once(self, key, compute):
+    def _once(self, key, compute, asked=()):
+        # An answer is kept per `asked` (the question's depth and the names
+        # on its way): one cut short by the depth limit, asked deep inside
+        # another site's chain, is not the answer for a site that asks it
+        # first hand, and the verdict must not depend on which asked first.
         if self._decided is not self.inf.decided:   # strong decisions known now: more facts
             self._memo.clear()
             self._decided = self.inf.decided
-        if key in self._memo:
-            return self._memo[key]
+        memo_key = (key, asked)
+        if memo_key in self._memo:
+            return self._memo[memo_key]
         if key in self._busy:
             return None                      # a write of it from a read of it: give up
         self._busy.add(key)
@@ -310,7 +320,7 @@ class FileScope:
             got = compute()
         finally:
             self._busy.discard(key)
-        self._memo[key] = got
+        self._memo[memo_key] = got
         return got
 
     def _agree(self, what: str, writes, judge) -> Fact | None:
