@@ -271,6 +271,14 @@ class Inference:
             self._tree.summaries = Summaries(self, root, self.path)
         return self._tree.summaries
 
+    def file_summaries(self, root) -> Summaries:
+        """The Summaries of the file's tree `root` (mining.py asks about
+        every function of a file, not from a site)."""
+        self._enter(None)
+        if self._tree.summaries is None:
+            self._tree.summaries = Summaries(self, root, self.path)
+        return self._tree.summaries
+
     def source_at(self, n, scope=None) -> Fact | None:
         """The unit of the value of expression `n`, in its function."""
         self._enter(scope)
@@ -484,7 +492,8 @@ class Inference:
             for spec in self.table.arguments.get((name, k + 1), ()):
                 if spec.unit is not None:
                     if spec.unit.dim == dim:
-                        out.append(Fact(spec.unit, f"{name}() argument {k + 1} is {spec.unit}"))
+                        mined = f" ({spec.why})" if spec.mined else ""
+                        out.append(Fact(spec.unit, f"{name}() argument {k + 1} is {spec.unit}{mined}"))
                     continue
                 j = spec.bounded_by - 1
                 if dim == "bytes" and 0 <= j < len(args):
