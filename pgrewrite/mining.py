@@ -15,7 +15,12 @@ it defines is summarised by summaries.Summaries, the in-file machinery:
 - **returns**: the agreeing unit of every `return e` (Summaries.returned);
 - **arguments**: what the body does with parameter K, never assigned, of a
   dimension (bytes, count): the sinks of its uses (Summaries.parameter_sinks),
-  all of one unit. Only parameters that are not pointers, arrays or structs.
+  all of one unit, and at least one of them a chain where the value never
+  meets another value (a comparison, a sum, min/max: _PEER), which are
+  evidence at one site, not for every caller. Only parameters that are not
+  pointers, arrays or structs, never written in the body (not even `+=`,
+  `++`), never an argument of min()/max()/clamp() (what the result is, a
+  length capped at a page, is not what the parameter is).
 A name is mined only when the tree agrees on it:
 - every definition of the name anywhere in the tree (other arches, #ifdef
   variants, static functions of that name in other files) gives a fact, and
@@ -36,12 +41,14 @@ round would carry facts one more call away).
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .classify import Classifier
 from .inference import Inference
 from .lex import Lexer
+from .nodes import PEER_CALLS, callee as _callee
 from .rules.units import Unit
 from .sites import find_sites
 from .summaries import Summaries, _static, _variadic
@@ -49,6 +56,13 @@ from .summaries import Summaries, _static, _variadic
 FILE = "units-mined.yaml"
 _DIMS = ("bytes", "count")
 _SUFFIXES = (".c", ".h")
+# the steps of a derivation where a value meets another value (a comparison,
+# a sum, min/max, a check before a use): evidence at one site, too weak to
+# say what every caller's argument is (mining 6.12: a size compared with
+# PAGE_SIZE << order, a user address added to a folio's bytes, a file
+# offset rounded up to a page). A mined argument needs one chain without
+# any (a units.yaml callee, a buffer it bounds, a field it is stored in...).
+_PEER = re.compile(r"\b(?:compared with|added to|is checked against|\(\) with) ")
 
 
 @dataclass
@@ -119,14 +133,27 @@ class Miner:
         callee = inf.function_at(body)
         d.params = len(callee.param_names)
         for k, pname in enumerate(callee.param_names):
-            if not pname or not _plain_value(callee.types.get(pname)):
+            if not pname or not _plain_value(callee.types.get(pname)) or inf._written(pname, callee) \
+                    or _in_peer_call(inf, callee, pname):
                 continue
             for dim in _DIMS:
                 facts = summ.parameter_sinks(name, k, dim)
                 units = {g.unit for g in facts}
-                if len(units) == 1 and facts[0].unit.gran in ("pte", "pg") and facts[0].unit.dim == dim:
-                    d.args[(k + 1, dim)] = (unit_text(facts[0].unit), facts[0].why)
+                said = [g for g in facts if not _PEER.search(g.why)]
+                if len(units) == 1 and said and said[0].unit.gran in ("pte", "pg") and said[0].unit.dim == dim:
+                    d.args[(k + 1, dim)] = (unit_text(said[0].unit), said[0].why)
         return d
+
+
+def _in_peer_call(inf: Inference, fn, pname: str) -> bool:
+    """`pname` is an argument of min(), max(), clamp()...: what the result
+    is (a length capped at a page) is not what the parameter is."""
+    for use in fn.uses.get(pname, ()):
+        up, _ = inf._up(use)
+        call = inf.parent(up) if up is not None and up.type == "argument_list" else None
+        if call is not None and call.type == "call_expression" and _callee(call) in PEER_CALLS:
+            return True
+    return False
 
 
 def tree_files(root: Path) -> list[str]:

@@ -67,8 +67,22 @@ def test_what_is_refused(mined, name, why):
     assert not any(n == name for n, _, _ in got["arguments"]), why
 
 
-def test_an_assigned_parameter_is_refused(mined):
-    assert not any(n == "fx_map_moved" for n, _, _ in _mined_names(mined)["arguments"])
+@pytest.mark.parametrize("name", ["fx_map_moved", "fx_map_stepped", "fx_fill_frags", "fx_fill_capped"])
+def test_a_written_or_capped_parameter_is_refused(mined, name):
+    # fx_map_moved: pfn = ...; fx_map_stepped: pfn += 1; fx_fill_frags:
+    # min_t(data_len, PAGE_SIZE) and data_len -= chunk; fx_fill_capped: min(len, ...)
+    assert not any(n == name for n, _, _ in _mined_names(mined)["arguments"])
+
+
+def test_a_parameter_that_only_meets_another_value_is_refused(mined, tmp_path):
+    # size >= (PAGE_SIZE << PAGE_ALLOC_COSTLY_ORDER) is evidence at a site,
+    # not what every caller's size is
+    assert not any(n == "fx_area_alloc" for n, _, _ in _mined_names(mined)["arguments"])
+    from pgrewrite import mining
+    miner = mining.Miner(mining.hand_written(REPO / "semantic-rules"))
+    defs, _ = miner.file("drivers/fx/core.c", (TREE / "drivers/fx/core.c").read_bytes())
+    (d,) = [d for d in defs if d.name == "fx_area_alloc"]
+    assert d.params == 1 and d.args == {}
 
 
 def test_the_why_names_where_it_was_mined(mined):

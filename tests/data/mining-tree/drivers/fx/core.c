@@ -72,3 +72,40 @@ unsigned long fx_order_bytes(unsigned int order)
 {
 	return PAGE_SIZE << order;
 }
+
+/* arguments: the parameter only meets another value (compared with PG bytes): nothing */
+void *fx_area_alloc(unsigned long size)
+{
+	if (size >= (PAGE_SIZE << PAGE_ALLOC_COSTLY_ORDER))
+		return vmalloc(size);
+	return kmalloc(size, GFP_KERNEL);
+}
+
+/* arguments: the parameter is capped by min_t() and stepped down: nothing */
+void fx_fill_frags(struct sk_buff *skb, struct page *page, unsigned long data_len)
+{
+	unsigned long chunk;
+
+	while (data_len) {
+		chunk = min_t(unsigned long, data_len, PAGE_SIZE);
+		skb_fill_page_desc(skb, 0, page, 0, chunk);
+		data_len -= chunk;
+	}
+}
+
+/* arguments: stepped (+=) in the body, though what it is handed to says pte-count: nothing */
+int fx_map_stepped(struct vm_area_struct *vma, unsigned long pfn)
+{
+	int err = remap_pfn_range(vma, 0, pfn, 4096, vma->vm_page_prot);
+
+	pfn += 1;
+	return err;
+}
+
+/* arguments: capped by min() on the way to what says pg-bytes: nothing */
+void fx_fill_capped(struct sk_buff *skb, struct page *page, unsigned long len)
+{
+	unsigned long chunk = min(len, fx_limit);
+
+	skb_fill_page_desc(skb, 0, page, 0, chunk);
+}
