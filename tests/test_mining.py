@@ -10,7 +10,7 @@ import textwrap
 import pytest
 from click.testing import CliRunner
 
-from pgrewrite import api
+from pgrewrite import api, mining
 from pgrewrite.classify import UNITS
 from pgrewrite.cli import cli
 from pgrewrite.rules.loader import RuleError, load_ruleset
@@ -174,3 +174,12 @@ def test_hand_written_drops_what_was_mined(tmp_path, mined):
     hand = table.hand_written()
     assert "fx_nr_pages" in table.returns and "fx_nr_pages" not in hand.returns
     assert ("fx_map_pfn", 3) in table.arguments and ("fx_map_pfn", 3) not in hand.arguments
+
+
+def test_the_shipped_mined_file_loads_and_is_sorted():
+    import yaml
+    doc = yaml.safe_load((REPO / "semantic-rules" / mining.FILE).read_text()) or {}
+    for kind in ("returns", "arguments"):
+        keys = [(e["calls"][0], e.get("arg", 0)) for e in doc.get(kind, ())]
+        assert keys == sorted(keys), kind
+    assert api.load_rules().units.mined_returns
