@@ -687,11 +687,13 @@ class Inference:
             if name is None:
                 return None
             k = next((i for i, a in enumerate(_args(call)) if a == c), None)
-            units = {s.unit for s in self.table.arguments.get((name, k + 1), ()) if s.unit is not None} \
-                if k is not None else set()
+            specs = [s for s in self.table.arguments.get((name, k + 1), ()) if s.unit is not None] \
+                if k is not None else []
+            units = {s.unit for s in specs}
             if len(units) == 1 and next(iter(units)).dim == "count":
                 u = next(iter(units))
-                return Fact(u, f"is {name}() argument {k + 1}, {u}")
+                mined = next((f" ({s.why})" for s in specs if s.mined), "")
+                return Fact(u, f"is {name}() argument {k + 1}, {u}{mined}")
         return None
 
     def _page_element(self, sub, fn: _Function) -> str | None:
