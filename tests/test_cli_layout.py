@@ -14,8 +14,7 @@ from pgrewrite.commands import common
 
 from .conftest import REPO
 
-COMMANDS = {"scan", "apply", "series", "check", "explain", "decide", "coverage", "verify", "test", "score",
-            "mine"}
+COMMANDS = {"scan", "apply", "series", "check", "explain", "decide", "coverage", "verify", "test", "score"}
 
 
 def test_every_command_lives_in_its_own_module_of_commands():
