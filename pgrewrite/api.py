@@ -20,13 +20,13 @@ from .model import ScanResult
 from .onefile import OneFile, scan_one
 from .rules.loader import RuleSet, load_ruleset
 from .runner import analyse_cached
-from .scan import ContentScanner, apply_person_decisions, index_and_plan, scan_paths
+from .scan import ContentScanner, apply_person_decisions, index_and_plan, scan_paths, start_include_grep
 
 __all__ = [
     "MAX_BYTES", "Candidate", "ContentScanner", "Engine", "InputProblem", "OneFile", "RuleSet", "ScanResult",
     "analyse_cached", "analyse_data", "apply_person_decisions", "digest", "expand",
     "index_and_plan", "input_problem", "load_rules", "read_source", "rewrite", "scan_bytes", "scan_one",
-    "scan_paths",
+    "scan_paths", "start_include_grep",
 ]
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from . import cachefile
 from . import collisions as coll
 from .budget import went_over
-from .cache import ResultCache
+from .cache import ResultCache, default_cache_dir
 from .definitions import Preparation
 from .edits import misfit
 from .engine import Engine, analyse_data
@@ -34,10 +34,13 @@ from .runner import _Runner
 
 def scan_paths(paths, ruleset: RuleSet, root: Path | None = None, jobs: int | None = None,
                unknown_as: str | None = None, cache_dir: Path | None = None, use_cache: bool = True,
-               progress=None, cwd: Path | None = None) -> ScanResult:
-    """Analyse every candidate file under `paths`; results sorted by path."""
+               progress=None, cwd: Path | None = None, includes: coll.IncludeLines | None = None) -> ScanResult:
+    """Analyse every candidate file under `paths`; results sorted by path.
+    `includes`: the index's include grep, if the caller started it
+    (start_include_grep); the scan ends it."""
     cache = ResultCache(cache_dir, ruleset.digest, unknown_as, check=partial(misfit, ruleset)) if use_cache else None
     scan = _Scan(ruleset, cache, unknown_as, progress, cwd or Path.cwd())
+    scan.includes = includes
     scan.start_index_searches(paths, root)
     try:
         scan.prefilter(paths, root)
@@ -51,6 +54,24 @@ def scan_paths(paths, ruleset: RuleSet, root: Path | None = None, jobs: int | No
     finally:
         scan.stop_index_searches()
     return scan.result()
+
+
+def start_include_grep(paths, cache_dir: Path | None = None, use_cache: bool = True,
+                       cwd: Path | None = None) -> coll.IncludeLines | None:
+    """The collision index's grep of the tree's include lines, started
+    before the rules are even loaded (a command's first half second runs on
+    one core), when the run is cold for certain: without a cache, or with a
+    cache directory that keeps no index of any tree. scan_paths(includes=)
+    takes it; otherwise it starts its own when it finds the index missing."""
+    paths = list(paths)
+    root = coll.find_tree_root(Path(os.path.abspath((cwd or Path.cwd()) / paths[0]))) if paths else None
+    if root is None:
+        return None
+    if use_cache:
+        directory = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+        if any((directory / "includes").glob("*.state")):
+            return None
+    return coll.IncludeLines.start(root)
 
 
 class _Scan:
@@ -97,7 +118,8 @@ class _Scan:
             root = coll.find_tree_root(Path(os.path.abspath(self.cwd / paths[0])))
         if root is None or coll.index_is_kept(self._cache_dir(), root, self.ruleset.family):
             return
-        self.includes = coll.IncludeLines.start(root)
+        if self.includes is None:
+            self.includes = coll.IncludeLines.start(root)
         self.search = NewNameSearch(self.ruleset)
         self.search.start(root)
 

@@ -429,3 +429,30 @@ def test_cold_scan_starts_the_include_grep_ahead_and_a_warm_one_does_not(tree, r
     assert started == [root] and cold.files == warm.files and greps == [root]
     unrooted = api.scan_paths([tmp_path / "none"], ruleset, jobs=1, use_cache=False, cwd=tmp_path)
     assert started == [root] and unrooted.problems
+
+
+def test_a_command_starts_the_include_grep_before_the_rules_only_when_surely_cold(tree, ruleset, tmp_path,
+                                                                                   monkeypatch):
+    monkeypatch.setattr(coll, "FULL_GREP_OVER", 0)
+    cold = api.start_include_grep([tree / "mm"], tmp_path / "empty-cache")
+    assert cold is not None and cold.root == tree
+    kept = tmp_path / "cache"
+    (kept / "includes").mkdir(parents=True)
+    (kept / "includes" / "0123.state").write_bytes(b"")    # an index of some tree: maybe warm, not started
+    assert api.start_include_grep([tree / "mm"], kept) is None
+    assert api.start_include_grep([tmp_path], None, use_cache=False) is None     # no kernel tree
+    uncached = api.start_include_grep([tree / "mm"], kept, use_cache=False)
+    assert uncached is not None
+    uncached.close()
+    # the scan takes the started grep instead of starting its own
+    root = tmp_path / "linux"
+    shutil.copytree(tree, root)
+    (root / "mm/pfn.c").write_text("#include <linux/mm.h>\nvoid *f(unsigned long pfn)\n"
+                                   "{\n\treturn __va(pfn << PAGE_SHIFT);\n}\n")
+    early = api.start_include_grep([root / "mm"], None, use_cache=False)
+    started = []
+    start = coll.IncludeLines.start.__func__
+    monkeypatch.setattr(coll.IncludeLines, "start", classmethod(lambda cls, root: started.append(root) or start(cls, root)))
+    result = api.scan_paths([root / "mm"], ruleset, jobs=1, use_cache=False, cwd=root, includes=early)
+    assert started == [] and early.take(root) is None and result.files
+    cold.close()

@@ -103,13 +103,15 @@ class Progress:
             self.bar = None
 
 
-def run_scan(paths, ruleset, jobs, cache_dir, no_cache, unknown_as=None, report_notes=False):
+def run_scan(paths, ruleset, jobs, cache_dir, no_cache, unknown_as=None, report_notes=False, includes=None):
     """scan_paths for a command; unless its report lists the run's notes
-    (`report_notes`), the note about unusable cache files goes to stderr."""
+    (`report_notes`), the note about unusable cache files goes to stderr.
+    `includes`: the index's include grep the command started (scan_paths)."""
     progress = Progress("pgrewrite")
     try:
         result = api.scan_paths(paths, ruleset, jobs=jobs, cache_dir=cache_dir, use_cache=not no_cache,
-                                unknown_as=unknown_as, progress=progress if progress.enabled else None)
+                                unknown_as=unknown_as, progress=progress if progress.enabled else None,
+                                includes=includes)
     except RuleError as e:         # clashes.yaml does not fit the tree
         rules_error_exit(e)
     finally:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from .. import report
+from .. import api, report
 from ..output import render_json, render_summary, render_text, to_document
 from ..report.scandoc import ScanDocumentError, load_scan_document
 from ..shownpaths import path_view
@@ -52,11 +52,18 @@ def scan_command(paths, diff_base, fmt, only, output, compare_with, no_decisions
         except ScanDocumentError as e:
             click.echo(f"error: --compare {e}", err=True)
             sys.exit(EXIT_USAGE)
-    ruleset = load_rules_or_exit(rules_dir, cache_dir, no_cache)
-    # text and json list the run's notes; with the other formats a note about
-    # the cache goes to stderr
-    result = run_scan(paths, ruleset, jobs, cache_dir, no_cache,
-                      report_notes=fmt in ("text", "json") and compare_with is None)
+    # on a cold run the index's grep of the tree starts now, on the core
+    # that loading the rules leaves idle; the scan ends it
+    includes = api.start_include_grep(paths, cache_dir, not no_cache)
+    try:
+        ruleset = load_rules_or_exit(rules_dir, cache_dir, no_cache)
+        # text and json list the run's notes; with the other formats a note
+        # about the cache goes to stderr
+        result = run_scan(paths, ruleset, jobs, cache_dir, no_cache,
+                          report_notes=fmt in ("text", "json") and compare_with is None, includes=includes)
+    finally:
+        if includes is not None:
+            includes.close()
     if not no_decisions:
         result = with_decisions(result, ruleset, decisions_file)
     doc = to_document(result, only=set(only) or None, view=path_view(result.root))
