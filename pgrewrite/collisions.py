@@ -155,32 +155,16 @@ _INCLUDE_LINE = re.compile(rb'^([^\0\n]*)\0[ \t]*#[ \t]*include[ \t]*([<"])([^>"
 _INCLUDE_GREP = ("grep", "--no-index", "-z", "-a", "-F", "-e", "include", "--", "*.h", "*.c", "*.S")
 
 
-class IncludeLines:
+class IncludeLines(git.Ahead):
     """The tree's `git grep` for include lines, started ahead (`start`),
     while the caller's own work leaves a core idle: a cold scan's prefilter
     runs on about one core, and this grep costs a second of CPU that would
     otherwise compete with the analysis' workers. Taken by the index of the
     same root (`take`); `close` ends it if nobody took it."""
 
-    def __init__(self, root: Path, proc):
-        self.root, self._proc = Path(root), proc
-
     @classmethod
     def start(cls, root: Path) -> IncludeLines:
-        return cls(root, git.start(root, *_INCLUDE_GREP, spool=True))
-
-    def take(self, root: Path):
-        """(the grep's output, its stderr) or None: not started, failed, or
-        another root's; each IncludeLines gives its output once."""
-        proc, self._proc = self._proc, None
-        if proc is None or Path(root) != self.root:
-            git.stop(proc)
-            return None
-        return git.finish(proc, ok=(0, 1))
-
-    def close(self) -> None:
-        proc, self._proc = self._proc, None
-        git.stop(proc)
+        return cls(root, *_INCLUDE_GREP)
 
 
 def _include_lines(root: Path, ahead: IncludeLines | None):
@@ -508,6 +492,12 @@ class CollisionIndex:
 # Files a store does not trust (store.trusted) are not kept.
 
 CACHE_VERSION = b"pgrewrite-includes-6"    # 6: own_names kept
+
+
+def any_index_kept(cache_dir: Path) -> bool:
+    """Whether `cache_dir` holds an index of any tree (a run that finds
+    none is cold for certain)."""
+    return any((Path(cache_dir) / "includes").glob("*.state"))
 
 
 def index_is_kept(cache_dir: Path | None, root: Path, family) -> bool:

@@ -166,6 +166,28 @@ def _read_spool(f) -> bytes:
     return f.read()
 
 
+class Ahead:
+    """`git ARGS` started in directory `root` before its output is needed
+    (`start` with spool: worker processes forked meanwhile would hold a pipe
+    open past git's end). `take(root)` gives (stdout, stderr) once, for the
+    same root only (exit 0 or 1, as grep's "nothing found"); a run for
+    another root, or one nobody takes (`close`), is ended."""
+
+    def __init__(self, root, *args: str):
+        self.root, self._proc = Path(root), start(root, *args, spool=True)
+
+    def take(self, root) -> tuple[bytes, bytes] | None:
+        proc, self._proc = self._proc, None
+        if proc is None or Path(root) != self.root:
+            stop(proc)
+            return None
+        return finish(proc, ok=(0, 1))
+
+    def close(self) -> None:
+        proc, self._proc = self._proc, None
+        stop(proc)
+
+
 # ------------------------------------------------------------ git grep
 
 def grep_words(names) -> list[str]:

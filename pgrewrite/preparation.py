@@ -39,25 +39,20 @@ class NewNameSearch:
         self.names = new_names(ruleset.family)
         self.clashes = ruleset.clashes
         self.lines: list | None = None
-        self._ahead: tuple[Path, object] | None = None
+        self._ahead: git.Ahead | None = None
 
     def start(self, root: Path) -> None:
-        self._ahead = (Path(root), git.start(root, *defs_mod.new_name_grep(self.clashes, self.names), spool=True))
+        self._ahead = git.Ahead(root, *defs_mod.new_name_grep(self.clashes, self.names))
 
     def close(self) -> None:
         """End a grep started ahead that nobody took."""
-        ahead, self._ahead = self._ahead, None
-        if ahead is not None:
-            git.stop(ahead[1])
+        if self._ahead is not None:
+            self._ahead.close()
 
     def _lines(self, root: Path) -> list:
-        ahead, self._ahead = self._ahead, None
-        if ahead is not None and ahead[0] == Path(root):
-            got = git.finish(ahead[1], ok=(0, 1))
-            if got is not None and not got[1]:
-                return defs_mod.new_name_lines_of(got[0])
-        elif ahead is not None:
-            git.stop(ahead[1])
+        got = self._ahead.take(root) if self._ahead is not None else None
+        if got is not None and not got[1]:
+            return defs_mod.new_name_lines_of(got[0])
         return defs_mod.new_name_lines(Git(root), self.clashes, self.names)
 
     def __call__(self, root: Path, names):

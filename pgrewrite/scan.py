@@ -38,6 +38,7 @@ def scan_paths(paths, ruleset: RuleSet, root: Path | None = None, jobs: int | No
     """Analyse every candidate file under `paths`; results sorted by path.
     `includes`: the index's include grep, if the caller started it
     (start_include_grep); the scan ends it."""
+    paths = list(paths)                  # read twice: the root's guess, the prefilter
     cache = ResultCache(cache_dir, ruleset.digest, unknown_as, check=partial(misfit, ruleset)) if use_cache else None
     scan = _Scan(ruleset, cache, unknown_as, progress, cwd or Path.cwd())
     scan.includes = includes
@@ -63,15 +64,16 @@ def start_include_grep(paths, cache_dir: Path | None = None, use_cache: bool = T
     one core), when the run is cold for certain: without a cache, or with a
     cache directory that keeps no index of any tree. scan_paths(includes=)
     takes it; otherwise it starts its own when it finds the index missing."""
-    paths = list(paths)
-    root = coll.find_tree_root(Path(os.path.abspath((cwd or Path.cwd()) / paths[0]))) if paths else None
-    if root is None:
+    root = _guessed_root(paths, cwd or Path.cwd())
+    if root is None or (use_cache and coll.any_index_kept(cache_dir if cache_dir is not None else default_cache_dir())):
         return None
-    if use_cache:
-        directory = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-        if any((directory / "includes").glob("*.state")):
-            return None
     return coll.IncludeLines.start(root)
+
+
+def _guessed_root(paths, cwd: Path) -> Path | None:
+    """The tree root the prefilter will find, from the first path, before it runs."""
+    paths = list(paths)
+    return coll.find_tree_root(Path(os.path.abspath(cwd / paths[0]))) if paths else None
 
 
 class _Scan:
@@ -113,9 +115,7 @@ class _Scan:
         the other core mostly idle, the analysis does not. The root is the
         one the prefilter will find, guessed from the first path; the greps
         of a wrong guess are not used."""
-        paths = list(paths)
-        if root is None and paths:
-            root = coll.find_tree_root(Path(os.path.abspath(self.cwd / paths[0])))
+        root = root or _guessed_root(paths, self.cwd)
         if root is None or coll.index_is_kept(self._cache_dir(), root, self.ruleset.family):
             return
         if self.includes is None:
