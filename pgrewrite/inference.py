@@ -47,7 +47,7 @@ from . import extents, filescope, parsing, uses
 from .family import Family
 from .nodes import (COMPARISONS as _COMPARE, PEER_CALLS as _PEERS_CALLS, TYPED_PEER_CALLS as _TYPED_PEERS,
                     WRAPPERS as _WRAPPERS, args as _args, callee as _callee, declared, function_declarator,
-                    line as _line, operator as _op, short as _short, unwrap as _unwrap)
+                    line as _line, operator as _op, other_operand as _other, short as _short, unwrap as _unwrap)
 from .summaries import Summaries
 from .rules.units import Fact, Unit, UnitTable, normal_type
 
@@ -549,11 +549,15 @@ class Inference:
             return [Fact(f.unit, f"{_short(count)} counts pages: {f.why}")
                     for f in self.sinks(count, fn, "count", depth + 1, seen)]
         if p.type == "binary_expression" and _op(p) == "*":
-            other = p.child_by_field_name("right") if p.child_by_field_name("left") == e else p.child_by_field_name("left")
-            f = self.source(other, fn, depth + 1, seen)
-            if f is not None and f.unit.dim == "count":
-                return [Fact(f.unit, f"multiplies {_short(other)}: {f.why}")]
+            return self._times_a_count(p, e, fn, depth + 1, seen)
         return []
+
+    def _times_a_count(self, p, e, fn: _Function | None, depth: int = 0, seen: frozenset = frozenset()) -> list[Fact]:
+        """`e * n` (p): n's unit when n is a count of pages (the bytes, or
+        the things, of n pages)."""
+        other = _other(p, e)
+        f = self.source(other, fn, depth, seen)
+        return [Fact(f.unit, f"multiplies {_short(other)}: {f.why}")] if f is not None and f.unit.dim == "count" else []
 
     def _sinks_of_uses(self, name: str, at, fn: _Function, dim: str, depth: int, seen: frozenset,
                        skip, says) -> list[Fact]:
@@ -656,7 +660,7 @@ class Inference:
             why = self._page_element(up, fn)
             return Fact(Unit("pg", "count"), f"indexes {_short(base)}[], {why}") if why else None
         if t == "binary_expression" and _op(up) in ("+", "-"):
-            other = up.child_by_field_name("right") if up.child_by_field_name("left") == c else up.child_by_field_name("left")
+            other = _other(up, c)
             o = _unwrap(other)
             if o is not None and o.type == "identifier" \
                     and fn.types.get(o.text.decode(), "").replace("const ", "") == "struct page *":
@@ -878,10 +882,7 @@ class Inference:
         args = _args(call) if call is not None else []
         if token == "PAGE_SIZE":
             if p is not None and p.type == "binary_expression" and _op(p) == "*":
-                other = p.child_by_field_name("right") if p.child_by_field_name("left") == e else p.child_by_field_name("left")
-                f = self.source(other, fn)
-                if f is not None and f.unit.dim == "count":
-                    facts.append(Fact(f.unit, f"multiplies {_short(other)}: {f.why}"))
+                facts += self._times_a_count(p, e, fn)
                 facts += self.sinks(p, fn, "bytes")
             elif p is not None and p.type == "binary_expression" and _op(p) == "/" and p.child_by_field_name("right") == e:
                 left = p.child_by_field_name("left")
@@ -939,7 +940,7 @@ class Inference:
             if q is not None and q.type == "unary_expression" and _op(q) == "~":
                 q, e2 = self._up(q)
             if q is not None and q.type == "binary_expression" and _op(q) == "&":
-                other = q.child_by_field_name("right") if q.child_by_field_name("left") == e2 else q.child_by_field_name("left")
+                other = _other(q, e2)
                 f = self.source(other, fn)
                 if f is not None and f.unit.dim in ("bytes", "buffer", "user"):
                     facts.append(Fact(f.unit, f"masks {_short(other)}: {f.why}"))
@@ -954,7 +955,6 @@ class Inference:
             elif f.unit.gran == MEET:                 # evidence for both: a logic site
                 out += [Evidence("pte", f.why), Evidence("pg", f.why)]
         return out
-
 
     def _scaled_shift(self, shift, k, fn) -> list[Fact]:
         """`x << (PAGE_SHIFT - K)`: a count of pages turned into units of

@@ -1,7 +1,7 @@
 """Small readings of parsed C nodes that unit inference and its steps
 (inference.py, extents.py, summaries.py, filescope.py) share, and sites.py
 with them: an expression without its parentheses and casts, a call's
-arguments, an operator, a call's callee, a function's declarator, a declaration's name and type, a
+arguments, an operator and the other operand, a call's callee, a function's declarator, a declaration's name and type, a
 node's line and a one-line excerpt for a derivation. They read nodes
 parsing.py made; none imports tree-sitter."""
 from __future__ import annotations
@@ -30,6 +30,12 @@ def operator(n) -> str | None:
     """The operator of an expression node (`+`, `<<=`, `&`...), or None."""
     o = n.child_by_field_name("operator")
     return o.type if o is not None else None
+
+
+def other_operand(n, this):
+    """The operand of binary expression `n` that is not its child `this`."""
+    left = n.child_by_field_name("left")
+    return n.child_by_field_name("right") if left == this else left
 
 
 def callee(call) -> str | None:

@@ -42,8 +42,8 @@ from __future__ import annotations
 
 from .filescope import _CHANGES, _STORES
 from .nodes import (COMPARISONS as _COMPARE, PEER_CALLS as _PEERS, TYPED_PEER_CALLS as _TYPED,
-                    WRAPPERS as _WRAPPERS, callee as _callee, line as _line, operator as _op, short as _short,
-                    unwrap as _unwrap)
+                    WRAPPERS as _WRAPPERS, args as _args, callee as _callee, line as _line, operator as _op,
+                    other_operand as _other, short as _short, unwrap as _unwrap)
 from .rules.units import Fact, Unit
 
 # what a use can say of the value: sinks() is asked once per dimension of
@@ -55,7 +55,6 @@ from .rules.units import Fact, Unit
 # A count, an order, an address have one.
 _COUNTS = ("count", "order")
 _ADDRESSES = ("phys", "user")
-_LOOPS = ("for_statement", "while_statement", "do_statement")
 _DECLARATORS = ("init_declarator", "declaration", "pointer_declarator", "array_declarator",
                 "parameter_declaration", "attributed_declarator", "parenthesized_declarator")
 
@@ -156,8 +155,7 @@ def _steers_a_counter(inf, use, fn) -> bool:
     if p.type == "assignment_expression" and _op(p) in ("+=", "-=") and p.child_by_field_name("right") == n:
         return True
     if p.type == "binary_expression" and _op(p) in _COMPARE:
-        left, right = p.child_by_field_name("left"), p.child_by_field_name("right")
-        other = _unwrap(right if left == n else left)
+        other = _unwrap(_other(p, n))
         return other is not None and other.type == "identifier" and _varies(inf, other.text.decode(), fn)
     return False
 
@@ -187,15 +185,14 @@ def _address_use(inf, use, fn, depth: int, seen: frozenset) -> list[Fact]:
         return []
     out: list[Fact] = []
     if p.type == "binary_expression" and _op(p) in _COMPARE:
-        left, right = p.child_by_field_name("left"), p.child_by_field_name("right")
-        other = right if left == c else left
+        other = _other(p, c)
         f = inf.source(other, fn, depth + 1, seen)
         if f is not None and f.unit.dim in _ADDRESSES:
             out.append(Fact(f.unit, f"compared with {_short(other)}: {f.why}"))
     elif p.type == "argument_list":
         call = inf.parent(p)
         name = _callee(call) if call is not None else None
-        args = [a for a in p.named_children if a.type != "comment"]
+        args = _args(call) if call is not None else []
         k = next((i for i, a in enumerate(args) if a == c), None)
         if name is None or k is None:
             return []
@@ -246,7 +243,7 @@ def _one_value(inf, name: str, fn) -> bool:
     up = inf.parent(sources[0]) if not param else None
     if up is not None and up.type == "assignment_expression":
         decl = next((u for u in fn.uses.get(name, ()) if _declarator(inf, u)), None)
-        if decl is not None and _loop(inf, sources[0], fn) != _loop(inf, decl, fn):
+        if decl is not None and inf._loop_of(sources[0]) != inf._loop_of(decl):
             return False                 # set afresh on each turn of a loop
     return True
 
@@ -270,12 +267,3 @@ def _in_asm(inf, n, fn) -> bool:
         p = inf.parent(p)
     return False
 
-
-def _loop(inf, n, fn):
-    """The innermost loop around `n` in `fn` (its start), else None."""
-    p = inf.parent(n)
-    while p is not None and p.start_byte != fn.node.start_byte:
-        if p.type in _LOOPS:
-            return p.start_byte
-        p = inf.parent(p)
-    return None
