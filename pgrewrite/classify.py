@@ -116,7 +116,7 @@ class Classifier:
                         key = ("region-needs", region.id, rule.id)
                         ok = memo.get(key)
                         if ok is None:
-                            ok = memo[key] = C._may_contain(_text(region, memo), need)
+                            ok = memo[key] = C._may_contain(C.node_text(region, memo), need)
                         if not ok:
                             continue    # no node it could look at has the text it needs
                     b = self.evaluate(rule, env)
@@ -278,13 +278,6 @@ def _region(env: C.Env):
     that root, their descendants) lies in it."""
     up = C.site_ancestors(env)
     return up[-1][0] if up else env.site.node
-
-
-def _text(node, memo: dict) -> bytes:
-    text = memo.get(("text", node.id))       # shared with conditions.Has
-    if text is None:
-        text = memo[("text", node.id)] = node.text
-    return text
 
 
 def _count_code_word(raw: bytes, word: str) -> int:

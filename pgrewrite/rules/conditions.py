@@ -736,9 +736,7 @@ class Has(_OnOtherNodes):
             need = item.needs
             if need:
                 if text is None:
-                    text = memo.get(("text", n.id))
-                    if text is None:
-                        text = memo[("text", n.id)] = n.text
+                    text = node_text(n, memo)
                 if not _may_contain(text, need):
                     continue
             kinds = item.kind_filter
@@ -764,9 +762,7 @@ class Has(_OnOtherNodes):
             need = self.cond.needs
             if need:
                 # no walk if the text that any match needs is not in the node
-                text = memo.get(("text", n.id))
-                if text is None:
-                    text = memo[("text", n.id)] = n.text
+                text = node_text(n, memo)
                 if not _may_contain(text, need):
                     return None
             # one walk per node, shared by every `has` asked about it
@@ -846,6 +842,15 @@ def _call_names(desc) -> frozenset:
 
 # A call is seen through the casts and parentheses around it (callee_name)
 _CALL_TYPES = frozenset({"call_expression", "parenthesized_expression", "cast_expression"})
+
+
+def node_text(n, memo: dict) -> bytes:
+    """The text of node `n`, read once per file (`memo`: the file's, shared
+    by every condition and by classify's screen of a site's region)."""
+    text = memo.get(("text", n.id))
+    if text is None:
+        text = memo[("text", n.id)] = n.text
+    return text
 
 
 def _may_contain(text: bytes, need) -> bool:
