@@ -132,14 +132,35 @@ def test_grep_words_means_a_word_as_git_grep_w_does(tmp_path, monkeypatch, pcre)
         assert got
 
 
+def _sample_and_fixture_files() -> list[Path]:
+    """Every C file of sample-tree/ and fixtures/ (the snapshots aside)."""
+    return [p for top in (SAMPLE, SAMPLE.parent / "fixtures") for p in sorted(top.rglob("*.[ch]"))
+            if p.is_file() and "snapshots" not in p.parts]
+
+
+def _same_result_without(engine, monkeypatch, slow_down) -> int:
+    """Analyse every file of _sample_and_fixture_files() as shipped, then
+    again with `slow_down(m)` (a monkeypatch context) turning a fast path
+    off: the same decisions, edits and notes. Returns the number of files."""
+    paths = _sample_and_fixture_files()
+    for p in paths:
+        data = p.read_bytes()
+        fast = engine.analyse(str(p), data)
+        with monkeypatch.context() as m:
+            slow_down(m)
+            walked = engine.analyse(str(p), data)
+        assert fast.decisions == walked.decisions and fast.edits == walked.edits, p
+        assert fast.notes == walked.notes, p
+    return len(paths)
+
+
 def test_leaving_bodies_out_of_the_parse_changes_no_result(monkeypatch):
     """Every C file of sample-tree/ and fixtures/ gives the same result with
     the name-free function bodies left out of the parse as parsed whole
     (parse_errors aside: errors inside a body that is left out are not seen)."""
     from pgrewrite import api, sites
     engine = api.Engine(api.load_rules(RULES))
-    paths = [p for top in (SAMPLE, SAMPLE.parent / "fixtures") for p in sorted(top.rglob("*.[ch]"))
-             if p.is_file() and "snapshots" not in p.parts]
+    paths = _sample_and_fixture_files()
     real = sites.unread_bodies
     left_out = 0
     for p in paths:
@@ -459,8 +480,6 @@ def test_pruning_has_by_its_literals_changes_no_result(monkeypatch):
     from pgrewrite import api
     from pgrewrite.rules import conditions as C
     engine = api.Engine(api.load_rules(RULES))
-    paths = [p for top in (SAMPLE, SAMPLE.parent / "fixtures") for p in sorted(top.rglob("*.[ch]"))
-             if p.is_file() and "snapshots" not in p.parts]
     real_may = C._may_contain
     calls = {"pruned": 0}
 
@@ -469,15 +488,9 @@ def test_pruning_has_by_its_literals_changes_no_result(monkeypatch):
         calls["pruned"] += not ok
         return ok
     monkeypatch.setattr(C, "_may_contain", counting)
-    for p in paths:
-        data = p.read_bytes()
-        pruned = engine.analyse(str(p), data)
-        with monkeypatch.context() as m:
-            m.setattr(C.Cond, "needs", property(lambda cond: ()))   # a property wins over the cached values
-            walked = engine.analyse(str(p), data)
-        assert pruned.decisions == walked.decisions and pruned.edits == walked.edits, p
-        assert pruned.notes == walked.notes, p
-    assert len(paths) > 50 and calls["pruned"] > 100
+    # a property wins over the cached values
+    files = _same_result_without(engine, monkeypatch, lambda m: m.setattr(C.Cond, "needs", property(lambda cond: ())))
+    assert files > 50 and calls["pruned"] > 100
 
 
 def test_the_command_runs_with_the_cyclic_collector_relaxed():
@@ -593,8 +606,6 @@ def test_inside_at_a_site_by_kind_changes_no_result(monkeypatch):
     from pgrewrite import api
     from pgrewrite.rules import conditions as C
     engine = api.Engine(api.load_rules(RULES))
-    paths = [p for top in (SAMPLE, SAMPLE.parent / "fixtures") for p in sorted(top.rglob("*.[ch]"))
-             if p.is_file() and "snapshots" not in p.parts]
     real = C.Inside._at_site
     calls = {"n": 0}
 
@@ -602,15 +613,9 @@ def test_inside_at_a_site_by_kind_changes_no_result(monkeypatch):
         calls["n"] += 1
         return real(self, env, b)
     monkeypatch.setattr(C.Inside, "_at_site", counting)
-    for p in paths:
-        data = p.read_bytes()
-        fast = engine.analyse(str(p), data)
-        with monkeypatch.context() as m:
-            m.setattr(C.Inside, "_by_kind", property(lambda cond: False))
-            walked = engine.analyse(str(p), data)
-        assert fast.decisions == walked.decisions and fast.edits == walked.edits, p
-        assert fast.notes == walked.notes, p
-    assert len(paths) > 50 and calls["n"] > 1000
+    files = _same_result_without(engine, monkeypatch,
+                                 lambda m: m.setattr(C.Inside, "_by_kind", property(lambda cond: False)))
+    assert files > 50 and calls["n"] > 1000
 
 
 def _by_kind_and_by_walk(spec: dict, source: bytes) -> tuple[list, list]:
@@ -818,17 +823,9 @@ def test_inside_call_at_a_site_changes_no_result(monkeypatch):
     from pgrewrite import api
     from pgrewrite.rules import conditions as C
     engine = api.Engine(api.load_rules(RULES))
-    paths = [p for top in (SAMPLE, SAMPLE.parent / "fixtures") for p in sorted(top.rglob("*.[ch]"))
-             if p.is_file() and "snapshots" not in p.parts]
-    for p in paths:
-        data = p.read_bytes()
-        fast = engine.analyse(str(p), data)
-        with monkeypatch.context() as m:
-            m.setattr(C.InsideCall, "_at_site", lambda self, env, b: self.node(env, env.site.node, b))
-            walked = engine.analyse(str(p), data)
-        assert fast.decisions == walked.decisions and fast.edits == walked.edits, p
-        assert fast.notes == walked.notes, p
-    assert len(paths) > 50
+    files = _same_result_without(engine, monkeypatch, lambda m: m.setattr(
+        C.InsideCall, "_at_site", lambda self, env, b: self.node(env, env.site.node, b)))
+    assert files > 50
 
 
 ANY_ORDER = b"""
@@ -881,8 +878,6 @@ def test_has_any_item_by_item_changes_no_result(monkeypatch):
     from pgrewrite import api
     from pgrewrite.rules import conditions as C
     engine = api.Engine(api.load_rules(RULES))
-    paths = [p for top in (SAMPLE, SAMPLE.parent / "fixtures") for p in sorted(top.rglob("*.[ch]"))
-             if p.is_file() and "snapshots" not in p.parts]
     split = {"n": 0}
     real = C.Has._first_of_any
 
@@ -890,12 +885,5 @@ def test_has_any_item_by_item_changes_no_result(monkeypatch):
         split["n"] += 1
         return real(self, *a)
     monkeypatch.setattr(C.Has, "_first_of_any", counting)
-    for p in paths:
-        data = p.read_bytes()
-        fast = engine.analyse(str(p), data)
-        with monkeypatch.context() as m:
-            m.setattr(C.Has, "_split", property(lambda cond: False))
-            walked = engine.analyse(str(p), data)
-        assert fast.decisions == walked.decisions and fast.edits == walked.edits, p
-        assert fast.notes == walked.notes, p
-    assert len(paths) > 50 and split["n"] > 50
+    files = _same_result_without(engine, monkeypatch, lambda m: m.setattr(C.Has, "_split", property(lambda cond: False)))
+    assert files > 50 and split["n"] > 50
