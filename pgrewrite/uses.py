@@ -76,7 +76,7 @@ def unit_of(inf, e, fn, depth: int, seen: frozenset) -> Fact | None:
         return None
     if inf._per_user_pages(fn) or (inf._site_fn is not None and inf._per_user_pages(inf._site_fn)):
         return None          # pages filled per user page: offsets and counts into them mix PTE and PG
-    key = (fn.node.start_byte, name, e.start_byte, seen)
+    key = (fn.node.start_byte, name, e.start_byte, depth, seen)   # a chain cut short by depth is no answer for a shallower question
     if key not in memo:
         memo[key] = _from_uses(inf, name, e, fn, depth, seen | {name})
     return memo[key]
