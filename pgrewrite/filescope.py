@@ -48,6 +48,7 @@ import re
 from . import parsing
 from .lex import whole_words
 from .nodes import WRAPPERS, args as _args, declared, function_declarator, line as _line, short as _short, unwrap as _unwrap
+from .once import Once
 from .rules.units import Fact
 from .summaries import _name_of
 
@@ -218,8 +219,7 @@ class FileScope:
         self.local = inf.path is not None and inf.path.endswith(".c")
         self._decls = None           # (statics: name -> type, others: names, structs: T -> ok)
         self._writes: dict = {}      # ("var", name) | ("field", T, f) -> list of writes, or None: refused
-        self._memo: dict = {}
-        self._busy: set = set()
+        self._once_memo = Once()
         self._decided = inf.decided
         self._reread: dict = {}      # start -> function_definition parsed again (None: not found)
         self._placed: dict = {}      # word -> [its occurrences placed, those in bodies not parsed yet]
@@ -307,21 +307,11 @@ class FileScope:
         # on its way): one cut short by the depth limit, asked deep inside
         # another site's chain, is not the answer for a site that asks it
         # first hand, and the verdict must not depend on which asked first.
+        # A read of it inside a write of it gives up (None).
         if self._decided is not self.inf.decided:   # strong decisions known now: more facts
-            self._memo.clear()
+            self._once_memo.clear()
             self._decided = self.inf.decided
-        memo_key = (key, asked)
-        if memo_key in self._memo:
-            return self._memo[memo_key]
-        if key in self._busy:
-            return None                      # a write of it from a read of it: give up
-        self._busy.add(key)
-        try:
-            got = compute()
-        finally:
-            self._busy.discard(key)
-        self._memo[memo_key] = got
-        return got
+        return self._once_memo.get(key, compute, asked)
 
     def _agree(self, what: str, writes, judge) -> Fact | None:
         if not writes:

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from . import parsing
 from .lex import whole_words
 from .nodes import args as _args, function_declarator, line as _line, short as _short
+from .once import Once
 from .rules.units import Fact
 
 # where function definitions live: the file's top level, #if branches, extern "C"
@@ -85,8 +86,7 @@ class Summaries:
         self._words: dict[str, _Uses] = {}  # name -> where the file uses it (when first asked)
         self._reread: dict[int, object] = {}  # start -> function_definition parsed again (None: could not)
         self._root = root
-        self._memo: dict = {}
-        self._busy: set = set()
+        self._once_memo = Once()
         self._decided = inference.decided
 
     def _uses(self, name: str, resolve: bool = False) -> _Uses:
@@ -184,22 +184,12 @@ class Summaries:
 
     def _fresh(self) -> None:
         if self._decided is not self.inf.decided:      # strong decisions known now: more facts
-            self._memo.clear()
+            self._once_memo.clear()
             self._decided = self.inf.decided
 
     def _once(self, key, compute):
         self._fresh()
-        if key in self._memo:
-            return self._memo[key]
-        if key in self._busy:
-            return None                                # recursion: give up
-        self._busy.add(key)
-        try:
-            got = compute()
-        finally:
-            self._busy.discard(key)
-        self._memo[key] = got
-        return got
+        return self._once_memo.get(key, compute)
 
     # -- summaries -----------------------------------------------------------
     def parameter(self, fn, pname: str) -> Fact | None:

@@ -1,0 +1,41 @@
+"""Answers computed once, with a guard against asking a question inside
+its own answer (summaries.py, filescope.py).
+
+The guard answers such a question None, so an answer computed while an
+outer question was still open may rest on that None: it is kept only
+once the outer question is done with, never stored on its own. Otherwise
+a fact would depend on which site of the file asked first."""
+from __future__ import annotations
+
+
+class Once:
+    def __init__(self) -> None:
+        self._kept: dict = {}
+        self._open: set = set()        # questions being answered
+        self._cut: set = set()         # open questions the guard answered None, below the current one
+
+    def clear(self) -> None:
+        self._kept.clear()
+
+    def get(self, key, compute, variant=()):
+        """compute() for `key`, kept per (key, variant); None when `key`
+        is asked inside its own answer."""
+        kept_key = (key, variant)
+        if kept_key in self._kept:
+            return self._kept[kept_key]
+        if key in self._open:
+            self._cut.add(key)
+            return None
+        outer, self._cut = self._cut, set()
+        self._open.add(key)
+        try:
+            got = compute()
+        finally:
+            self._open.discard(key)
+            inner, self._cut = self._cut, outer
+        inner.discard(key)              # cut at this very question: the answer is this question's own
+        if inner:
+            self._cut |= inner          # rests on a question still open above: not kept
+        else:
+            self._kept[kept_key] = got
+        return got
