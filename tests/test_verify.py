@@ -2,7 +2,7 @@
 thing on a handful of kernel files when the kernel and a toolchain are there."""
 from __future__ import annotations
 
-import hashlib
+import fcntl
 import os
 import shutil
 import subprocess
@@ -160,17 +160,35 @@ def kernel_or_skip() -> Path:
     return Path(r.stdout.strip().splitlines()[-1])
 
 
+@pytest.fixture
+def verify_work(tmp_path):
+    """Where the kernel verify test copies the tree and builds (about 1.7
+    GB): one directory kept between runs, whatever the checkout, so the
+    prepared build is reused and a clean checkout (CI) leaves nothing new
+    behind (one directory per checkout filled the disk). A suite that finds
+    it in use by another (its lock held) works in its own tmp_path, which
+    pytest prunes. PGREWRITE_VERIFY_WORK names another place."""
+    if os.environ.get("PGREWRITE_VERIFY_WORK"):
+        yield Path(os.environ["PGREWRITE_VERIFY_WORK"])
+        return
+    kept = Path.home() / ".cache" / "pgrewrite" / "verify-test"
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    with open(kept.parent / "verify-test.lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield tmp_path / "verify"
+            return
+        yield kept
+
+
 @pytest.mark.kernel
 @pytest.mark.slow
-def test_verify_a_handful_of_kernel_files(ruleset):
+def test_verify_a_handful_of_kernel_files(ruleset, verify_work):
     """x86_64 defconfig objects of a few mm/ files are identical before and
     after the renames (about 3 minutes the first time: copy, prepare, 2 builds)."""
     tree = kernel_or_skip()
-    # kept between runs (the prepared build is reused), one per checkout:
-    # two checkouts' suites running at once must not share it
-    checkout = hashlib.sha256(str(REPO.resolve()).encode()).hexdigest()[:12]
-    work = Path(os.environ.get("PGREWRITE_VERIFY_WORK")
-                or Path.home() / ".cache" / "pgrewrite" / f"verify-test-{checkout}")
+    work = verify_work
     files = ["mm/memory.c", "mm/mmap.c", "mm/mprotect.c", "mm/page_alloc.c", "mm/not-there.c"]
     report = V.verify(tree, files, ruleset, work, jobs=os.cpu_count() or 2)
     lines = list(report.lines())
