@@ -274,6 +274,14 @@ class Inference:
             self._tree.summaries = Summaries(self, root, self.path)
         return self._tree.summaries
 
+    def file_summaries(self, root) -> Summaries:
+        """The Summaries of the file's tree `root` (mining.py asks about
+        every function of a file, not from a site)."""
+        self._enter(None)
+        if self._tree.summaries is None:
+            self._tree.summaries = Summaries(self, root, self.path)
+        return self._tree.summaries
+
     def source_at(self, n, scope=None) -> Fact | None:
         """The unit of the value of expression `n`, in its function."""
         self._enter(scope)
@@ -487,7 +495,8 @@ class Inference:
             for spec in self.table.arguments.get((name, k + 1), ()):
                 if spec.unit is not None:
                     if spec.unit.dim == dim:
-                        out.append(Fact(spec.unit, f"{name}() argument {k + 1} is {spec.unit}"))
+                        mined = f" ({spec.why})" if spec.mined else ""
+                        out.append(Fact(spec.unit, f"{name}() argument {k + 1} is {spec.unit}{mined}"))
                     continue
                 j = spec.bounded_by - 1
                 if dim == "bytes" and 0 <= j < len(args):
@@ -685,11 +694,13 @@ class Inference:
             if name is None:
                 return None
             k = next((i for i, a in enumerate(_args(call)) if a == c), None)
-            units = {s.unit for s in self.table.arguments.get((name, k + 1), ()) if s.unit is not None} \
-                if k is not None else set()
+            specs = [s for s in self.table.arguments.get((name, k + 1), ()) if s.unit is not None] \
+                if k is not None else []
+            units = {s.unit for s in specs}
             if len(units) == 1 and next(iter(units)).dim == "count":
                 u = next(iter(units))
-                return Fact(u, f"is {name}() argument {k + 1}, {u}")
+                mined = next((f" ({s.why})" for s in specs if s.mined), "")
+                return Fact(u, f"is {name}() argument {k + 1}, {u}{mined}")
         return None
 
     def _page_element(self, sub, fn: _Function) -> str | None:
