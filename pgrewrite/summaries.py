@@ -41,6 +41,12 @@ _CONTAINERS = frozenset({"translation_unit", "preproc_if", "preproc_ifdef", "pre
 _TEXT = frozenset({"comment", "string_literal", "string_content", "char_literal", "escape_sequence",
                    "system_lib_string", "raw_string_literal", "raw_string_content", "character"})
 _WEAK = re.compile(rb"\b(?:__weak|weak)\b")     # __weak, __attribute__((weak))
+# in `seen`: the sinks asked are those of a parameter, which every caller's
+# argument must be; a use where the value is capped (min(), clamp(), `if (x >
+# len) x = len;`) says what the cap is, not what the parameter is. It stays
+# in `seen` down every nested summary (a callee's parameter capped in its
+# own callee is capped for the caller too)
+CAPPED = "\0capped"
 
 
 @dataclass
@@ -313,7 +319,9 @@ class Summaries:
         # Scope does not know: their parents from tree-sitter
         parent, self.inf.parent = self.inf.parent, _parent
         try:
-            return self.inf._sinks_of_uses(pname, fn, callee, dim, depth, seen | {key}, _never,
+            if self.inf._written(pname, callee):
+                return []              # `len -= bytes`: stepped through chunks, not one length
+            return self.inf._sinks_of_uses(pname, fn, callee, dim, depth, seen | {key, CAPPED}, _never,
                                            lambda at: says(pname, at))
         finally:
             self.inf.parent = parent
