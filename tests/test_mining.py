@@ -183,3 +183,16 @@ def test_the_shipped_mined_file_loads_and_is_sorted():
         keys = [(e["calls"][0], e.get("arg", 0)) for e in doc.get(kind, ())]
         assert keys == sorted(keys), kind
     assert api.load_rules().units.mined_returns
+
+
+@pytest.mark.parametrize("name", ["fx_map_chunks", "fx_map_first", "fx_map_min"])
+def test_a_parameter_capped_in_a_callee_is_refused(mined, name):
+    # gold round 7, blk_rq_map_kern(): len reaches bio_add_page() through the
+    # per-page chunking of the static bio_map_kern() (`if (bytes > len) bytes
+    # = len;`, `len -= bytes`, min()): the chunk is a page length, len is not
+    assert not any(n == name for n, _, _ in _mined_names(mined)["arguments"])
+
+
+def test_a_pfn_macro_of_a_length_is_no_pfn(mined):
+    # gold round 7, memblock_estimated_nr_free_pages(): PHYS_PFN(total - reserved)
+    assert "fx_free_frames" not in _mined_names(mined)["returns"]
