@@ -38,7 +38,7 @@ also turns struct pages into PFNs (one page mapped per step: logic).
 Evidence for both granularities at one site is where a PTE-derived and a
 PG-derived value meet: a logic site, never settled by majority.
 Refused (gold round 7): a parameter's sinks through a cap (min(), clamp(),
-`if (x > len) x = len;`) or with the parameter stepped (`len -= bytes`):
+`if (x > len) x = len;`):
 the chunk is a page length, the parameter is not (summaries.CAPPED, down
 nested summaries); a PFN return (PHYS_PFN()) of a length: a page count of
 the length's unit, or nothing for a difference; `buffer + off` where off is

@@ -319,8 +319,6 @@ class Summaries:
         # Scope does not know: their parents from tree-sitter
         parent, self.inf.parent = self.inf.parent, _parent
         try:
-            if self.inf._written(pname, callee):
-                return []              # `len -= bytes`: stepped through chunks, not one length
             return self.inf._sinks_of_uses(pname, fn, callee, dim, depth, seen | {key, CAPPED}, _never,
                                            lambda at: says(pname, at))
         finally:
