@@ -85,55 +85,16 @@ class Classifier:
                  check=None):
         """Decisions and edits for one parsed file; `check()` is called
         before each site (the per-file budget: it raises to stop)."""
-        symbols = SymbolCache()
-        self.matcher.new_file()
-        memo: dict = {}     # condition results per node, shared by the file's sites
         fam = self.ruleset.family
         decisions, edits, notes = [], [], []
         renamed_functions: set[tuple] = set()
         own = self._own_definition(parsed)
-        tried: dict = {}
-        judged = []
         # for `unit:` conditions: what the table says, before any rule decided
         units = self.unit_facts(parsed.data, parsed.path)
-        for found in parsed.sites:
-            if check is not None:
-                check()
-            site = found.site
-            skip = self._skip_reason(found)
-            matches, winner_bindings, verdict, rule_id, reason = (), {}, None, None, ""
-            if skip is None or site.context is Context.ASM_FILE:
-                env = C.Env(parsed.path, parsed.data, found, self.matcher, symbols, memo=memo, units=units)
-                found_matches = []
-                bindings = {}
-                region = None           # the site's top-level item, when first needed
-                for rule in self.rules_for(found, tried):
-                    need = self._needs[rule.id]
-                    if need and found.node is not None:
-                        if region is None:
-                            region = _region(env)
-                        # the answer is the same for every site of the item
-                        key = ("region-needs", region.id, rule.id)
-                        ok = memo.get(key)
-                        if ok is None:
-                            ok = memo[key] = C._may_contain(C.node_text(region, memo), need)
-                        if not ok:
-                            continue    # no node it could look at has the text it needs
-                    b = self.evaluate(rule, env)
-                    if b is not None:
-                        found_matches.append((rule, b))
-                        bindings[rule.id] = b
-                matches = tuple(RuleMatch(r.id, r.meaning, r.priority, r.strength, r.reason, r.overrides,
-                                          r.area, r.withholds, r.specific) for r, _ in found_matches)
-                if any(m.meaning != "area" for m in matches) or skip is None:
-                    skip = None
-                    verdict, rule_id, reason = combine(matches)
-                    winner_bindings = bindings
-            judged.append((found, skip, matches, winner_bindings, verdict, rule_id, reason))
+        judged = self._judge(parsed, units, check)
+        decided = strong_decisions(judged)
         # unit inference reads the strong rule decisions of the file's other
         # sites as facts (a PAGE_SIZE a rule called pg, stored in `len`...)
-        decided = {j[0].site.start: j[4].value for j in judged
-                   if j[1] is None and j[4] in (Verdict.PTE, Verdict.PG) and _strong(j[2], j[5])}
         if units is not None:
             units.know(decided)
         for found, skip, matches, winner_bindings, verdict, rule_id, reason in judged:
@@ -173,6 +134,55 @@ class Classifier:
                 if new not in collisions:
                     edits.append(Edit(site.start, site.end, site.token, new, None, "family", f"{unknown_as}-default"))
         return decisions, sorted(edits), notes
+
+    def _judge(self, parsed: ParsedFile, units, check=None) -> list[tuple]:
+        """What the rules say at each site, before unit inference: (found,
+        skip reason, matches, winner's bindings, verdict, rule id, reason)."""
+        symbols = SymbolCache()
+        self.matcher.new_file()
+        memo: dict = {}     # condition results per node, shared by the file's sites
+        tried: dict = {}
+        judged = []
+        for found in parsed.sites:
+            if check is not None:
+                check()
+            site = found.site
+            skip = self._skip_reason(found)
+            matches, winner_bindings, verdict, rule_id, reason = (), {}, None, None, ""
+            if skip is None or site.context is Context.ASM_FILE:
+                env = C.Env(parsed.path, parsed.data, found, self.matcher, symbols, memo=memo, units=units)
+                found_matches = []
+                bindings = {}
+                region = None           # the site's top-level item, when first needed
+                for rule in self.rules_for(found, tried):
+                    need = self._needs[rule.id]
+                    if need and found.node is not None:
+                        if region is None:
+                            region = _region(env)
+                        # the answer is the same for every site of the item
+                        key = ("region-needs", region.id, rule.id)
+                        ok = memo.get(key)
+                        if ok is None:
+                            ok = memo[key] = C._may_contain(C.node_text(region, memo), need)
+                        if not ok:
+                            continue    # no node it could look at has the text it needs
+                    b = self.evaluate(rule, env)
+                    if b is not None:
+                        found_matches.append((rule, b))
+                        bindings[rule.id] = b
+                matches = tuple(RuleMatch(r.id, r.meaning, r.priority, r.strength, r.reason, r.overrides,
+                                          r.area, r.withholds, r.specific) for r, _ in found_matches)
+                if any(m.meaning != "area" for m in matches) or skip is None:
+                    skip = None
+                    verdict, rule_id, reason = combine(matches)
+                    winner_bindings = bindings
+            judged.append((found, skip, matches, winner_bindings, verdict, rule_id, reason))
+        return judged
+
+    def strong_decisions(self, parsed: ParsedFile) -> dict[int, str]:
+        """Site start -> pte|pg of the file's strong rule decisions: what
+        unit inference reads as facts (mining.py reads a file as the scan does)."""
+        return strong_decisions(self._judge(parsed, self.unit_facts(parsed.data, parsed.path)))
 
     def _own_definition(self, parsed: ParsedFile) -> str | None:
         """A constant of the family (PAGE_SIZE, not PAGE_ALIGN()) that the file
@@ -308,6 +318,12 @@ def with_area(matches, verdict: Verdict, rule_id: str | None, reason: str) -> tu
 
 
 UNITS = "units"   # the rule id of a decision unit inference made
+
+
+def strong_decisions(judged) -> dict[int, str]:
+    """Site start -> pte|pg of the sites a strong rule decided (Classifier._judge's rows)."""
+    return {j[0].site.start: j[4].value for j in judged
+            if j[1] is None and j[4] in (Verdict.PTE, Verdict.PG) and _strong(j[2], j[5])}
 
 
 def _strong(matches, rule_id) -> bool:

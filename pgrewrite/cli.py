@@ -18,6 +18,7 @@ from .commands.common import (  # noqa: F401  (the exit codes are part of cli's 
 from .commands.coverage import coverage_command
 from .commands.decide import decide_command
 from .commands.explain import explain_command
+from .commands.mine import mine_command
 from .commands.scan import scan_command
 from .commands.score import score_command
 from .commands.series import series as series_command
@@ -25,7 +26,7 @@ from .commands.test import test_command
 from .commands.verify import verify_command
 
 COMMANDS = (scan_command, apply_command, series_command, check_command, explain_command, decide_command,
-            coverage_command, verify_command, test_command, score_command)
+            coverage_command, verify_command, test_command, score_command, mine_command)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -37,6 +37,12 @@ PAGE_SIZE` with addr = vma->vm_start) steps by one PTE, unless the
 also turns struct pages into PFNs (one page mapped per step: logic).
 Evidence for both granularities at one site is where a PTE-derived and a
 PG-derived value meet: a logic site, never settled by majority.
+Refused (gold round 7): a parameter's sinks through a cap (min(), clamp(),
+`if (x > len) x = len;`):
+the chunk is a page length, the parameter is not (summaries.CAPPED, down
+nested summaries); a PFN return (PHYS_PFN()) of a length: a page count of
+the length's unit, or nothing for a difference; `buffer + off` where off is
+the offset of A in A's own page: A's unit, not the buffer's, says the page.
 """
 from __future__ import annotations
 
@@ -48,7 +54,7 @@ from .family import Family
 from .nodes import (COMPARISONS as _COMPARE, PEER_CALLS as _PEERS_CALLS, TYPED_PEER_CALLS as _TYPED_PEERS,
                     WRAPPERS as _WRAPPERS, args as _args, callee as _callee, declared, function_declarator,
                     line as _line, operator as _op, other_operand as _other, short as _short, unwrap as _unwrap)
-from .summaries import Summaries
+from .summaries import CAPPED, Summaries
 from .rules.units import Fact, Unit, UnitTable, normal_type
 
 _SAME_UNIT_CALLS = frozenset({"ALIGN", "ALIGN_DOWN", "round_up", "round_down", "roundup", "rounddown"})
@@ -274,6 +280,14 @@ class Inference:
             self._tree.summaries = Summaries(self, root, self.path)
         return self._tree.summaries
 
+    def file_summaries(self, root) -> Summaries:
+        """The Summaries of the file's tree `root` (mining.py asks about
+        every function of a file, not from a site)."""
+        self._enter(None)
+        if self._tree.summaries is None:
+            self._tree.summaries = Summaries(self, root, self.path)
+        return self._tree.summaries
+
     def source_at(self, n, scope=None) -> Fact | None:
         """The unit of the value of expression `n`, in its function."""
         self._enter(scope)
@@ -313,9 +327,12 @@ class Inference:
             name = _callee(e)
             if name is None:
                 return None
-            if name in self.table.returns:
-                return self.table.returns[name]
             args = _args(e)
+            if name in self.table.returns:
+                f = self.table.returns[name]
+                if f.unit.gran == "pte" and f.unit.dim == "count" and len(args) == 1:
+                    return self._frames_of(name, f, args[0], fn, depth, seen)
+                return f
             k, why = self.table.returns_bounded.get(name, (0, ""))
             if 0 < k <= len(args):                 # strlcat(buf, ...): a length within buf
                 f = self.source(args[k - 1], fn, depth + 1, seen)
@@ -410,6 +427,23 @@ class Inference:
             return a if a is not None and b is not None and a.unit == b.unit else None
         return None
 
+    def _frames_of(self, name: str, f: Fact, arg, fn: _Function | None, depth: int, seen: frozenset) -> Fact | None:
+        """`PHYS_PFN(arg)` and other calls said to give a PFN (f): a frame
+        number only of an address. Of a length (a value of bytes, or a
+        difference of two values: a distance), the same shift counts the
+        frames the length spans: pages of the length's granularity, or
+        nothing when the length has none."""
+        a = self.source(arg, fn, depth + 1, seen)
+        if a is not None and a.unit.dim == "bytes":
+            return Fact(Unit(a.unit.gran, "count"), f"{name}() of {_short(arg)}, a length: {a.why}, "
+                                                    f"counted in pages")
+        if a is None:
+            u = _unwrap(arg)
+            if u is not None and u.type == "binary_expression" and _op(u) == "-" \
+                    and not _constant(u.child_by_field_name("right")):
+                return None            # a distance between two values: a length, not an address
+        return f
+
     # -- sinks: what unit the context expects of a value ------------------
     def sinks(self, e, fn: _Function | None, dim: str, depth: int = 0, seen: frozenset = frozenset()) -> list[Fact]:
         """Facts saying what the context of expression `e` (of dimension
@@ -437,6 +471,9 @@ class Inference:
                 out += self._page_array_step(p, other, fn)
             if op in ("+", "-") or op in _COMPARE:
                 f = self.source(other, fn, depth + 1, seen)
+                if f is not None and f.unit.dim == "buffer" and dim == "bytes" and op == "+" \
+                        and not self._offset_of_buffer(e, f, fn, depth, seen):
+                    f = None
                 if f is not None and (f.unit.dim == dim or (f.unit.dim == "buffer" and dim == "bytes" and op == "+")
                                       or (f.unit.dim == "user" and dim == "bytes" and op in ("+", "-") and e == right
                                           and self._user_step(other, e, p, fn))):
@@ -477,6 +514,8 @@ class Inference:
             if k is None:
                 return []
             if name in _PEERS_CALLS:
+                if CAPPED in seen:
+                    return []      # a parameter capped (floored) here: the result is not what it is
                 for i, a in enumerate(args):
                     if i == k or (name in _TYPED_PEERS and i == 0):
                         continue
@@ -487,7 +526,8 @@ class Inference:
             for spec in self.table.arguments.get((name, k + 1), ()):
                 if spec.unit is not None:
                     if spec.unit.dim == dim:
-                        out.append(Fact(spec.unit, f"{name}() argument {k + 1} is {spec.unit}"))
+                        mined = f" ({spec.why})" if spec.mined else ""
+                        out.append(Fact(spec.unit, f"{name}() argument {k + 1} is {spec.unit}{mined}"))
                     continue
                 j = spec.bounded_by - 1
                 if dim == "bytes" and 0 <= j < len(args):
@@ -512,6 +552,8 @@ class Inference:
             if target.type != "identifier":
                 return []
             name = target.text.decode()
+            if CAPPED in seen and _cap(p, target, e):
+                return []          # `if (x > len) x = len;`: x is len only when len is the smaller
             if t == "assignment_expression" and _op(p) in ("+=", "-="):
                 # x += e: e is of x's unit, as in x + e (a page pointer
                 # steps by a count of PG pages; a buffer by PG bytes)
@@ -519,6 +561,9 @@ class Inference:
                     return [Fact(Unit("pg", "count"), f"steps the struct page pointer {name}")]
                 if name not in seen:
                     f = self.source(target, fn, depth + 1, seen)
+                    if f is not None and f.unit.dim == "buffer" and dim == "bytes" \
+                            and not self._offset_of_buffer(p.child_by_field_name("right"), f, fn, depth, seen):
+                        return out             # an offset into another page: nothing of the step
                     if f is not None and (f.unit.dim == dim or (f.unit.dim == "buffer" and dim == "bytes")
                                           or (f.unit.dim == "user" and dim == "bytes"
                                               and self._user_step(target, p.child_by_field_name("right"), p, fn))):
@@ -685,11 +730,13 @@ class Inference:
             if name is None:
                 return None
             k = next((i for i, a in enumerate(_args(call)) if a == c), None)
-            units = {s.unit for s in self.table.arguments.get((name, k + 1), ()) if s.unit is not None} \
-                if k is not None else set()
+            specs = [s for s in self.table.arguments.get((name, k + 1), ()) if s.unit is not None] \
+                if k is not None else []
+            units = {s.unit for s in specs}
             if len(units) == 1 and next(iter(units)).dim == "count":
                 u = next(iter(units))
-                return Fact(u, f"is {name}() argument {k + 1}, {u}")
+                mined = next((f" ({s.why})" for s in specs if s.mined), "")
+                return Fact(u, f"is {name}() argument {k + 1}, {u}{mined}")
         return None
 
     def _page_element(self, sub, fn: _Function) -> str | None:
@@ -785,6 +832,20 @@ class Inference:
                 return [Fact(Unit("pg", "bytes"), f"the offset of {_short(x)} into {callee}({_short(x)}) in "
                                                   f"{where} (line {_line(call)}), which {why}")]
         return []
+
+    def _offset_of_buffer(self, off, buf: Fact, fn: _Function | None, depth: int, seen: frozenset) -> bool:
+        """`buffer + off` (buf: the buffer's fact) says off is an offset
+        into that buffer's page, unless off is the offset of some address A
+        within A's own page (A & ~PAGE_MASK, offset_in_page(A), A - (A &
+        PAGE_MASK), through locals set once): which page that is depends on
+        A, not on where the offset goes. A user address's offset added to a
+        page's contents is where the units meet (domain.md), a rename never;
+        so A must be of the buffer's granularity itself."""
+        a = _in_page_offset_of(off, fn)
+        if a is None:
+            return True
+        f = self.source(a, fn, depth + 1, seen)
+        return f is not None and f.unit.gran == buf.unit.gran and f.unit.dim in ("bytes", "buffer")
 
     def _slot(self, n):
         """Where value `n` goes directly: ("call", the call it is an
@@ -1026,6 +1087,75 @@ def _size_of_type(d, names) -> bool:
     things per page (PAGE_SIZE / 2 is half a page: bytes)."""
     d = _unwrap(d)
     return d is not None and d.type == "sizeof_expression" and not _mentions(d, names, None)
+
+
+_ROUND_DOWN = frozenset({"PAGE_ALIGN_DOWN", "round_down", "rounddown", "ALIGN_DOWN"})
+
+
+def _one_value(n, fn: _Function | None, hops: int = 3):
+    """`n` without the parentheses and casts around it, and, for a local
+    set once (never changed), the value it is set to."""
+    n = _unwrap(n)
+    while hops and fn is not None and n is not None and n.type == "identifier":
+        name = n.text.decode()
+        srcs = fn.sources.get(name, ())
+        if name in fn.poisoned or name in fn.changed or len(srcs) != 1:
+            break
+        n, hops = _unwrap(srcs[0]), hops - 1
+    return n
+
+
+def _masked(n, fn: _Function | None, down: bool):
+    """A, when n is `A & PAGE_MASK` (down) or `A & ~PAGE_MASK`, `A &
+    (PAGE_SIZE - 1)`, offset_in_page(A) (not down); through locals set once."""
+    n = _one_value(n, fn)
+    if n is None:
+        return None
+    if n.type == "call_expression":
+        a = _args(n)
+        name = _callee(n)
+        if len(a) >= 1 and ((down and name in _ROUND_DOWN) or (not down and name == "offset_in_page")):
+            return a[0]
+        return None
+    if n.type != "binary_expression" or _op(n) != "&":
+        return None
+    for side, mask in (("left", "right"), ("right", "left")):
+        m = _squeeze(_unwrap(n.child_by_field_name(mask)))
+        if (down and m == "PAGE_MASK") or (not down and m in ("~PAGE_MASK", "(PAGE_SIZE-1)", "PAGE_SIZE-1")):
+            return n.child_by_field_name(side)
+    return None
+
+
+def _in_page_offset_of(off, fn: _Function | None):
+    """A, when `off` is the offset of A within its page: A & ~PAGE_MASK,
+    offset_in_page(A), A - (A & PAGE_MASK) (through locals set once)."""
+    a = _masked(off, fn, False)
+    if a is not None:
+        return a
+    n = _one_value(off, fn)
+    if n is not None and n.type == "binary_expression" and _op(n) == "-":
+        left = n.child_by_field_name("left")
+        a = _masked(n.child_by_field_name("right"), fn, True)
+        if a is not None and _squeeze(_one_value(a, fn)) == _squeeze(_one_value(left, fn)):
+            return left
+    return None
+
+
+def _cap(assign, target, e) -> bool:
+    """`x = e` (assign) is a cap: the statement an `if` runs when its
+    condition compares x with e (`if (bytes > len) bytes = len;`)."""
+    stmt = assign.parent
+    while stmt is not None and stmt.type in ("expression_statement", "compound_statement"):
+        stmt = stmt.parent
+    if stmt is None or stmt.type != "if_statement":
+        return False
+    cond = _unwrap(stmt.child_by_field_name("condition"))
+    while cond is not None and cond.type == "parenthesized_expression":
+        cond = _unwrap(cond.named_children[0]) if cond.named_children else None
+    if cond is None or cond.type != "binary_expression" or _op(cond) not in _COMPARE:
+        return False
+    sides = {_squeeze(_unwrap(cond.child_by_field_name("left"))), _squeeze(_unwrap(cond.child_by_field_name("right")))}
+    return sides == {_squeeze(target), _squeeze(_unwrap(e))}
 
 
 def _assigned(up, use) -> bool:

@@ -42,6 +42,12 @@ _CONTAINERS = frozenset({"translation_unit", "preproc_if", "preproc_ifdef", "pre
 _TEXT = frozenset({"comment", "string_literal", "string_content", "char_literal", "escape_sequence",
                    "system_lib_string", "raw_string_literal", "raw_string_content", "character"})
 _WEAK = re.compile(rb"\b(?:__weak|weak)\b")     # __weak, __attribute__((weak))
+# in `seen`: the sinks asked are those of a parameter, which every caller's
+# argument must be; a use where the value is capped (min(), clamp(), `if (x >
+# len) x = len;`) says what the cap is, not what the parameter is. It stays
+# in `seen` down every nested summary (a callee's parameter capped in its
+# own callee is capped for the caller too)
+CAPPED = "\0capped"
 
 
 @dataclass
@@ -162,6 +168,17 @@ class Summaries:
         return None
 
     # -- which functions ---------------------------------------------------
+    def definitions(self) -> dict[str, list]:
+        """Name -> the file's function_definition nodes of that name."""
+        return self._defs
+
+    def read_all(self) -> None:
+        """Parse the bodies the file's tree left out, all at once (mining.py
+        asks about every function)."""
+        self._parse([fn for fns in self._defs.values() for fn in fns
+                     if (b := fn.child_by_field_name("body")) is not None and not b.named_child_count
+                     and self.data[b.start_byte + 1:b.end_byte - 1].strip()])
+
     def callee(self, name: str):
         """The definition of `name` when a call to it is a call of that
         body: defined once here, not weak, no macro naming it."""
@@ -266,6 +283,20 @@ class Summaries:
     def argument_sinks(self, call, name: str, k: int, dim: str, depth: int, seen: frozenset) -> list[Fact]:
         """What `name`'s body does with its parameter k+1 (0-based k), when
         it never assigns it: what the argument at `call` is expected to be."""
+        line = _line(call)
+        return self._parameter_sinks(name, k, dim, depth, seen,
+                                     lambda pname, at: f"passed to {name}() argument {k + 1} (line {line}), "
+                                                       f"its {pname} (line {at})")
+
+    def parameter_sinks(self, name: str, k: int, dim: str) -> list[Fact]:
+        """What the body of `name` (a function of this file, defined once,
+        not weak) does with its parameter k+1, as argument_sinks() says it
+        to a call of the file: what any caller's argument is expected to
+        be (mining.py). Each chain starts at the parameter's use."""
+        return self._parameter_sinks(name, k, dim, 0, frozenset(),
+                                     lambda pname, at: f"its {pname} (line {at})")
+
+    def _parameter_sinks(self, name: str, k: int, dim: str, depth: int, seen: frozenset, says) -> list[Fact]:
         fn = self.callee(name)
         if fn is None or _variadic(fn):
             return []
@@ -274,17 +305,14 @@ class Summaries:
         key = ("sink", fn.start_byte, k)
         if not pname or pname in callee.sources or pname in callee.changed or key in seen:
             return []
-        line = _line(call)
         # the callee's nodes may be of a tree parsed again, which the site's
         # Scope does not know: their parents from tree-sitter
         parent, self.inf.parent = self.inf.parent, _parent
         try:
-            return self.inf._sinks_of_uses(
-                pname, fn, callee, dim, depth, seen | {key}, _never,
-                lambda at: f"passed to {name}() argument {k + 1} (line {line}), its {pname} (line {at})")
+            return self.inf._sinks_of_uses(pname, fn, callee, dim, depth, seen | {key, CAPPED}, _never,
+                                           lambda at: says(pname, at))
         finally:
             self.inf.parent = parent
-
 
     def return_sinks(self, fn, dim: str, depth: int, seen: frozenset) -> list[Fact]:
         """What the calls of the file-local function `fn` (an

@@ -14,7 +14,8 @@ from pgrewrite.commands import common
 
 from .conftest import REPO
 
-COMMANDS = {"scan", "apply", "series", "check", "explain", "decide", "coverage", "verify", "test", "score"}
+COMMANDS = {"scan", "apply", "series", "check", "explain", "decide", "coverage", "verify", "test", "score",
+            "mine"}
 
 
 def test_every_command_lives_in_its_own_module_of_commands():

@@ -20,7 +20,7 @@ from . import documents
 from .documents import glob_regex, line_of, schema_message
 from .clashes import load_clashes
 from ..family import Family, FamilyError, load_family
-from .units import load_units
+from .units import load_mined, load_units
 from . import conditions as C
 
 
@@ -150,6 +150,7 @@ def load_ruleset(directory: Path | None = None, cache_dir: Path | None = None) -
 # the key of clashes.yaml's document among the rule files' (not a path)
 CLASHES_DOCUMENT = "\0clashes.yaml"
 UNITS_DOCUMENT = "\0units.yaml"
+MINED_DOCUMENT = "\0units-mined.yaml"
 
 
 def _documents_from(rows) -> dict:
@@ -204,7 +205,8 @@ def _load_ruleset(directory: Path, validated: dict | None = None, keep: dict | N
     digest = hashlib.sha256((directory / "family.yaml").read_bytes())
     rules: list[Rule] = []
     seen: dict[str, str] = {}
-    for path in sorted(p for p in directory.rglob("*.yaml") if p.name not in ("family.yaml", "clashes.yaml", "units.yaml")):
+    for path in sorted(p for p in directory.rglob("*.yaml") if p.name not in ("family.yaml", "clashes.yaml", "units.yaml",
+                                                                                 "units-mined.yaml")):
         rel = str(path.relative_to(directory.parent)) if directory.parent in path.parents else str(path)
         shown = _shown(path)      # what problems print: editors jump to it from the cwd
         raw = path.read_bytes()
@@ -258,8 +260,11 @@ def _load_ruleset(directory: Path, validated: dict | None = None, keep: dict | N
         directory, family, DEFAULT_RULES / "clashes.schema.json", cached.get(CLASHES_DOCUMENT))
     units, unit_problems, unit_raw, unit_doc = load_units(
         directory, DEFAULT_RULES / "units.schema.json", cached.get(UNITS_DOCUMENT))
+    mined_problems, mined_raw, mined_doc = load_mined(
+        directory, DEFAULT_RULES / "units.schema.json", units, cached.get(MINED_DOCUMENT))
     for key, name, raw, doc, more in ((CLASHES_DOCUMENT, b"clashes.yaml", clash_raw, clash_doc, clash_problems),
-                                      (UNITS_DOCUMENT, b"units.yaml", unit_raw, unit_doc, unit_problems)):
+                                      (UNITS_DOCUMENT, b"units.yaml", unit_raw, unit_doc, unit_problems),
+                                      (MINED_DOCUMENT, b"units-mined.yaml", mined_raw, mined_doc, mined_problems)):
         problems += more
         if raw:
             digest.update(name + b"\0" + raw)

@@ -19,6 +19,7 @@ from . import documents
 from .documents import line_of as _line_of
 
 FILE = "units.yaml"
+MINED = "units-mined.yaml"      # facts mined from a tree (mining.py): returns and arguments
 SCHEMA = "units.schema.json"
 
 
@@ -61,6 +62,7 @@ class ArgUnit:
     unit: Unit | None = None     # the argument has this unit
     bounded_by: int | None = None  # the argument is a length bounded by argument K's extent (1-based)
     why: str = ""
+    mined: bool = False          # from units-mined.yaml: its why is the derivation, shown in chains
 
 
 @dataclass
@@ -76,6 +78,18 @@ class UnitTable:
     # an argument right after a buffer that is not its length (an alignment, a
     # length a disk format fixes): (callee, K) -> why
     not_lengths: dict[tuple[str, int], str] = field(default_factory=dict)
+    # what units-mined.yaml added: callee names of returns, (callee, K) of arguments
+    mined_returns: frozenset = frozenset()
+    mined_arguments: frozenset = frozenset()
+
+    def hand_written(self) -> "UnitTable":
+        """This table without what units-mined.yaml added."""
+        if not self.mined_returns and not self.mined_arguments:
+            return self
+        return UnitTable({n: f for n, f in self.returns.items() if n not in self.mined_returns},
+                         self.returns_bounded, self.containing,
+                         {k: v for k, v in self.arguments.items() if k not in self.mined_arguments},
+                         self.fields, self.parameters, self.not_lengths)
 
     @cached_property
     def _arguments_by_callee(self) -> dict[str, list[list[ArgUnit]]]:
@@ -120,6 +134,51 @@ def load_units(directory: Path, default_schema: Path,
     if f.problems:
         return UnitTable(), f.problems, f.raw, None
     return (*_table(f.doc, f.lines, f.rel), f.raw, f.kept)
+
+
+def load_mined(directory: Path, default_schema: Path, table: UnitTable | None,
+               validated=None) -> tuple[list[str], bytes, tuple | None]:
+    """Add DIRECTORY/units-mined.yaml (mining.py; same schema, its `returns`
+    with `unit:` and `arguments` with `unit:`) to `table`: (problems, raw
+    bytes, what the rules cache keeps). What units.yaml says wins: a mined
+    return of a call it lists, or a mined argument of a callee it lists, is
+    left out. No units.yaml (no table): nothing."""
+    f = documents.read_data_file(directory, MINED, SCHEMA, default_schema, {}, validated)
+    if f is None or table is None:
+        return [], b"", None
+    if f.problems:
+        return f.problems, f.raw, None
+    problems: list[str] = []
+    hand_returns = set(table.returns) | set(table.returns_bounded) | set(table.containing)
+    hand_callees = {n for n, _ in table.arguments}
+    returns, arguments = set(), set()
+    for i, e in enumerate(f.doc.get("returns", ())):
+        if "unit" not in e or e.keys() - {"calls", "unit", "why"}:
+            problems.append(f"{f.rel}:{_line_of(f.lines, ['returns', i])}: returns/{i}: a mined return has a unit only")
+            continue
+        for name in e["calls"]:
+            if name in hand_returns:
+                continue
+            if name in returns:
+                problems.append(f"{f.rel}:{_line_of(f.lines, ['returns', i])}: returns/{i}: {name} listed twice")
+            returns.add(name)
+            table.returns[name] = Fact(Unit.parse(e["unit"]), f"{name}() {e.get('why', 'is mined')}")
+    for i, e in enumerate(f.doc.get("arguments", ())):
+        if "unit" not in e or e.keys() - {"calls", "arg", "unit", "why"}:
+            problems.append(f"{f.rel}:{_line_of(f.lines, ['arguments', i])}: arguments/{i}: "
+                            f"a mined argument has a unit only")
+            continue
+        for name in e["calls"]:
+            if name in hand_callees:
+                continue
+            arguments.add((name, e["arg"]))
+            table.arguments.setdefault((name, e["arg"]), []).append(
+                ArgUnit(Unit.parse(e["unit"]), None, e.get("why", "mined"), mined=True))
+    for key in ("fields", "parameters", "not-lengths"):
+        if key in f.doc:
+            problems.append(f"{f.rel}:{_line_of(f.lines, [key])}: {key}: not mined (returns and arguments only)")
+    table.mined_returns, table.mined_arguments = frozenset(returns), frozenset(arguments)
+    return problems, f.raw, f.kept
 
 
 def _table(doc: dict, lines, rel: str) -> tuple[UnitTable, list[str]]:

@@ -1,0 +1,42 @@
+"""`pgrewrite mine TREE -o FILE`: mine cross-file function facts (mining.py)."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from pgrewrite import mining
+from pgrewrite.commands.common import EXIT_INPUT, EXIT_OK, jobs_option, rules_option
+from pgrewrite.rules.loader import DEFAULT_RULES
+
+
+@click.command("mine")
+@click.argument("tree", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The units file to write (semantic-rules/units-mined.yaml).")
+@rules_option
+@jobs_option
+def mine_command(tree, output, rules_dir, jobs):
+    """Read every C file and header of TREE and write the return units and
+    argument units its non-static (and header) functions agree on, as a
+    units file (semantic-rules/README.md, "Mined units"). The units of
+    units.yaml are used; the rules directory's own units-mined.yaml is not
+    (one round). The same tree gives a byte-identical file."""
+    rules = rules_dir or DEFAULT_RULES
+    total = [0]
+
+    def progress(i, n):
+        total[0] = n
+        click.echo(f"  {i}/{n} files", err=True)
+
+    try:
+        doc = mining.mine(tree, rules, jobs or os.cpu_count() or 1, progress)
+    except OSError as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(EXIT_INPUT)
+    output.write_text(mining.render(doc, tree.name))
+    click.echo(f"{output}: {len(doc.get('returns', ()))} returns, {len(doc.get('arguments', ()))} arguments",
+               err=True)
+    sys.exit(EXIT_OK)
