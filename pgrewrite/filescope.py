@@ -219,8 +219,7 @@ class FileScope:
         self.local = inf.path is not None and inf.path.endswith(".c")
         self._decls = None           # (statics: name -> type, others: names, structs: T -> ok)
         self._writes: dict = {}      # ("var", name) | ("field", T, f) -> list of writes, or None: refused
-        self._once_memo = Once()
-        self._decided = inf.decided
+        self._once_memo = Once(inf.decided)
         self._reread: dict = {}      # start -> function_definition parsed again (None: not found)
         self._placed: dict = {}      # word -> [its occurrences placed, those in bodies not parsed yet]
 
@@ -308,10 +307,7 @@ class FileScope:
         # another site's chain, is not the answer for a site that asks it
         # first hand, and the verdict must not depend on which asked first.
         # A read of it inside a write of it gives up (None).
-        if self._decided is not self.inf.decided:   # strong decisions known now: more facts
-            self._once_memo.clear()
-            self._decided = self.inf.decided
-        return self._once_memo.get(key, compute, asked)
+        return self._once_memo.get(key, compute, asked, facts=self.inf.decided)
 
     def _agree(self, what: str, writes, judge) -> Fact | None:
         if not writes:

@@ -1150,8 +1150,6 @@ def _cap(assign, target, e) -> bool:
     if stmt is None or stmt.type != "if_statement":
         return False
     cond = _unwrap(stmt.child_by_field_name("condition"))
-    while cond is not None and cond.type == "parenthesized_expression":
-        cond = _unwrap(cond.named_children[0]) if cond.named_children else None
     if cond is None or cond.type != "binary_expression" or _op(cond) not in _COMPARE:
         return False
     sides = {_squeeze(_unwrap(cond.child_by_field_name("left"))), _squeeze(_unwrap(cond.child_by_field_name("right")))}

@@ -9,17 +9,20 @@ from __future__ import annotations
 
 
 class Once:
-    def __init__(self) -> None:
+    def __init__(self, facts=None) -> None:
         self._kept: dict = {}
         self._open: set = set()        # questions being answered
         self._cut: set = set()         # open questions the guard answered None, below the current one
+        self._facts = facts            # what the answers were computed from
 
-    def clear(self) -> None:
-        self._kept.clear()
-
-    def get(self, key, compute, variant=()):
+    def get(self, key, compute, variant=(), facts=None):
         """compute() for `key`, kept per (key, variant); None when `key`
-        is asked inside its own answer."""
+        is asked inside its own answer. Every kept answer is forgotten when
+        `facts` is another object than the answers were computed from (the
+        strong decisions of the file, once they are known: more facts)."""
+        if facts is not self._facts:
+            self._kept.clear()
+            self._facts = facts
         kept_key = (key, variant)
         if kept_key in self._kept:
             return self._kept[kept_key]

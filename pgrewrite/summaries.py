@@ -92,8 +92,7 @@ class Summaries:
         self._words: dict[str, _Uses] = {}  # name -> where the file uses it (when first asked)
         self._reread: dict[int, object] = {}  # start -> function_definition parsed again (None: could not)
         self._root = root
-        self._once_memo = Once()
-        self._decided = inference.decided
+        self._once_memo = Once(inference.decided)
 
     def _uses(self, name: str, resolve: bool = False) -> _Uses:
         """Where the file uses `name` (a function it defines): each whole
@@ -199,14 +198,8 @@ class Summaries:
         u = self._uses(name, resolve)
         return not (u.other or u.macro)
 
-    def _fresh(self) -> None:
-        if self._decided is not self.inf.decided:      # strong decisions known now: more facts
-            self._once_memo.clear()
-            self._decided = self.inf.decided
-
     def _once(self, key, compute):
-        self._fresh()
-        return self._once_memo.get(key, compute)
+        return self._once_memo.get(key, compute, facts=self.inf.decided)
 
     # -- summaries -----------------------------------------------------------
     def parameter(self, fn, pname: str) -> Fact | None:

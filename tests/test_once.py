@@ -50,3 +50,17 @@ def test_an_answer_cut_only_at_itself_is_kept():
     assert once.get("a", a) == "pg"
     assert once.get("a", a) == "pg"
     assert len(calls) == 1
+
+
+def test_answers_are_forgotten_when_the_facts_they_rest_on_change():
+    before, after = {}, {}
+    once, calls = Once(before), []
+
+    def compute():
+        calls.append(1)
+        return len(calls)
+
+    assert once.get("a", compute, facts=before) == 1
+    assert once.get("a", compute, facts=before) == 1
+    assert once.get("a", compute, facts=after) == 2     # the strong decisions are known now
+    assert once.get("a", compute, facts=after) == 2
