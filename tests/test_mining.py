@@ -40,6 +40,15 @@ def test_mining_again_gives_the_same_bytes(mined, tmp_path):
     assert out.read_text() == mined
 
 
+def test_mining_from_inside_the_tree_gives_the_same_bytes(mined, tmp_path, monkeypatch):
+    # `pgrewrite mine .` names the tree in the header as well
+    out = tmp_path / "here.yaml"
+    monkeypatch.chdir(TREE)
+    r = CliRunner().invoke(cli, ["mine", ".", "-o", str(out), "-j", "1"])
+    assert r.exit_code == 0, r.output
+    assert out.read_text() == mined
+
+
 def _mined_names(text: str) -> dict[str, set]:
     import yaml
     doc = yaml.safe_load(text) or {}

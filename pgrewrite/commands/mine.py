@@ -36,7 +36,7 @@ def mine_command(tree, output, rules_dir, jobs):
     except OSError as e:
         click.echo(f"error: {e}", err=True)
         sys.exit(EXIT_INPUT)
-    output.write_text(mining.render(doc, tree.name))
+    output.write_text(mining.render(doc, tree.resolve().name))   # `mine .` names the tree too
     click.echo(f"{output}: {len(doc.get('returns', ()))} returns, {len(doc.get('arguments', ()))} arguments",
                err=True)
     sys.exit(EXIT_OK)
