@@ -224,21 +224,16 @@ def _collect(results, rows, macros, unread, progress, total) -> None:
         if bad:
             unread.add(path)
         for d in defs:
-            rows.setdefault(_key(d), []).append(d)
+            rows.setdefault(d.name, []).append(d)
         if progress is not None and i % 500 == 0:
             progress(i, total)
-
-
-def _key(d: Definition) -> str:
-    return d.name
 
 
 def agree(rows: dict[str, list[Definition]], macros: set[str], table) -> dict:
     """The document of the facts all definitions of a name agree on."""
     returns, arguments = [], []
-    hand_args = {n for n, _ in table.arguments} if table is not None else set()
-    hand_returns = set(table.returns) | set(table.returns_bounded) | set(table.containing) \
-        if table is not None else set()
+    hand_args = table.argument_callees() if table is not None else set()
+    hand_returns = table.return_names() if table is not None else set()
     for name in sorted(rows):
         defs = sorted(rows[name], key=lambda d: (d.path, d.line))
         if name in macros or not any(d.visible for d in defs):

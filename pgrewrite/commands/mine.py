@@ -25,10 +25,7 @@ def mine_command(tree, output, rules_dir, jobs):
     units.yaml are used; the rules directory's own units-mined.yaml is not
     (one round). The same tree gives a byte-identical file."""
     rules = rules_dir or DEFAULT_RULES
-    total = [0]
-
     def progress(i, n):
-        total[0] = n
         click.echo(f"  {i}/{n} files", err=True)
 
     try:

@@ -82,6 +82,14 @@ class UnitTable:
     mined_returns: frozenset = frozenset()
     mined_arguments: frozenset = frozenset()
 
+    def return_names(self) -> set[str]:
+        """The calls whose return the table says anything of."""
+        return set(self.returns) | set(self.returns_bounded) | set(self.containing)
+
+    def argument_callees(self) -> set[str]:
+        """The callees with an argument the table says anything of."""
+        return {n for n, _ in self.arguments}
+
     def hand_written(self) -> "UnitTable":
         """This table without what units-mined.yaml added."""
         if not self.mined_returns and not self.mined_arguments:
@@ -149,8 +157,7 @@ def load_mined(directory: Path, default_schema: Path, table: UnitTable | None,
     if f.problems:
         return f.problems, f.raw, None
     problems: list[str] = []
-    hand_returns = set(table.returns) | set(table.returns_bounded) | set(table.containing)
-    hand_callees = {n for n, _ in table.arguments}
+    hand_returns, hand_callees = table.return_names(), table.argument_callees()
     returns, arguments = set(), set()
     for i, e in enumerate(f.doc.get("returns", ())):
         if "unit" not in e or e.keys() - {"calls", "unit", "why"}:
