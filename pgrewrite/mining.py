@@ -189,9 +189,10 @@ def _one(job: tuple[str, str]):
     return path, defs, macros, False
 
 
-def mine(root: Path, rules_dir: Path, jobs: int = 1, progress=None) -> dict:
+def mine(root: Path, rules_dir: Path, jobs: int = 1, progress=None) -> tuple[dict, list[str]]:
     """The mined document for the tree at `root`, read with the rules of
-    `rules_dir` (its units.yaml; units-mined.yaml is not used)."""
+    `rules_dir` (its units.yaml; units-mined.yaml is not used), and the
+    files that could not be read or parsed (nothing was mined from them)."""
     files = tree_files(root)
     rows: dict[str, list[Definition]] = {}
     macros: set[str] = set()
@@ -205,7 +206,7 @@ def mine(root: Path, rules_dir: Path, jobs: int = 1, progress=None) -> dict:
     else:
         _init(str(rules_dir))
         _collect(map(_one, jobs_list), rows, macros, unread, progress, len(files))
-    return agree(rows, macros, hand_written(rules_dir).units)
+    return agree(rows, macros, hand_written(rules_dir).units), sorted(unread)
 
 
 def hand_written(rules_dir) -> object:

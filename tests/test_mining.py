@@ -49,6 +49,16 @@ def test_mining_from_inside_the_tree_gives_the_same_bytes(mined, tmp_path, monke
     assert out.read_text() == mined
 
 
+def test_a_file_that_cannot_be_read_is_reported(tmp_path):
+    tree = tmp_path / "tree"
+    shutil.copytree(TREE, tree)
+    (tree / "drivers" / "gone.c").symlink_to(tree / "nowhere.c")
+    out = tmp_path / "mined.yaml"
+    r = CliRunner().invoke(cli, ["mine", str(tree), "-o", str(out), "-j", "1"])
+    assert r.exit_code == 0, r.output
+    assert "warning: 1 file(s) could not be read or parsed, nothing mined from them: drivers/gone.c" in r.stderr
+
+
 def _mined_names(text: str) -> dict[str, set]:
     import yaml
     doc = yaml.safe_load(text) or {}

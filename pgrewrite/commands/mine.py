@@ -29,11 +29,15 @@ def mine_command(tree, output, rules_dir, jobs):
         click.echo(f"  {i}/{n} files", err=True)
 
     try:
-        doc = mining.mine(tree, rules, jobs or os.cpu_count() or 1, progress)
+        doc, unread = mining.mine(tree, rules, jobs or os.cpu_count() or 1, progress)
     except OSError as e:
         click.echo(f"error: {e}", err=True)
         sys.exit(EXIT_INPUT)
     output.write_text(mining.render(doc, tree.resolve().name))   # `mine .` names the tree too
     click.echo(f"{output}: {len(doc.get('returns', ()))} returns, {len(doc.get('arguments', ()))} arguments",
                err=True)
+    if unread:      # nothing is mined from them: a fact they would refuse may be in the file
+        shown = ", ".join(unread[:5]) + (f" and {len(unread) - 5} more" if len(unread) > 5 else "")
+        click.echo(f"warning: {len(unread)} file(s) could not be read or parsed, nothing mined from them: {shown}",
+                   err=True)
     sys.exit(EXIT_OK)
