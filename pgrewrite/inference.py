@@ -386,7 +386,7 @@ class Inference:
                 if got is not None:
                     f = self.table.field_fact(fname.text.decode(), got[0])
                     if f is not None:
-                        return Fact(f.unit, f"{f.why} ({got[1]})")
+                        return Fact(f.unit, f"{_short(base)} is a {got[0]} ({got[1]}): {f.why}")
             return self.table.field_fact(fname.text.decode(), btype) or filescope.field(self, e, fn, depth, seen)
         if t == "binary_expression":
             op = _op(e)

@@ -178,8 +178,8 @@ def mine(root: Path, table, hops: int = 2, progress=None) -> tuple[list[dict], l
                 if (tag, b) not in entries:
                     n = len(defined.get(tag, ()))
                     entries[(tag, b)] = {"struct": f"struct {tag}", "member": b, "type": f"struct {t}",
-                                         "why": f"mined: struct {tag} is defined in {n} file{'s' if n != 1 else ''}"
-                                                f", and each definition that has {b} agrees"}
+                                         "why": f"mined, struct {tag} is defined in {n} file{'s' if n != 1 else ''}"
+                                                f" and each definition with {b} agrees"}
                     found.add(tag)
         level = found - wanted
         wanted |= found
