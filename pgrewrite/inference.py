@@ -428,6 +428,13 @@ class Inference:
                                                          f"but {_short(right)} is {b.unit.gran} ({b.why})")
                 return None
             return None
+        if t == "pointer_expression" and _op(e) == "&":
+            sub = _unwrap(e.child_by_field_name("argument"))
+            if sub is not None and sub.type == "subscript_expression":
+                # &buf[len] is buf + len: a pointer into the same page
+                f = self.source(sub.child_by_field_name("argument"), fn, depth + 1, seen)
+                return f if f is not None and f.unit.dim == "buffer" else None
+            return None
         if t == "conditional_expression":
             a = self.source(e.child_by_field_name("consequence"), fn, depth + 1, seen)
             b = self.source(e.child_by_field_name("alternative"), fn, depth + 1, seen)
