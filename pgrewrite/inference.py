@@ -359,7 +359,7 @@ class Inference:
                 return self.source(args[0], fn, depth + 1, seen)
             if name in _DIV_CALLS and len(args) == 2 and _unwrap(args[1]).text == b"PAGE_SIZE":
                 f = self.source(args[0], fn, depth + 1, seen)
-                if f is not None and f.unit.dim in ("bytes", "user"):
+                if f is not None and f.unit.dim in ("bytes", "user", "span"):
                     return Fact(Unit(f.unit.gran, "count"), f"{f.why}, {name}(..., PAGE_SIZE) gives a page count")
                 return None
             if name in _PEERS_CALLS:
@@ -369,7 +369,7 @@ class Inference:
                 return None
             if name in ("PAGE_ALIGN", "PAGE_ALIGN_DOWN", "offset_in_page") and args:
                 f = self.source(args[0], fn, depth + 1, seen)
-                return f if f is not None and f.unit.dim in ("bytes", "buffer", "phys", "user") else None
+                return f if f is not None and f.unit.dim in ("bytes", "buffer", "phys", "user", "span") else None
             s = self.summaries(fn)
             return s.returned(name) if s is not None else None
         if t == "field_expression":
@@ -398,7 +398,7 @@ class Inference:
                     return None
                 if op == "<<" and f.unit.dim == "count":
                     return Fact(Unit(f.unit.gran, "bytes"), f"{f.why}, << PAGE_SHIFT gives bytes")
-                if op == ">>" and f.unit.dim in ("bytes", "phys", "user"):
+                if op == ">>" and f.unit.dim in ("bytes", "phys", "user", "span"):
                     return Fact(Unit(f.unit.gran, "count"), f"{f.why}, >> PAGE_SHIFT gives a page count")
                 return None
             ll = _unwrap(left)
@@ -414,7 +414,7 @@ class Inference:
                 f = self.source(left, fn, depth + 1, seen)
                 if f is not None and op == "*" and f.unit.dim == "count":
                     return Fact(Unit(f.unit.gran, "bytes"), f"{f.why}, * PAGE_SIZE gives bytes")
-                if f is not None and op == "/" and f.unit.dim in ("bytes", "user"):
+                if f is not None and op == "/" and f.unit.dim in ("bytes", "user", "span"):
                     return Fact(Unit(f.unit.gran, "count"), f"{f.why}, / PAGE_SIZE gives a page count")
                 return None
             if op in ("+", "-"):
@@ -425,6 +425,13 @@ class Inference:
                 # an address plus or minus an offset, or the distance between
                 # two addresses: still at the address's granularity
                 addr = [f for f in (a, b) if f is not None and f.unit.dim in ("phys", "user")]
+                if op == "-" and len(addr) == 2 and a.unit == b.unit:
+                    # end - start: no address but the length of a range. Shifted
+                    # or divided, it counts the range's pages; compared or added,
+                    # it says nothing (an mmap() of one allocated page checks its
+                    # VMA's length against that page)
+                    return Fact(Unit(a.unit.gran, "span"), f"{_short(left)} - {_short(right)} is the length "
+                                                           f"of an address range ({a.why})")
                 if addr and all(f is None or f.unit == addr[0].unit for f in (a, b)):
                     return addr[0]
                 if a is not None and b is not None and a.unit == b.unit and a.unit.dim in ("bytes", "count"):
@@ -443,6 +450,13 @@ class Inference:
                     return Fact(Unit(MEET, a.unit.dim), f"{_short(left)} is {a.unit.gran} ({a.why}) "
                                                          f"but {_short(right)} is {b.unit.gran} ({b.why})")
                 return None
+            return None
+        if t == "pointer_expression" and _op(e) == "&":
+            sub = _unwrap(e.child_by_field_name("argument"))
+            if sub is not None and sub.type == "subscript_expression":
+                # &buf[len] is buf + len: a pointer into the same page
+                f = self.source(sub.child_by_field_name("argument"), fn, depth + 1, seen)
+                return f if f is not None and f.unit.dim == "buffer" else None
             return None
         if t == "conditional_expression":
             a = self.source(e.child_by_field_name("consequence"), fn, depth + 1, seen)
@@ -986,7 +1000,7 @@ class Inference:
                 # X & (PAGE_SIZE - 1): the offset of X in its page, as X & ~PAGE_MASK
                 other = _other(q, self._up(p)[1])
                 f = self.source(other, fn) or self._displaced(other, fn)
-                if f is not None and f.unit.dim in ("bytes", "buffer", "user"):
+                if f is not None and f.unit.dim in ("bytes", "buffer", "user", "span"):
                     facts.append(Fact(f.unit, f"masks {_short(other)}: {f.why}"))
                 facts += self._offset_in_its_page(q, other, fn)
             elif p is not None and p.type == "binary_expression" and _op(p) in ("<<", "/", "*", "%", ">>", "&", "|"):
@@ -1016,7 +1030,7 @@ class Inference:
                     facts += self.sinks(p, fn, "bytes")
                 else:
                     f = f or self._displaced(left, fn)
-                    if f is not None and f.unit.dim in ("bytes", "phys", "user"):
+                    if f is not None and f.unit.dim in ("bytes", "phys", "user", "span"):
                         facts.append(Fact(f.unit, f"shifts {_short(left)} to a page count: {f.why}"))
                     facts += self.sinks(p, fn, "count")
         elif token in ("PAGE_ALIGN", "PAGE_ALIGN_DOWN", "offset_in_page", "PAGE_ALIGNED"):
@@ -1027,7 +1041,7 @@ class Inference:
                     if args else None
                 # not a physical address: page_to_phys(page) rounded is a
                 # struct page's boundary, not only a frame's
-                if f is not None and f.unit.dim in ("bytes", "buffer", "user"):
+                if f is not None and f.unit.dim in ("bytes", "buffer", "user", "span"):
                     facts.append(Fact(f.unit, f"{token}() of {_short(args[0])}: {f.why}"))
                 if token != "PAGE_ALIGNED":
                     facts += self.sinks(call, fn, "bytes")
@@ -1040,7 +1054,7 @@ class Inference:
             if q is not None and q.type == "binary_expression" and _op(q) == "&":
                 other = _other(q, e2)
                 f = self.source(other, fn) or self._displaced(other, fn)
-                if f is not None and f.unit.dim in ("bytes", "buffer", "user"):
+                if f is not None and f.unit.dim in ("bytes", "buffer", "user", "span"):
                     facts.append(Fact(f.unit, f"masks {_short(other)}: {f.why}"))
                 if e2 == e:                   # x & PAGE_MASK: rounded down, as PAGE_ALIGN_DOWN()
                     facts += self.sinks(q, fn, "bytes")

@@ -126,7 +126,7 @@ class Miner:
         if body is None:
             return d                      # weak, defined twice here, a macro names it: nothing
         f = summ.returned(name)
-        if f is not None and f.unit.gran in ("pte", "pg", ""):
+        if f is not None and f.unit.gran in ("pte", "pg", "") and f.unit.dim != "span":
             d.returns = (unit_text(f.unit), f.why)
         if _variadic(body):
             return d

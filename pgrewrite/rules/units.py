@@ -29,7 +29,8 @@ class Unit:
     "pte+pg" for a value where the two met) and what the
     value is: bytes, count, order, buffer (a pointer into one page), page (a
     struct page of one allocation), pages (an array of struct pages filled
-    per user page, by GUP), phys or user (an address)."""
+    per user page, by GUP), phys or user (an address), or span (the
+    length between two addresses: inference's, never in units.yaml)."""
 
     gran: str
     dim: str
@@ -46,7 +47,8 @@ class Unit:
                 "order": "a buddy order (PG)", "buffer": f"a buffer of one {g} page",
                 "page": f"a struct page of one {g} allocation",
                 "pages": "an array of struct pages filled one entry per user (PTE) page",
-                "phys": "a physical address", "user": "a user address"}[self.dim]
+                "phys": "a physical address", "user": "a user address",
+                "span": "the length of an address range"}[self.dim]
 
 
 @dataclass(frozen=True)
