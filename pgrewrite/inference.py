@@ -70,10 +70,11 @@ from .nodes import (COMPARISONS as _COMPARE, PEER_CALLS as _PEERS_CALLS, TYPED_P
 from .summaries import CAPPED, Summaries
 from .rules.units import Fact, Unit, UnitTable, normal_type
 
-# the integer types of a displacement (_displaced): never an address type
-_DISPLACEMENT_TYPES = frozenset({"unsigned", "signed", "int", "long", "short", "char", "size_t", "ssize_t",
-                                 "loff_t", "off_t", "u8", "u16", "u32", "u64", "s8", "s16", "s32", "s64",
-                                 "__u32", "__u64", "__s32", "__s64", "uint", "ulong"})
+# the integer types of a displacement (_displaced): never a pointer-sized
+# one (long, u64: kernel, physical and DMA addresses are kept in them)
+_DISPLACEMENT_TYPES = frozenset({"unsigned", "signed", "int", "short", "char", "size_t", "ssize_t",
+                                 "loff_t", "off_t", "u8", "u16", "u32", "s8", "s16", "s32",
+                                 "__u32", "__s32", "uint"})
 _SAME_UNIT_CALLS = frozenset({"ALIGN", "ALIGN_DOWN", "round_up", "round_down", "roundup", "rounddown"})
 _DIV_CALLS = frozenset({"DIV_ROUND_UP", "DIV_ROUND_UP_ULL", "div_u64"})
 _PAGE_ARRAY = frozenset({"struct page * *", "struct page **"})
@@ -1130,6 +1131,8 @@ class Inference:
             u = _unwrap(t)
             if u is not None and u.type == "number_literal":
                 continue
+            if u is None or (u.type == "identifier" and u.text.decode() in self.names):
+                return None                 # X + PAGE_SIZE - 1: a round-up, not a displacement
             f = self.source(t, fn)
             if f is not None:
                 known.append((t, f))
@@ -1147,9 +1150,10 @@ class Inference:
 
     def _unitless(self, t, fn: _Function | None) -> bool:
         """Term `t` (source() gave it no unit) is a displacement of none: a
-        local or parameter of an integer type that is no address (not a
-        pointer, phys_addr_t, dma_addr_t...: a base the offset is added to
-        has a page of its own), and, a local, none of its sources has a
+        local or parameter of an integer type that holds no address (not a
+        pointer, phys_addr_t, dma_addr_t, nor long or u64, where the kernel
+        keeps addresses: a base the offset is added to has a page of its
+        own), and, a local, none of its sources has a
         unit (sources that disagree are no absence of one)."""
         u = _unwrap(t)
         if fn is None or u is None or u.type != "identifier" or u.text.decode() in self.names:

@@ -7,7 +7,8 @@ parameter declared `struct T` or `struct T *`. Where the base is itself a
 member (`xdr->buf->page_len`, `sb->s_bdi->ra_pages`, `bo->tbo.page_alignment`),
 its type is in a header: here a pass over the whole tree writes, for the
 structs units.yaml names, which members of which structs are of that type,
-as the `members` section of semantic-rules/units-mined.yaml. The scan reads
+as the `members` section of semantic-rules/units-mined.yaml (one line
+per struct: `S N b=T c=U`, N the files that define struct S). The scan reads
 it as rules data (rules/units.py), so a verdict still depends only on its
 file's text and the rules data.
 
@@ -177,9 +178,7 @@ def mine(root: Path, table, hops: int = 2, progress=None) -> tuple[list[dict], l
                 t = next(iter(types))
                 if (tag, b) not in entries:
                     n = len(defined.get(tag, ()))
-                    entries[(tag, b)] = {"struct": f"struct {tag}", "member": b, "type": f"struct {t}",
-                                         "why": f"mined, struct {tag} is defined in {n} file{'s' if n != 1 else ''}"
-                                                f" and each definition with {b} agrees"}
+                    entries[(tag, b)] = {"struct": f"struct {tag}", "member": b, "type": f"struct {t}", "files": n}
                     found.add(tag)
         level = found - wanted
         wanted |= found
@@ -191,12 +190,20 @@ def mine(root: Path, table, hops: int = 2, progress=None) -> tuple[list[dict], l
 
 
 def render(entries: list[dict]) -> str:
-    """The `members` section of units-mined.yaml."""
-    out = ["# -- members (pgrewrite/members.py): the struct type of members that lead to a units.yaml field",
+    """The `members` section of units-mined.yaml: one line per struct, `S N
+    b=T c=U`, its tag, the number of files that define it and its members'
+    struct tags (one YAML scalar a struct: the section is read at every
+    start, and thousands of mappings cost a second)."""
+    out = ["# -- members (pgrewrite/members.py): the struct type of members that lead to a units.yaml field.",
+           "#    `S N b=T ...`: member b of struct S is a struct T or a pointer to one in each of the N files",
+           "#    that define struct S and declare b",
            SECTION]
+    by: dict[str, list[dict]] = {}
     for e in entries:
-        out.append(f"- {{struct: {e['struct']}, member: {e['member']}, type: {e['type']},"
-                   f" why: '{e['why']}'}}")
+        by.setdefault(e["struct"].split()[1], []).append(e)
+    for tag in sorted(by):
+        ms = sorted(by[tag], key=lambda e: e["member"])
+        out.append(f"- {tag} {ms[0]['files']} " + " ".join(f"{e['member']}={e['type'].split()[1]}" for e in ms))
     return "\n".join(out) + "\n"
 
 

@@ -64,7 +64,7 @@ def mined(tmp_path_factory):
 def test_a_member_every_definition_agrees_on_is_mined(mined):
     got, _ = mined
     assert got[("struct fx_stream", "buf")]["type"] == "struct xdr_buf"
-    assert "defined in 2 files" in got[("struct fx_stream", "buf")]["why"]
+    assert got[("struct fx_stream", "buf")]["files"] == 2
 
 
 def test_two_hops_are_mined(mined):
@@ -94,7 +94,7 @@ def test_units_yaml_may_not_hold_members(tmp_path):
     d = tmp_path / "semantic-rules"
     shutil.copytree(REPO / "semantic-rules", d)
     with (d / "units.yaml").open("a") as f:
-        f.write("members:\n  - {struct: struct a, member: b, type: struct xdr_buf}\n")
+        f.write("members:\n  - a 1 b=xdr_buf\n")
     with pytest.raises(RuleError) as e:
         load_ruleset(d)
     assert "members: mined only" in str(e.value)
@@ -118,12 +118,13 @@ unsigned int fx_pages(struct fx_stream *s)
 def test_a_mined_member_decides_a_nested_access(tmp_path):
     d = _rules_with(tmp_path, """\
         members:
-        - {struct: struct fx_stream, member: buf, type: struct xdr_buf, why: 'mined, in a test'}
+        - fx_stream 2 buf=xdr_buf
         """)
     r = api.scan_bytes("net/x/fx.c", CODE.encode(), api.load_rules(d))
     [dec] = r.decisions
     assert (dec.verdict.value, dec.rule) == ("pg", UNITS)
-    assert "s->buf is a struct xdr_buf (s is a struct fx_stream, whose member buf is a struct xdr_buf" in dec.reason
+    assert ("s->buf is a struct xdr_buf (s is a struct fx_stream, whose member buf is a struct xdr_buf (mined, "
+            "struct fx_stream is defined in 2 files and each definition with buf agrees))") in dec.reason
 
 
 def test_without_the_member_the_access_stays_unknown(tmp_path):
@@ -134,8 +135,8 @@ def test_without_the_member_the_access_stays_unknown(tmp_path):
 def test_a_member_listed_twice_is_a_problem(tmp_path):
     d = _rules_with(tmp_path, """\
         members:
-        - {struct: struct fx_stream, member: buf, type: struct xdr_buf}
-        - {struct: struct fx_stream, member: buf, type: struct page}
+        - fx_stream 1 buf=xdr_buf
+        - fx_stream 1 buf=page
         """)
     with pytest.raises(RuleError) as e:
         load_ruleset(d)
@@ -163,5 +164,15 @@ def test_the_command_rewrites_the_members_section(tmp_path):
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     text = (d / "units-mined.yaml").read_text()
-    assert "calls: [fx_keep]" in text and "{struct: struct fx_stream, member: buf, type: struct xdr_buf" in text
+    assert "calls: [fx_keep]" in text and "\n- fx_stream 1 buf=xdr_buf twice=xdr_buf\n" in text
     assert load_ruleset(d).units.member_type("struct fx_stream", "buf")[0] == "struct xdr_buf"
+
+
+def test_a_malformed_members_line_is_a_problem(tmp_path):
+    d = _rules_with(tmp_path, """\
+        members:
+        - fx_stream buf=xdr_buf
+        """)
+    with pytest.raises(RuleError) as e:
+        load_ruleset(d)
+    assert "members/0" in str(e.value)

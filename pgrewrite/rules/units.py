@@ -204,11 +204,16 @@ def _members(doc: dict, lines, rel: str, table: UnitTable) -> list[str]:
     member, so that `a->b->f` finds f's unit in units.yaml `fields`."""
     problems: list[str] = []
     for i, e in enumerate(doc.get("members", ())):
-        key = (e["struct"], e["member"])
-        if key in table.members:
-            problems.append(f"{rel}:{_line_of(lines, ['members', i])}: members/{i}: "
-                            f"{e['struct']} member {e['member']} listed twice")
-        table.members[key] = (e["type"], e.get("why", "mined"))
+        tag, n, *pairs = e.split()              # `S N b=T c=U` (the schema checked its form)
+        struct = f"struct {tag}"
+        for pair in pairs:
+            member, t = pair.split("=")
+            key = (struct, member)
+            if key in table.members:
+                problems.append(f"{rel}:{_line_of(lines, ['members', i])}: members/{i}: "
+                                f"{struct} member {member} listed twice")
+            table.members[key] = (f"struct {t}", f"mined, {struct} is defined in {n} file{'s' if n != '1' else ''}"
+                                                 f" and each definition with {member} agrees")
     return problems
 
 
