@@ -37,6 +37,19 @@ PAGE_SIZE` with addr = vma->vm_start) steps by one PTE, unless the
 also turns struct pages into PFNs (one page mapped per step: logic).
 Evidence for both granularities at one site is where a PTE-derived and a
 PG-derived value meet: a logic site, never settled by majority.
+Where source() gives a value cut into pages no unit (issue 17, `nested`):
+- `a->b->f`, `a->b.f`, `a.b.f`: b's struct type is a header's, read from
+  units-mined.yaml `members` (pgrewrite/members.py: every definition of
+  the struct in the tree agrees on it), so f's units.yaml field unit
+  holds; a's own type is that of a local or parameter, never a cast, call
+  or index on the way;
+- `(A + d) >> PAGE_SHIFT` (and masked, divided, offset_in_page()): a byte
+  position of known unit displaced by integer locals or parameters of
+  none keeps its unit (_displaced); never a difference, never when a term
+  is an address or a local whose sources disagree;
+- `X & (PAGE_SIZE - 1)` masks X as `X & ~PAGE_MASK` does;
+- `n * (PAGE_SIZE >> K)`, `n * (PAGE_SIZE / K)` (K a number or constant):
+  n pages counted in fractions of a page, at n's granularity.
 Refused (gold round 7): a parameter's sinks through a cap (min(), clamp(),
 `if (x > len) x = len;`):
 the chunk is a page length, the parameter is not (summaries.CAPPED, down
@@ -57,6 +70,11 @@ from .nodes import (COMPARISONS as _COMPARE, PEER_CALLS as _PEERS_CALLS, TYPED_P
 from .summaries import CAPPED, Summaries
 from .rules.units import Fact, Unit, UnitTable, normal_type
 
+# the integer types of a displacement (_displaced): never a pointer-sized
+# one (long, u64: kernel, physical and DMA addresses are kept in them)
+_DISPLACEMENT_TYPES = frozenset({"unsigned", "signed", "int", "short", "char", "size_t", "ssize_t",
+                                 "loff_t", "off_t", "u8", "u16", "u32", "s8", "s16", "s32",
+                                 "__u32", "__s32", "uint"})
 _SAME_UNIT_CALLS = frozenset({"ALIGN", "ALIGN_DOWN", "round_up", "round_down", "roundup", "rounddown"})
 _DIV_CALLS = frozenset({"DIV_ROUND_UP", "DIV_ROUND_UP_ULL", "div_u64"})
 _PAGE_ARRAY = frozenset({"struct page * *", "struct page **"})
@@ -364,6 +382,12 @@ class Inference:
             if base is not None and base.type == "identifier" and fn is not None:
                 btype = fn.types.get(base.text.decode())
                 btype = btype.replace("const ", "").rstrip(" *") if btype else None
+            elif base is not None and base.type == "field_expression" and self.table.members:
+                got = self._member_type(base, fn)
+                if got is not None:
+                    f = self.table.field_fact(fname.text.decode(), got[0])
+                    if f is not None:
+                        return Fact(f.unit, f"{_short(base)} is a {got[0]} ({got[1]}): {f.why}")
             return self.table.field_fact(fname.text.decode(), btype) or filescope.field(self, e, fn, depth, seen)
         if t == "binary_expression":
             op = _op(e)
@@ -961,13 +985,25 @@ class Inference:
                 facts += self.sinks(p, fn, "bytes")
             elif p is not None and p.type == "binary_expression" and _op(p) == "/" and p.child_by_field_name("right") == e:
                 left = p.child_by_field_name("left")
-                f = self.source(left, fn)
+                f = self.source(left, fn) or self._displaced(left, fn)
                 if f is not None and f.unit.dim == "bytes":
                     facts.append(Fact(f.unit, f"divides {_short(left)}: {f.why}"))
                 facts += self.sinks(p, fn, "count")
             elif p is not None and p.type == "binary_expression" and _op(p) == "/" \
                     and p.child_by_field_name("left") == e and _size_of_type(p.child_by_field_name("right"), self.names):
                 facts += self.sinks(p, fn, "per")          # PAGE_SIZE / sizeof(T): things per page
+            elif p is not None and p.type == "binary_expression" and _op(p) in (">>", "/") \
+                    and p.child_by_field_name("left") == e and _fraction(p.child_by_field_name("right"), self.names) \
+                    and (m := self._up(p))[0] is not None and m[0].type == "binary_expression" and _op(m[0]) == "*":
+                # x * (PAGE_SIZE >> N), x * (PAGE_SIZE / N): a page count in units of a fraction of a page
+                facts += [Fact(f.unit, f"counts in units of {_short(p)} bytes, {f.why}") for f in self._times_a_count(m[0], m[1], fn)]
+            elif (q := self._less_one(p, e)) is not None:
+                # X & (PAGE_SIZE - 1): the offset of X in its page, as X & ~PAGE_MASK
+                other = _other(q, self._up(p)[1])
+                f = self.source(other, fn) or self._displaced(other, fn)
+                if f is not None and f.unit.dim in ("bytes", "buffer", "user", "span"):
+                    facts.append(Fact(f.unit, f"masks {_short(other)}: {f.why}"))
+                facts += self._offset_in_its_page(q, other, fn)
             elif p is not None and p.type == "binary_expression" and _op(p) in ("<<", "/", "*", "%", ">>", "&", "|"):
                 pass
             elif call is not None and _callee(call) in (_DIV_CALLS | _SAME_UNIT_CALLS) and len(args) == 2 and args[1] == e:
@@ -994,6 +1030,7 @@ class Inference:
                         facts.append(Fact(f.unit, f"shifts {_short(left)} to bytes: {f.why}"))
                     facts += self.sinks(p, fn, "bytes")
                 else:
+                    f = f or self._displaced(left, fn)
                     if f is not None and f.unit.dim in ("bytes", "phys", "user", "span"):
                         facts.append(Fact(f.unit, f"shifts {_short(left)} to a page count: {f.why}"))
                     facts += self.sinks(p, fn, "count")
@@ -1001,7 +1038,8 @@ class Inference:
             call = self.parent(node)
             if call is not None and call.type == "call_expression" and call.child_by_field_name("function") == node:
                 args = _args(call)
-                f = self.source(args[0], fn) if args else None
+                f = (self.source(args[0], fn) or (self._displaced(args[0], fn) if token == "offset_in_page" else None)) \
+                    if args else None
                 # not a physical address: page_to_phys(page) rounded is a
                 # struct page's boundary, not only a frame's
                 if f is not None and f.unit.dim in ("bytes", "buffer", "user", "span"):
@@ -1016,7 +1054,7 @@ class Inference:
                 q, e2 = self._up(q)
             if q is not None and q.type == "binary_expression" and _op(q) == "&":
                 other = _other(q, e2)
-                f = self.source(other, fn)
+                f = self.source(other, fn) or self._displaced(other, fn)
                 if f is not None and f.unit.dim in ("bytes", "buffer", "user", "span"):
                     facts.append(Fact(f.unit, f"masks {_short(other)}: {f.why}"))
                 if e2 == e:                   # x & PAGE_MASK: rounded down, as PAGE_ALIGN_DOWN()
@@ -1030,6 +1068,104 @@ class Inference:
             elif f.unit.gran == MEET:                 # evidence for both: a logic site
                 out += [Evidence("pte", f.why), Evidence("pg", f.why)]
         return out
+
+    def _less_one(self, p, e):
+        """The `&` whose operand is `PAGE_SIZE - 1` (p, e: PAGE_SIZE on its
+        left), else None."""
+        if p is None or p.type != "binary_expression" or _op(p) != "-" or p.child_by_field_name("left") != e:
+            return None
+        one = _unwrap(p.child_by_field_name("right"))
+        if one is None or one.type != "number_literal" or one.text.decode().rstrip("uUlL") != "1":
+            return None
+        q, _ = self._up(p)
+        return q if q is not None and q.type == "binary_expression" and _op(q) == "&" else None
+
+    def _member_type(self, e, fn: _Function | None, hops: int = 3) -> tuple[str, str] | None:
+        """(struct T, why) of field expression `e` (`a->b`, `a.b`, `a->b.c`...):
+        the base's struct type (a local or parameter so declared, or a member
+        of one, down the chain), and member b of that struct a struct T or a
+        pointer to one in every definition the tree has (units-mined.yaml
+        `members`, members.py). Never through a cast, a call, an index or a
+        typedef: the base must be names and members only."""
+        if fn is None or hops == 0:
+            return None
+        base = e.child_by_field_name("argument")
+        member = e.child_by_field_name("field")
+        if base is None or member is None:
+            return None
+        if base.type == "identifier":
+            s = fn.types.get(base.text.decode())
+            s = " ".join(s.replace("const ", "").replace("volatile ", "").replace("*", " ").split()) if s else None
+            if not s or not s.startswith("struct ") or len(s.split()) != 2:
+                return None
+            owner, via = s, f"{base.text.decode()} is a {s}"
+        elif base.type == "field_expression":
+            got = self._member_type(base, fn, hops - 1)
+            if got is None:
+                return None
+            owner, via = got
+        else:
+            return None
+        t = self.table.member_type(owner, member.text.decode())
+        if t is None:
+            return None
+        return t[0], f"{via}, whose member {member.text.decode()} is a {t[0]} ({t[1]})"
+
+    def _displaced(self, e, fn: _Function | None) -> Fact | None:
+        """`A + d` (e; terms joined by `+`, and a number taken away), a value
+        cut into pages where it is asked (shifted right by PAGE_SHIFT, masked
+        by PAGE_MASK, ~PAGE_MASK or PAGE_SIZE - 1, divided by PAGE_SIZE,
+        offset_in_page()) that source() gives no unit: a byte position A of
+        unit U (bytes at one granularity) displaced by terms d of no unit is
+        a position of U, as a byte offset into pages plus a displacement
+        within the same data is (`(offset + buf->page_base) & (PAGE_SIZE -
+        1)`). Every term with a unit must agree, at least one must have one,
+        every other term is a displacement (_unitless). Never a difference
+        of two values (`end - start` is a length between them, of no
+        granularity of its own), never a count, an address or a buffer."""
+        terms = _sum_terms(e)
+        if terms is None or len(terms) < 2:
+            return None
+        known, bare = [], []
+        for t in terms:
+            u = _unwrap(t)
+            if u is not None and u.type == "number_literal":
+                continue
+            if u is None or (u.type == "identifier" and u.text.decode() in self.names):
+                return None                 # X + PAGE_SIZE - 1: a round-up, not a displacement
+            f = self.source(t, fn)
+            if f is not None:
+                known.append((t, f))
+            elif self._unitless(t, fn):
+                bare.append(t)
+            else:
+                return None
+        if not known or not bare or len({f.unit for _, f in known}) != 1:
+            return None
+        t, f = known[0]
+        if f.unit.dim != "bytes" or f.unit.gran not in ("pte", "pg"):
+            return None
+        others = ", ".join(_short(b, 24) for b in bare)
+        return Fact(f.unit, f"{_short(t)} displaced by {others} (no unit): {f.why}")
+
+    def _unitless(self, t, fn: _Function | None) -> bool:
+        """Term `t` (source() gave it no unit) is a displacement of none: a
+        local or parameter of an integer type that holds no address (not a
+        pointer, phys_addr_t, dma_addr_t, nor long or u64, where the kernel
+        keeps addresses: a base the offset is added to has a page of its
+        own), and, a local, none of its sources has a
+        unit (sources that disagree are no absence of one)."""
+        u = _unwrap(t)
+        if fn is None or u is None or u.type != "identifier" or u.text.decode() in self.names:
+            return False
+        name = u.text.decode()
+        ptype = fn.types.get(name)
+        if ptype is None or "*" in ptype or "[" in ptype \
+                or not set(ptype.replace("const ", "").split()) <= _DISPLACEMENT_TYPES:
+            return False
+        if name not in fn.param_names:
+            return all(self.source(src, fn, 1, frozenset({name})) is None for src in fn.sources.get(name, ()))
+        return True
 
     def _scaled_shift(self, shift, k, fn) -> list[Fact]:
         """`x << (PAGE_SHIFT - K)`: a count of pages turned into units of
@@ -1083,6 +1219,40 @@ class Inference:
             for ev in self.evidence(use, token, scope=parsed.scope):
                 out.append(Evidence(ev.gran, f"{macro} is used at line {line}: {ev.chain}"))
         return out
+
+
+def _fraction(d, names) -> bool:
+    """`d` of `PAGE_SIZE >> d` or `PAGE_SIZE / d`: a number, or an upper-case
+    name that is no family name (a constant), never sizeof (things per page)."""
+    d = _unwrap(d)
+    if d is None:
+        return False
+    if d.type == "number_literal":
+        return True
+    return d.type == "identifier" and d.text.decode().isupper() and d.text.decode() not in names
+
+
+def _sum_terms(e) -> list | None:
+    """The terms of `a + b + ... - 1` (e, through parentheses): None when
+    e is no sum, or takes away anything but a number."""
+    e = _unwrap(e)
+    if e is None or e.type != "binary_expression" or _op(e) not in ("+", "-"):
+        return None
+    out, stack = [], [e]
+    while stack:
+        n = _unwrap(stack.pop())
+        if n is not None and n.type == "binary_expression" and _op(n) == "+":
+            stack += [n.child_by_field_name("right"), n.child_by_field_name("left")]
+        elif n is not None and n.type == "binary_expression" and _op(n) == "-":
+            r = _unwrap(n.child_by_field_name("right"))
+            if r is None or r.type != "number_literal":
+                return None
+            stack.append(n.child_by_field_name("left"))
+        elif n is not None:
+            out.append(n)
+        else:
+            return None
+    return out
 
 
 def _shift_less(p, e, names):

@@ -83,6 +83,9 @@ class UnitTable:
     # what units-mined.yaml added: callee names of returns, (callee, K) of arguments
     mined_returns: frozenset = frozenset()
     mined_arguments: frozenset = frozenset()
+    # units-mined.yaml `members`: ("struct S", member b) -> ("struct T", why): member b of
+    # struct S is a struct T or a pointer to one, in every definition of S the tree has
+    members: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
 
     def return_names(self) -> set[str]:
         """The calls whose return the table says anything of."""
@@ -124,6 +127,11 @@ class UnitTable:
         pte = Unit("pte", "count")
         return frozenset({n for n, f in self.returns.items() if f.unit == pte}
                          | {n for (n, _), specs in self.arguments.items() if any(a.unit == pte for a in specs)})
+
+    def member_type(self, struct: str | None, member: str) -> tuple[str, str] | None:
+        """(struct T, why) when member `member` of `struct` is a struct T or
+        a pointer to one (units-mined.yaml `members`), else None."""
+        return self.members.get((struct, member)) if struct else None
 
     def field_fact(self, name: str, base_type: str | None) -> Fact | None:
         for of, fact in self.fields.get(name, ()):
@@ -183,11 +191,30 @@ def load_mined(directory: Path, default_schema: Path, table: UnitTable | None,
             arguments.add((name, e["arg"]))
             table.arguments.setdefault((name, e["arg"]), []).append(
                 ArgUnit(Unit.parse(e["unit"]), None, e.get("why", "mined"), mined=True))
+    problems += _members(f.doc, f.lines, f.rel, table)
     for key in ("fields", "parameters", "not-lengths"):
         if key in f.doc:
             problems.append(f"{f.rel}:{_line_of(f.lines, [key])}: {key}: not mined (returns and arguments only)")
     table.mined_returns, table.mined_arguments = frozenset(returns), frozenset(arguments)
     return problems, f.raw, f.kept
+
+
+def _members(doc: dict, lines, rel: str, table: UnitTable) -> list[str]:
+    """units-mined.yaml `members` (members.py): the struct type of a
+    member, so that `a->b->f` finds f's unit in units.yaml `fields`."""
+    problems: list[str] = []
+    for i, e in enumerate(doc.get("members", ())):
+        tag, n, *pairs = e.split()              # `S N b=T c=U` (the schema checked its form)
+        struct = f"struct {tag}"
+        for pair in pairs:
+            member, t = pair.split("=")
+            key = (struct, member)
+            if key in table.members:
+                problems.append(f"{rel}:{_line_of(lines, ['members', i])}: members/{i}: "
+                                f"{struct} member {member} listed twice")
+            table.members[key] = (f"struct {t}", f"mined, {struct} is defined in {n} file{'s' if n != '1' else ''}"
+                                                 f" and each definition with {member} agrees")
+    return problems
 
 
 def _table(doc: dict, lines, rel: str) -> tuple[UnitTable, list[str]]:
@@ -213,6 +240,8 @@ def _table(doc: dict, lines, rel: str) -> tuple[UnitTable, list[str]]:
                 problems.append(f"{rel}:{_line_of(lines, ['arguments', i])}: arguments/{i}: "
                                 f"{name}() argument {e['arg']} listed twice")
             specs.append(spec)
+    if "members" in doc:
+        problems.append(f"{rel}:{_line_of(lines, ['members'])}: members: mined only (units-mined.yaml, members.py)")
     for e in doc.get("fields", ()):
         fact = Fact(Unit.parse(e["unit"]), f"->{e['field']} " + e.get("why", f"is {Unit.parse(e['unit'])}"))
         table.fields.setdefault(e["field"], []).append((frozenset(e.get("of", ())), fact))
