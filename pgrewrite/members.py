@@ -32,8 +32,9 @@ not seen: a tag defined only that way has no definition here and is not
 mined; one defined both ways is the residual risk, stated in the report of
 the step.
 
-`python -m pgrewrite.members TREE FILE` rewrites the `members` section of
-FILE (semantic-rules/units-mined.yaml), leaving the rest of it as it is.
+`pgrewrite mine TREE -o FILE` writes this section after the mined
+returns and arguments; `python -m pgrewrite.members TREE FILE` rewrites
+only the `members` section of FILE, leaving the rest of it as it is.
 """
 from __future__ import annotations
 
@@ -197,7 +198,7 @@ def render(entries: list[dict]) -> str:
     out = ["# -- members (pgrewrite/members.py): the struct type of members that lead to a units.yaml field.",
            "#    `S N b=T ...`: member b of struct S is a struct T or a pointer to one in each of the N files",
            "#    that define struct S and declare b",
-           SECTION]
+           SECTION if entries else SECTION + " []"]
     by: dict[str, list[dict]] = {}
     for e in entries:
         by.setdefault(e["struct"].split()[1], []).append(e)
