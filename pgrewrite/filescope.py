@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import re
 
-from . import parsing
 from .lex import whole_words
 from .nodes import WRAPPERS, args as _args, declared, function_declarator, line as _line, short as _short, unwrap as _unwrap
 from .once import Once
@@ -220,7 +219,7 @@ class FileScope:
         self._decls = None           # (statics: name -> type, others: names, structs: T -> ok)
         self._writes: dict = {}      # ("var", name) | ("field", T, f) -> list of writes, or None: refused
         self._once_memo = Once(inf.decided)
-        self._reread: dict = {}      # start -> function_definition parsed again (None: not found)
+        self._reread = summaries.reparsed   # start -> function_definition parsed again (None: not found)
         self._placed: dict = {}      # word -> [its occurrences placed, those in bodies not parsed yet]
 
     # -- the file's top level ----------------------------------------------
@@ -392,11 +391,9 @@ class FileScope:
         return a, b, (node if node is None or _clean(node) else None), fn
 
     def _parse(self, fns) -> None:
-        """Parse the bodies of `fns` again (as summaries.Summaries._parse,
-        keeping trees with errors: each occurrence is checked for them)."""
-        todo = [fn for fn in fns if fn.start_byte not in self._reread]
-        if todo:
-            self._reread.update(parsing.reparse_functions(self.data, todo))
+        """Parse the bodies of `fns` again (trees with errors kept: each
+        occurrence is checked for them), once for this and the Summaries."""
+        self.s.reparse(fns)
 
     def _read(self, fn):
         """`fn` with its body read (parsed again if the file's parse left it out)."""

@@ -91,6 +91,9 @@ class Summaries:
         self._spans = spans
         self._words: dict[str, _Uses] = {}  # name -> where the file uses it (when first asked)
         self._reread: dict[int, object] = {}  # start -> function_definition parsed again (None: could not)
+        # the same, errors kept (None: not found): shared with filescope.FileScope, so
+        # that a body both ask for is parsed once (a tenth of a scan's parsing)
+        self.reparsed: dict[int, object] = {}
         self._root = root
         self._once_memo = Once(inference.decided)
 
@@ -157,8 +160,17 @@ class Summaries:
         todo = [fn for fn in fns if fn.start_byte not in self._reread]
         if not todo:
             return
-        for start, got in parsing.reparse_functions(self.data, todo).items():
-            self._reread[start] = got if got is not None and not got.has_error else None
+        self.reparse(todo)
+        for fn in todo:
+            got = self.reparsed.get(fn.start_byte)
+            self._reread[fn.start_byte] = got if got is not None and not got.has_error else None
+
+    def reparse(self, fns) -> None:
+        """Parse again the bodies of `fns` the file's parse left out, into
+        `reparsed` (trees with errors kept; each reader checks for them)."""
+        todo = [fn for fn in fns if fn.start_byte not in self.reparsed]
+        if todo:
+            self.reparsed.update(parsing.reparse_functions(self.data, todo))
 
     def _enclosing(self, at: int):
         i = bisect_right(self._starts, at) - 1
