@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,15 @@ sys.path.insert(0, str(REPO / "scripts"))
 from kernel_tree import find_kernel  # noqa: E402
 
 from .test_robustness_support import unprivileged_prefix  # noqa: E402
+
+
+def rules_with_mined(tmp_path: Path, mined_text: str) -> Path:
+    """A copy of the shipped rules whose units-mined.yaml is `mined_text`
+    (dedented): what the scan reads from mined data, in isolation."""
+    d = tmp_path / "semantic-rules"
+    shutil.copytree(REPO / "semantic-rules", d, ignore=shutil.ignore_patterns("units-mined.yaml"))
+    (d / "units-mined.yaml").write_text(textwrap.dedent(mined_text))
+    return d
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import textwrap
 
 import pytest
 
@@ -13,7 +12,7 @@ from pgrewrite import api, members
 from pgrewrite.classify import UNITS
 from pgrewrite.rules.loader import RuleError, load_ruleset
 
-from .conftest import REPO
+from .conftest import REPO, rules_with_mined
 
 HEADER = """\
 struct xdr_buf;
@@ -100,13 +99,6 @@ def test_units_yaml_may_not_hold_members(tmp_path):
     assert "members: mined only" in str(e.value)
 
 
-def _rules_with(tmp_path, text: str):
-    d = tmp_path / "semantic-rules"
-    shutil.copytree(REPO / "semantic-rules", d, ignore=shutil.ignore_patterns("units-mined.yaml"))
-    (d / "units-mined.yaml").write_text(textwrap.dedent(text))
-    return d
-
-
 CODE = """\
 unsigned int fx_pages(struct fx_stream *s)
 {
@@ -116,7 +108,7 @@ unsigned int fx_pages(struct fx_stream *s)
 
 
 def test_a_mined_member_decides_a_nested_access(tmp_path):
-    d = _rules_with(tmp_path, """\
+    d = rules_with_mined(tmp_path, """\
         members:
         - fx_stream 2 buf=xdr_buf
         """)
@@ -128,12 +120,12 @@ def test_a_mined_member_decides_a_nested_access(tmp_path):
 
 
 def test_without_the_member_the_access_stays_unknown(tmp_path):
-    r = api.scan_bytes("net/x/fx.c", CODE.encode(), api.load_rules(_rules_with(tmp_path, "")))
+    r = api.scan_bytes("net/x/fx.c", CODE.encode(), api.load_rules(rules_with_mined(tmp_path, "")))
     assert [d.verdict.value for d in r.decisions] == ["unknown"]
 
 
 def test_a_member_listed_twice_is_a_problem(tmp_path):
-    d = _rules_with(tmp_path, """\
+    d = rules_with_mined(tmp_path, """\
         members:
         - fx_stream 1 buf=xdr_buf
         - fx_stream 1 buf=page
@@ -159,7 +151,7 @@ def test_the_command_rewrites_the_members_section(tmp_path):
     tree = tmp_path / "tree"
     tree.mkdir()
     (tree / "fx.h").write_text(HEADER)
-    d = _rules_with(tmp_path, "returns:\n- calls: [fx_keep]\n  unit: pg-count\n")
+    d = rules_with_mined(tmp_path, "returns:\n- calls: [fx_keep]\n  unit: pg-count\n")
     r = subprocess.run([sys.executable, "-m", "pgrewrite.members", str(tree), str(d / "units-mined.yaml")],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
@@ -169,7 +161,7 @@ def test_the_command_rewrites_the_members_section(tmp_path):
 
 
 def test_a_malformed_members_line_is_a_problem(tmp_path):
-    d = _rules_with(tmp_path, """\
+    d = rules_with_mined(tmp_path, """\
         members:
         - fx_stream buf=xdr_buf
         """)

@@ -15,7 +15,7 @@ from pgrewrite.classify import UNITS
 from pgrewrite.cli import cli
 from pgrewrite.rules.loader import RuleError, load_ruleset
 
-from .conftest import REPO
+from .conftest import REPO, rules_with_mined
 
 TREE = REPO / "tests" / "data" / "mining-tree"
 EXPECTED = REPO / "tests" / "data" / "mining-tree.yaml"
@@ -110,13 +110,6 @@ def test_the_why_names_where_it_was_mined(mined):
 
 # -- the scan reads units-mined.yaml ------------------------------------------
 
-def _rules_with(tmp_path, mined_text: str):
-    d = tmp_path / "semantic-rules"
-    shutil.copytree(REPO / "semantic-rules", d, ignore=shutil.ignore_patterns("units-mined.yaml"))
-    (d / "units-mined.yaml").write_text(textwrap.dedent(mined_text))
-    return d
-
-
 CALLER = """\
 int fx_caller(struct vm_area_struct *vma, unsigned long off)
 {
@@ -136,20 +129,20 @@ def _decisions(ruleset, code=CALLER):
 
 
 def test_a_mined_fact_decides_a_call_in_another_file(tmp_path, mined):
-    got = _decisions(api.load_rules(_rules_with(tmp_path, mined)))
+    got = _decisions(api.load_rules(rules_with_mined(tmp_path, mined)))
     assert [(line, v, rule) for line, v, rule, _ in got] == [(3, "pte", UNITS), (8, "pg", UNITS)]
     assert "fx_map_pfn() argument 3 is a count of PTE pages (mined from drivers/fx/core.c:22" in got[0][3]
     assert "fx_nr_pages() is mined from drivers/fx/core.c:6" in got[1][3]
 
 
 def test_without_the_mined_file_nothing_is_known(tmp_path):
-    d = _rules_with(tmp_path, "")
+    d = rules_with_mined(tmp_path, "")
     (d / "units-mined.yaml").unlink()
     assert [v for _, v, _, _ in _decisions(api.load_rules(d))] == ["unknown", "unknown"]
 
 
 def test_units_yaml_wins_over_a_mined_entry(tmp_path):
-    d = _rules_with(tmp_path, """\
+    d = rules_with_mined(tmp_path, """\
         returns:
           - calls: [folio_nr_pages]
             unit: pte-count
@@ -167,7 +160,7 @@ def test_units_yaml_wins_over_a_mined_entry(tmp_path):
 
 
 def test_a_mined_file_holds_returns_and_arguments_only(tmp_path):
-    d = _rules_with(tmp_path, """\
+    d = rules_with_mined(tmp_path, """\
         fields:
           - field: fx_len
             unit: pg-bytes
@@ -178,18 +171,18 @@ def test_a_mined_file_holds_returns_and_arguments_only(tmp_path):
 
 
 def test_the_mined_file_is_part_of_the_rules_digest(tmp_path, mined):
-    a = load_ruleset(_rules_with(tmp_path / "a", mined)).digest
-    b = load_ruleset(_rules_with(tmp_path / "b", mined.replace("pte-bytes", "pg-bytes"))).digest
+    a = load_ruleset(rules_with_mined(tmp_path / "a", mined)).digest
+    b = load_ruleset(rules_with_mined(tmp_path / "b", mined.replace("pte-bytes", "pg-bytes"))).digest
     assert a != b
 
 
 def test_the_mined_file_is_not_a_rule(tmp_path, mined):
-    rules = load_ruleset(_rules_with(tmp_path, mined))
+    rules = load_ruleset(rules_with_mined(tmp_path, mined))
     assert not any(r.id == "units-mined" for r in rules.rules)
 
 
 def test_hand_written_drops_what_was_mined(tmp_path, mined):
-    table = load_ruleset(_rules_with(tmp_path, mined)).units
+    table = load_ruleset(rules_with_mined(tmp_path, mined)).units
     hand = table.hand_written()
     assert "fx_nr_pages" in table.returns and "fx_nr_pages" not in hand.returns
     assert ("fx_map_pfn", 3) in table.arguments and ("fx_map_pfn", 3) not in hand.arguments
