@@ -219,7 +219,6 @@ class FileScope:
         self._decls = None           # (statics: name -> type, others: names, structs: T -> ok)
         self._writes: dict = {}      # ("var", name) | ("field", T, f) -> list of writes, or None: refused
         self._once_memo = Once(inf.decided)
-        self._reread = summaries.reparsed   # start -> function_definition parsed again (None: not found)
         self._placed: dict = {}      # word -> [its occurrences placed, those in bodies not parsed yet]
 
     # -- the file's top level ----------------------------------------------
@@ -378,9 +377,9 @@ class FileScope:
             got = self._placed[word] = [out, pending]
         out, pending = got
         if resolve and pending:
-            self._parse([fn for _, _, fn in pending])
+            self.s.reparse([fn for _, _, fn in pending])
             for a, b, fn in pending:
-                again = self._reread.get(fn.start_byte)
+                again = self.s.reparsed.get(fn.start_byte)
                 out.append(self._checked(a, b, again.descendant_for_byte_range(a, b) if again is not None else None, again))
             got[1] = []
         return out
@@ -390,18 +389,13 @@ class FileScope:
             return a, b, _DIRECTIVE_READ, fn
         return a, b, (node if node is None or _clean(node) else None), fn
 
-    def _parse(self, fns) -> None:
-        """Parse the bodies of `fns` again (trees with errors kept: each
-        occurrence is checked for them), once for this and the Summaries."""
-        self.s.reparse(fns)
-
     def _read(self, fn):
         """`fn` with its body read (parsed again if the file's parse left it out)."""
         body = fn.child_by_field_name("body")
         if body is None or body.named_child_count or not self.data[body.start_byte + 1:body.end_byte - 1].strip():
             return fn
-        self._parse([fn])
-        return self._reread.get(fn.start_byte)
+        self.s.reparse([fn])
+        return self.s.reparsed.get(fn.start_byte)
 
     def _var_writes(self, name: str, resolve: bool = True):
         """[(target, right side, function_definition)] of every write of

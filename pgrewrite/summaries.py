@@ -90,9 +90,8 @@ class Summaries:
         self._starts = [s for s, _, _, _ in spans]
         self._spans = spans
         self._words: dict[str, _Uses] = {}  # name -> where the file uses it (when first asked)
-        self._reread: dict[int, object] = {}  # start -> function_definition parsed again (None: could not)
-        # the same, errors kept (None: not found): shared with filescope.FileScope, so
-        # that a body both ask for is parsed once (a tenth of a scan's parsing)
+        # start -> function_definition parsed again, errors kept (None: not found);
+        # shared with filescope.FileScope, so that a body both ask for is parsed once
         self.reparsed: dict[int, object] = {}
         self._root = root
         self._once_memo = Once(inference.decided)
@@ -114,9 +113,9 @@ class Summaries:
                 self._place(u, node, s, e, self._enclosing(s))
         if resolve and u.pending:
             pending, u.pending = u.pending, []
-            self._parse([fn for _, _, fn in pending])
+            self.reparse([fn for _, _, fn in pending])
             for s, e, fn in pending:
-                again = self._reread.get(fn.start_byte)
+                again = self._clean(fn.start_byte)
                 if again is None:
                     u.other = True
                 else:
@@ -153,17 +152,14 @@ class Summaries:
         body = fn.child_by_field_name("body")
         if body is None or body.named_child_count or not self.data[body.start_byte + 1:body.end_byte - 1].strip():
             return fn
-        self._parse([fn])
-        return self._reread.get(fn.start_byte)
+        self.reparse([fn])
+        return self._clean(fn.start_byte)
 
-    def _parse(self, fns) -> None:
-        todo = [fn for fn in fns if fn.start_byte not in self._reread]
-        if not todo:
-            return
-        self.reparse(todo)
-        for fn in todo:
-            got = self.reparsed.get(fn.start_byte)
-            self._reread[fn.start_byte] = got if got is not None and not got.has_error else None
+    def _clean(self, start: int):
+        """The function re-parsed at `start`, None if the parse found none
+        or read it with errors (a summary is never built on a guess)."""
+        got = self.reparsed.get(start)
+        return got if got is not None and not got.has_error else None
 
     def reparse(self, fns) -> None:
         """Parse again the bodies of `fns` the file's parse left out, into
@@ -186,7 +182,7 @@ class Summaries:
     def read_all(self) -> None:
         """Parse the bodies the file's tree left out, all at once (mining.py
         asks about every function)."""
-        self._parse([fn for fns in self._defs.values() for fn in fns
+        self.reparse([fn for fns in self._defs.values() for fn in fns
                      if (b := fn.child_by_field_name("body")) is not None and not b.named_child_count
                      and self.data[b.start_byte + 1:b.end_byte - 1].strip()])
 
