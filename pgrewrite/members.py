@@ -38,14 +38,13 @@ only the `members` section of FILE, leaving the rest of it as it is.
 """
 from __future__ import annotations
 
-import os
 import re
 import sys
 from pathlib import Path
 
 from . import parsing
+from .mining import tree_files
 
-_SUFFIXES = (".c", ".h")
 _DEFINES = re.compile(rb"\bstruct\s+([A-Za-z_]\w*)\s*\{")
 SECTION = "members:"
 
@@ -56,14 +55,6 @@ def targets(table) -> set[str]:
     for entries in table.fields.values():
         for of, _ in entries:
             out |= {t.split()[1] for t in of if t.startswith("struct ")}
-    return out
-
-
-def _files(root: Path) -> list[str]:
-    out = []
-    for d, dirs, names in os.walk(root):
-        dirs[:] = sorted(x for x in dirs if not x.startswith("."))
-        out += [os.path.relpath(os.path.join(d, n), root) for n in sorted(names) if n.endswith(_SUFFIXES)]
     return out
 
 
@@ -123,7 +114,7 @@ def definitions(data: bytes) -> list[tuple[str, dict | None]]:
 def mine(root: Path, table, hops: int = 2, progress=None) -> tuple[list[dict], list[str]]:
     """The `members` entries for the tree at `root` (units.yaml's `table`)
     and the refusals (one line each)."""
-    files = _files(root)
+    files = tree_files(root)
     texts: dict[str, bytes] = {}
     defined: dict[str, list[str]] = {}
     for f in files:
