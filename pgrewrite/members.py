@@ -211,12 +211,16 @@ def replace_section(text: str, section: str) -> str:
 
 
 def main(argv: list[str]) -> int:
-    from .rules.loader import load_ruleset
+    from .rules.loader import RuleError, load_ruleset
     if len(argv) != 2:
         print("usage: python -m pgrewrite.members TREE UNITS-MINED-FILE", file=sys.stderr)
         return 2
     root, out = Path(argv[0]), Path(argv[1])
-    table = load_ruleset(out.parent).units
+    try:
+        table = load_ruleset(out.parent).units
+    except RuleError as e:      # FILE must lie in a rules directory: its units.yaml names the structs
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     if table is None:
         print(f"{out.parent}: no units.yaml", file=sys.stderr)
         return 2

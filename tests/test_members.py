@@ -160,6 +160,16 @@ def test_the_command_rewrites_the_members_section(tmp_path):
     assert load_ruleset(d).units.member_type("struct fx_stream", "buf")[0] == "struct xdr_buf"
 
 
+def test_the_command_outside_a_rules_directory_says_so_without_a_traceback(tmp_path):
+    out = tmp_path / "units-mined.yaml"
+    out.write_text("members: []\n")
+    r = subprocess.run([sys.executable, "-m", "pgrewrite.members", str(tmp_path), str(out)],
+                       capture_output=True, text=True)
+    assert r.returncode == 2
+    assert r.stderr.startswith("error: ") and "Traceback" not in r.stderr
+    assert out.read_text() == "members: []\n"
+
+
 def test_a_malformed_members_line_is_a_problem(tmp_path):
     d = rules_with_mined(tmp_path, """\
         members:
