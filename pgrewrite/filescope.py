@@ -48,6 +48,7 @@ import re
 from .lex import whole_words
 from .nodes import WRAPPERS, args as _args, declared, function_declarator, line as _line, short as _short, unwrap as _unwrap
 from .once import Once
+from .parsing import nodes_of_kinds
 from .rules.units import Fact
 from .summaries import _name_of
 
@@ -528,10 +529,9 @@ class FileScope:
         if key in self._writes:
             return self._writes[key]
         ok = True
-        pat = re.compile(rb"\bstruct\s+" + re.escape(struct.encode()) + rb"\b")
         statics = {n: "*" in t for n, t in self._top()[0].items() if _struct_of(t) == struct}
         fns = {}
-        starts = [m.start() for m in pat.finditer(self.data)]
+        starts = _struct_tags(self.data, struct.encode())
         for n in statics:
             starts += [a for a, _ in whole_words(self.data, n.encode())]
         for a in starts:
@@ -553,6 +553,29 @@ class FileScope:
         return ok
 
 
+def _struct_tags(data: bytes, name: bytes) -> list[int]:
+    """Where `re.finditer(rb"\\bstruct\\s+NAME\\b", data)` matches (the
+    offset of `struct`), found from the name's occurrences (bytes.find):
+    a regex that starts with \\b scans every byte of the file."""
+    out = []
+    i, n = data.find(name), len(name)
+    while i >= 0:
+        e = i + n
+        if e >= len(data) or data[e] not in _WORD:
+            j = i
+            while j and data[j - 1] in _SPACE:
+                j -= 1
+            k = j - 6
+            if j < i and k >= 0 and data[k:j] == b"struct" and (k == 0 or data[k - 1] not in _WORD):
+                out.append(k)
+        i = data.find(name, e)
+    return out
+
+
+_WORD = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")   # re's \w in bytes
+_SPACE = frozenset(b" \t\n\r\f\v")                                                     # re's \s in bytes
+
+
 def _whole_ok(fn, names: dict, struct: str, scope: "FileScope", at) -> bool:
     """No struct T in function `fn` may be filled with bytes from
     elsewhere (`names`: the function's names of type struct T, or a
@@ -566,11 +589,12 @@ def _whole_ok(fn, names: dict, struct: str, scope: "FileScope", at) -> bool:
     - a positional initializer list of a struct T (other than zeros).
     A struct T copied whole from another (`*p = *q`) keeps the fields'
     values."""
-    stack = [fn]
     tag = re.compile(rb"\bstruct\s+" + re.escape(struct.encode()) + rb"\b")
     local = scope.s._defs
-    while stack:
-        n = stack.pop()
+    # any one node refuses, so the order they are looked at in does not
+    # matter: the query engine lists them without a Python walk of the rest
+    found = nodes_of_kinds(fn, _WHOLE_KINDS)
+    for n in (n for k in _WHOLE_KINDS for n in found.get(k, ())):
         t = n.type
         if t == "call_expression":
             f = n.child_by_field_name("function")
@@ -597,8 +621,10 @@ def _whole_ok(fn, names: dict, struct: str, scope: "FileScope", at) -> bool:
         elif t == "initializer_list" and _list_struct(n, at, scope) == struct:
             if any(c.type not in ("initializer_pair", "comment") and c.text != b"0" for c in n.named_children):
                 return False
-        stack.extend(n.named_children)
     return True
+
+
+_WHOLE_KINDS = ("call_expression", "pointer_expression", "initializer_list")   # what _whole_ok looks at
 
 
 def _size_of(a, names: dict, tag) -> bool:

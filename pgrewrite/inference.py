@@ -110,7 +110,8 @@ class _Function:
     def __init__(self, fn, table: UnitTable):
         self.types: dict[str, str] = {}
         self.sources: dict[str, list] = {}
-        self.uses: dict[str, list] = {}
+        self._uses: dict[str, list] | None = None    # `uses`, listed when first asked for
+        self._identifiers = ()
         self.poisoned: set[str] = set()
         self.changed: set[str] = set()   # address-taken, or written by `*=`, `<<=`...
         self.params: dict[str, Fact] = {}
@@ -135,6 +136,18 @@ class _Function:
         body = fn.child_by_field_name("body")
         if body is not None:
             self._read(body)
+
+    @property
+    def uses(self) -> dict[str, list]:
+        """Name -> its identifiers in the body, last first. Listed when first
+        asked for: many functions are read for their sources and types only."""
+        if self._uses is None:
+            uses = self._uses = {}
+            # identifiers are leaves: the walk meets them in the text's order, reversed
+            for n in sorted(self._identifiers, key=_START, reverse=True):
+                uses.setdefault(n.text.decode(), []).append(n)
+            self._identifiers = ()
+        return self._uses
 
     def _read(self, body):
         found = parsing.nodes_of_kinds(body, _READ_KINDS)     # kind -> nodes, in no useful order
@@ -180,10 +193,7 @@ class _Function:
                 for name in _macro_loop_names(n):     # the macro may assign its loop variable
                     self.poisoned.add(name)
                     self.changed.add(name)
-        uses = self.uses
-        # identifiers are leaves: the walk meets them in the text's order, reversed
-        for n in sorted(found.get("identifier", ()), key=_START, reverse=True):
-            uses.setdefault(n.text.decode(), []).append(n)
+        self._identifiers = found.get("identifier", ())
         self.returns = sorted(found.get("return_statement", []), key=lambda n: (-n.end_byte, n.start_byte))
 
 

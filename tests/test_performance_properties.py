@@ -887,3 +887,104 @@ def test_has_any_item_by_item_changes_no_result(monkeypatch):
     monkeypatch.setattr(C.Has, "_first_of_any", counting)
     files = _same_result_without(engine, monkeypatch, lambda m: m.setattr(C.Has, "_split", property(lambda cond: False)))
     assert files > 50 and split["n"] > 50
+
+
+def _fixture_sources() -> list[bytes]:
+    return [p.read_bytes() for top in (SAMPLE, SAMPLE.parent / "fixtures")
+            for p in sorted(top.rglob("*.[ch]")) if p.is_file() and "snapshots" not in p.parts]
+
+
+def test_struct_tags_are_where_the_regex_matches():
+    """filescope._struct_tags (bytes.find from the name) finds what
+    `\\bstruct\\s+NAME\\b` finds, on random texts made of the pieces that
+    decide a match and on every source of sample-tree/ and fixtures/."""
+    from pgrewrite.filescope import _struct_tags
+    rng = random.Random(11)
+    pieces = [b"struct", b"s", b"foo", b"foo_", b"xfoo", b"1", b" ", b"\t", b"\n", b"\x0b", b"*", b"(", b"$", b"_"]
+    for _ in range(3000):
+        data = b"".join(rng.choice(pieces) for _ in range(rng.randrange(12)))
+        want = [m.start() for m in re.finditer(rb"\bstruct\s+foo\b", data)]
+        assert _struct_tags(data, b"foo") == want, data
+    hits = 0
+    for data in _fixture_sources():
+        for name in set(re.findall(rb"\bstruct\s+(\w+)", data)):
+            want = [m.start() for m in re.finditer(rb"\bstruct\s+" + re.escape(name) + rb"\b", data)]
+            assert _struct_tags(data, name) == want, name
+            hits += len(want)
+    assert hits > 100
+
+
+def _whole_ok_by_walk(fn, names, struct, scope, at, monkeypatch):
+    """filescope._whole_ok as it was: a walk of every named node, for the
+    query's answer to be checked against."""
+    from pgrewrite import filescope
+    monkeypatch.setattr(filescope, "nodes_of_kinds", lambda n, kinds: _walked_kinds(n, kinds))
+    try:
+        return filescope._whole_ok(fn, names, struct, scope, at)
+    finally:
+        monkeypatch.undo()
+
+
+def _walked_kinds(node, kinds) -> dict:
+    out, stack = {}, [node]
+    while stack:
+        n = stack.pop()
+        if n.type in kinds:
+            out.setdefault(n.type, []).append(n)
+        stack.extend(n.named_children)
+    return out
+
+
+WHOLE = b"""
+struct s { int a; int b; };
+static struct s g;
+void ok(struct s *p) { p->a = 1; memset(p, 0, sizeof(*p)); }
+void raw(struct s *p, void *u) { copy_from_user(p, u, 8); }
+void size(struct s *p) { f(p, sizeof(struct s)); }
+void addr(void) { struct s x; h(&x); }
+void list(void) { struct s x = {1, 2}; use(x); }
+void zeros(void) { struct s x = {0}; use(x); }
+"""
+
+
+def test_whole_ok_by_query_is_the_walk(monkeypatch):
+    """_whole_ok looks at the calls, `&` and initializer lists the query
+    engine lists: any one refuses, so its answer is the walk's, for every
+    function and struct of WHOLE, sample-tree/ and fixtures/ (and WHOLE
+    has each way to refuse)."""
+    from pgrewrite import filescope, parsing
+    from pgrewrite.inference import _Function
+    from pgrewrite.rules.units import UnitTable
+    compared, refused = 0, set()
+    for data in [WHOLE] + _fixture_sources():
+        root = parsing.parse(data)
+        scope = filescope.FileScope.__new__(filescope.FileScope)
+        scope.s = type("S", (), {"_defs": {}})()
+        structs = {m.decode() for m in re.findall(rb"\bstruct\s+(\w+)", data)}
+        fns = [c for c in root.children if c.type == "function_definition"]
+        for fn in fns:
+            at = _Function(fn, UnitTable())
+            for struct in structs:
+                names = {n: "*" in t for n, t in at.types.items() if filescope._struct_of(t) == struct}
+                got = filescope._whole_ok(fn, names, struct, scope, at)
+                assert got == _whole_ok_by_walk(fn, names, struct, scope, at, monkeypatch)
+                compared += 1
+                if data is WHOLE and not got:
+                    refused.add(fn.start_byte)
+    assert compared > 200 and len(refused) == 4
+
+
+def test_holes_by_bisection_answer_as_the_scan():
+    """sites._Holes (bisection in the union of the spans) says what the
+    scan of every hole said, on random nested, touching and empty spans."""
+    from pgrewrite.sites import _Holes
+    rng = random.Random(5)
+    for _ in range(2000):
+        holes = []
+        for _ in range(rng.randrange(8)):
+            s = rng.randrange(40)
+            holes.append((s, s + rng.randrange(10), None))
+        holes.sort(key=lambda h: (h[0], h[1]))
+        inside = _Holes(holes)
+        for p in range(-1, 52):
+            assert (p in inside) == any(s <= p < e for s, e, _ in holes), (holes, p)
