@@ -62,7 +62,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from operator import attrgetter
 
-from . import extents, filescope, parsing, uses
+from . import extents, filescope, once, parsing, uses
 from .family import Family
 from .nodes import (COMPARISONS as _COMPARE, PEER_CALLS as _PEERS_CALLS, TYPED_PEER_CALLS as _TYPED_PEERS,
                     WRAPPERS as _WRAPPERS, args as _args, callee as _callee, declared, function_declarator,
@@ -84,6 +84,7 @@ _READ_KINDS = ("declaration", "assignment_expression", "pointer_expression", "fu
                "identifier", "return_statement")     # what _Function._read looks at
 _MAX_DEPTH = 4
 MEET = "pte+pg"     # the granularity of a value where a PTE and a PG value met
+_MISS = object()    # no answer kept (None is one)
 
 
 @dataclass(frozen=True)
@@ -254,6 +255,7 @@ class Inference:
         self._trees: dict[int | None, _TreeMemo] = {}
         self._enter(None)
         self._site_fn: _Function | None = None    # the function of the site asked about
+        self._answers: dict = {}          # source() and sinks() answers (_kept)
         # tree-sitter's Node.parent walks down from the root each time; the
         # site's Scope remembers parents (sites.Scope.parent), set per site
         self.parent = _ts_parent
@@ -263,6 +265,7 @@ class Inference:
         facts from now on (the functions already read stay read)."""
         self.decided = decided
         self.from_uses = True
+        self._answers.clear()             # computed from fewer facts
 
     def _enter(self, scope) -> None:
         """Read the tree of `scope` (a sites.Scope; None: the file's) from
@@ -322,8 +325,42 @@ class Inference:
         self._site_fn = self._function(n)
         return self.source(n, self._site_fn)
 
-    # -- sources: what unit a value has, from where it comes -------------
+    # -- remembered answers ---------------------------------------------
+    # Sites of one function ask the same source() and sinks() questions
+    # (a fifth of the calls, with their whole derivations below them). An
+    # answer is kept when no Once guard is open (once.nothing_open): then it
+    # is what the same question asked again with nothing open computes. The
+    # key holds what an answer depends on besides the question itself: the
+    # tree read (its memo), the site's function (page-array facts) and the
+    # facts known (know() forgets every kept answer).
+
+    def _kept(self, key):
+        if not once.nothing_open():
+            return None, None
+        key = (id(self._tree), id(self._site_fn)) + key
+        return key, self._answers.get(key, _MISS)
+
     def source(self, e, fn: _Function | None, depth: int = 0, seen: frozenset = frozenset()) -> Fact | None:
+        key, hit = self._kept(("source", e.id if e is not None else None, id(fn), depth, seen))
+        if key is None:
+            return self._source(e, fn, depth, seen)
+        if hit is _MISS:
+            hit = self._answers[key] = self._source(e, fn, depth, seen)
+        return hit
+
+    def sinks(self, e, fn: _Function | None, dim: str, depth: int = 0, seen: frozenset = frozenset()) -> list[Fact]:
+        """Facts saying what the context of expression `e` (of dimension
+        `dim`: bytes, count, or per: things per page) expects, walking up
+        through + - min max."""
+        key, hit = self._kept(("sinks", e.id if e is not None else None, id(fn), dim, depth, seen))
+        if key is None:
+            return self._sinks(e, fn, dim, depth, seen)
+        if hit is _MISS:
+            hit = self._answers[key] = tuple(self._sinks(e, fn, dim, depth, seen))
+        return list(hit)
+
+    # -- sources: what unit a value has, from where it comes -------------
+    def _source(self, e, fn: _Function | None, depth: int = 0, seen: frozenset = frozenset()) -> Fact | None:
         e = _unwrap(e)
         if e is None or depth > _MAX_DEPTH:
             return None
@@ -493,10 +530,7 @@ class Inference:
         return f
 
     # -- sinks: what unit the context expects of a value ------------------
-    def sinks(self, e, fn: _Function | None, dim: str, depth: int = 0, seen: frozenset = frozenset()) -> list[Fact]:
-        """Facts saying what the context of expression `e` (of dimension
-        `dim`: bytes, count, or per: things per page) expects, walking up
-        through + - min max."""
+    def _sinks(self, e, fn: _Function | None, dim: str, depth: int = 0, seen: frozenset = frozenset()) -> list[Fact]:
         if depth > _MAX_DEPTH:
             return []
         p, e = self._up(e)

@@ -8,6 +8,16 @@ a fact would depend on which site of the file asked first."""
 from __future__ import annotations
 
 
+_open = 0      # questions being answered, in every Once of the process
+
+
+def nothing_open() -> bool:
+    """No Once is answering a question: an answer computed now rests on no
+    guard's None, so it is the one a later question with nothing open gets
+    (inference.Inference remembers source() and sinks() answers then)."""
+    return _open == 0
+
+
 class Once:
     def __init__(self, facts=None) -> None:
         self._kept: dict = {}
@@ -29,11 +39,14 @@ class Once:
         if key in self._open:
             self._cut.add(key)
             return None
+        global _open
         outer, self._cut = self._cut, set()
         self._open.add(key)
+        _open += 1
         try:
             got = compute()
         finally:
+            _open -= 1
             self._open.discard(key)
             inner, self._cut = self._cut, outer
         inner.discard(key)              # cut at this very question: the answer is this question's own

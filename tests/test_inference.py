@@ -241,3 +241,27 @@ def test_a_macro_the_file_undefines_is_not_decided_by_its_uses():
         }
         """)
     assert (1, "PAGE_SIZE", "pg", UNITS) in got
+
+
+def test_answers_asked_before_the_rules_decided_are_not_kept_after():
+    """A source() asked while the rules still run (a `unit:` condition) is
+    computed without the strong decisions; once they are known (know())
+    the same question is computed again from them, not answered from the
+    kept answer."""
+    from pgrewrite import parsing
+    from pgrewrite.inference import Inference
+    code = b"void f(char *buf)\n{\n\tsize_t len = PAGE_SIZE;\n\tg(len);\n}\n"
+    ruleset = api.load_rules()
+    root = parsing.parse(code)
+    page_size = code.index(b"PAGE_SIZE")
+    stack, len_use = [root], None
+    while stack:
+        n = stack.pop()
+        if n.type == "identifier" and n.text == b"len" and n.start_byte > page_size:
+            len_use = n
+        stack.extend(n.children)
+    inf = Inference(ruleset.units, ruleset.family, code, path="mm/x.c")
+    assert inf.source_at(len_use) is None
+    inf.know({page_size: "pg"})
+    fact = inf.source_at(len_use)
+    assert fact is not None and fact.unit.gran == "pg" and "PAGE_SIZE" in fact.why

@@ -988,3 +988,30 @@ def test_holes_by_bisection_answer_as_the_scan():
         inside = _Holes(holes)
         for p in range(-1, 52):
             assert (p in inside) == any(s <= p < e for s, e, _ in holes), (holes, p)
+
+
+def test_remembered_source_and_sinks_answers_change_no_result(monkeypatch):
+    """Inference keeps source()/sinks() answers computed while no Once
+    guard is open: every fixture and sample-tree file gets the same
+    decisions, reasons (derivations) included, as without keeping any."""
+    from pgrewrite import once
+    from pgrewrite.api import load_rules
+    from pgrewrite.engine import Engine
+    ruleset = load_rules(RULES)
+    paths = [p for top in (SAMPLE, SAMPLE.parent / "fixtures") for p in sorted(top.rglob("*.[ch]"))
+             if p.is_file() and "snapshots" not in p.parts]
+    kept = [Engine(ruleset).analyse(str(p), p.read_bytes()) for p in paths]
+    monkeypatch.setattr(once, "nothing_open", lambda: False)
+    fresh = [Engine(ruleset).analyse(str(p), p.read_bytes()) for p in paths]
+    assert kept == fresh
+    assert sum(len(r.decisions) for r in kept) > 500
+
+
+def test_no_answer_is_kept_while_a_guard_is_open():
+    """once.nothing_open is False exactly while some Once computes."""
+    from pgrewrite import once
+    seen = []
+    o = once.Once()
+    assert once.nothing_open()
+    o.get("q", lambda: seen.append(once.nothing_open()) or o.get("q", lambda: 1))
+    assert seen == [False] and once.nothing_open()
