@@ -53,8 +53,7 @@ class Classifier:
         self._by_token = {n: [r for r in self.ruleset.rules if r.tokens is None or n in r.tokens]
                           for n in fam.names}
         # what a rule's match needs in the text around the site (see region_needs)
-        self._needs = {r.id: literals.screened(literals.as_bytes(region_needs(r.match)))
-                       for r in self.ruleset.rules}
+        self._needs = {r.id: literals.screened(literals.as_bytes(rule_needs(r))) for r in self.ruleset.rules}
 
     def rules_for(self, found: FoundSite, memo: dict | None = None) -> list[Rule]:
         """The rules tried at a site (by token, language and path); `memo`:
@@ -259,24 +258,45 @@ class Classifier:
         return [Edit(n.start_byte, n.end_byte, source, target, rule.id, "identifier") for n in idents]
 
 
-def region_needs(cond) -> literals.Requirement:
+def rule_needs(rule: Rule) -> literals.Requirement:
+    """What the text of a site's top-level item must contain for `rule` to
+    match there: its match's region_needs, and what the rule's `where`
+    needs of a metavariable one pattern of the match binds (where
+    requires it bound, so that pattern matched in the region)."""
+    fresh = C.metavars_bound_once(rule.match)
+    return literals.clauses([*region_needs(rule.match, fresh),
+                             *(c for var, w in rule.where.items() if var in fresh for c in w.text_needs())])
+
+
+def region_needs(cond, fresh: frozenset | None = None) -> literals.Requirement:
     """Strings (rules/literals.py clauses) that the text of a site's
     top-level item (the function, declaration or macro body statement
     holding it: see _region) must contain for `cond` to hold at the
     site. Only conditions that look at the site's ancestors, their
     descendants and their text have any: a site pattern (matched at the
-    site's ancestors), `inside`, `inside-call`; () means nothing is known."""
+    site's ancestors), `inside`, `inside-call`; () means nothing is known.
+    A pattern's `where` on a metavariable only it binds (`fresh`: those of
+    the rule whose condition `cond` is) adds what that condition needs of
+    the bound node's text: the node lies in what the pattern matched. (A
+    metavariable another pattern may have bound first is compared, not
+    bound, and can stand for a node elsewhere.)"""
+    if fresh is None:
+        fresh = C.metavars_bound_once(cond)
     if isinstance(cond, C.All):
-        return literals.clauses([c for item in cond.items for c in region_needs(item)])
+        return literals.clauses([c for item in cond.items for c in region_needs(item, fresh)])
     if isinstance(cond, C.Any) and cond.items:
-        firsts = [literals.strongest(region_needs(item)) for item in cond.items]
+        firsts = [literals.strongest(region_needs(item, fresh)) for item in cond.items]
         if all(f is not None for f in firsts):
             return literals.clauses([literals.union(firsts)])
         return ()
-    if isinstance(cond, C.PatternCond):
-        return cond.text_needs()
     if isinstance(cond, C.Inside) and cond.cond is not None:
-        return cond.cond.text_needs()
+        cond = cond.cond
+        if not isinstance(cond, C.PatternCond):
+            return cond.text_needs()
+    if isinstance(cond, C.PatternCond):
+        own = C.pattern_metavars(cond.pattern)
+        return literals.clauses([*cond.text_needs(), *(c for var, w in cond.where.items()
+                                                      if var in fresh and var in own for c in w.text_needs())])
     if isinstance(cond, C.InsideCall):
         return literals.required(cond.name)
     return ()

@@ -1015,3 +1015,49 @@ def test_no_answer_is_kept_while_a_guard_is_open():
     assert once.nothing_open()
     o.get("q", lambda: seen.append(once.nothing_open()) or o.get("q", lambda: 1))
     assert seen == [False] and once.nothing_open()
+
+
+def test_a_rules_where_screens_its_region_and_changes_no_result(monkeypatch):
+    """A rule's region screen (classify.rule_needs) holds what a `where`
+    needs of a metavariable one pattern binds: every file of sample-tree/
+    and fixtures/ gives the same result as with the screens of the pattern
+    words alone, and shipped rules have a screen only through this."""
+    from pgrewrite import api, classify
+    ruleset = api.load_rules(RULES)
+    gained = [r.id for r in ruleset.rules if classify.rule_needs(r) != classify.region_needs(r.match, frozenset())]
+    assert {"pte-pfn-shift", "pg-page-buffer", "pte-address-arith"} <= set(gained)
+    screened = api.Engine(ruleset)
+    with monkeypatch.context() as m:     # the classifier makes its screens when it is made
+        m.setattr(classify, "rule_needs", lambda r: classify.region_needs(r.match, frozenset()))
+        words = api.Engine(ruleset)
+    assert screened.classifier._needs != words.classifier._needs
+    paths = _sample_and_fixture_files()
+    for p in paths:
+        data = p.read_bytes()
+        a, b = screened.analyse(str(p), data), words.analyse(str(p), data)
+        assert a.decisions == b.decisions and a.edits == b.edits and a.notes == b.notes, p
+    assert len(paths) > 50
+
+
+@pytest.mark.parametrize("rule, screened", [
+    # one pattern binds $P: what its where needs is in the region
+    ({"pattern": "$P << PAGE_SHIFT", "where": {"$P": {"regex": "pfn"}}}, True),
+    # alternatives never meet: each binds $P first
+    ({"any": [{"pattern": "$P << PAGE_SHIFT"}, {"pattern": "PAGE_SHIFT + $P"}], "where": {"$P": {"regex": "pfn"}}},
+     True),
+    # an earlier pattern may bind $P elsewhere: the later one only compares
+    ({"all": [{"inside": {"pattern": "f($P)"}}, {"pattern": "$P << PAGE_SHIFT"}], "where": {"$P": {"regex": "pfn"}}},
+     False),
+])
+def test_a_where_screens_only_a_metavariable_bound_once(tmp_path, rule, screened):
+    import yaml
+
+    from pgrewrite.classify import region_needs, rule_needs
+    from pgrewrite.rules.loader import load_ruleset
+
+    from .test_rule_language import rules_dir
+    where = rule.pop("where")
+    doc = {"meaning": "pte", "reason": "a test rule", "match": rule, "where": where,
+           "examples": {"match": ["x = pfn << PAGE_SHIFT;"], "no-match": ["x = PAGE_SIZE;"]}}
+    r = load_ruleset(rules_dir(tmp_path, {"pte/t.yaml": yaml.safe_dump(doc)})).rules[0]
+    assert (rule_needs(r) != region_needs(r.match, frozenset())) is screened

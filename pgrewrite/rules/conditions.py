@@ -26,7 +26,7 @@ from functools import cached_property
 
 from . import literals, symbols
 from .units import Unit
-from .pattern import Matcher, Pattern, PatternError, Probe, compile_pattern
+from .pattern import SITE, Matcher, Pattern, PatternError, Probe, compile_pattern
 
 LOOPS = frozenset({"for_statement", "while_statement", "do_statement"})
 KINDS = {
@@ -881,6 +881,43 @@ def _may_contain(text: bytes, need) -> bool:
         else:
             return False
     return True
+
+
+def pattern_metavars(pattern) -> frozenset:
+    """The metavariables a compiled pattern binds to one node each (not
+    `$_`, `$SITE` or `$$$` lists)."""
+    out, stack = set(), [pattern.root]
+    while stack:
+        p = stack.pop()
+        if p.metavar is not None and p.metavar not in ("$_", SITE):
+            out.add(p.metavar)
+        if p.contains is not None:
+            stack.append(p.contains.root)
+        stack.extend(p.children)
+    return frozenset(out)
+
+
+def metavars_bound_once(cond) -> frozenset:
+    """The metavariables at most one pattern binds on any way `cond` can
+    hold: so none was bound before that pattern matched (the items of an
+    `any` are alternatives, whose bindings never meet; the items of an
+    `all`, a pattern's `where` and anything else add up)."""
+    return frozenset(v for v, k in _bindings(cond).items() if k == 1)
+
+
+def _bindings(cond) -> dict:
+    """Metavariable -> how many patterns may bind it on one way `cond` holds."""
+    if isinstance(cond, Any):
+        out: dict = {}
+        for item in cond.items:
+            for var, k in _bindings(item).items():
+                out[var] = max(out.get(var, 0), k)
+        return out
+    out = dict.fromkeys(pattern_metavars(cond.pattern), 1) if isinstance(cond, PatternCond) else {}
+    for child in getattr(cond, "children", ()) or ():
+        for var, k in _bindings(child).items():
+            out[var] = out.get(var, 0) + k
+    return out
 
 
 def _pattern_words(p) -> list:
