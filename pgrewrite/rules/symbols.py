@@ -123,10 +123,13 @@ class SymbolCache:
                 return t
         if scope is not None and scope.macro is not None:
             return None
-        parent = scope.parent if scope is not None else _parent
-        top = n
-        while parent(top) is not None:
-            top = parent(top)
+        if scope is not None and scope.top is not None and scope.top is scope.root:
+            top = scope.top          # the file's scope: its root is the tree's (sites.find_sites)
+        else:
+            parent = scope.parent if scope is not None else _parent
+            top = n
+            while parent(top) is not None:
+                top = parent(top)
         return self._table_file(top).get(name)
 
     def _table_file(self, root) -> dict[str, str]:
