@@ -13,7 +13,15 @@ The figures:
   LOGIC or HW4K, or UNSURE (the readers could not agree either, so a person
   has to look: the flag is not noise).
 - **renamed share**: of the sites labelled PTE or PG, the share renamed,
-  and the share renamed to the right unit.
+  and the share renamed to the right unit; then apart for the sites that
+  were *clear* to their readers (both readers gave the label with high
+  confidence) and the others. The sites left unknown say where coverage
+  can still come from: how many were clear, and how often the two readers
+  of the others agreed at all (what a tool deciding them could hope for).
+- **coverage sample**: the gold sites drawn uniformly from all sites
+  (`sample: coverage`), weighted back to the tree (`weight`): the share
+  renamed and how the share left unknown splits into PTE/PG sites clear to
+  their readers, PTE/PG sites that were not, and sites that are no rename.
 
 Sites are matched by path, line and column; the token and the source line
 must match too, so a gold file for another tree is refused site by site
@@ -47,6 +55,8 @@ class GoldSite:
     whys: tuple[str, ...]       # each reader's "LABEL (confidence): why", then the adjudication's
     sample: str = ""
     agreed: bool = True
+    clear: bool = False         # both readers gave the final label with high confidence
+    weight: float = 0.0         # a coverage-sample site stands for this many sites of the tree
 
 
 def load_gold(path: Path) -> list[GoldSite]:
@@ -69,7 +79,10 @@ def load_gold(path: Path) -> list[GoldSite]:
             sites.append(GoldSite(path=g["path"], line=int(g["line"]), col=int(g["col"]),
                                   token=g["token"], site_id=g.get("site_id", ""), text=g["text"],
                                   final=final, whys=whys, sample=g.get("sample", ""),
-                                  agreed=g["final"].get("agreed", True)))
+                                  agreed=g["final"].get("agreed", True),
+                                  clear=all(r["label"] == final and r["confidence"] == "high"
+                                            for r in g["readers"]),
+                                  weight=float(g.get("weight") or 0.0)))
         except (ValueError, KeyError, TypeError) as e:
             raise GoldError(f"{path}:{n}: not a gold record ({e}); see docs/labelling.md") from None
     return sites
@@ -117,6 +130,14 @@ class Score:
     unit_renamed_right: int = 0
     verdicts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     wrong: list[Wrong] = field(default_factory=list)
+    # PTE/PG-labelled sites by how clear they were to their readers: renamed right / all
+    share_clear: Tally = field(default_factory=Tally)
+    share_unclear: Tally = field(default_factory=Tally)
+    # sites left unknown: clear ones, and of the others whether the readers agreed
+    unknown_clear: int = 0
+    unknown_unclear: Tally = field(default_factory=Tally)
+    # the coverage sample, weighted: renamed / unknown-clear / unknown-unclear / unknown-no-rename / other
+    coverage: dict[str, float] = field(default_factory=lambda: defaultdict(float))
 
 
 def top_dir(path: str) -> str:
@@ -146,6 +167,14 @@ def score(gold: list[GoldSite], sites: list[dict], tree_path, read_line) -> Scor
             if v in RENAME_LABEL:
                 out.unit_renamed += 1
                 out.unit_renamed_right += RENAME_LABEL[v] == g.final
+            (out.share_clear if g.clear else out.share_unclear).add(RENAME_LABEL.get(v) == g.final)
+        if v == "unknown":
+            if g.clear:
+                out.unknown_clear += 1
+            else:
+                out.unknown_unclear.add(g.agreed)
+        if g.sample == "coverage" and g.weight > 0:
+            out.coverage[_coverage_part(v, g)] += g.weight
         if v in RENAME_LABEL:
             ok = RENAME_LABEL[v] == g.final
             out.renames.add(ok)
@@ -161,6 +190,25 @@ def score(gold: list[GoldSite], sites: list[dict], tree_path, read_line) -> Scor
         if not ok:
             out.wrong.append(Wrong(g, v, s.get("rule"), s["path"]))
     return out
+
+
+COVERAGE_PARTS = {
+    "renamed": "renamed",
+    "unknown-clear": "left unknown, PTE/PG clear to both readers",
+    "unknown-unclear": "left unknown, PTE/PG not clear to both",
+    "unknown-no-rename": "left unknown, no rename (LOGIC, HW4K, NOT_PG, UNSURE)",
+    "other": "flagged, in conflict or skipped",
+}
+
+
+def _coverage_part(verdict: str, g: GoldSite) -> str:
+    if verdict in RENAME_LABEL:
+        return "renamed"
+    if verdict != "unknown":
+        return "other"
+    if g.final not in ("PTE", "PG"):
+        return "unknown-no-rename"
+    return "unknown-clear" if g.clear else "unknown-unclear"
 
 
 def _pct(t: Tally) -> str:
@@ -189,6 +237,19 @@ def render(sc: Score, gold_total: int) -> str:
     if sc.unit_sites:
         lines.append(f"renamed share of PTE/PG-labelled sites: {sc.unit_renamed / sc.unit_sites:.3f} "
                      f"({sc.unit_renamed}/{sc.unit_sites}; to the right unit: {sc.unit_renamed_right})")
+        for what, t in (("clear to both readers", sc.share_clear), ("the others", sc.share_unclear)):
+            if t.total:
+                lines.append(f"  {what + ':':24s}{_pct(t)} ({t.right}/{t.total} renamed to the right unit)")
+    unknown = sc.unknown_clear + sc.unknown_unclear.total
+    if unknown:
+        u = sc.unknown_unclear
+        lines.append(f"left unknown: {unknown}; clear to both readers: {sc.unknown_clear}; of the others the "
+                     f"readers agreed on {u.right}/{u.total}" + (f" ({u.precision:.3f})" if u.total else ""))
+    total = sum(sc.coverage.values())
+    if total:
+        lines.append("coverage sample, weighted to the tree:")
+        for part, what in COVERAGE_PARTS.items():
+            lines.append(f"  {what + ':':56s}{100 * sc.coverage.get(part, 0.0) / total:5.1f}%")
     lines.append("")
     lines.append("per rule:                                  right  wrong  precision")
     for rule, t in sorted(sc.by_rule.items(), key=lambda kv: (kv[1].precision or 0, kv[0])):
@@ -209,7 +270,13 @@ def to_json(sc: Score, gold_total: int) -> dict:
         "gold_sites": gold_total, "matched": sc.matched, "missing": len(sc.missing), "moved": len(sc.moved),
         "verdicts": dict(sc.verdicts), "renames": t(sc.renames), "logic": t(sc.logic),
         "renamed_share": {"labelled": sc.unit_sites, "renamed": sc.unit_renamed,
-                          "renamed_right": sc.unit_renamed_right},
+                          "renamed_right": sc.unit_renamed_right,
+                          "clear": {"labelled": sc.share_clear.total, "renamed_right": sc.share_clear.right},
+                          "others": {"labelled": sc.share_unclear.total, "renamed_right": sc.share_unclear.right}},
+        "unknown": {"clear": sc.unknown_clear, "others": sc.unknown_unclear.total,
+                    "others_agreed": sc.unknown_unclear.right},
+        "coverage_sample": ({part: sc.coverage.get(part, 0.0) / sum(sc.coverage.values()) for part in COVERAGE_PARTS}
+                            if sc.coverage else None),
         "by_rule": {k: t(v) for k, v in sorted(sc.by_rule.items())},
         "by_dir": {d: {k: t(v) for k, v in m.items()} for d, m in sorted(sc.by_dir.items())},
         "wrong": [{"path": w.gold.path, "line": w.gold.line, "col": w.gold.col, "verdict": w.verdict,

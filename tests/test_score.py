@@ -34,13 +34,15 @@ static int fill(void)
 """
 
 
-def _gold_line(path, line, col, token, text, label, adjudicated=None):
+def _gold_line(path, line, col, token, text, label, adjudicated=None, clear=False, weight=None):
     readers = [{"label": label, "confidence": "high", "why": f"reader one: {label}"},
-               {"label": label if adjudicated is None else "UNSURE", "confidence": "low", "why": "reader two"}]
+               {"label": label if adjudicated is None else "UNSURE", "confidence": "high" if clear else "low",
+                "why": "reader two"}]
     return json.dumps({"path": path, "line": line, "col": col, "token": token, "site_id": "", "text": text,
                        "readers": readers,
                        "adjudication": None if adjudicated is None else {"label": adjudicated, "why": "third"},
-                       "final": {"label": adjudicated or label, "agreed": adjudicated is None}})
+                       "final": {"label": adjudicated or label, "agreed": adjudicated is None},
+                       **({"sample": "coverage", "weight": weight} if weight else {"sample": "precision"})})
 
 
 @pytest.fixture
@@ -57,11 +59,12 @@ def test_score_counts_right_and_wrong_renames(tree, tmp_path, monkeypatch):
     gold = tmp_path / "gold.jsonl"
     gold.write_text("\n".join([
         # the walker's step: PTE, and pgrewrite renames it to PTE
-        _gold_line("mm/walk.c", 3, 29, "PAGE_SIZE", "for (; addr < end; addr += PAGE_SIZE, pte++)", "PTE"),
+        _gold_line("mm/walk.c", 3, 29, "PAGE_SIZE", "for (; addr < end; addr += PAGE_SIZE, pte++)", "PTE",
+                   clear=True, weight=3.0),
         # labelled PG (on purpose, to see a wrong rename reported with the whys)
         _gold_line("mm/walk.c", 9, 17, "PAGE_SHIFT", "return phys >> PAGE_SHIFT;", "PG", adjudicated="PG"),
         # an unknown site labelled PG: counts against the renamed share only
-        _gold_line("mm/walk.c", 14, 10, "PAGE_SIZE", "int n = PAGE_SIZE;", "PG"),
+        _gold_line("mm/walk.c", 14, 10, "PAGE_SIZE", "int n = PAGE_SIZE;", "PG", weight=1.0),
     ]) + "\n")
     monkeypatch.chdir(tree)
     r = CliRunner().invoke(cli, ["score", "--gold", str(gold), "mm", "--no-cache", "--format", "json"])
@@ -69,7 +72,15 @@ def test_score_counts_right_and_wrong_renames(tree, tmp_path, monkeypatch):
     doc = json.loads(r.output)
     assert doc["matched"] == 3
     assert doc["renames"] == {"right": 1, "wrong": 1, "precision": 0.5}
-    assert doc["renamed_share"] == {"labelled": 3, "renamed": 2, "renamed_right": 1}
+    # the clear site (both readers sure) is renamed right; of the two others none is
+    assert doc["renamed_share"] == {"labelled": 3, "renamed": 2, "renamed_right": 1,
+                                    "clear": {"labelled": 1, "renamed_right": 1},
+                                    "others": {"labelled": 2, "renamed_right": 0}}
+    # the one site left unknown was not clear, and its readers agreed on PG
+    assert doc["unknown"] == {"clear": 0, "others": 1, "others_agreed": 1}
+    # the coverage sample, weighted: the renamed walker stands for 3 sites, the unknown one for 1
+    assert doc["coverage_sample"] == {"renamed": 0.75, "unknown-clear": 0.0, "unknown-unclear": 0.25,
+                                      "unknown-no-rename": 0.0, "other": 0.0}
     assert [(w["line"], w["verdict"], w["label"]) for w in doc["wrong"]] == [(9, "pte", "PG")]
     assert doc["wrong"][0]["whys"][-1] == "third reading PG: third"
 
@@ -78,6 +89,9 @@ def test_score_counts_right_and_wrong_renames(tree, tmp_path, monkeypatch):
     assert "mm/walk.c:9:17: wrong: pte but labelled PG [pte-" in r.output
     assert "reader one: PG" in r.output
     assert "rename precision 0.5 is below 0.98" in r.output
+    assert "  clear to both readers:   1.000 (1/1 renamed to the right unit)" in r.output
+    assert "left unknown: 1; clear to both readers: 0; of the others the readers agreed on 1/1 (1.000)" in r.output
+    assert "  renamed:" + " " * 49 + "75.0%" in r.output
 
 
 def test_score_refuses_sites_whose_line_moved(tree, tmp_path, monkeypatch):
