@@ -115,6 +115,7 @@ class _Function:
         self._identifiers = ()
         self.poisoned: set[str] = set()
         self.changed: set[str] = set()   # address-taken, or written by `*=`, `<<=`...
+        self.sums: dict[str, list] = {}   # name -> what `+=`/`-=` add to or take from it
         self.params: dict[str, Fact] = {}
         self.node = fn
         self.returns: list = []          # the function's `return e` statements
@@ -179,6 +180,8 @@ class _Function:
                     name = left.text.decode()
                     if op is not None and op.type == "=":
                         self.sources.setdefault(name, []).append(n.child_by_field_name("right"))
+                    elif op is not None and op.type in ("+=", "-="):
+                        self.sums.setdefault(name, []).append(n.child_by_field_name("right"))
                     elif op is not None and op.type in _POISON_OPS:
                         self.poisoned.add(name)
                         self.changed.add(name)
@@ -196,6 +199,24 @@ class _Function:
                     self.changed.add(name)
         self._identifiers = found.get("identifier", ())
         self.returns = sorted(found.get("return_statement", []), key=lambda n: (-n.end_byte, n.start_byte))
+
+
+def _updated(use, parent) -> bool:
+    """`use` is the operand of `++` or `--`."""
+    up = parent(use)
+    while up is not None and up.type == "parenthesized_expression":
+        up = parent(up)
+    return up is not None and up.type == "update_expression"
+
+
+def _number(e) -> bool:
+    e = _unwrap(e)
+    return e is not None and e.type == "number_literal"
+
+
+def _zero(e) -> bool:
+    e = _unwrap(e)
+    return e is not None and e.type == "number_literal" and e.text.rstrip(b"uUlL") in (b"0", b"0x0")
 
 
 def _distance(e, fn: _Function) -> bool:
@@ -381,11 +402,26 @@ class Inference:
                 return filescope.variable(self, fn, name, depth, seen)
             if (written := extents.written_length(self, name, fn, depth, seen)) is not None:
                 return written
+            pure, summed = self._summed(name, fn, depth, seen) if name in fn.sums and name not in fn.param_names \
+                else (False, False)
+            if summed is not False and (pure or summed is None):
+                return summed
             if name in fn.poisoned or name in seen or name not in fn.sources:
                 return None if name in seen else uses.unit_of(self, e, fn, depth, seen)
             facts = [self.source(s, fn, depth + 1, seen | {name}) for s in fn.sources[name]]
             if not facts or any(f is None for f in facts) or len({f.unit for f in facts}) != 1:
                 return uses.unit_of(self, e, fn, depth, seen) if all(f is None for f in facts) else None
+            if summed is not False and summed.unit != facts[0].unit:
+                # added to a part of another unit: where a PTE and a PG value
+                # meet, as in a + b; any other pair says nothing
+                a, b = facts[0], summed
+                if a.unit.dim == b.unit.dim and a.unit.dim in ("bytes", "count") \
+                        and {a.unit.gran, b.unit.gran} == {"pte", "pg"}:
+                    src = fn.sources[name][0]
+                    return Fact(Unit(MEET, a.unit.dim), f"{name} = {_short(src)} (line {_line(src)}) is "
+                                                        f"{a.unit.gran} ({a.why}) but is added to {b.unit.gran} "
+                                                        f"({b.why})")
+                return None
             src = fn.sources[name][0]
             return Fact(facts[0].unit, f"{name} = {_short(src)} (line {_line(src)}): {facts[0].why}")
         if t == "call_expression":
@@ -511,6 +547,35 @@ class Inference:
             b = self.source(e.child_by_field_name("alternative"), fn, depth + 1, seen)
             return a if a is not None and b is not None and a.unit == b.unit else None
         return None
+
+    def _summed(self, name: str, fn: _Function, depth: int, seen: frozenset) -> tuple[bool, Fact | None | bool]:
+        """A local grown or shrunk in place (`len += sysfs_emit_at(buf, len,
+        ...)`, `left -= n`), as `a + b` is read:
+        - set only to 0 (or not set) before: the unit every added part has,
+          a count or bytes, when all have the same (a plain number added has
+          none of its own); else False, nothing known from the sum;
+        - set from values of one unit: that unit unless a part added has a
+          known unit of its own that differs (None: no unit); a part of no
+          known unit leaves it (a pointer stepped through its page, an
+          offset less lengths of no unit).
+        False: the sum says nothing, the sources alone decide (source()).
+        Returns (set only to 0, what the sum says)."""
+        pure = all(_zero(v) for v in fn.sources.get(name, ()))
+        if name in fn.poisoned or name in seen or name in fn.changed or any(
+                _updated(u, self.parent) for u in fn.uses.get(name, ())):
+            return pure, False                       # `len--`, `pages++`: a step of no part
+        terms = [t for t in fn.sums[name] if not _number(t)]
+        facts = [self.source(t, fn, depth + 1, seen | {name}) for t in terms]
+        known = [f for f in facts if f is not None]
+        if not pure:
+            return pure, None if len({f.unit for f in known}) > 1 else False if not known else known[0]
+        if not facts or len(known) != len(facts) or len({f.unit for f in known}) != 1 \
+                or known[0].unit.dim not in ("bytes", "count"):
+            return pure, False
+        t, f = terms[0], known[0]
+        return pure, Fact(f.unit, f"{name} adds up {_short(t)} (line {_line(t)})"
+                                  + (f" and {len(terms) - 1} more of the same unit" if len(terms) > 1 else "")
+                                  + f": {f.why}")
 
     def _frames_of(self, name: str, f: Fact, arg, fn: _Function | None, depth: int, seen: frozenset) -> Fact | None:
         """`PHYS_PFN(arg)` and other calls said to give a PFN (f): a frame
