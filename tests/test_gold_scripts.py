@@ -59,7 +59,8 @@ def test_the_committed_gold_set_is_exactly_its_rounds_merged_from_the_raw_labels
               ("r6", gold / "round-6" / "sites.jsonl", gold / "round-6" / "raw"),
               ("r7", gold / "round-7" / "sites.jsonl", gold / "round-7" / "raw"),
               ("r8", gold / "round-8" / "sites.jsonl", gold / "round-8" / "raw"),
-              ("r9", gold / "round-9" / "sites.jsonl", gold / "round-9" / "raw")]
+              ("r9", gold / "round-9" / "sites.jsonl", gold / "round-9" / "raw"),
+              ("r10", gold / "round-10" / "sites.jsonl", gold / "round-10" / "raw")]
     merged = []
     for prefix, sites, raw in rounds:
         out = tmp_path / f"round{prefix}.jsonl"
