@@ -552,8 +552,9 @@ class Inference:
         """A local grown or shrunk in place (`len += sysfs_emit_at(buf, len,
         ...)`, `left -= n`), as `a + b` is read:
         - set only to 0 (or not set) before: the unit every added part has,
-          a count or bytes, when all have the same (a plain number added has
-          none of its own); else False, nothing known from the sum;
+          a count or bytes, when all have the same (a plain number added to
+          a count has none of its own; one added to or taken from bytes
+          leaves no unit: no longer only what was written); else False;
         - set from values of one unit: that unit unless a part added has a
           known unit of its own that differs (None: no unit); a part of no
           known unit leaves it (a pointer stepped through its page, an
@@ -571,6 +572,11 @@ class Inference:
             return pure, None if len({f.unit for f in known}) > 1 else False if not known else known[0]
         if not facts or len(known) != len(facts) or len({f.unit for f in known}) != 1 \
                 or known[0].unit.dim not in ("bytes", "count"):
+            return pure, False
+        if known[0].unit.dim != "count" and len(terms) != len(fn.sums[name]):
+            # lengths written into a buffer, then grown or cut by a plain
+            # number: no longer only what was written (a count stepped by
+            # one, as pfn + 1, is still a count of the same things)
             return pure, False
         t, f = terms[0], known[0]
         return pure, Fact(f.unit, f"{name} adds up {_short(t)} (line {_line(t)})"
