@@ -172,6 +172,32 @@ def test_def_use_and_declared_types(tmp_path):
     assert ruletest.check_examples(api.Engine(rs)) == []
 
 
+def test_used_as_follows_a_value_to_where_it_is_used(tmp_path):
+    """`used-as`: the site's expression used in place, or stored in a local
+    and used later in the function (def-use forward); a use before the
+    store, or in another function, does not count."""
+    rule = """\
+    meaning: pg
+    reason: an offset used with a mapped page
+    match:
+      all:
+        - pattern: $A & ~PAGE_MASK
+        - used-as: {inside-call: {name: memcpy_to_page}}
+    examples:
+      match:
+        - "memcpy_to_page(p, a & ~PAGE_MASK, s, 4);"
+        - "unsigned long off = a & ~PAGE_MASK;\\nmemcpy_to_page(p, off, s, 4);"
+        - "unsigned long off;\\noff = (a & ~PAGE_MASK);\\nmemcpy_to_page(p, off, s, 4);"
+      no-match:
+        - "unsigned long off = a & ~PAGE_MASK;\\nn = DIV_ROUND_UP(off + s, PAGE_SIZE);"
+        - "memcpy_to_page(p, off, s, 4);\\noff = a & ~PAGE_MASK;"
+        - "f(a & ~PAGE_MASK);"
+    """
+    rs = load_ruleset(rules_dir(tmp_path, {"pg/used.yaml": rule}))
+    from pgrewrite import ruletest
+    assert ruletest.check_examples(api.Engine(rs)) == []
+
+
 def test_declared_rename_is_applied_in_the_function_only(tmp_path):
     rule = """\
     meaning: pte

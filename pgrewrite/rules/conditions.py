@@ -1250,6 +1250,58 @@ class AssignedFrom(_OnOtherNodes):
         return None
 
 
+# what the value of an expression climbs through to where it is stored or used whole
+_VALUE_UP = frozenset({"parenthesized_expression", "cast_expression", "unary_expression", "binary_expression",
+                       "conditional_expression"})
+
+
+@dataclass
+class UsedAs(_OnOtherNodes):
+    """Where the value of the node's expression goes satisfies `cond`
+    (def-use forward, within a function): the value is the largest
+    expression the node is part of (through parentheses, casts, unary and
+    binary operators, and as a call's callee: `offset_in_page(a)`); when it
+    is stored in a local (`T x = E;`, `x = E;`), some later use of `x` in the
+    function satisfies `cond`, else the node itself does."""
+
+    cond: Cond
+    label: str = "used-as"
+    own_reads = frozenset({"scope"})
+
+    def node(self, env, n, b):
+        for use in _uses_of_value(env, n):
+            r = self.cond.traced(env, self.cond.node, env, use, b)
+            if r is not None:
+                return r
+        return None
+
+    def site(self, env, b):
+        return self.node(env, env.site.node, b) if env.site.node is not None else None
+
+
+def _uses_of_value(env, n) -> list:
+    """The nodes where the value of n's expression is used (UsedAs)."""
+    parent = env.site.scope.parent if env.site.scope else _parent
+    e, up = n, parent(n)
+    while up is not None and (up.type in _VALUE_UP or (up.type == "call_expression"
+                                                        and up.child_by_field_name("function") == e)):
+        e, up = up, parent(up)
+    name = None
+    if up is not None and up.type == "init_declarator" and up.child_by_field_name("value") == e:
+        d = up.child_by_field_name("declarator")
+        name = d.text if d is not None and d.type == "identifier" else None
+    elif up is not None and up.type == "assignment_expression" and up.child_by_field_name("right") == e:
+        op, left = up.child_by_field_name("operator"), up.child_by_field_name("left")
+        if op is not None and op.type == "=" and left is not None and left.type == "identifier":
+            name = left.text
+    fn = up
+    while fn is not None and fn.type != "function_definition":
+        fn = parent(fn)
+    if name is None or fn is None:
+        return [n]
+    return [i for i in env.symbols.identifiers(fn, name) if i.start_byte >= e.end_byte]
+
+
 @dataclass
 class Syscall(_RegexCond):
     """The site (or node) lies in the body of `SYSCALL_DEFINEn(name, ...)`
@@ -1319,6 +1371,7 @@ CONDITIONS: dict[str, type[Cond]] = {
     "type": TypeCond,
     "unit": UnitCond,
     "assigned-from": AssignedFrom,
+    "used-as": UsedAs,
     "syscall": Syscall,
 }
 

@@ -81,6 +81,7 @@ class SymbolCache:
     def __init__(self):
         self._types: dict[int, dict[str, str]] = {}
         self._assigns: dict[int, list] = {}
+        self._idents: dict[int, dict[bytes, list]] = {}    # function -> name -> its identifiers
 
     def _table(self, owner) -> dict[str, str]:
         """Name -> declared type of the declarations in `owner` (not in
@@ -145,6 +146,15 @@ class SymbolCache:
                             table.setdefault(name, type_string(base, stars, array))
             self._types[root.id] = table
         return table
+
+    def identifiers(self, owner, name: bytes) -> list:
+        """The identifiers spelled `name` in function `owner`, in text order."""
+        table = self._idents.get(owner.id)
+        if table is None:
+            table = self._idents[owner.id] = {}
+            for i in sorted(nodes_of_kinds(owner, ("identifier",)).get("identifier", ()), key=lambda x: x.start_byte):
+                table.setdefault(i.text, []).append(i)
+        return table.get(name, [])
 
     def assignments(self, n, scope, before):
         """Values assigned to identifier `n` before `before`, nearest first."""
