@@ -402,26 +402,32 @@ class Inference:
                 return filescope.variable(self, fn, name, depth, seen)
             if (written := extents.written_length(self, name, fn, depth, seen)) is not None:
                 return written
-            pure, summed = self._summed(name, fn, depth, seen) if name in fn.sums and name not in fn.param_names \
-                else (False, False)
-            if summed is not False and (pure or summed is None):
-                return summed
+            summed = name in fn.sums and name not in fn.param_names
+            pure = summed and all(_zero(v) for v in fn.sources.get(name, ()))
+            if pure:
+                got = self._summed(name, fn, depth, seen)
+                if got is not False:
+                    return got
             if name in fn.poisoned or name in seen or name not in fn.sources:
                 return None if name in seen else uses.unit_of(self, e, fn, depth, seen)
             facts = [self.source(s, fn, depth + 1, seen | {name}) for s in fn.sources[name]]
             if not facts or any(f is None for f in facts) or len({f.unit for f in facts}) != 1:
                 return uses.unit_of(self, e, fn, depth, seen) if all(f is None for f in facts) else None
-            if summed is not False and summed.unit != facts[0].unit:
-                # added to a part of another unit: where a PTE and a PG value
-                # meet, as in a + b; any other pair says nothing
-                a, b = facts[0], summed
-                if a.unit.dim == b.unit.dim and a.unit.dim in ("bytes", "count") \
-                        and {a.unit.gran, b.unit.gran} == {"pte", "pg"}:
-                    src = fn.sources[name][0]
-                    return Fact(Unit(MEET, a.unit.dim), f"{name} = {_short(src)} (line {_line(src)}) is "
-                                                        f"{a.unit.gran} ({a.why}) but is added to {b.unit.gran} "
-                                                        f"({b.why})")
-                return None
+            if summed and not pure:
+                # added to in place: a part of another known unit takes the
+                # unit away, or is where a PTE and a PG value meet (a + b)
+                parts = self._added(name, fn, depth, seen)
+                if parts is None or len({f.unit for f in parts}) > 1:
+                    return None
+                if parts and parts[0].unit != facts[0].unit:
+                    a, b = facts[0], parts[0]
+                    if a.unit.dim == b.unit.dim and a.unit.dim in ("bytes", "count") \
+                            and {a.unit.gran, b.unit.gran} == {"pte", "pg"}:
+                        src = fn.sources[name][0]
+                        return Fact(Unit(MEET, a.unit.dim), f"{name} = {_short(src)} (line {_line(src)}) is "
+                                                            f"{a.unit.gran} ({a.why}) but is added to "
+                                                            f"{b.unit.gran} ({b.why})")
+                    return None
             src = fn.sources[name][0]
             return Fact(facts[0].unit, f"{name} = {_short(src)} (line {_line(src)}): {facts[0].why}")
         if t == "call_expression":
@@ -548,40 +554,36 @@ class Inference:
             return a if a is not None and b is not None and a.unit == b.unit else None
         return None
 
-    def _summed(self, name: str, fn: _Function, depth: int, seen: frozenset) -> tuple[bool, Fact | None | bool]:
-        """A local grown or shrunk in place (`len += sysfs_emit_at(buf, len,
-        ...)`, `left -= n`), as `a + b` is read:
-        - set only to 0 (or not set) before: the unit every added part has,
-          a count or bytes, when all have the same (a plain number added to
-          a count has none of its own; one added to or taken from bytes
-          leaves no unit: no longer only what was written); else False;
-        - set from values of one unit: that unit unless a part added has a
-          known unit of its own that differs (None: no unit); a part of no
-          known unit leaves it (a pointer stepped through its page, an
-          offset less lengths of no unit).
-        False: the sum says nothing, the sources alone decide (source()).
-        Returns (set only to 0, what the sum says)."""
-        pure = all(_zero(v) for v in fn.sources.get(name, ()))
+    def _added(self, name: str, fn: _Function, depth: int, seen: frozenset) -> list | None:
+        """The known units of what `+=`/`-=` add to or take from local
+        `name` (plain numbers left out); None when a `++`/`--` steps it too
+        or it is not one value otherwise (address taken, ...)."""
         if name in fn.poisoned or name in seen or name in fn.changed or any(
                 _updated(u, self.parent) for u in fn.uses.get(name, ())):
-            return pure, False                       # `len--`, `pages++`: a step of no part
+            return None
+        facts = [self.source(t, fn, depth + 1, seen | {name}) for t in fn.sums[name] if not _number(t)]
+        return [f for f in facts if f is not None]
+
+    def _summed(self, name: str, fn: _Function, depth: int, seen: frozenset) -> Fact | None | bool:
+        """A local started from 0 (or not set) and grown or shrunk in place
+        (`len += sysfs_emit_at(buf, len, ...)`, `pages += folio_nr_pages(f)`),
+        as `a + b` is read: the unit every part has, a count or bytes, when
+        all are known and alike (a plain number added to a count has none
+        of its own; one added to or taken from bytes leaves no unit: no
+        longer only what was written). False: the sum says nothing.
+        (A local set from a value and then added to: source() checks the
+        parts against the value's unit, `_added`.)"""
         terms = [t for t in fn.sums[name] if not _number(t)]
-        facts = [self.source(t, fn, depth + 1, seen | {name}) for t in terms]
-        known = [f for f in facts if f is not None]
-        if not pure:
-            return pure, None if len({f.unit for f in known}) > 1 else False if not known else known[0]
-        if not facts or len(known) != len(facts) or len({f.unit for f in known}) != 1 \
+        known = self._added(name, fn, depth, seen)
+        if not terms or known is None or len(known) != len(terms) or len({f.unit for f in known}) != 1 \
                 or known[0].unit.dim not in ("bytes", "count"):
-            return pure, False
+            return False
         if known[0].unit.dim != "count" and len(terms) != len(fn.sums[name]):
-            # lengths written into a buffer, then grown or cut by a plain
-            # number: no longer only what was written (a count stepped by
-            # one, as pfn + 1, is still a count of the same things)
-            return pure, False
+            return False
         t, f = terms[0], known[0]
-        return pure, Fact(f.unit, f"{name} adds up {_short(t)} (line {_line(t)})"
-                                  + (f" and {len(terms) - 1} more of the same unit" if len(terms) > 1 else "")
-                                  + f": {f.why}")
+        return Fact(f.unit, f"{name} adds up {_short(t)} (line {_line(t)})"
+                            + (f" and {len(terms) - 1} more of the same unit" if len(terms) > 1 else "")
+                            + f": {f.why}")
 
     def _frames_of(self, name: str, f: Fact, arg, fn: _Function | None, depth: int, seen: frozenset) -> Fact | None:
         """`PHYS_PFN(arg)` and other calls said to give a PFN (f): a frame
