@@ -19,9 +19,13 @@ The figures:
   can still come from: how many were clear, and how often the two readers
   of the others agreed at all (what a tool deciding them could hope for).
 - **coverage sample**: the gold sites drawn uniformly from all sites
-  (`sample: coverage`), weighted back to the tree (`weight`): the share
-  renamed and how the share left unknown splits into PTE/PG sites clear to
-  their readers, PTE/PG sites that were not, and sites that are no rename.
+  (`sample: coverage`), weighted back to the tree: the share renamed and
+  how the share left unknown splits into PTE/PG sites clear to their
+  readers, PTE/PG sites that were not, and sites that are no rename. Each
+  round drew its own stratified sample (`stratum`: a top-level directory)
+  and weighted it to the tree (`weight`); the rounds are pooled, each site
+  standing for its stratum's sites over all the rounds' sites in it (a
+  round of 128 sites does not count as much as one of 610).
 
 Sites are matched by path, line and column; the token and the source line
 must match too, so a gold file for another tree is refused site by site
@@ -56,7 +60,14 @@ class GoldSite:
     sample: str = ""
     agreed: bool = True
     clear: bool = False         # both readers gave the final label with high confidence
-    weight: float = 0.0         # a coverage-sample site stands for this many sites of the tree
+    weight: float = 0.0         # a coverage-sample site stands for this many sites of the tree (in its round)
+    stratum: str = ""           # the part of the tree its sample was drawn from
+    round: str = ""             # the labelling round (its key's prefix: r2, r11; round 1 has none)
+
+
+def _round_of(key: str) -> str:
+    head = key.split("-", 1)[0]
+    return head if head.startswith("r") else "r1"
 
 
 def load_gold(path: Path) -> list[GoldSite]:
@@ -82,7 +93,8 @@ def load_gold(path: Path) -> list[GoldSite]:
                                   agreed=g["final"].get("agreed", True),
                                   clear=all(r["label"] == final and r["confidence"] == "high"
                                             for r in g["readers"]),
-                                  weight=float(g.get("weight") or 0.0)))
+                                  weight=float(g.get("weight") or 0.0), stratum=g.get("stratum", ""),
+                                  round=_round_of(g.get("key", ""))))
         except (ValueError, KeyError, TypeError) as e:
             raise GoldError(f"{path}:{n}: not a gold record ({e}); see docs/labelling.md") from None
     return sites
@@ -150,6 +162,7 @@ def score(gold: list[GoldSite], sites: list[dict], tree_path, read_line) -> Scor
     relative to the tree root; `read_line(relpath, line)` the source line."""
     by_pos = {(tree_path(s), s["line"], s["col"]): s for s in sites}
     out = Score()
+    covered: list = []           # (coverage-sample site, verdict)
     for g in gold:
         s = by_pos.get((g.path, g.line, g.col))
         if s is None or s["token"] != g.token:
@@ -174,7 +187,7 @@ def score(gold: list[GoldSite], sites: list[dict], tree_path, read_line) -> Scor
             else:
                 out.unknown_unclear.add(g.agreed)
         if g.sample == "coverage" and g.weight > 0:
-            out.coverage[_coverage_part(v, g)] += g.weight
+            covered.append((g, v))
         if v in RENAME_LABEL:
             ok = RENAME_LABEL[v] == g.final
             out.renames.add(ok)
@@ -189,7 +202,25 @@ def score(gold: list[GoldSite], sites: list[dict], tree_path, read_line) -> Scor
             continue
         if not ok:
             out.wrong.append(Wrong(g, v, s.get("rule"), s["path"]))
+    for (g, v), w in zip(covered, _pooled_weights([g for g, _ in covered])):
+        out.coverage[_coverage_part(v, g)] += w
     return out
+
+
+def _pooled_weights(sites: list[GoldSite]) -> list[float]:
+    """Each coverage site's weight with the rounds pooled: its stratum's
+    size (what each round's weights in it add up to, averaged over the
+    rounds that drew from it) over all the rounds' sites in the stratum."""
+    total: dict = defaultdict(float)
+    count: dict = defaultdict(int)
+    for g in sites:
+        total[(g.round, g.stratum)] += g.weight
+        count[g.stratum] += 1
+    rounds: dict = defaultdict(list)
+    for (r, h), w in total.items():
+        rounds[h].append(w)
+    size = {h: sum(ws) / len(ws) for h, ws in rounds.items()}
+    return [size[g.stratum] / count[g.stratum] for g in sites]
 
 
 COVERAGE_PARTS = {

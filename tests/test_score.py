@@ -34,7 +34,7 @@ static int fill(void)
 """
 
 
-def _gold_line(path, line, col, token, text, label, adjudicated=None, clear=False, weight=None):
+def _gold_line(path, line, col, token, text, label, adjudicated=None, clear=False, weight=None, stratum="mm"):
     readers = [{"label": label, "confidence": "high", "why": f"reader one: {label}"},
                {"label": label if adjudicated is None else "UNSURE", "confidence": "high" if clear else "low",
                 "why": "reader two"}]
@@ -42,7 +42,8 @@ def _gold_line(path, line, col, token, text, label, adjudicated=None, clear=Fals
                        "readers": readers,
                        "adjudication": None if adjudicated is None else {"label": adjudicated, "why": "third"},
                        "final": {"label": adjudicated or label, "agreed": adjudicated is None},
-                       **({"sample": "coverage", "weight": weight} if weight else {"sample": "precision"})})
+                       **({"sample": "coverage", "weight": weight, "stratum": stratum} if weight
+                          else {"sample": "precision"})})
 
 
 @pytest.fixture
@@ -64,7 +65,7 @@ def test_score_counts_right_and_wrong_renames(tree, tmp_path, monkeypatch):
         # labelled PG (on purpose, to see a wrong rename reported with the whys)
         _gold_line("mm/walk.c", 9, 17, "PAGE_SHIFT", "return phys >> PAGE_SHIFT;", "PG", adjudicated="PG"),
         # an unknown site labelled PG: counts against the renamed share only
-        _gold_line("mm/walk.c", 14, 10, "PAGE_SIZE", "int n = PAGE_SIZE;", "PG", weight=1.0),
+        _gold_line("mm/walk.c", 14, 10, "PAGE_SIZE", "int n = PAGE_SIZE;", "PG", weight=1.0, stratum="fs"),
     ]) + "\n")
     monkeypatch.chdir(tree)
     r = CliRunner().invoke(cli, ["score", "--gold", str(gold), "mm", "--no-cache", "--format", "json"])
@@ -148,3 +149,18 @@ def test_gold_precision_on_the_real_tree(kernel, monkeypatch):
     doc = json.loads(r.output.split("\nscore:")[0]) if r.output.startswith("{") else {}
     assert r.exit_code == 0, r.output[-3000:]
     assert doc["matched"] == len(load_gold(GOLD)), "every gold site is found at its line in 6.12.117"
+
+
+def test_coverage_rounds_are_pooled_site_by_site():
+    """Two rounds' coverage samples of one stratum: each site stands for
+    the stratum's size over all the sites drawn in it, not for its round's
+    weight (a small round must not count as much as a large one)."""
+    from pgrewrite.score import GoldSite, _pooled_weights
+
+    def site(rnd, stratum, weight):
+        return GoldSite(path="x.c", line=1, col=1, token="PAGE_SIZE", site_id="", text="", final="PG", whys=(),
+                        sample="coverage", weight=weight, stratum=stratum, round=rnd)
+    # drivers: 1,000 sites; round 1 drew 4 (250 each), round 2 drew 1 (1,000)
+    # mm: 100 sites; round 1 drew 2 (50 each), round 2 none
+    sites = [site("r1", "drivers", 250.0)] * 4 + [site("r2", "drivers", 1000.0)] + [site("r1", "mm", 50.0)] * 2
+    assert _pooled_weights(sites) == [200.0] * 5 + [50.0, 50.0]
