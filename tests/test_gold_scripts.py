@@ -60,11 +60,13 @@ def test_the_committed_gold_set_is_exactly_its_rounds_merged_from_the_raw_labels
               ("r7", gold / "round-7" / "sites.jsonl", gold / "round-7" / "raw"),
               ("r8", gold / "round-8" / "sites.jsonl", gold / "round-8" / "raw"),
               ("r9", gold / "round-9" / "sites.jsonl", gold / "round-9" / "raw"),
-              ("r10", gold / "round-10" / "sites.jsonl", gold / "round-10" / "raw")]
+              ("r10", gold / "round-10" / "sites.jsonl", gold / "round-10" / "raw"),
+              ("r11", gold / "round-11" / "sites.jsonl", gold / "round-11" / "raw", "48")]
     merged = []
-    for prefix, sites, raw in rounds:
+    for prefix, sites, raw, *size in rounds:      # the batch size, where not merge.py's default
         out = tmp_path / f"round{prefix}.jsonl"
-        done = _run("merge.py", sites, "--raw", raw, "--prefix", prefix, "-o", out)
+        done = _run("merge.py", sites, "--raw", raw, "--prefix", prefix, *(("--size", *size) if size else ()),
+                    "-o", out)
         assert "0 await a third reading; 0 lack a reader" in done.stderr
         merged += out.read_text().splitlines()
     committed = (gold / "linux-6.12.117.jsonl").read_text().splitlines()
