@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import re
 
-from .lex import whole_words
+from .lex import _IDENT_BYTES as _WORD, whole_words     # _WORD: re's \w in bytes
 from .nodes import WRAPPERS, args as _args, declared, function_declarator, line as _line, short as _short, unwrap as _unwrap
 from .once import Once
 from .parsing import nodes_of_kinds
@@ -572,8 +572,7 @@ def _struct_tags(data: bytes, name: bytes) -> list[int]:
     return out
 
 
-_WORD = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")   # re's \w in bytes
-_SPACE = frozenset(b" \t\n\r\f\v")                                                     # re's \s in bytes
+_SPACE = frozenset(b" \t\n\r\f\v")      # re's \s in bytes
 
 
 def _whole_ok(fn, names: dict, struct: str, scope: "FileScope", at) -> bool:
