@@ -61,7 +61,9 @@ def test_the_committed_gold_set_is_exactly_its_rounds_merged_from_the_raw_labels
               ("r8", gold / "round-8" / "sites.jsonl", gold / "round-8" / "raw"),
               ("r9", gold / "round-9" / "sites.jsonl", gold / "round-9" / "raw"),
               ("r10", gold / "round-10" / "sites.jsonl", gold / "round-10" / "raw"),
-              ("r11", gold / "round-11" / "sites.jsonl", gold / "round-11" / "raw", "48")]
+              ("r11", gold / "round-11" / "sites.jsonl", gold / "round-11" / "raw", "48"),
+              ("r12", gold / "round-12" / "sites.jsonl", gold / "round-12" / "raw", "48"),
+              ("r13", gold / "round-13" / "sites.jsonl", gold / "round-13" / "raw", "48")]
     merged = []
     for prefix, sites, raw, *size in rounds:      # the batch size, where not merge.py's default
         out = tmp_path / f"round{prefix}.jsonl"
