@@ -1035,12 +1035,25 @@ class Inference:
         a page array's index counts PTEs and pages at once (domain.md, GUP)."""
         got = self._tree.gup.get(fn.node.start_byte)
         if got is None:
-            callees = self.table.user_pages_calls
-            got = any(self.parent(u) is not None and self.parent(u).type == "call_expression"
-                      and self.parent(u).child_by_field_name("function") == u
-                      for name in callees for u in fn.uses.get(name, ()))
+            got = self._calls(fn, self.table.user_pages_calls)
+            if not got and (summ := self.summaries(fn)) is not None:
+                # or calls a function of this file that does (rds_pin_pages()
+                # around pin_user_pages_fast(); gold round 12: rds/rdma.c:967)
+                defs = summ.definitions()
+                for name in [n for n in fn.uses if n in defs and self._calls(fn, (n,))]:
+                    d = summ.callee(name)
+                    if d is not None and d.start_byte != fn.node.start_byte \
+                            and self._calls(self.function_at(d), self.table.user_pages_calls):
+                        got = True
+                        break
             self._tree.gup[fn.node.start_byte] = got
         return got
+
+    def _calls(self, fn: _Function, names) -> bool:
+        """fn calls one of `names` (as the callee of a direct call)."""
+        return any(self.parent(u) is not None and self.parent(u).type == "call_expression"
+                   and self.parent(u).child_by_field_name("function") == u
+                   for name in names for u in fn.uses.get(name, ()))
 
     def _pfn_beside(self, scope) -> bool:
         """`scope` (a loop, else a function) also turns PFNs into pages or
@@ -1148,6 +1161,8 @@ class Inference:
                     facts += self.sinks(p, fn, "bytes")
                 else:
                     f = f or self._displaced(left, fn)
+                    if f is not None and f.unit.dim == "span" and self._against_unknown(p, fn):
+                        f = None
                     if f is not None and f.unit.dim in ("bytes", "phys", "user", "span"):
                         facts.append(Fact(f.unit, f"shifts {_short(left)} to a page count: {f.why}"))
                     facts += self.sinks(p, fn, "count")
@@ -1179,12 +1194,36 @@ class Inference:
                 else:                         # X & ~PAGE_MASK beside virt_to_page(X)
                     facts += self._offset_in_its_page(q, other, fn)
         out = []
+        if fn is not None and self._per_user_pages(fn):
+            # the function fills pages per user page (get_user_pages()...):
+            # its pages, their counts and their contents are where a user
+            # (PTE) page and an allocated page meet, so no PG fact decides
+            # a use there (domain.md: GUP; gold round 12: radeon_ttm.c:363,
+            # ttm->num_pages pinned by get_user_pages() and sized for an sg table)
+            # (a PTE fact beside them still makes the site a meeting: logic)
+            if not any(f.unit.gran == "pte" for f in facts):
+                facts = [f for f in facts if f.unit.gran != "pg"]
         for f in facts:
             if f.unit.gran in ("pte", "pg"):
                 out.append(Evidence(f.unit.gran, f.why))
             elif f.unit.gran == MEET:                 # evidence for both: a logic site
                 out += [Evidence("pte", f.why), Evidence("pg", f.why)]
         return out
+
+    def _against_unknown(self, x, fn: _Function | None) -> bool:
+        """`x` (a range's length in pages) is compared with an object's count
+        of no known unit: an mmap() handler checking its VMA against a buffer
+        (`size >> PAGE_SHIFT != msc->nr_pages`), where the VMA's PTEs and the
+        buffer's allocated pages meet, so the range's side decides nothing
+        (gold round 12: intel_th/msu.c:1644, labelled LOGIC)."""
+        up, via = self._up(x)
+        if up is None or up.type != "binary_expression" or _op(up) not in _COMPARE:
+            return False
+        other = _unwrap(_other(up, via))
+        # the object's size (a field, a call): not a local computed from the
+        # same range (vm_iomap_memory()'s `pages`, PFNs of the I/O memory)
+        return other is not None and other.type in ("field_expression", "call_expression") \
+            and self.source(other, fn) is None
 
     def _less_one(self, p, e):
         """The `&` whose operand is `PAGE_SIZE - 1` (p, e: PAGE_SIZE on its
