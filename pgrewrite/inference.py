@@ -554,15 +554,23 @@ class Inference:
             return a if a is not None and b is not None and a.unit == b.unit else None
         return None
 
-    def _added(self, name: str, fn: _Function, depth: int, seen: frozenset) -> list | None:
+    def _added(self, name: str, fn: _Function, depth: int, seen: frozenset, every: bool = False) -> list | None:
         """The known units of what `+=`/`-=` add to or take from local
         `name` (plain numbers left out); None when a `++`/`--` steps it too
-        or it is not one value otherwise (address taken, ...)."""
+        or it is not one value otherwise (address taken, ...). `every`: only
+        if every part has a unit (None at the first that has none)."""
         if name in fn.poisoned or name in seen or name in fn.changed or any(
                 _updated(u, self.parent) for u in fn.uses.get(name, ())):
             return None
-        facts = [self.source(t, fn, depth + 1, seen | {name}) for t in fn.sums[name] if not _number(t)]
-        return [f for f in facts if f is not None]
+        parts = [t for t in fn.sums[name] if not _number(t)]
+        facts = []
+        for t in parts:
+            f = self.source(t, fn, depth + 1, seen | {name})
+            if f is not None:
+                facts.append(f)
+            elif every:
+                return None
+        return facts
 
     def _summed(self, name: str, fn: _Function, depth: int, seen: frozenset) -> Fact | None | bool:
         """A local started from 0 (or not set) and grown or shrunk in place
@@ -574,7 +582,7 @@ class Inference:
         (A local set from a value and then added to: source() checks the
         parts against the value's unit, `_added`.)"""
         terms = [t for t in fn.sums[name] if not _number(t)]
-        known = self._added(name, fn, depth, seen)
+        known = self._added(name, fn, depth, seen, every=True)
         if not terms or known is None or len(known) != len(terms) or len({f.unit for f in known}) != 1 \
                 or known[0].unit.dim not in ("bytes", "count"):
             return False
