@@ -346,6 +346,13 @@ class Inference:
         self._site_fn = self._function(n)
         return self.source(n, self._site_fn)
 
+    def on_user_pages(self, n, scope=None) -> bool:
+        """The function around `n` works on user pages (_per_user_pages):
+        the rule language's `user-pages` condition."""
+        self._enter(scope)
+        fn = self._function(n)
+        return fn is not None and self._per_user_pages(fn)
+
     # -- remembered answers ---------------------------------------------
     # Sites of one function ask the same source() and sinks() questions
     # (a fifth of the calls, with their whole derivations below them). An
@@ -463,21 +470,7 @@ class Inference:
             s = self.summaries(fn)
             return s.returned(name) if s is not None else None
         if t == "field_expression":
-            fname = e.child_by_field_name("field")
-            if fname is None:
-                return None
-            base = _unwrap(e.child_by_field_name("argument"))
-            btype = None
-            if base is not None and base.type == "identifier" and fn is not None:
-                btype = fn.types.get(base.text.decode())
-                btype = btype.replace("const ", "").rstrip(" *") if btype else None
-            elif base is not None and base.type == "field_expression" and self.table.members:
-                got = self._member_type(base, fn)
-                if got is not None:
-                    f = self.table.field_fact(fname.text.decode(), got[0])
-                    if f is not None:
-                        return Fact(f.unit, f"{_short(base)} is a {got[0]} ({got[1]}): {f.why}")
-            return self.table.field_fact(fname.text.decode(), btype) or filescope.field(self, e, fn, depth, seen)
+            return self._table_field(e, fn) or filescope.field(self, e, fn, depth, seen)
         if t == "binary_expression":
             op = _op(e)
             left, right = e.child_by_field_name("left"), e.child_by_field_name("right")
@@ -1039,23 +1032,61 @@ class Inference:
 
     def _per_user_pages(self, fn: _Function) -> bool:
         """The function fills an array of struct pages per user page (a
-        units.yaml argument of unit user-pages: get_user_pages()...): there
-        a page array's index counts PTEs and pages at once (domain.md, GUP)."""
+        units.yaml argument of unit user-pages: get_user_pages()...), calls
+        a function of its file that does, or reads such an array kept in a
+        field of unit user-pages: there a page array's index counts PTEs and
+        pages at once (domain.md, GUP)."""
         got = self._tree.gup.get(fn.node.start_byte)
         if got is None:
-            got = self._calls(fn, self.table.user_pages_calls)
+            got = self._calls(fn, self.table.user_pages_calls) or self._reads_user_pages(fn)
             if not got and (summ := self.summaries(fn)) is not None:
-                # or calls a function of this file that does (rds_pin_pages()
-                # around pin_user_pages_fast(); gold round 12: rds/rdma.c:967)
+                # or calls a function of this file that does, in any of its
+                # definitions (rds_pin_pages() around pin_user_pages_fast(),
+                # gold round 12: rds/rdma.c:967; exec.c's get_arg_page())
                 defs = summ.definitions()
-                for name in [n for n in fn.uses if n in defs and self._calls(fn, (n,))]:
-                    d = summ.callee(name)
-                    if d is not None and d.start_byte != fn.node.start_byte \
-                            and self._calls(self.function_at(d), self.table.user_pages_calls):
-                        got = True
-                        break
+                gup = self.table.user_pages_calls
+                got = any(d.start_byte != fn.node.start_byte
+                          and self._calls(self.function_at(d), gup)
+                          for name in fn.uses
+                          # only a definition whose text names a GUP call is read
+                          if name in defs and any(g.encode() in raw.text for raw in defs[name] for g in gup)
+                          and self._calls(fn, (name,))
+                          for d in summ.bodies(name))
             self._tree.gup[fn.node.start_byte] = got
         return got
+
+    def _table_field(self, e, fn: _Function | None) -> Fact | None:
+        """What units.yaml says of field expression `e` (`a->b`, `a->b->c`:
+        the base's struct type from its declaration or the mined members)."""
+        fname = e.child_by_field_name("field")
+        if fname is None:
+            return None
+        base = _unwrap(e.child_by_field_name("argument"))
+        btype = None
+        if base is not None and base.type == "identifier" and fn is not None:
+            btype = fn.types.get(base.text.decode())
+            btype = btype.replace("const ", "").rstrip(" *") if btype else None
+        elif base is not None and base.type == "field_expression" and self.table.members:
+            got = self._member_type(base, fn)
+            if got is not None:
+                f = self.table.field_fact(fname.text.decode(), got[0])
+                if f is not None:
+                    return Fact(f.unit, f"{_short(base)} is a {got[0]} ({got[1]}): {f.why}")
+        return self.table.field_fact(fname.text.decode(), btype)
+
+    def _reads_user_pages(self, fn: _Function) -> bool:
+        """fn reads a field of unit user-pages (an array of struct pages a
+        GUP call filled elsewhere: xdp_umem's pgs)."""
+        names = self.table.user_pages_fields
+        text = fn.node.text
+        if not any(n.encode() in text for n in names):
+            return False
+        for fe in parsing.nodes_of_kinds(fn.node, ("field_expression",)).get("field_expression", ()):
+            f = fe.child_by_field_name("field")
+            if f is not None and f.text.decode() in names \
+                    and (got := self._table_field(fe, fn)) is not None and got.unit.dim == "pages":
+                return True
+        return False
 
     def _calls(self, fn: _Function, names) -> bool:
         """fn calls one of `names` (as the callee of a direct call)."""

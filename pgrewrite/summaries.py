@@ -197,6 +197,13 @@ class Summaries:
         head = self.data[fn.start_byte:body.start_byte if body is not None else fn.end_byte]
         return None if _WEAK.search(head) else self._read(fn)
 
+    def bodies(self, name: str) -> list:
+        """Every definition of `name` in this file (`#ifdef` variants too),
+        each with its body read; none when a macro may stand for it."""
+        if self._uses(name).macro:
+            return []
+        return [d for d in (self._read(fn) for fn in self._defs.get(name, ())) if d is not None]
+
     def file_local(self, name: str, resolve: bool = True) -> bool:
         """Every call of `name` is in this file, in sight (module docstring).
         `resolve=False`: not known to be otherwise in the parsed bodies."""

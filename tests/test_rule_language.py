@@ -198,6 +198,69 @@ def test_used_as_follows_a_value_to_where_it_is_used(tmp_path):
     assert ruletest.check_examples(api.Engine(rs)) == []
 
 
+def test_user_pages_holds_where_the_function_works_on_user_pages(tmp_path):
+    """`user-pages: true`: the site's function pins pages per user page
+    itself, through a function of its file (any of its #ifdef definitions),
+    or reads a units.yaml field of unit user-pages; not a function that only
+    maps pages of its own, nor one that calls a pinning function it cannot see."""
+    rule = """\
+    meaning: logic
+    reason: a page offset where user pages are pinned
+    match:
+      all:
+        - pattern: PAGE_SIZE - $X
+        - user-pages: true
+    examples:
+      match:
+        - |
+          static void f(unsigned long u, struct page **p)
+          {
+                  get_user_pages(u, 1, 0, p);
+                  n = PAGE_SIZE - off;
+          }
+        - |
+          static int pin(unsigned long u, struct page **p)
+          {
+                  return pin_user_pages_fast(u, 1, 0, p);
+          }
+          static void f(unsigned long u)
+          {
+                  struct page *pg;
+                  pin(u, &pg);
+                  n = PAGE_SIZE - off;
+          }
+        - |
+          static void f(struct xdp_umem *umem, u64 a)
+          {
+                  struct page *pg = umem->pgs[0];
+                  n = PAGE_SIZE - a;
+          }
+      no-match:
+        - |
+          static void f(struct page *page)
+          {
+                  void *a = kmap_local_page(page);
+                  n = PAGE_SIZE - off;
+          }
+        - |
+          static void f(unsigned long u)
+          {
+                  struct page *pg;
+                  pin_elsewhere(u, &pg);
+                  n = PAGE_SIZE - off;
+          }
+    """
+    units = (REPO / "semantic-rules" / "units.yaml").read_text()
+    d = rules_dir(tmp_path, {"logic/user.yaml": rule, "units.yaml": units})
+    shutil.copy(REPO / "semantic-rules" / "units.schema.json", d / "units.schema.json")
+    rs = load_ruleset(d)
+    from pgrewrite import ruletest
+    assert ruletest.check_examples(api.Engine(rs)) == []
+    (tmp_path / "bad").mkdir()
+    with pytest.raises(RuleError, match="user-pages: True was expected"):
+        load_ruleset(rules_dir(tmp_path / "bad", {"logic/user.yaml": rule.replace("user-pages: true", "user-pages: false")}))
+
+
 def test_declared_rename_is_applied_in_the_function_only(tmp_path):
     rule = """\
     meaning: pte

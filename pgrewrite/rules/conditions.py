@@ -1234,6 +1234,29 @@ class UnitCond(Cond):
 
 
 @dataclass
+class UserPages(Cond):
+    """`user-pages: true`: the site's function works on user pages, as unit
+    inference sees it: it fills an array of struct pages per user page (a
+    units.yaml argument of unit user-pages, get_user_pages()...), calls a
+    function of its file that does, or reads a field of unit user-pages.
+    There a page's size, its contents and a user page's size meet."""
+
+    label: str = "user-pages"
+    own_reads = frozenset({"scope", "site"})
+
+    @classmethod
+    def from_yaml(cls, value, path, c):
+        if value is not True:
+            raise CompileError(path, "user-pages takes `true` (negate it with `not`)")
+        return cls()
+
+    def site(self, env, b):
+        if env.units is None or env.site.node is None:
+            return None
+        return b if env.units.on_user_pages(env.site.node, env.site.scope) else None
+
+
+@dataclass
 class AssignedFrom(_OnOtherNodes):
     """The identifier was assigned, earlier in the same function, from an
     expression that satisfies `cond` (def-use within a function)."""
@@ -1370,6 +1393,7 @@ CONDITIONS: dict[str, type[Cond]] = {
     "token": TokenCond,
     "type": TypeCond,
     "unit": UnitCond,
+    "user-pages": UserPages,
     "assigned-from": AssignedFrom,
     "used-as": UsedAs,
     "syscall": Syscall,

@@ -122,6 +122,12 @@ class UnitTable:
                          if any(a.unit is not None and a.unit.dim == "pages" for a in specs))
 
     @cached_property
+    def user_pages_fields(self) -> frozenset[str]:
+        """Fields of unit user-pages (struct xdp_umem's pgs...)."""
+        return frozenset(name for name, facts in self.fields.items()
+                         if any(f.unit.dim == "pages" for _, f in facts))
+
+    @cached_property
     def pfn_calls(self) -> frozenset[str]:
         """Calls that return or take a PFN (a PTE count): pfn_to_page(), page_to_pfn()..."""
         pte = Unit("pte", "count")
