@@ -114,18 +114,19 @@ def test_an_address_only_by_the_use_itself_not_through_a_sum():
 
 
 def test_a_unit_condition_sees_where_a_value_comes_from_not_its_uses():
-    # fpfn's unit comes only from its use (compared with a TTM placement's
-    # lpfn, a count of TTM pages): inference may say so, as evidence, but
+    # fpfn's unit comes only from its use (compared with a ttm_tt's page
+    # count, a count of struct pages): inference may say so, as evidence, but
     # the rules' `unit:` conditions ask where a value comes from, so the
     # PFN-named rule is not silenced and the two disagree: a conflict for a
-    # person, not a pg rename (gold round 5: both readers said PTE here)
+    # person, not a pg rename (gold round 5: both readers said PTE in such a
+    # TTM function)
     got = [d[:4] for d in decisions("""\
-        static bool fx_intersects(struct ttm_place *place, u64 start, u64 size)
+        static bool fx_intersects(struct ttm_tt *tt, u64 start, u64 size)
         {
                 unsigned long fpfn = start >> PAGE_SHIFT;
                 unsigned long lpfn = fpfn + (size >> PAGE_SHIFT);
 
-                return place->fpfn < lpfn && place->lpfn > fpfn;
+                return tt->num_pages < lpfn && tt->num_pages > fpfn;
         }
         """)]
     assert (4, "PAGE_SHIFT", "conflict", None) in got
