@@ -277,6 +277,7 @@ class Inference:
         self._enter(None)
         self._site_fn: _Function | None = None    # the function of the site asked about
         self._answers: dict = {}          # source() and sinks() answers (_kept)
+        self._gup_text: bool | None = None  # the file names a GUP call (_gup_in_file)
         # tree-sitter's Node.parent walks down from the root each time; the
         # site's Scope remembers parents (sites.Scope.parent), set per site
         self.parent = _ts_parent
@@ -1039,7 +1040,7 @@ class Inference:
         got = self._tree.gup.get(fn.node.start_byte)
         if got is None:
             got = self._calls(fn, self.table.user_pages_calls) or self._reads_user_pages(fn)
-            if not got and (summ := self.summaries(fn)) is not None:
+            if not got and self._gup_in_file() and (summ := self.summaries(fn)) is not None:
                 # or calls a function of this file that does, in any of its
                 # definitions (rds_pin_pages() around pin_user_pages_fast(),
                 # gold round 12: rds/rdma.c:967; exec.c's get_arg_page())
@@ -1087,6 +1088,14 @@ class Inference:
                     and (got := self._table_field(fe, fn)) is not None and got.unit.dim == "pages":
                 return True
         return False
+
+    def _gup_in_file(self) -> bool:
+        """The file's text names a call of unit user-pages at all (else no
+        function of it can pin pages for another)."""
+        got = self._gup_text
+        if got is None:
+            got = self._gup_text = any(g.encode() in self.data for g in self.table.user_pages_calls)
+        return got
 
     def _calls(self, fn: _Function, names) -> bool:
         """fn calls one of `names` (as the callee of a direct call)."""
@@ -1233,7 +1242,7 @@ class Inference:
                 else:                         # X & ~PAGE_MASK beside virt_to_page(X)
                     facts += self._offset_in_its_page(q, other, fn)
         out = []
-        if fn is not None and self._per_user_pages(fn):
+        if fn is not None and any(f.unit.gran == "pg" for f in facts) and self._per_user_pages(fn):
             # the function fills pages per user page (get_user_pages()...):
             # its pages, their counts and their contents are where a user
             # (PTE) page and an allocated page meet, so no PG fact decides
