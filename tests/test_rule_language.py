@@ -261,6 +261,43 @@ def test_user_pages_holds_where_the_function_works_on_user_pages(tmp_path):
         load_ruleset(rules_dir(tmp_path / "bad", {"logic/user.yaml": rule.replace("user-pages: true", "user-pages: false")}))
 
 
+def test_file_text_reads_what_the_module_states_far_from_the_site(tmp_path):
+    """`file-text`: the file's text anywhere, not the site's line; an area
+    that asks it reads code, so it withholds a strong rename too."""
+    area = """\
+    meaning: area
+    area: fx-only-4k
+    withholds: [pg]
+    reason: the module refuses page sizes other than 4K
+    match:
+      token: [PAGE_SIZE]
+      file-text: 'if \\(PAGE_SIZE != 4096\\)'
+    examples:
+      match:
+        - "void g(void) { memset(p, 0, PAGE_SIZE); }\\nint init(void) { if (PAGE_SIZE != 4096) return -1; return 0; }"
+      no-match:
+        - "void g(void) { memset(p, 0, PAGE_SIZE); }"
+    """
+    strong = """\
+    meaning: pg
+    reason: a whole page cleared
+    match:
+      pattern: memset($P, 0, PAGE_SIZE)
+    examples:
+      match: ["memset(p, 0, PAGE_SIZE);"]
+      no-match: ["memset(p, 0, 4096);"]
+    """
+    rs = load_ruleset(rules_dir(tmp_path, {"area/fx.yaml": area, "pg/strong.yaml": strong}))
+    from pgrewrite import ruletest
+    assert ruletest.check_examples(api.Engine(rs)) == []
+    code = "void g(void *p)\n{\n\tmemset(p, 0, PAGE_SIZE);\n}\n"
+    guard = "\nint init(void)\n{\n\tif (PAGE_SIZE != 4096)\n\t\treturn -1;\n\treturn 0;\n}\n"
+    plain = {d.site.line: d.verdict for d in api.scan_bytes("drivers/x.c", code.encode(), rs).decisions}
+    guarded = {d.site.line: d.verdict for d in api.scan_bytes("drivers/x.c", (code + guard).encode(), rs).decisions}
+    assert plain[3] == Verdict.PG
+    assert guarded[3] == Verdict.UNKNOWN
+
+
 def test_declared_rename_is_applied_in_the_function_only(tmp_path):
     rule = """\
     meaning: pte

@@ -1159,6 +1159,28 @@ class Line(_RegexCond):
 
 
 @dataclass
+class FileText(_RegexCond):
+    """The file's source text (comments included) holds a match: what a
+    module states of itself once, far from the site (raid5-cache's
+    `if (PAGE_SIZE != 4096) return -EINVAL;` in its set-up). It reads
+    code, so an area that asks it withholds strong renames too."""
+
+    regex: re.Pattern
+    label: str = ""
+
+    def __post_init__(self):
+        self.label = f"file-text /{self.regex.pattern}/"
+
+    def site(self, env, b):
+        memo = env.memo if env.memo is not None else {}
+        key = ("file-text", self.regex.pattern)
+        got = memo.get(key)
+        if got is None:
+            got = memo[key] = self.regex.search(env.data.decode(errors="replace")) is not None
+        return b if got else None
+
+
+@dataclass
 class ContextCond(Cond):
     contexts: frozenset
     label: str = "context"
@@ -1389,6 +1411,7 @@ CONDITIONS: dict[str, type[Cond]] = {
     "regex": Text,
     "function": Function,
     "line": Line,
+    "file-text": FileText,
     "context": ContextCond,
     "token": TokenCond,
     "type": TypeCond,
