@@ -33,6 +33,13 @@ argument) and uses them where units.yaml says a callee's argument is
   `returns: bounded-by`) is a length within that page, so `if (len >=
   PAGE_SIZE)` bounds the page. Any other write to it (`len++`, `len -= n`,
   `len = n`, its address taken) refuses.
+- **a buffer by where it goes**: a pointer handed whole, unstepped, to a
+  callee units.yaml says takes the start of a one-page buffer (`arguments:
+  unit: pg-buffer`: sysfs_emit() and sysfs_emit_at() WARN unless their
+  buffer is the start of the sysfs page) is that page, whatever passed it
+  in (pac1921's helper that formats into the buffer of an iio read()).
+  Not a pointer written in the function (`buf = ...`, `buf += n`, `buf++`,
+  its address taken) nor one given to a physical-address call.
 Everything here is inside one file; no verdict depends on another file.
 """
 from __future__ import annotations
@@ -137,9 +144,10 @@ def page_start(inf, e, fn, depth: int = 0, seen: frozenset = frozenset()) -> Fac
             return Fact(f.unit, f"{name}: {f.why}") if f.unit.dim == "buffer" else None
         if name in fn.param_names:
             s = inf.summaries(fn)
-            return s.parameter_as(fn, name, "page-start",
-                                  lambda arg, caller: page_start(inf, arg, caller, depth + 1, seen)) \
+            got = s.parameter_as(fn, name, "page-start",
+                                 lambda arg, caller: page_start(inf, arg, caller, depth + 1, seen)) \
                 if s is not None else None
+            return got or buffer_by_use(inf, fn, name)
         if name in fn.poisoned or name in fn.changed or name not in fn.sources:
             return None
         facts = [page_start(inf, src, fn, depth + 1, seen | {name}) for src in fn.sources[name]]
@@ -155,6 +163,42 @@ def page_start(inf, e, fn, depth: int = 0, seen: frozenset = frozenset()) -> Fac
         got = inf.source(e, fn, depth + 1, seen)
         return got if got is not None and got.unit.dim == "buffer" else None
     return None
+
+
+def buffer_by_use(inf, fn, name: str) -> Fact | None:
+    """A pg-buffer fact when variable `name` of `fn` is handed whole to a
+    callee whose units.yaml argument is a one-page buffer, and is never
+    written in the function (module docstring), else None."""
+    if fn is None or not inf.table.buffer_arguments or name in inf.names or name in fn.changed \
+            or _stepped(inf, fn, name) or _to_phys(inf, fn, name):
+        return None
+    return _memo(fn, ("by-use", name), lambda: _buffer_by_use(inf, fn, name))
+
+
+def _buffer_by_use(inf, fn, name: str) -> Fact | None:
+    found = None
+    for use in reversed(fn.uses.get(name, ())):      # in the text's order: the first such call is named
+        up = inf.parent(use)
+        while up is not None and up.type in ("parenthesized_expression", "cast_expression"):
+            up = inf.parent(up)
+        if up is not None and up.type == "assignment_expression" and up.child_by_field_name("left") == use:
+            return None                          # written here: not one value
+        if found is not None or up is None or up.type != "argument_list":
+            continue
+        call = inf.parent(up)
+        callee = call.child_by_field_name("function") if call is not None else None
+        if callee is None or callee.type != "identifier":
+            continue
+        k = next((i for i, a in enumerate(up.named_children)
+                  if a.start_byte <= use.start_byte and use.end_byte <= a.end_byte), None)
+        if k is None or _unwrap(up.named_children[k]) is None \
+                or _unwrap(up.named_children[k]).start_byte != use.start_byte:
+            continue                             # buf + n, &buf[n]: not the start
+        spec = inf.table.buffer_arguments.get((callee.text.decode(), k + 1))
+        if spec is not None:
+            found = Fact(spec.unit, f"{name} is given to {callee.text.decode()}() (line {_line(use)}), "
+                                    f"whose argument {k + 1} {spec.why}")
+    return found
 
 
 def _function_text(inf, fn) -> bytes:

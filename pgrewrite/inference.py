@@ -405,7 +405,8 @@ class Inference:
                 f = fn.params[name]
                 return Fact(f.unit, f"{name}: {f.why}")
             if name in fn.param_names:
-                return self.summaries(fn).parameter(fn, name) or uses.unit_of(self, e, fn, depth, seen)
+                return self.summaries(fn).parameter(fn, name) or uses.unit_of(self, e, fn, depth, seen) \
+                    or extents.buffer_by_use(self, fn, name)
             if name not in fn.types:                 # a file-scope variable: its writes in the file
                 return filescope.variable(self, fn, name, depth, seen)
             if (written := extents.written_length(self, name, fn, depth, seen)) is not None:
@@ -420,7 +421,9 @@ class Inference:
                 return None if name in seen else uses.unit_of(self, e, fn, depth, seen)
             facts = [self.source(s, fn, depth + 1, seen | {name}) for s in fn.sources[name]]
             if not facts or any(f is None for f in facts) or len({f.unit for f in facts}) != 1:
-                return uses.unit_of(self, e, fn, depth, seen) if all(f is None for f in facts) else None
+                if any(f is not None for f in facts):
+                    return None
+                return uses.unit_of(self, e, fn, depth, seen) or extents.buffer_by_use(self, fn, name)
             if summed and not pure:
                 # added to in place: a part of another known unit takes the
                 # unit away, or is where a PTE and a PG value meet (a + b)

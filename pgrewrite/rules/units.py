@@ -122,6 +122,13 @@ class UnitTable:
                          if any(a.unit is not None and a.unit.dim == "pages" for a in specs))
 
     @cached_property
+    def buffer_arguments(self) -> dict[tuple[str, int], "ArgUnit"]:
+        """(callee, K) -> the spec of an argument that is the start of a
+        one-page buffer (unit pg-buffer: sysfs_emit()'s buf)."""
+        return {key: a for key, specs in self.arguments.items() for a in specs
+                if a.unit is not None and a.unit.dim == "buffer"}
+
+    @cached_property
     def user_pages_fields(self) -> frozenset[str]:
         """Fields of unit user-pages (struct xdp_umem's pgs...)."""
         return frozenset(name for name, facts in self.fields.items()
