@@ -993,6 +993,59 @@ class Inference:
                                                   f"{where} (line {_line(call)}), which {why}")]
         return []
 
+    def _split_with(self, off, x, fn: _Function | None) -> list[Fact]:
+        """The offset `off` of X in its page (X % PAGE_SIZE, X & ~PAGE_MASK,
+        offset_in_page(X)) where the same function also cuts X into pages
+        (X / PAGE_SIZE, X >> PAGE_SHIFT): one split of X, tied by X = index *
+        PAGE_SIZE + offset, so both halves have one granularity, the one the
+        index's use says (`__bio_add_page(bio, folio_page(folio, off /
+        PAGE_SIZE), len, off % PAGE_SIZE)`). X is the same expression at
+        both (no call, assignment or ++ in it, no variable of it written in
+        the function); an index used at the other granularity makes the
+        offset a meeting (logic), never a majority. A PFN index says
+        nothing where the function maps pages (a units.yaml pg-buffer
+        return: kmap*(), page_address()): pfn_to_page() then kmap, the
+        offset goes into the page (domain.md "PFN <-> struct page")."""
+        x = _unwrap(x)
+        if fn is None or x is None or not _plain(x):
+            return []
+        ids = _identifiers(x)
+        names = {n.text.decode() for n in ids}
+        if not ids or names & self.names or names & fn.changed or any(self._written(n, fn) for n in names):
+            return []
+        text = _squeeze(x)
+        out: list[Fact] = []
+        for use in fn.uses.get(ids[0].text.decode(), ()):
+            split = self._split_at(use, text)
+            if split is None or split.start_byte <= off.start_byte < split.end_byte \
+                    or off.start_byte <= split.start_byte < off.end_byte:
+                continue
+            for f in self.sinks(split, fn, "count"):
+                if f.unit.gran == "pte" and self._calls(fn, self.table.buffer_returns):
+                    continue    # pages mapped here (kmap): the offset of a PFN may go into one (meets)
+                if f.unit.gran in ("pte", "pg"):
+                    out.append(Fact(Unit(f.unit.gran, "bytes"),
+                                    f"{_short(x)} is also cut into pages at line {_line(split)} "
+                                    f"({_short(split)}), the page index: {f.why}"))
+        return out
+
+    def _split_at(self, use, text: str):
+        """The `X / PAGE_SIZE` or `X >> PAGE_SHIFT` around identifier `use`
+        whose X reads `text`, else None."""
+        n = use
+        for _ in range(6):
+            p = self.parent(n)
+            if p is None or p.type not in ("binary_expression", "parenthesized_expression", "cast_expression",
+                                           "field_expression", "subscript_expression", "pointer_expression"):
+                return None
+            if p.type == "binary_expression" and _op(p) in ("/", ">>") and p.child_by_field_name("left") == n:
+                r = _unwrap(p.child_by_field_name("right"))
+                if r is not None and r.type == "identifier" and r.text in (b"PAGE_SIZE", b"PAGE_SHIFT") \
+                        and (r.text == b"PAGE_SIZE") == (_op(p) == "/"):
+                    return p if _squeeze(_unwrap(n)) == text else None
+            n = p
+        return None
+
     def _offset_of_buffer(self, off, buf: Fact, fn: _Function | None, depth: int, seen: frozenset) -> bool:
         """`buffer + off` (buf: the buffer's fact) says off is an offset
         into that buffer's page, unless off is the offset of some address A
@@ -1184,7 +1237,14 @@ class Inference:
                 f = self.source(other, fn) or self._displaced(other, fn)
                 if f is not None and f.unit.dim in ("bytes", "buffer", "user", "span"):
                     facts.append(Fact(f.unit, f"masks {_short(other)}: {f.why}"))
-                facts += self._offset_in_its_page(q, other, fn)
+                facts += self._offset_in_its_page(q, other, fn) + self._split_with(q, other, fn)
+            elif p is not None and p.type == "binary_expression" and _op(p) == "%" and p.child_by_field_name("right") == e:
+                # X % PAGE_SIZE: the offset of X in its page, as X & ~PAGE_MASK
+                other = p.child_by_field_name("left")
+                f = self.source(other, fn) or self._displaced(other, fn)
+                if f is not None and f.unit.dim in ("bytes", "buffer", "user", "span"):
+                    facts.append(Fact(f.unit, f"takes {_short(other)} modulo a page: {f.why}"))
+                facts += self._offset_in_its_page(p, other, fn) + self._split_with(p, other, fn)
             elif p is not None and p.type == "binary_expression" and _op(p) in ("<<", "/", "*", "%", ">>", "&", "|"):
                 pass
             elif call is not None and _callee(call) in (_DIV_CALLS | _SAME_UNIT_CALLS) and len(args) == 2 and args[1] == e:
@@ -1230,7 +1290,7 @@ class Inference:
                 if token != "PAGE_ALIGNED":
                     facts += self.sinks(call, fn, "bytes")
                 if token == "offset_in_page" and len(args) == 1:
-                    facts += self._offset_in_its_page(call, args[0], fn)
+                    facts += self._offset_in_its_page(call, args[0], fn) + self._split_with(call, args[0], fn)
         elif token == "PAGE_MASK":
             q, e2 = p, e
             if q is not None and q.type == "unary_expression" and _op(q) == "~":
@@ -1243,7 +1303,7 @@ class Inference:
                 if e2 == e:                   # x & PAGE_MASK: rounded down, as PAGE_ALIGN_DOWN()
                     facts += self.sinks(q, fn, "bytes")
                 else:                         # X & ~PAGE_MASK beside virt_to_page(X)
-                    facts += self._offset_in_its_page(q, other, fn)
+                    facts += self._offset_in_its_page(q, other, fn) + self._split_with(q, other, fn)
         out = []
         if fn is not None and any(f.unit.gran == "pg" for f in facts) and self._per_user_pages(fn):
             # the function fills pages per user page (get_user_pages()...):

@@ -129,6 +129,11 @@ class UnitTable:
                 if a.unit is not None and a.unit.dim == "buffer"}
 
     @cached_property
+    def buffer_returns(self) -> frozenset[str]:
+        """Calls that return a pointer into one allocated page (kmap*(), page_address()...)."""
+        return frozenset(n for n, f in self.returns.items() if f.unit.dim == "buffer")
+
+    @cached_property
     def user_pages_fields(self) -> frozenset[str]:
         """Fields of unit user-pages (struct xdp_umem's pgs...)."""
         return frozenset(name for name, facts in self.fields.items()
