@@ -67,7 +67,8 @@ def test_the_committed_gold_set_is_exactly_its_rounds_merged_from_the_raw_labels
               ("r14", gold / "round-14" / "sites.jsonl", gold / "round-14" / "raw", "48"),
               ("r15", gold / "round-15" / "sites.jsonl", gold / "round-15" / "raw", "48"),
               ("r16", gold / "round-16" / "sites.jsonl", gold / "round-16" / "raw", "48"),
-              ("r17", gold / "round-17" / "sites.jsonl", gold / "round-17" / "raw", "48")]
+              ("r17", gold / "round-17" / "sites.jsonl", gold / "round-17" / "raw", "48"),
+              ("r18", gold / "round-18" / "sites.jsonl", gold / "round-18" / "raw", "48")]
     merged = []
     for prefix, sites, raw, *size in rounds:      # the batch size, where not merge.py's default
         out = tmp_path / f"round{prefix}.jsonl"
