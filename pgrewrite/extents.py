@@ -170,8 +170,10 @@ def buffer_by_use(inf, fn, name: str) -> Fact | None:
     callee whose units.yaml argument is a one-page buffer, and is never
     written in the function (module docstring), else None."""
     if fn is None or not inf.table.buffer_arguments or name in inf.names or name in fn.changed \
+            or not _memo(fn, "buffer-callee", lambda: any(
+                c.encode() in _function_text(inf, fn) for c in inf.table.buffer_argument_callees)) \
             or _stepped(inf, fn, name) or _to_phys(inf, fn, name):
-        return None
+        return None                               # (cheapest first: most functions call none of them)
     return _memo(fn, ("by-use", name), lambda: _buffer_by_use(inf, fn, name))
 
 

@@ -134,6 +134,10 @@ class UnitTable:
         return frozenset(n for n, f in self.returns.items() if f.unit.dim == "buffer")
 
     @cached_property
+    def buffer_argument_callees(self) -> frozenset[str]:
+        return frozenset(name for name, _ in self.buffer_arguments)
+
+    @cached_property
     def user_pages_fields(self) -> frozenset[str]:
         """Fields of unit user-pages (struct xdp_umem's pgs...)."""
         return frozenset(name for name, facts in self.fields.items()
