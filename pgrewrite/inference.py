@@ -1155,9 +1155,10 @@ class Inference:
 
     def _calls(self, fn: _Function, names) -> bool:
         """fn calls one of `names` (as the callee of a direct call)."""
+        uses = fn.uses
         return any(self.parent(u) is not None and self.parent(u).type == "call_expression"
                    and self.parent(u).child_by_field_name("function") == u
-                   for name in names for u in fn.uses.get(name, ()))
+                   for name in uses.keys() & names for u in uses[name])     # the few names it has
 
     def _pfn_beside(self, scope) -> bool:
         """`scope` (a loop, else a function) also turns PFNs into pages or

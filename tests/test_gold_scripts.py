@@ -68,7 +68,9 @@ def test_the_committed_gold_set_is_exactly_its_rounds_merged_from_the_raw_labels
               ("r15", gold / "round-15" / "sites.jsonl", gold / "round-15" / "raw", "48"),
               ("r16", gold / "round-16" / "sites.jsonl", gold / "round-16" / "raw", "48"),
               ("r17", gold / "round-17" / "sites.jsonl", gold / "round-17" / "raw", "48"),
-              ("r18", gold / "round-18" / "sites.jsonl", gold / "round-18" / "raw", "48")]
+              ("r18", gold / "round-18" / "sites.jsonl", gold / "round-18" / "raw", "48"),
+              ("r19", gold / "round-19" / "sites.jsonl", gold / "round-19" / "raw", "48"),
+              ("r20", gold / "round-20" / "sites.jsonl", gold / "round-20" / "raw", "48")]
     merged = []
     for prefix, sites, raw, *size in rounds:      # the batch size, where not merge.py's default
         out = tmp_path / f"round{prefix}.jsonl"
