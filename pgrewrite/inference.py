@@ -391,8 +391,10 @@ class Inference:
     # -- sources: what unit a value has, from where it comes -------------
     def _source(self, e, fn: _Function | None, depth: int = 0, seen: frozenset = frozenset()) -> Fact | None:
         e = _unwrap(e)
-        if e is None or depth > _MAX_DEPTH:
+        if e is None:
             return None
+        if depth > _MAX_DEPTH:
+            return self._looked_up(e, fn)
         t = e.type
         if t == "identifier":
             name = e.text.decode()
@@ -550,6 +552,22 @@ class Inference:
             b = self.source(e.child_by_field_name("alternative"), fn, depth + 1, seen)
             return a if a is not None and b is not None and a.unit == b.unit else None
         return None
+
+    def _looked_up(self, e, fn: _Function | None) -> Fact | None:
+        """Past the depth limit, what the table says of `e` itself when it
+        is the start of one allocated page (a units.yaml or mined pg-buffer
+        field, a call returning one), with no step further. The limit bounds
+        the cost of following values, and a lookup costs nothing more: a
+        length written into `buf = log->buf` is five steps from the site.
+        Only buffers: a longer chain to a count or a size (a VMA's offset
+        compared with a buffer's size in an mmap() handler) is where units
+        meet more often than not."""
+        f = None
+        if e.type == "field_expression":
+            f = self._table_field(e, fn)
+        elif e.type == "call_expression" and (name := _callee(e)) is not None:
+            f = self.table.returns.get(name)
+        return f if f is not None and f.unit.dim == "buffer" else None
 
     def _added(self, name: str, fn: _Function, depth: int, seen: frozenset, every: bool = False) -> list | None:
         """The known units of what `+=`/`-=` add to or take from local

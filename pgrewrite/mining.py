@@ -45,6 +45,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import fieldwrites
 from .classify import Classifier
 from .inference import Inference
 from .lex import Lexer
@@ -98,16 +99,16 @@ class Miner:
         self.lexer = Lexer(ruleset.family.names)
         self.classifier = Classifier(ruleset)
 
-    def file(self, path: str, data: bytes) -> tuple[list[Definition], set[str]]:
+    def file(self, path: str, data: bytes) -> tuple[list[Definition], set[str], list[fieldwrites.Write]]:
         """The definitions of `data` (the file at `path`, relative to the
-        tree) and the names it #defines."""
+        tree), the names it #defines and its stores into struct fields."""
         lexed = self.lexer.lex(data)
         macros = {d.macro for d in lexed.directives if d.name == "define" and d.macro}
         if b"{" not in data:
-            return [], macros
+            return [], macros, unparsed_writes(path, data)
         parsed = find_sites(path, data, self.lexer, lexed, always_parse=True)
         if parsed.root is None:
-            return [], macros
+            return [], macros, unparsed_writes(path, data)
         decided = self.classifier.strong_decisions(parsed) if parsed.sites else {}
         inf = Inference(self.table, self.ruleset.family, data, decided=decided, path=path)
         summ = inf.file_summaries(parsed.root)
@@ -117,7 +118,7 @@ class Miner:
         for name, fns in sorted(summ.definitions().items()):
             for fn in fns:
                 out.append(self._definition(summ, inf, path, header, name, fn, len(fns)))
-        return out, macros
+        return out, macros, fieldwrites.file_writes(inf, summ, parsed.root, path, data)
 
     def _definition(self, summ: Summaries, inf: Inference, path: str, header: bool, name: str, fn,
                     count: int) -> Definition:
@@ -143,6 +144,13 @@ class Miner:
                 if len(units) == 1 and said and said[0].unit.gran in ("pte", "pg") and said[0].unit.dim == dim:
                     d.args[(k + 1, dim)] = (unit_text(said[0].unit), said[0].why)
         return d
+
+
+def unparsed_writes(path: str, data: bytes) -> list[fieldwrites.Write]:
+    """The field stores of a file that was not parsed: all of no unit."""
+    assigned, other = fieldwrites.textual(data)
+    return [fieldwrites.Write(name, None, None, path, 0, "(file not parsed)")
+            for name in sorted(set(assigned.values()) | other)]
 
 
 def _in_peer_call(inf: Inference, fn, pname: str) -> bool:
@@ -181,12 +189,16 @@ def _one(job: tuple[str, str]):
     try:
         data = (Path(root) / path).read_bytes()
     except OSError:
-        return path, [], set(), True
+        return path, [], set(), [UNREAD], True
     try:
-        defs, macros = _MINER.file(path, data)
+        defs, macros, writes = _MINER.file(path, data)
     except RecursionError:
-        return path, [], set(), True
-    return path, defs, macros, False
+        return path, [], set(), unparsed_writes(path, data), True
+    return path, defs, macros, writes, False
+
+
+# a file that could not be read at all: any field may be stored into there
+UNREAD = fieldwrites.Write("*", None, None, "", 0, "(file not read)")
 
 
 def mine(root: Path, rules_dir: Path, jobs: int = 1, progress=None) -> tuple[dict, list[str]]:
@@ -197,16 +209,22 @@ def mine(root: Path, rules_dir: Path, jobs: int = 1, progress=None) -> tuple[dic
     rows: dict[str, list[Definition]] = {}
     macros: set[str] = set()
     unread: set[str] = set()
+    writes = fieldwrites.Tally()
     jobs_list = [(str(root), p) for p in files]
     if jobs > 1:
         import multiprocessing
         with multiprocessing.get_context("fork").Pool(jobs, _init, (str(rules_dir),)) as pool:
             results = pool.imap(_one, jobs_list, chunksize=16)
-            _collect(results, rows, macros, unread, progress, len(files))
+            _collect(results, rows, macros, unread, writes, progress, len(files))
     else:
         _init(str(rules_dir))
-        _collect(map(_one, jobs_list), rows, macros, unread, progress, len(files))
-    return agree(rows, macros, hand_written(rules_dir).units), sorted(unread)
+        _collect(map(_one, jobs_list), rows, macros, unread, writes, progress, len(files))
+    table = hand_written(rules_dir).units
+    doc = agree(rows, macros, table)
+    fields = writes.agree(table.fields if table is not None else {})
+    if fields:
+        doc["fields"] = fields
+    return doc, sorted(unread)
 
 
 def hand_written(rules_dir) -> object:
@@ -219,9 +237,10 @@ def hand_written(rules_dir) -> object:
         else ruleset
 
 
-def _collect(results, rows, macros, unread, progress, total) -> None:
-    for i, (path, defs, m, bad) in enumerate(results):
+def _collect(results, rows, macros, unread, writes, progress, total) -> None:
+    for i, (path, defs, m, w, bad) in enumerate(results):
         macros |= m
+        writes.add(w)
         if bad:
             unread.add(path)
         for d in defs:
@@ -266,7 +285,8 @@ def agree(rows: dict[str, list[Definition]], macros: set[str], table) -> dict:
 _HEADER = """\
 # Units mined from a tree by `pgrewrite mine` (pgrewrite/mining.py): the
 # return units and argument units of functions other files call, that every
-# definition of the name in the tree agrees on. Generated: do not edit; mine
+# definition of the name in the tree agrees on, and the struct fields every
+# store of the tree fills with one allocated page. Generated: do not edit; mine
 # again (semantic-rules/README.md, "Mined units"). units.yaml wins over it.
 # Mined from: {tree}
 """

@@ -155,6 +155,12 @@ class Summaries:
         self.reparse([fn])
         return self._clean(fn.start_byte)
 
+    def read_with_errors(self, fn):
+        """fn with its body read, even when the parse of the body found
+        errors (None only if it found no function there): for readers that
+        look at statements one by one and skip those with errors."""
+        return self._read(fn) or self.reparsed.get(fn.start_byte)
+
     def _clean(self, start: int):
         """The function re-parsed at `start`, None if the parse found none
         or read it with errors (a summary is never built on a guess)."""

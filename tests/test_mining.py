@@ -99,9 +99,55 @@ def test_a_parameter_that_only_meets_another_value_is_refused(mined, tmp_path):
     assert not any(n == "fx_area_alloc" for n, _, _ in _mined_names(mined)["arguments"])
     from pgrewrite import mining
     miner = mining.Miner(mining.hand_written(REPO / "semantic-rules"))
-    defs, _ = miner.file("drivers/fx/core.c", (TREE / "drivers/fx/core.c").read_bytes())
+    defs, _, _ = miner.file("drivers/fx/core.c", (TREE / "drivers/fx/core.c").read_bytes())
     (d,) = [d for d in defs if d.name == "fx_area_alloc"]
     assert d.params == 1 and d.args == {}
+
+
+def test_a_field_every_store_gives_one_page_is_mined(mined):
+    """fx_log's buf holds __get_free_page() or NULL in every file; other is
+    stepped in another file, shared is stored into by a macro, and
+    fx_peer's buf (kmalloc(64)) is another struct's field."""
+    import yaml
+    fields = yaml.safe_load(mined).get("fields", [])
+    assert [(e["field"], e["of"], e["unit"]) for e in fields] == [("buf", ["struct fx_log"], "pg-buffer")]
+    assert "drivers/fx/log.c:6 `log->buf = (char *)__get_free_page(GFP_KERNEL)`" in fields[0]["why"]
+
+
+def test_field_stores_the_parse_cannot_account_for_refuse():
+    from pgrewrite import fieldwrites
+    text = b"""#define SET(l, p) ((l)->a = (p))
+    /* x->b = y; */
+    void f(struct s *x) { x->c++; g(&x->d.e); WRITE_ONCE(x->h, 0); x->k == 1; x->m <= 2; }
+    """
+    assigned, other = fieldwrites.textual(text)
+    assert sorted(assigned.values()) == ["a", "b"]
+    assert {"c", "d", "e", "h"} <= other and not {"k", "m"} & other
+
+
+def test_a_mined_field_decides_a_bound_in_another_file(tmp_path, mined):
+    code = """\
+    void fx_dump(struct fx_log *log, const u32 *w, int n)
+    {
+            char *buf = log->buf;
+            int bytes = 0, i;
+
+            for (i = 0; i < n && bytes < PAGE_SIZE; i++)
+                    bytes += scnprintf(buf + bytes, PAGE_SIZE - bytes, " %08x", w[i]);
+    }
+    """
+    got = _decisions(api.load_rules(rules_with_mined(tmp_path, mined)), code)
+    assert [(line, v) for line, v, _, _ in got] == [(6, "pg"), (7, "pg")]
+    assert "->buf is mined: every store into it in the tree is the start of one allocated page" in got[1][3]
+    # a struct of another name with a field of that name is not it
+    other = _decisions(api.load_rules(rules_with_mined(tmp_path / "b", mined)), code.replace("fx_log", "fx_peer"))
+    assert [v for _, v, _, _ in other] == ["unknown", "unknown"]
+
+
+def test_mined_fields_are_not_used_to_mine_again(tmp_path, mined):
+    table = api.load_rules(rules_with_mined(tmp_path, mined)).units
+    assert "buf" in table.mined_fields and "buf" in table.fields
+    assert "buf" not in table.hand_written().fields
 
 
 def test_the_why_names_where_it_was_mined(mined):
@@ -159,15 +205,25 @@ def test_units_yaml_wins_over_a_mined_entry(tmp_path):
     assert not table.mined_returns and not table.mined_arguments
 
 
-def test_a_mined_file_holds_returns_and_arguments_only(tmp_path):
-    d = rules_with_mined(tmp_path, """\
+def test_a_mined_file_holds_returns_arguments_and_page_fields_only(tmp_path):
+    d = rules_with_mined(tmp_path / "a", """\
         fields:
           - field: fx_len
+            of: [struct fx]
             unit: pg-bytes
         """)
     with pytest.raises(RuleError) as e:
         load_ruleset(d)
-    assert "fields: not mined" in str(e.value)
+    assert "fields/0: a mined field is a pg-buffer of named structs only" in str(e.value)
+    d = rules_with_mined(tmp_path / "b", """\
+        parameters:
+          - signature: [char *]
+            param: 1
+            unit: pg-buffer
+        """)
+    with pytest.raises(RuleError) as e:
+        load_ruleset(d)
+    assert "parameters: not mined" in str(e.value)
 
 
 def test_the_mined_file_is_part_of_the_rules_digest(tmp_path, mined):

@@ -21,8 +21,9 @@ from pgrewrite.rules.loader import DEFAULT_RULES
 @jobs_option
 def mine_command(tree, output, rules_dir, jobs):
     """Read every C file and header of TREE and write the return units and
-    argument units its non-static (and header) functions agree on, and the
-    struct type of the members that lead to a units.yaml field, as a units
+    argument units its non-static (and header) functions agree on, the
+    struct fields every store of the tree fills with one allocated page,
+    and the struct type of the members that lead to a units.yaml field, as a units
     file (semantic-rules/README.md, "Mined units"). The units of
     units.yaml are used; the rules directory's own units-mined.yaml is not
     (one round). The same tree gives a byte-identical file."""
@@ -40,6 +41,7 @@ def mine_command(tree, output, rules_dir, jobs):
     text = mining.render(doc, tree.resolve().name)               # `mine .` names the tree too
     output.write_text(text.rstrip("\n") + "\n\n" + members.render(found))
     click.echo(f"{output}: {len(doc.get('returns', ()))} returns, {len(doc.get('arguments', ()))} arguments, "
+               f"{len(doc.get('fields', ()))} fields, "
                f"{len(found)} members ({len(refused)} refused: two definitions disagree, or one is unreadable)",
                err=True)
     if unread:      # nothing is mined from them: a fact they would refuse may be in the file

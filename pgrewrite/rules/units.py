@@ -83,6 +83,7 @@ class UnitTable:
     # what units-mined.yaml added: callee names of returns, (callee, K) of arguments
     mined_returns: frozenset = frozenset()
     mined_arguments: frozenset = frozenset()
+    mined_fields: frozenset = frozenset()     # field names units-mined.yaml added (units.yaml lists none of them)
     # units-mined.yaml `members`: ("struct S", member b) -> ("struct T", why): member b of
     # struct S is a struct T or a pointer to one, in every definition of S the tree has
     members: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
@@ -97,12 +98,13 @@ class UnitTable:
 
     def hand_written(self) -> "UnitTable":
         """This table without what units-mined.yaml added."""
-        if not self.mined_returns and not self.mined_arguments:
+        if not self.mined_returns and not self.mined_arguments and not self.mined_fields:
             return self
         return UnitTable({n: f for n, f in self.returns.items() if n not in self.mined_returns},
                          self.returns_bounded, self.containing,
                          {k: v for k, v in self.arguments.items() if k not in self.mined_arguments},
-                         self.fields, self.parameters, self.not_lengths)
+                         {k: v for k, v in self.fields.items() if k not in self.mined_fields},
+                         self.parameters, self.not_lengths)
 
     @cached_property
     def _arguments_by_callee(self) -> dict[str, list[list[ArgUnit]]]:
@@ -213,11 +215,24 @@ def load_mined(directory: Path, default_schema: Path, table: UnitTable | None,
             arguments.add((name, e["arg"]))
             table.arguments.setdefault((name, e["arg"]), []).append(
                 ArgUnit(Unit.parse(e["unit"]), None, e.get("why", "mined"), mined=True))
+    hand_fields = set(table.fields)
+    fields = set()
+    for i, e in enumerate(f.doc.get("fields", ())):
+        if e.get("unit") != "pg-buffer" or not e.get("of") or e.keys() - {"field", "of", "unit", "why"}:
+            problems.append(f"{f.rel}:{_line_of(f.lines, ['fields', i])}: fields/{i}: "
+                            f"a mined field is a pg-buffer of named structs only")
+            continue
+        if e["field"] in hand_fields:
+            continue
+        fields.add(e["field"])
+        table.fields.setdefault(e["field"], []).append(
+            (frozenset(e["of"]), Fact(Unit.parse(e["unit"]), f"->{e['field']} {e.get('why', 'is mined')}")))
     problems += _members(f.doc, f.lines, f.rel, table)
-    for key in ("fields", "parameters", "not-lengths"):
+    for key in ("parameters", "not-lengths"):
         if key in f.doc:
-            problems.append(f"{f.rel}:{_line_of(f.lines, [key])}: {key}: not mined (returns and arguments only)")
+            problems.append(f"{f.rel}:{_line_of(f.lines, [key])}: {key}: not mined (returns, arguments and fields only)")
     table.mined_returns, table.mined_arguments = frozenset(returns), frozenset(arguments)
+    table.mined_fields = frozenset(fields)
     return problems, f.raw, f.kept
 
 
