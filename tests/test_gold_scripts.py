@@ -72,7 +72,8 @@ def test_the_committed_gold_set_is_exactly_its_rounds_merged_from_the_raw_labels
               ("r19", gold / "round-19" / "sites.jsonl", gold / "round-19" / "raw", "48"),
               ("r20", gold / "round-20" / "sites.jsonl", gold / "round-20" / "raw", "48"),
               ("r21", gold / "round-21" / "sites.jsonl", gold / "round-21" / "raw", "48"),
-              ("r22", gold / "round-22" / "sites.jsonl", gold / "round-22" / "raw", "48")]
+              ("r22", gold / "round-22" / "sites.jsonl", gold / "round-22" / "raw", "48"),
+              ("r23", gold / "round-23" / "sites.jsonl", gold / "round-23" / "raw", "48")]
     merged = []
     for prefix, sites, raw, *size in rounds:      # the batch size, where not merge.py's default
         out = tmp_path / f"round{prefix}.jsonl"
