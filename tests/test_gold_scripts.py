@@ -51,29 +51,12 @@ def test_the_committed_gold_set_is_exactly_its_rounds_merged_from_the_raw_labels
     """Nobody edits a final label by hand: each round merged again from what
     its readers wrote gives the committed records, and nothing else is there."""
     gold = REPO / "tests" / "data" / "gold"
-    rounds = [("", gold / "sites.jsonl", gold / "raw"),
-              ("r2", gold / "round-2" / "sites.jsonl", gold / "round-2" / "raw"),
-              ("r3", gold / "round-3" / "sites.jsonl", gold / "round-3" / "raw"),
-              ("r4", gold / "round-4" / "sites.jsonl", gold / "round-4" / "raw"),
-              ("r5", gold / "round-5" / "sites.jsonl", gold / "round-5" / "raw"),
-              ("r6", gold / "round-6" / "sites.jsonl", gold / "round-6" / "raw"),
-              ("r7", gold / "round-7" / "sites.jsonl", gold / "round-7" / "raw"),
-              ("r8", gold / "round-8" / "sites.jsonl", gold / "round-8" / "raw"),
-              ("r9", gold / "round-9" / "sites.jsonl", gold / "round-9" / "raw"),
-              ("r10", gold / "round-10" / "sites.jsonl", gold / "round-10" / "raw"),
-              ("r11", gold / "round-11" / "sites.jsonl", gold / "round-11" / "raw", "48"),
-              ("r12", gold / "round-12" / "sites.jsonl", gold / "round-12" / "raw", "48"),
-              ("r13", gold / "round-13" / "sites.jsonl", gold / "round-13" / "raw", "48"),
-              ("r14", gold / "round-14" / "sites.jsonl", gold / "round-14" / "raw", "48"),
-              ("r15", gold / "round-15" / "sites.jsonl", gold / "round-15" / "raw", "48"),
-              ("r16", gold / "round-16" / "sites.jsonl", gold / "round-16" / "raw", "48"),
-              ("r17", gold / "round-17" / "sites.jsonl", gold / "round-17" / "raw", "48"),
-              ("r18", gold / "round-18" / "sites.jsonl", gold / "round-18" / "raw", "48"),
-              ("r19", gold / "round-19" / "sites.jsonl", gold / "round-19" / "raw", "48"),
-              ("r20", gold / "round-20" / "sites.jsonl", gold / "round-20" / "raw", "48"),
-              ("r21", gold / "round-21" / "sites.jsonl", gold / "round-21" / "raw", "48"),
-              ("r22", gold / "round-22" / "sites.jsonl", gold / "round-22" / "raw", "48"),
-              ("r23", gold / "round-23" / "sites.jsonl", gold / "round-23" / "raw", "48")]
+    # every round directory there is, in order; rounds 11 on were batched 48 sites at a time
+    numbers = sorted(int(d.name.removeprefix("round-")) for d in gold.glob("round-*"))
+    rounds = [("", gold / "sites.jsonl", gold / "raw")] + [
+        (f"r{n}", gold / f"round-{n}" / "sites.jsonl", gold / f"round-{n}" / "raw", *(("48",) if n >= 11 else ()))
+        for n in numbers]
+    assert numbers == list(range(2, len(numbers) + 2))      # none left out, none twice
     merged = []
     for prefix, sites, raw, *size in rounds:      # the batch size, where not merge.py's default
         out = tmp_path / f"round{prefix}.jsonl"
