@@ -973,6 +973,18 @@ class Inference:
                                               f"an array of struct page pointers")]
         return []
 
+    def _own_unit(self, x, fn: _Function | None, how: str) -> list[Fact]:
+        """The unit of X where a site takes X apart by a page (masks it, takes
+        it modulo a page): X's own, from where it comes or where it stood."""
+        f = self.source(x, fn) or self._displaced(x, fn)
+        return [Fact(f.unit, f"{how}: {f.why}")] \
+            if f is not None and f.unit.dim in ("bytes", "buffer", "user", "span") else []
+
+    def _into_page(self, off, x, fn: _Function | None) -> list[Fact]:
+        """What page the offset `off` of X in its page is into: the struct
+        page of X beside it, or the page index of the same split of X."""
+        return self._offset_in_its_page(off, x, fn) + self._split_with(off, x, fn)
+
     def _offset_in_its_page(self, off, x, fn: _Function | None) -> list[Fact]:
         """The offset `off` (offset_in_page(X), X & ~PAGE_MASK) given beside
         the struct page holding X (virt_to_page(X), units.yaml `contains`):
@@ -1253,17 +1265,11 @@ class Inference:
             elif (q := self._less_one(p, e)) is not None:
                 # X & (PAGE_SIZE - 1): the offset of X in its page, as X & ~PAGE_MASK
                 other = _other(q, self._up(p)[1])
-                f = self.source(other, fn) or self._displaced(other, fn)
-                if f is not None and f.unit.dim in ("bytes", "buffer", "user", "span"):
-                    facts.append(Fact(f.unit, f"masks {_short(other)}: {f.why}"))
-                facts += self._offset_in_its_page(q, other, fn) + self._split_with(q, other, fn)
+                facts += self._own_unit(other, fn, f"masks {_short(other)}") + self._into_page(q, other, fn)
             elif p is not None and p.type == "binary_expression" and _op(p) == "%" and p.child_by_field_name("right") == e:
                 # X % PAGE_SIZE: the offset of X in its page, as X & ~PAGE_MASK
                 other = p.child_by_field_name("left")
-                f = self.source(other, fn) or self._displaced(other, fn)
-                if f is not None and f.unit.dim in ("bytes", "buffer", "user", "span"):
-                    facts.append(Fact(f.unit, f"takes {_short(other)} modulo a page: {f.why}"))
-                facts += self._offset_in_its_page(p, other, fn) + self._split_with(p, other, fn)
+                facts += self._own_unit(other, fn, f"takes {_short(other)} modulo a page") + self._into_page(p, other, fn)
             elif p is not None and p.type == "binary_expression" and _op(p) in ("<<", "/", "*", "%", ">>", "&", "|"):
                 pass
             elif call is not None and _callee(call) in (_DIV_CALLS | _SAME_UNIT_CALLS) and len(args) == 2 and args[1] == e:
@@ -1309,20 +1315,18 @@ class Inference:
                 if token != "PAGE_ALIGNED":
                     facts += self.sinks(call, fn, "bytes")
                 if token == "offset_in_page" and len(args) == 1:
-                    facts += self._offset_in_its_page(call, args[0], fn) + self._split_with(call, args[0], fn)
+                    facts += self._into_page(call, args[0], fn)
         elif token == "PAGE_MASK":
             q, e2 = p, e
             if q is not None and q.type == "unary_expression" and _op(q) == "~":
                 q, e2 = self._up(q)
             if q is not None and q.type == "binary_expression" and _op(q) == "&":
                 other = _other(q, e2)
-                f = self.source(other, fn) or self._displaced(other, fn)
-                if f is not None and f.unit.dim in ("bytes", "buffer", "user", "span"):
-                    facts.append(Fact(f.unit, f"masks {_short(other)}: {f.why}"))
+                facts += self._own_unit(other, fn, f"masks {_short(other)}")
                 if e2 == e:                   # x & PAGE_MASK: rounded down, as PAGE_ALIGN_DOWN()
                     facts += self.sinks(q, fn, "bytes")
                 else:                         # X & ~PAGE_MASK beside virt_to_page(X)
-                    facts += self._offset_in_its_page(q, other, fn) + self._split_with(q, other, fn)
+                    facts += self._into_page(q, other, fn)
         out = []
         if fn is not None and any(f.unit.gran == "pg" for f in facts) and self._per_user_pages(fn):
             # the function fills pages per user page (get_user_pages()...):
