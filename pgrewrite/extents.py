@@ -47,7 +47,7 @@ from __future__ import annotations
 import re
 
 from . import filescope
-from .nodes import line as _line, short as _short, unwrap as _unwrap
+from .nodes import args as _args, callee as _callee, line as _line, short as _short, unwrap as _unwrap
 from .rules.units import Fact, Unit
 
 
@@ -180,25 +180,17 @@ def buffer_by_use(inf, fn, name: str) -> Fact | None:
 def _buffer_by_use(inf, fn, name: str) -> Fact | None:
     found = None
     for use in reversed(fn.uses.get(name, ())):      # in the text's order: the first such call is named
-        up = inf.parent(use)
-        while up is not None and up.type in ("parenthesized_expression", "cast_expression"):
-            up = inf.parent(up)
-        if up is not None and up.type == "assignment_expression" and up.child_by_field_name("left") == use:
-            return None                          # written here: not one value
+        up, whole = inf._up(use)                     # through parentheses and casts
+        if up is not None and up.type == "assignment_expression" and up.child_by_field_name("left") == whole:
+            return None                              # written here: not one value
         if found is not None or up is None or up.type != "argument_list":
-            continue
+            continue                                 # buf + n, &buf[n]: not the start
         call = inf.parent(up)
-        callee = call.child_by_field_name("function") if call is not None else None
-        if callee is None or callee.type != "identifier":
-            continue
-        k = next((i for i, a in enumerate(up.named_children)
-                  if a.start_byte <= use.start_byte and use.end_byte <= a.end_byte), None)
-        if k is None or _unwrap(up.named_children[k]) is None \
-                or _unwrap(up.named_children[k]).start_byte != use.start_byte:
-            continue                             # buf + n, &buf[n]: not the start
-        spec = inf.table.buffer_arguments.get((callee.text.decode(), k + 1))
+        callee = _callee(call) if call is not None else None
+        k = next((i for i, a in enumerate(_args(call)) if a == whole), None) if callee is not None else None
+        spec = inf.table.buffer_arguments.get((callee, k + 1)) if k is not None else None
         if spec is not None:
-            found = Fact(spec.unit, f"{name} is given to {callee.text.decode()}() (line {_line(use)}), "
+            found = Fact(spec.unit, f"{name} is given to {callee}() (line {_line(use)}), "
                                     f"whose argument {k + 1} {spec.why}")
     return found
 

@@ -36,6 +36,7 @@ import re
 from dataclasses import dataclass
 
 from . import extents
+from .filescope import _struct_of
 from .nodes import line as _line, short as _short, unwrap as _unwrap
 from .parsing import nodes_of_kinds
 
@@ -150,7 +151,7 @@ def _stored(inf, value, fn) -> str | None:
     v = _unwrap(value)
     if v is None:
         return None
-    if (v.type == "number_literal" and v.text == b"0") or (v.type in ("identifier", "null") and v.text == b"NULL"):
+    if extents._zero(v) or (v.type in ("identifier", "null") and v.text == b"NULL"):
         return ZERO
     if fn is None:
         return None
@@ -166,11 +167,8 @@ def _base_struct(left, fn) -> str | None:
         base = _unwrap(base.child_by_field_name("argument"))
     if fn is None or base is None or base.type != "identifier":
         return None
-    t = fn.types.get(base.text.decode())
-    if not t:
-        return None
-    t = t.replace("const ", "").replace("volatile ", "").replace("*", " ").split()
-    return f"struct {t[1]}" if len(t) == 2 and t[0] == "struct" else None
+    t = _struct_of(fn.types.get(base.text.decode()))
+    return f"struct {t}" if t else None
 
 
 class Tally:
@@ -183,10 +181,11 @@ class Tally:
         self.unread = False           # a file could not be read: any field may be stored into there
 
     def add(self, writes) -> None:
+        """The stores of one file; None: the file could not be read at all."""
+        if writes is None:
+            self.unread = True
+            return
         for w in writes:
-            if w.field == "*":
-                self.unread = True
-                continue
             t = self.by_key.setdefault((w.field, w.struct), [0, False, None])
             if w.unit == PAGE:
                 t[0] += 1

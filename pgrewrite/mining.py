@@ -189,16 +189,13 @@ def _one(job: tuple[str, str]):
     try:
         data = (Path(root) / path).read_bytes()
     except OSError:
-        return path, [], set(), [UNREAD], True
+        return path, [], set(), None, True          # no stores known: fields refuse (Tally.add)
     try:
         defs, macros, writes = _MINER.file(path, data)
     except RecursionError:
         return path, [], set(), unparsed_writes(path, data), True
     return path, defs, macros, writes, False
 
-
-# a file that could not be read at all: any field may be stored into there
-UNREAD = fieldwrites.Write("*", None, None, "", 0, "(file not read)")
 
 
 def mine(root: Path, rules_dir: Path, jobs: int = 1, progress=None) -> tuple[dict, list[str]]:

@@ -57,6 +57,9 @@ def test_a_file_that_cannot_be_read_is_reported(tmp_path):
     r = CliRunner().invoke(cli, ["mine", str(tree), "-o", str(out), "-j", "1"])
     assert r.exit_code == 0, r.output
     assert "warning: 1 file(s) could not be read or parsed, nothing mined from them: drivers/gone.c" in r.stderr
+    # any field may be stored into in a file nobody read: no field is mined
+    assert "buf" in (REPO / "tests" / "data" / "mining-tree.yaml").read_text()
+    assert "fields:" not in out.read_text()
 
 
 def _mined_names(text: str) -> dict[str, set]:
