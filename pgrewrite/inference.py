@@ -597,8 +597,8 @@ class Inference:
         (A local set from a value and then added to: source() checks the
         parts against the value's unit, `_added`.)"""
         terms = [t for t in fn.sums[name] if not _number(t)]
-        known = self._added(name, fn, depth, seen, every=True)
-        if not terms or known is None or len(known) != len(terms) or len({f.unit for f in known}) != 1 \
+        known = self._added(name, fn, depth, seen, every=True)    # a unit for every term, or None
+        if not terms or known is None or len({f.unit for f in known}) != 1 \
                 or known[0].unit.dim not in ("bytes", "count"):
             return False
         if known[0].unit.dim != "count" and len(terms) != len(fn.sums[name]):
