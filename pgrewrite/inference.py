@@ -276,7 +276,11 @@ class Inference:
         self._trees: dict[int | None, _TreeMemo] = {}
         self._enter(None)
         self._site_fn: _Function | None = None    # the function of the site asked about
-        self._answers: dict = {}          # source() and sinks() answers (_kept)
+        self._answers: dict = {}          # source() and sinks() answers (_kept), with their _cut
+        # whether an answer being computed met the depth limit (its chain was
+        # cut short): then a local whose sources said nothing may be a local
+        # whose sources were not read to the end, and its uses do not decide it
+        self._cut = False
         self._gup_text: bool | None = None  # the file names a GUP call (_gup_in_file)
         # tree-sitter's Node.parent walks down from the root each time; the
         # site's Scope remembers parents (sites.Scope.parent), set per site
@@ -374,8 +378,9 @@ class Inference:
         if key is None:
             return self._source(e, fn, depth, seen)
         if hit is _MISS:
-            hit = self._answers[key] = self._source(e, fn, depth, seen)
-        return hit
+            hit = self._answers[key] = self._tracked(self._source, e, fn, depth, seen)
+        self._cut |= hit[1]
+        return hit[0]
 
     def sinks(self, e, fn: _Function | None, dim: str, depth: int = 0, seen: frozenset = frozenset()) -> list[Fact]:
         """Facts saying what the context of expression `e` (of dimension
@@ -385,8 +390,18 @@ class Inference:
         if key is None:
             return self._sinks(e, fn, dim, depth, seen)
         if hit is _MISS:
-            hit = self._answers[key] = tuple(self._sinks(e, fn, dim, depth, seen))
-        return list(hit)
+            hit = self._answers[key] = self._tracked(lambda *a: tuple(self._sinks(*a)), e, fn, dim, depth, seen)
+        self._cut |= hit[1]
+        return list(hit[0])
+
+    def _tracked(self, compute, *args):
+        """compute(*args) and whether it met the depth limit."""
+        outer, self._cut = self._cut, False
+        try:
+            answer = compute(*args)
+            return answer, self._cut
+        finally:
+            self._cut = outer
 
     # -- sources: what unit a value has, from where it comes -------------
     def _source(self, e, fn: _Function | None, depth: int = 0, seen: frozenset = frozenset()) -> Fact | None:
@@ -394,7 +409,9 @@ class Inference:
         if e is None:
             return None
         if depth > _MAX_DEPTH:
-            return self._looked_up(e, fn)
+            f = self._looked_up(e, fn)
+            self._cut |= f is None
+            return f
         t = e.type
         if t == "identifier":
             name = e.text.decode()
@@ -421,10 +438,12 @@ class Inference:
                     return got
             if name in fn.poisoned or name in seen or name not in fn.sources:
                 return None if name in seen else uses.unit_of(self, e, fn, depth, seen)
+            outer, self._cut = self._cut, False
             facts = [self.source(s, fn, depth + 1, seen | {name}) for s in fn.sources[name]]
+            cut, self._cut = self._cut, outer or self._cut
             if not facts or any(f is None for f in facts) or len({f.unit for f in facts}) != 1:
-                if any(f is not None for f in facts):
-                    return None
+                if any(f is not None for f in facts) or cut:
+                    return None      # or its sources were not read to the end: its uses would contradict them unseen
                 return uses.unit_of(self, e, fn, depth, seen) or extents.buffer_by_use(self, fn, name)
             if summed and not pure:
                 # added to in place: a part of another known unit takes the

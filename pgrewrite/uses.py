@@ -64,6 +64,14 @@ def unit_of(inf, e, fn, depth: int, seen: frozenset) -> Fact | None:
     inference._Function) whose sources say none: what its page-array uses
     count (Inference._page_index_use, as before), else what its other
     uses expect, when they all agree."""
+    outer = inf._cut         # a chain cut short among the uses is not the value's own source cut short
+    try:
+        return _unit_of(inf, e, fn, depth, seen)
+    finally:
+        inf._cut = outer
+
+
+def _unit_of(inf, e, fn, depth: int, seen: frozenset) -> Fact | None:
     earlier = inf._page_index_use(e, fn)
     name = e.text.decode()
     if earlier is not None or fn is None or name in seen or not inf.from_uses:
