@@ -11,7 +11,8 @@ The policy (documented in semantic-rules/README.md):
    in hypervisor interface code, where the page is a 4K frame by ABI.
 3. Without a strong match, weak rules may decide together: any weak logic
    signal flags the site; otherwise two or more weak rules that agree
-   decide, one alone leaves the site unknown, disagreement is a conflict.
+   decide, one alone leaves the site unknown (unless it is a `context`
+   rule: a weak signal that may decide alone), disagreement is a conflict.
 4. Area rules (`meaning: area`) never decide: they say where the code
    lives (a hypervisor interface, a sanitizer, placement policy), which
    reports show and sort the worklist by. An area that `withholds` a
@@ -346,6 +347,11 @@ def strong_decisions(judged) -> dict[int, str]:
             if j[1] is None and j[4] in (Verdict.PTE, Verdict.PG) and _strong(j[2], j[5])}
 
 
+def _context(matches, rule_id) -> bool:
+    """The decision is a context rule's (a weak signal that decided alone)."""
+    return any(m.rule == rule_id and m.strength == "context" for m in matches)
+
+
 def _strong(matches, rule_id) -> bool:
     winners = set((rule_id or "").split("+"))
     return any(m.rule in winners and m.strength == "strong" for m in matches)
@@ -374,6 +380,8 @@ def with_units(matches, evidence: list[Evidence], verdict: Verdict, rule_id, rea
     matches = matches + (m,)
     if verdict in (Verdict.PTE, Verdict.PG):
         if verdict.value == g:
+            if _context(matches, rule_id):
+                return verdict, UNITS, why, matches    # the derivation says more than where the code is
             return verdict, rule_id, reason, matches
         return Verdict.CONFLICT, None, f"{rule_id} says {verdict.value} ({reason}); but {why}", matches
     if verdict is not Verdict.UNKNOWN:
@@ -410,7 +418,11 @@ def combine(matches) -> tuple[Verdict, str | None, str]:
     if len(meanings) > 1:
         said = ", ".join(f"{m.rule} ({m.meaning})" for m in weak)
         return Verdict.CONFLICT, None, f"weak signals disagree: {said}"
-    if len(weak) >= 2:
-        return Verdict(weak[0].meaning), "+".join(m.rule for m in weak), "weak signals agree: " + "; ".join(m.reason for m in weak)
+    plain = [m for m in weak if m.strength == "weak"]
+    if len(plain) >= 2:
+        return Verdict(weak[0].meaning), "+".join(m.rule for m in plain), "weak signals agree: " + "; ".join(m.reason for m in plain)
+    context = [m for m in weak if m.strength == "context"]
+    if context:       # a weak signal that may decide alone
+        return Verdict(context[0].meaning), context[0].rule, context[0].reason
     m = weak[0]
     return Verdict.UNKNOWN, None, f"only one weak signal ({m.rule}: {m.meaning}); a second one is needed to decide"

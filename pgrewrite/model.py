@@ -67,7 +67,7 @@ class RuleMatch:
     rule: str
     meaning: str         # pte | pg | logic
     priority: int
-    strength: str        # strong | weak
+    strength: str        # strong | context | weak
     reason: str
     overrides: tuple = ()  # logic rules: strong meanings this signal turns into logic
     area: str | None = None   # area rules: the review area

@@ -298,6 +298,67 @@ def test_file_text_reads_what_the_module_states_far_from_the_site(tmp_path):
     assert guarded[3] == Verdict.UNKNOWN
 
 
+def test_context_strength_decides_alone_but_yields_like_a_weak_signal(tmp_path):
+    """`strength: context`: a weak signal that decides alone. A weak logic
+    signal still flags the site, a weak signal the other way still makes a
+    conflict, and an area that only lists paths withholds it (as it would
+    a weak rename, never a strong one)."""
+    context = """\
+    meaning: pg
+    strength: context
+    reason: a size in a function that maps pages
+    match:
+      inside: {kind: function, has: {call: kmap_local_page}}
+    examples:
+      match: ["void f(struct page *p) { void *a = kmap_local_page(p); n = PAGE_SIZE; }"]
+      no-match: ["void f(void) { n = PAGE_SIZE; }"]
+    """
+    weak_pte = """\
+    meaning: pte
+    strength: weak
+    reason: a length named like a mapping step
+    match:
+      pattern: step = PAGE_SIZE
+    examples:
+      match: ["step = PAGE_SIZE;"]
+      no-match: ["n = PAGE_SIZE;"]
+    """
+    weak_logic = """\
+    meaning: logic
+    strength: weak
+    reason: mixed units
+    match:
+      pattern: mixed = PAGE_SIZE
+    examples:
+      match: ["mixed = PAGE_SIZE;"]
+      no-match: ["n = PAGE_SIZE;"]
+    """
+    area = """\
+    meaning: area
+    area: fx-hw
+    withholds: [pg]
+    reason: hardware pages
+    files: ['drivers/hw/**']
+    match:
+      token: [PAGE_SIZE]
+    examples:
+      match: ["n = PAGE_SIZE;"]
+      no-match: ["n = 4096;"]
+    """
+    rs = load_ruleset(rules_dir(tmp_path, {"pg/ctx.yaml": context, "pte/wpte.yaml": weak_pte,
+                                           "logic/wlogic.yaml": weak_logic, "area/hw.yaml": area}))
+    from pgrewrite import ruletest
+    assert ruletest.check_examples(api.Engine(rs)) == []
+    code = ("void f(struct page *p, int n, int step, int mixed)\n{\n\tvoid *a = kmap_local_page(p);\n"
+            "\tn = PAGE_SIZE;\n\tstep = PAGE_SIZE;\n\tmixed = PAGE_SIZE;\n}\n")
+    got = {d.site.line: d for d in api.scan_bytes("drivers/x.c", code.encode(), rs).decisions}
+    assert (got[4].verdict, got[4].rule) == (Verdict.PG, "ctx")        # alone, it decides
+    assert got[5].verdict == Verdict.CONFLICT                           # a weak signal the other way
+    assert got[6].verdict == Verdict.LOGIC                              # a weak logic signal
+    hw = {d.site.line: d.verdict for d in api.scan_bytes("drivers/hw/x.c", code.encode(), rs).decisions}
+    assert hw[4] == Verdict.UNKNOWN                                     # withheld by a path list
+
+
 def test_declared_rename_is_applied_in_the_function_only(tmp_path):
     rule = """\
     meaning: pte
