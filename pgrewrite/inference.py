@@ -81,7 +81,7 @@ _PAGE_ARRAY = frozenset({"struct page * *", "struct page **"})
 _POISON_OPS = frozenset({"*=", "/=", "<<=", ">>=", "%=", "&=", "|=", "^="})
 _START = attrgetter("start_byte")
 _READ_KINDS = ("declaration", "assignment_expression", "pointer_expression", "function_definition",
-               "identifier", "return_statement")     # what _Function._read looks at
+               "return_statement")     # what _Function._read looks at; identifiers only when asked
 _MAX_DEPTH = 4
 MEET = "pte+pg"     # the granularity of a value where a PTE and a PG value met
 _MISS = object()    # no answer kept (None is one)
@@ -112,7 +112,6 @@ class _Function:
         self.types: dict[str, str] = {}
         self.sources: dict[str, list] = {}
         self._uses: dict[str, list] | None = None    # `uses`, listed when first asked for
-        self._identifiers = ()
         self.poisoned: set[str] = set()
         self.changed: set[str] = set()   # address-taken, or written by `*=`, `<<=`...
         self.sums: dict[str, list] = {}   # name -> what `+=`/`-=` add to or take from it
@@ -145,10 +144,10 @@ class _Function:
         asked for: many functions are read for their sources and types only."""
         if self._uses is None:
             uses = self._uses = {}
-            # identifiers are leaves: the walk meets them in the text's order, reversed
-            for n in sorted(self._identifiers, key=_START, reverse=True):
+            body = self.node.child_by_field_name("body")
+            found = parsing.nodes_of_kinds(body, ("identifier",)).get("identifier", ()) if body is not None else ()
+            for n in sorted(found, key=_START, reverse=True):
                 uses.setdefault(n.text.decode(), []).append(n)
-            self._identifiers = ()
         return self._uses
 
     def _read(self, body):
@@ -197,7 +196,6 @@ class _Function:
                 for name in _macro_loop_names(n):     # the macro may assign its loop variable
                     self.poisoned.add(name)
                     self.changed.add(name)
-        self._identifiers = found.get("identifier", ())
         self.returns = sorted(found.get("return_statement", []), key=lambda n: (-n.end_byte, n.start_byte))
 
 
@@ -1199,7 +1197,7 @@ class Inference:
         function of it can pin pages for another)."""
         got = self._gup_text
         if got is None:
-            got = self._gup_text = any(g.encode() in self.data for g in self.table.user_pages_calls)
+            got = self._gup_text = any(g in self.data for g in self.table.user_pages_needles)
         return got
 
     def _calls(self, fn: _Function, names) -> bool:

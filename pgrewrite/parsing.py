@@ -69,14 +69,17 @@ def reparse_functions(data: bytes, fns) -> dict:
     of the new tree (None if the parse put none there). The nodes keep the
     file's offsets and lines; a tree with errors is returned as it is."""
     todo = sorted({fn.start_byte: fn for fn in fns}.values(), key=lambda f: f.start_byte)
-    skip, pos = [], 0
+    parser = _parser()
+    # the functions' own spans and points are the included ranges: no
+    # counting of the file's lines for each reparse (a file is reparsed a
+    # piece at a time, as its callees are asked for)
+    ranges, end = [], 0
     for fn in todo:
-        if fn.start_byte > pos:
-            skip.append((pos, fn.start_byte))
-        pos = fn.end_byte
-    if pos < len(data):
-        skip.append((pos, len(data)))
-    found = {c.start_byte: c for c in parse(data, skip).children if c.type == "function_definition"}
+        if fn.start_byte >= end:            # one inside another is parsed with it
+            ranges.append(tree_sitter.Range(fn.start_point, fn.end_point, fn.start_byte, fn.end_byte))
+            end = fn.end_byte
+    parser.included_ranges = ranges
+    found = {c.start_byte: c for c in parser.parse(data).root_node.children if c.type == "function_definition"}
     return {fn.start_byte: found.get(fn.start_byte) for fn in todo}
 
 

@@ -124,6 +124,14 @@ class UnitTable:
                          if any(a.unit is not None and a.unit.dim == "pages" for a in specs))
 
     @cached_property
+    def user_pages_needles(self) -> tuple[bytes, ...]:
+        """The user_pages_calls no other of them contains: a text that names
+        none of these names none of the calls (get_user_pages_fast contains
+        get_user_pages), so a file is searched for five words, not thirteen."""
+        names = {n.encode() for n in self.user_pages_calls}
+        return tuple(sorted(n for n in names if not any(o != n and o in n for o in names)))
+
+    @cached_property
     def buffer_arguments(self) -> dict[tuple[str, int], "ArgUnit"]:
         """(callee, K) -> the spec of an argument that is the start of a
         one-page buffer (unit pg-buffer: sysfs_emit()'s buf)."""
