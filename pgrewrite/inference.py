@@ -1142,7 +1142,9 @@ class Inference:
         pages at once (domain.md, GUP)."""
         got = self._tree.gup.get(fn.node.start_byte)
         if got is None:
-            got = self._calls(fn, self.table.user_pages_calls) or self._reads_user_pages(fn)
+            # a file whose text names no GUP call has no function that makes one
+            got = (self._gup_in_file() and self._calls(fn, self.table.user_pages_calls)) \
+                or self._reads_user_pages(fn)
             if not got and self._gup_in_file() and (summ := self.summaries(fn)) is not None:
                 # or calls a function of this file that does, in any of its
                 # definitions (rds_pin_pages() around pin_user_pages_fast(),
