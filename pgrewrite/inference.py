@@ -436,9 +436,9 @@ class Inference:
                     return got
             if name in fn.poisoned or name in seen or name not in fn.sources:
                 return None if name in seen else uses.unit_of(self, e, fn, depth, seen)
-            outer, self._cut = self._cut, False
-            facts = [self.source(s, fn, depth + 1, seen | {name}) for s in fn.sources[name]]
-            cut, self._cut = self._cut, outer or self._cut
+            facts, cut = self._tracked(lambda: [self.source(s, fn, depth + 1, seen | {name})
+                                                for s in fn.sources[name]])
+            self._cut |= cut
             if not facts or any(f is None for f in facts) or len({f.unit for f in facts}) != 1:
                 if any(f is not None for f in facts) or cut:
                     return None      # or its sources were not read to the end: its uses would contradict them unseen

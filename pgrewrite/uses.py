@@ -64,11 +64,9 @@ def unit_of(inf, e, fn, depth: int, seen: frozenset) -> Fact | None:
     inference._Function) whose sources say none: what its page-array uses
     count (Inference._page_index_use, as before), else what its other
     uses expect, when they all agree."""
-    outer = inf._cut         # a chain cut short among the uses is not the value's own source cut short
-    try:
-        return _unit_of(inf, e, fn, depth, seen)
-    finally:
-        inf._cut = outer
+    # a chain cut short among the uses is not the value's own source cut
+    # short: the caller does not learn of it (Inference._tracked)
+    return inf._tracked(_unit_of, inf, e, fn, depth, seen)[0]
 
 
 def _unit_of(inf, e, fn, depth: int, seen: frozenset) -> Fact | None:
