@@ -106,7 +106,7 @@ def file_writes(inf, summ, root, path: str, data: bytes) -> list[Write]:
             name = left.child_by_field_name("field")
             if name is None or name.start_byte not in assigned or name.start_byte in seen:
                 continue
-            if fn is None and _inside_function(n):
+            if fn is None and summ._enclosing(n.start_byte) is not None:
                 continue                          # a body the file's parse left out: read with its function
             seen.add(name.start_byte)
             op = n.child_by_field_name("operator")
@@ -121,7 +121,7 @@ def file_writes(inf, summ, root, path: str, data: bytes) -> list[Write]:
                 name = d.named_children[0]
                 if name.start_byte not in assigned or name.start_byte in seen:
                     continue
-                if fn is None and _inside_function(n):
+                if fn is None and summ._enclosing(n.start_byte) is not None:
                     continue
                 seen.add(name.start_byte)
                 out.append(Write(name.text.decode(), None, _stored(inf, n.child_by_field_name("value"), fn),
@@ -134,15 +134,6 @@ def file_writes(inf, summ, root, path: str, data: bytes) -> list[Write]:
     for w in sorted(out, key=lambda w: w.line):
         kept.setdefault((w.field, w.struct, w.unit), w)
     return list(kept.values())
-
-
-def _inside_function(n) -> bool:
-    p = n.parent
-    while p is not None:
-        if p.type == "function_definition":
-            return True
-        p = p.parent
-    return False
 
 
 def _stored(inf, value, fn) -> str | None:

@@ -197,7 +197,6 @@ def _one(job: tuple[str, str]):
     return path, defs, macros, writes, False
 
 
-
 def mine(root: Path, rules_dir: Path, jobs: int = 1, progress=None) -> tuple[dict, list[str]]:
     """The mined document for the tree at `root`, read with the rules of
     `rules_dir` (its units.yaml; units-mined.yaml is not used), and the
