@@ -60,7 +60,22 @@ def test_explain_gives_the_convention_step_by_step(tmp_path, monkeypatch):
 ])
 def test_the_convention_refuses(call):
     code = SHOW.replace("fx_print(dev, buf, PAGE_SIZE - 1)", call)
-    assert [v for _, v, _ in reasons(code)] == ["unknown"]
+    assert deciders(code) in (["unknown"], [SHOW_CONTEXT])
+    # the show() function's context (a weak signal that decides alone) may
+    # still decide, but inference does not: where it agrees with a context
+    # rule, the decision is inference's (rule `units`)
+    assert UNITS not in deciders(code)
+
+
+# pg-show-buffer-bound: the context of a show() function decides its plain
+# PAGE_SIZEs where inference refuses (semantic-rules/pg/pg-show-buffer-bound.yaml)
+SHOW_CONTEXT = "pg-show-buffer-bound"
+
+
+def deciders(code: str, path: str = "drivers/x.c") -> list[str]:
+    """Per site: the rule that decided it, or "unknown"."""
+    r = api.scan_bytes(path, textwrap.dedent(code).encode(), api.load_rules())
+    return [d.rule if d.verdict.value != "unknown" else "unknown" for d in r.decisions]
 
 
 def test_a_parameter_every_caller_gives_a_page_start_is_a_page_start():
@@ -102,7 +117,9 @@ def test_a_length_summed_from_writes_into_a_page_is_pg():
     assert verdicts(code, "drivers/x.c")[2] == (6, "PAGE_SIZE", "pg", UNITS)
     # n -= 1: no longer only what was written
     worse = code.replace("        return min", "        n -= 1;\n        return min")
-    assert verdicts(worse, "drivers/x.c")[2] == (7, "PAGE_SIZE", "unknown", None)
+    assert verdicts(worse, "drivers/x.c")[2] == (7, "PAGE_SIZE", "pg", SHOW_CONTEXT)
+    # the same outside a show() function: nothing decides it
+    assert verdicts(worse.replace("fx_show", "fx_fill"), "drivers/x.c")[2] == (7, "PAGE_SIZE", "unknown", None)
 
 
 def test_without_not_lengths_an_alignment_would_pass_for_a_length(tmp_path):
