@@ -100,6 +100,8 @@ class Compiling:
     regex: Callable              # (text, path) -> re.Pattern; reports a bad one at path (loader)
     mode: str = "site"           # where the mapping is evaluated: "site" or "node"
     mapping: dict = field(default_factory=dict)   # the mapping the key is in
+    named: object = None         # named.NamedConditions of conditions.yaml (`use: NAME`), or None
+    using: tuple = ()            # the named conditions being compiled, outermost first (cycles)
 
     def cond(self, obj: dict, path, mode: str | None = None) -> Cond:
         """The condition of a nested mapping, at a site or (`mode`) a node."""
@@ -285,6 +287,69 @@ class Not(Cond):
 
     def node(self, env, n, b):
         return b if self.item.traced(env, self.item.node, env, n, b) is None else None
+
+
+@dataclass
+class Use(Cond):
+    """`use: NAME`: the condition NAME of conditions.yaml, as if written
+    here. One compiled condition per name, place (site or node) and
+    language serves every rule that uses it, so what it asks of a function
+    is asked once per file (`has` and `inside` results are memoised per
+    condition)."""
+
+    name: str
+    item: Cond
+    label: str = ""
+    own_reads = frozenset()
+    in_asm = True
+
+    def __post_init__(self):
+        self.label = f"use {self.name}"
+
+    @classmethod
+    def from_yaml(cls, value, path, c):
+        table = c.named
+        if table is None or value not in table.docs:
+            known = ", ".join(sorted(table.docs)) if table is not None and table.docs else "none"
+            raise CompileError(path, f"no condition named {value!r} in conditions.yaml (it names: {known})")
+        if value in c.using:
+            raise CompileError(path, f"condition {value!r} uses itself: {' -> '.join(c.using + (value,))}")
+        key = (value, c.mode, c.language)
+        item = table.compiled.get(key)
+        if item is None:
+            try:
+                item = compile_cond(table.docs[value], (), c.mode, replace(c, using=c.using + (value,)))
+            except CompileError as e:
+                where = "at a site (a rule's match)" if c.mode == "site" else "at a node"
+                raise CompileError(path, f"condition {value!r} ({table.rel}:{table.lines[value]}) cannot be "
+                                         f"used {where}: {e.message}") from None
+            table.compiled[key] = item
+        return cls(value, item)
+
+    @property
+    def children(self):
+        return (self.item,)
+
+    @property
+    def kind_filter(self):
+        return self.item.kind_filter
+
+    @property
+    def callee(self):
+        return self.item.callee
+
+    @property
+    def reads_code(self):
+        return self.item.reads_code
+
+    def text_needs(self):
+        return self.item.text_needs()
+
+    def site(self, env, b):
+        return self.item.traced(env, self.item.site, env, b)
+
+    def node(self, env, n, b):
+        return self.item.traced(env, self.item.node, env, n, b)
 
 
 @dataclass
@@ -1420,6 +1485,7 @@ CONDITIONS: dict[str, type[Cond]] = {
     "assigned-from": AssignedFrom,
     "used-as": UsedAs,
     "syscall": Syscall,
+    "use": Use,
 }
 
 

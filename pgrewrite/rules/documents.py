@@ -127,11 +127,13 @@ def schema_message(e) -> str:
     return e.message
 
 
-def schema_problems(doc, lines: dict, schema_path: Path, rel: str, top_type_message: str | None = None) -> list[str]:
+def schema_problems(doc, lines: dict, schema: Path | dict, rel: str, top_type_message: str | None = None) -> list[str]:
     """Every schema error of `doc` as `rel:line: key/path: message`, in a
-    stable order; an unknown key is pointed at itself."""
+    stable order; an unknown key is pointed at itself. `schema`: a schema
+    file, or a schema document (conditions.yaml's, built from the rule
+    schema's definitions)."""
     import jsonschema    # 50 ms to import; a cached rule set needs none of it
-    validator = jsonschema.Draft202012Validator(json.loads(schema_path.read_text()))
+    validator = jsonschema.Draft202012Validator(schema if isinstance(schema, dict) else json.loads(schema.read_text()))
     problems = []
     for e in sorted(validator.iter_errors(doc), key=lambda e: (list(map(str, e.absolute_path)), e.message)):
         where = "/".join(str(p) for p in e.absolute_path) or "(top level)"
@@ -168,10 +170,11 @@ class DataFile:
         return self.doc, self.lines
 
 
-def read_data_file(directory: Path, name: str, schema: str, default_schema: Path, empty,
+def read_data_file(directory: Path, name: str, schema: str | dict, default_schema: Path | dict, empty,
                    validated=None, top_type_message: str | None = None) -> DataFile | None:
     """DIRECTORY/NAME read and validated against DIRECTORY/SCHEMA (or
-    `default_schema`); None when there is no such file. An empty document
+    `default_schema`; or `schema` itself when it is a schema document);
+    None when there is no such file. An empty document
     is `empty`. `validated`: the (document, lines) an earlier run parsed and
     validated from these bytes (the rules cache): no YAML is read."""
     path = directory / name
@@ -189,6 +192,9 @@ def read_data_file(directory: Path, name: str, schema: str, default_schema: Path
         return DataFile(rel, raw, None, {}, [yaml_problem(e, rel)])
     if doc is None:
         doc = empty
-    schema_path = directory / schema if (directory / schema).exists() else default_schema
+    if isinstance(schema, dict):
+        schema_path = schema
+    else:
+        schema_path = directory / schema if (directory / schema).exists() else default_schema
     return DataFile(rel, raw, doc, lines, schema_problems(doc, lines, schema_path, rel, top_type_message))
 

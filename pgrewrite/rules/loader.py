@@ -21,6 +21,8 @@ from .documents import glob_regex, line_of, schema_message
 from .clashes import load_clashes
 from ..family import Family, FamilyError, load_family
 from .units import load_mined, load_units
+from .named import NamedConditions, load_named
+from . import named as named_conditions
 from . import conditions as C
 
 
@@ -151,6 +153,7 @@ def load_ruleset(directory: Path | None = None, cache_dir: Path | None = None) -
 CLASHES_DOCUMENT = "\0clashes.yaml"
 UNITS_DOCUMENT = "\0units.yaml"
 MINED_DOCUMENT = "\0units-mined.yaml"
+CONDITIONS_DOCUMENT = "\0conditions.yaml"
 
 
 def _documents_from(rows) -> dict:
@@ -197,16 +200,25 @@ def _load_ruleset(directory: Path, validated: dict | None = None, keep: dict | N
         family = load_family(directory / "family.yaml")
     except FamilyError as e:
         raise RuleError([str(e)]) from e
+    schema = json.loads((directory / "schema.json").read_text()) if (directory / "schema.json").exists() \
+        else json.loads((DEFAULT_RULES / "schema.json").read_text())
     if validated is None:
-        schema = json.loads((directory / "schema.json").read_text()) if (directory / "schema.json").exists() \
-            else json.loads((DEFAULT_RULES / "schema.json").read_text())
         import jsonschema    # 50 ms to import; validated documents need none of it
         validator = jsonschema.Draft202012Validator(schema)
     digest = hashlib.sha256((directory / "family.yaml").read_bytes())
+    cached = validated or {}
+    named, named_problems, named_raw, named_doc = load_named(directory, schema, cached.get(CONDITIONS_DOCUMENT))
+    if named is not None:
+        named_problems += _compile_named(named, family)
+    problems += named_problems
+    if named_raw:
+        digest.update(b"conditions.yaml\0" + named_raw)
+    if keep is not None and named_doc is not None:
+        keep[CONDITIONS_DOCUMENT] = named_doc
     rules: list[Rule] = []
     seen: dict[str, str] = {}
     for path in sorted(p for p in directory.rglob("*.yaml") if p.name not in ("family.yaml", "clashes.yaml", "units.yaml",
-                                                                                 "units-mined.yaml")):
+                                                                                 "units-mined.yaml", named_conditions.FILE)):
         rel = str(path.relative_to(directory.parent)) if directory.parent in path.parents else str(path)
         shown = _shown(path)      # what problems print: editors jump to it from the cwd
         raw = path.read_bytes()
@@ -218,7 +230,7 @@ def _load_ruleset(directory: Path, validated: dict | None = None, keep: dict | N
         seen[rule_id] = shown
         if validated is not None:
             doc, lines = validated[rel]     # KeyError: not the cached set after all
-            rules.append(_compile_rule(rule_id, rel, doc, lines, family))
+            rules.append(_compile_rule(rule_id, rel, doc, lines, family, named))
             continue
         try:
             doc, lines = documents.load_with_lines(raw.decode("utf-8"))
@@ -251,11 +263,10 @@ def _load_ruleset(directory: Path, validated: dict | None = None, keep: dict | N
         if keep is not None:
             keep[rel] = (doc, lines)
         try:
-            rules.append(_compile_rule(rule_id, rel, doc, lines, family))
+            rules.append(_compile_rule(rule_id, rel, doc, lines, family, named))
         except _CompileErrors as errors:
             problems += [f"{shown}:{line_of(lines, e.path)}: {'/'.join(map(str, e.path))}: {e.message}"
                          for e in errors.errors]
-    cached = validated or {}
     clashes, clash_problems, clash_raw, clash_doc = load_clashes(
         directory, family, DEFAULT_RULES / "clashes.schema.json", cached.get(CLASHES_DOCUMENT))
     units, unit_problems, unit_raw, unit_doc = load_units(
@@ -329,12 +340,32 @@ def _shown(path: Path) -> str:
     return full if rel.startswith("..") else rel
 
 
-def _compile_rule(rule_id, rel, doc, lines, family: Family) -> Rule:
+def _compile_named(table: NamedConditions, family: Family) -> list[str]:
+    """Problems of the named conditions, each compiled where it can be used
+    (at a site, at a node, or both): one that compiles in neither place is
+    reported at its entry in conditions.yaml. Those that compile are kept
+    for the rules that use them."""
+    problems = []
+    for name, doc in table.docs.items():
+        errors = []
+        for mode in ("site", "node"):
+            compiling = C.Compiling(family.names, "c", _regex, named=table, using=(name,))
+            try:
+                table.compiled[(name, mode, "c")] = C.compile_cond(doc, (name, "condition"), mode, compiling)
+            except C.CompileError as e:
+                errors.append(e)
+        if len(errors) == 2:
+            e = min(errors, key=lambda e: "cannot be used" in e.message)   # the error that is not about the place
+            problems.append(f"{table.rel}:{line_of(table.file_lines, e.path)}: {'/'.join(map(str, e.path))}: {e.message}")
+    return problems
+
+
+def _compile_rule(rule_id, rel, doc, lines, family: Family, named: NamedConditions | None = None) -> Rule:
     """The compiled rule, or _CompileErrors with every problem found."""
     global _BAD_REGEXES
     _BAD_REGEXES = []
     try:
-        rule = _compile_rule_once(rule_id, rel, doc, lines, family)
+        rule = _compile_rule_once(rule_id, rel, doc, lines, family, named)
     except C.CompileError as e:
         raise _CompileErrors([e, *_BAD_REGEXES]) from None
     finally:
@@ -344,7 +375,7 @@ def _compile_rule(rule_id, rel, doc, lines, family: Family) -> Rule:
     return rule
 
 
-def _compile_rule_once(rule_id, rel, doc, lines, family: Family) -> Rule:
+def _compile_rule_once(rule_id, rel, doc, lines, family: Family, named: NamedConditions | None) -> Rule:
     names = family.names
     tokens = doc.get("tokens")
     for i, t in enumerate(tokens or ()):
@@ -352,7 +383,7 @@ def _compile_rule_once(rule_id, rel, doc, lines, family: Family) -> Rule:
             raise C.CompileError(("tokens", i), f"{t!r} is not a family name ({', '.join(names)})")
     language = doc.get("language", "c")
     C.check_where_vars(doc.get("where"), C.bound_metavars(doc["match"]), ("where",))
-    compiling = C.Compiling(names, language, _regex)
+    compiling = C.Compiling(names, language, _regex, named=named)
     match = C.compile_cond(doc["match"], ("match",), "site", compiling)
     where = {var: C.compile_cond(c, ("where", var), "node", compiling) for var, c in (doc.get("where") or {}).items()}
     overrides = tuple(doc.get("overrides", ()))
