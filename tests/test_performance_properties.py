@@ -493,6 +493,32 @@ def test_pruning_has_by_its_literals_changes_no_result(monkeypatch):
     assert files > 50 and calls["pruned"] > 100
 
 
+def test_splitting_a_has_any_through_named_conditions_changes_no_result(monkeypatch):
+    """`has: {any: [{use: NAME}, ...]}` walks each alternative of the named
+    `any`s by its own kinds (Has._alternatives flattens them); walking the
+    nested `any` at every descendant gives the same results. The shipped
+    context rules take their exclusions this way (conditions.yaml)."""
+    from pgrewrite import api
+    from pgrewrite.rules import conditions as C
+    rules = api.load_rules(RULES)
+    engine = api.Engine(rules)
+    split = [c for r in rules.rules for c in _walk_conds(r.match)
+             if type(c) is C.Has and c._split and any(type(i) is C.Use for i in _walk_conds(c.cond))]
+    assert split, "no shipped rule splits a has-any through a named condition"
+    # the old walk: the top `any`'s own items, a named `any` walked whole at each node
+    files = _same_result_without(engine, monkeypatch, lambda m: (
+        m.setattr(C.Has, "_items", property(lambda h: tuple(h.cond.items) if type(h.cond) is C.Any else (h.cond,))),
+        m.setattr(C.Has, "_split", property(lambda h: type(h.cond) is C.Any and len(h.cond.items) > 1 and all(
+            i.kind_filter is not None or i.needs for i in h.cond.items)))))
+    assert files > 50
+
+
+def _walk_conds(cond):
+    yield cond
+    for child in cond.children:
+        yield from _walk_conds(child)
+
+
 def test_the_command_runs_with_the_cyclic_collector_relaxed():
     # the main process, like the workers, collects cycles every 20,000
     # allocations instead of 700 (a warm whole-tree scan spent a sixth of

@@ -782,13 +782,19 @@ class Has(_OnOtherNodes):
         return _memoised(self, env, n, b, self._node)
 
     @cached_property
+    def _items(self) -> tuple:
+        """The alternatives of `has: {any: [...]}`, flattened through nested
+        `any` and `use` (a named condition that is an `any`), in order:
+        any of them at a descendant is the `any` there."""
+        return _alternatives(self.cond)
+
+    @cached_property
     def _split(self) -> bool:
         """`has: {any: [...]}` whose every item can be screened (by the
         kinds it holds at or the strings it needs): each item looks for its
         first descendant on its own (_first_of_any)."""
-        cond = self.cond
-        return type(cond) is Any and len(cond.items) > 1 and all(
-            item.kind_filter is not None or item.needs for item in cond.items)
+        items = self._items
+        return len(items) > 1 and all(item.kind_filter is not None or item.needs for item in items)
 
     def _first_of_any(self, env, n, b, desc, text):
         """What the walk finds for `any`: the answer of the first item that
@@ -797,7 +803,7 @@ class Has(_OnOtherNodes):
         the strings it needs; it stops where an earlier find already is."""
         memo = env.memo
         best = None                      # (place in desc, answer)
-        for item in self.cond.items:
+        for item in self._items:
             need = item.needs
             if need:
                 if text is None:
@@ -872,6 +878,16 @@ class Has(_OnOtherNodes):
             return None
         finally:
             env.trace = trace
+
+
+def _alternatives(cond: Cond) -> tuple:
+    """`cond`'s alternatives: the items of an `any`, and of an `any` or a
+    `use` among them, in order; a condition of another kind is its own."""
+    if type(cond) is Use:
+        return _alternatives(cond.item)
+    if type(cond) is Any:
+        return tuple(alt for item in cond.items for alt in _alternatives(item))
+    return (cond,)
 
 
 def _descendants(n) -> list:
