@@ -157,8 +157,22 @@ def test_a_cached_rule_set_keeps_its_named_conditions(tmp_path):
 
 def test_the_shipped_rules_share_their_page_contents_conditions():
     """pg-page-contents-function and pg-page-contents-size once repeated
-    each other's lists; both now use the shipped named conditions."""
+    each other's lists; both now use the shipped named conditions, and a
+    named condition is compiled once for every rule that uses it (so its
+    `has` and `inside` answers are memoised across them)."""
+    from pgrewrite.rules import conditions as C
+
+    def uses(cond):
+        if type(cond) is C.Use:
+            yield cond
+        for child in cond.children:
+            yield from uses(child)
+
     rs = api.load_rules()
-    for rule_id in ("pg-page-contents-function", "pg-page-contents-size"):
-        text = (rs.directory / "pg" / f"{rule_id}.yaml").read_text()
-        assert "use: maps-page-contents" in text and "use: user-memory-signs" in text
+    found = {r: {u.name: u.item for u in uses(rs.by_id(r).match)}
+             for r in ("pg-page-contents-function", "pg-page-contents-size")}
+    for names in found.values():
+        assert {"maps-page-contents", "user-memory-signs"} <= names.keys()
+    one, other = found.values()
+    assert one["maps-page-contents"] is other["maps-page-contents"]
+    assert one["user-memory-signs"] is other["user-memory-signs"]
