@@ -21,8 +21,7 @@ from .documents import glob_regex, line_of, schema_message
 from .clashes import load_clashes
 from ..family import Family, FamilyError, load_family
 from .units import load_mined, load_units
-from .named import NamedConditions, load_named
-from . import named as named_conditions
+from .named import FILE as CONDITIONS_FILE, NamedConditions, load_named
 from . import conditions as C
 
 
@@ -218,7 +217,7 @@ def _load_ruleset(directory: Path, validated: dict | None = None, keep: dict | N
     rules: list[Rule] = []
     seen: dict[str, str] = {}
     for path in sorted(p for p in directory.rglob("*.yaml") if p.name not in ("family.yaml", "clashes.yaml", "units.yaml",
-                                                                                 "units-mined.yaml", named_conditions.FILE)):
+                                                                                 "units-mined.yaml", CONDITIONS_FILE)):
         rel = str(path.relative_to(directory.parent)) if directory.parent in path.parents else str(path)
         shown = _shown(path)      # what problems print: editors jump to it from the cwd
         raw = path.read_bytes()
