@@ -321,7 +321,7 @@ class Use(Cond):
                 item = compile_cond(table.docs[value], (), c.mode, replace(c, using=c.using + (value,)))
             except CompileError as e:
                 where = "at a site (a rule's match)" if c.mode == "site" else "at a node"
-                raise CompileError(path, f"condition {value!r} ({table.rel}:{table.lines[value]}) cannot be "
+                raise CompileError(path, f"condition {value!r} ({table.rel}:{table.line(value)}) cannot be "
                                          f"used {where}: {e.message}") from None
             table.compiled[key] = item
         return cls(value, item)

@@ -170,11 +170,11 @@ class DataFile:
         return self.doc, self.lines
 
 
-def read_data_file(directory: Path, name: str, schema: str | dict, default_schema: Path | dict, empty,
+def read_data_file(directory: Path, name: str, schema: str | dict, default_schema: Path | None, empty,
                    validated=None, top_type_message: str | None = None) -> DataFile | None:
     """DIRECTORY/NAME read and validated against DIRECTORY/SCHEMA (or
-    `default_schema`; or `schema` itself when it is a schema document);
-    None when there is no such file. An empty document
+    `default_schema`; or `schema` itself when it is a schema document,
+    conditions.yaml's); None when there is no such file. An empty document
     is `empty`. `validated`: the (document, lines) an earlier run parsed and
     validated from these bytes (the rules cache): no YAML is read."""
     path = directory / name
@@ -192,9 +192,7 @@ def read_data_file(directory: Path, name: str, schema: str | dict, default_schem
         return DataFile(rel, raw, None, {}, [yaml_problem(e, rel)])
     if doc is None:
         doc = empty
-    if isinstance(schema, dict):
-        schema_path = schema
-    else:
-        schema_path = directory / schema if (directory / schema).exists() else default_schema
-    return DataFile(rel, raw, doc, lines, schema_problems(doc, lines, schema_path, rel, top_type_message))
+    if not isinstance(schema, dict):
+        schema = directory / schema if (directory / schema).exists() else default_schema
+    return DataFile(rel, raw, doc, lines, schema_problems(doc, lines, schema, rel, top_type_message))
 

@@ -19,9 +19,12 @@ class NamedConditions:
 
     rel: str                                       # conditions.yaml as messages show it
     docs: dict = field(default_factory=dict)       # name -> its condition (YAML mapping)
-    lines: dict = field(default_factory=dict)      # name -> line of its entry
     file_lines: dict = field(default_factory=dict)  # YAML path -> line (documents.load_with_lines)
     compiled: dict = field(default_factory=dict)   # (name, mode, language) -> conditions.Cond
+
+    def line(self, name: str) -> int:
+        """The line of the entry `name` in the file."""
+        return documents.line_of(self.file_lines, (name,))
 
 
 def load_named(directory: Path, rule_schema: dict,
@@ -32,14 +35,11 @@ def load_named(directory: Path, rule_schema: dict,
     lines) of these bytes that an earlier run parsed and validated."""
     schema = {"$schema": rule_schema.get("$schema"), "$defs": rule_schema["$defs"],
               "$ref": "#/$defs/named-conditions"}
-    f = documents.read_data_file(directory, FILE, schema, schema, {}, validated,
+    f = documents.read_data_file(directory, FILE, schema, None, {}, validated,
                                  top_type_message="expected a mapping of names to conditions (NAME: {note, condition})")
     if f is None:
         return None, [], b"", None
     if f.problems:
         return None, f.problems, f.raw, None
-    table = NamedConditions(f.rel, file_lines=f.lines)
-    for name, entry in f.doc.items():
-        table.docs[name] = entry["condition"]
-        table.lines[name] = documents.line_of(f.lines, (name,))
-    return table, [], f.raw, f.kept
+    docs = {name: entry["condition"] for name, entry in f.doc.items()}
+    return NamedConditions(f.rel, docs, f.lines), [], f.raw, f.kept
