@@ -263,3 +263,23 @@ def test_file_names_that_are_not_utf8_do_not_break_the_cache(tree, tmp_path):
         keyed = p.parent.name in ("rules", "index", "prefilter", "includes")
         cachefile.decode(p.read_bytes(), *((cachekey.key(), p.name) if keyed else ()))
     assert cachefile.decode(cachefile.encode(["odd-\udcff.c"])) == ["odd-\udcff.c"]
+
+
+def test_a_write_makes_its_directory_again_if_it_went_away(tmp_path):
+    """Directories are made once per process (no mkdir before each of a
+    cold run's writes); one pruned or removed since is made again."""
+    entry = tmp_path / "ab" / "abcdef"
+    assert cachefile.write(entry, ["first"]) > 0
+    shutil.rmtree(tmp_path / "ab")
+    assert cachefile.write(entry, ["second"]) > 0
+    assert cachefile.decode(entry.read_bytes()) == ["second"]
+    assert [p.name for p in (tmp_path / "ab").iterdir()] == ["abcdef"]     # no temporary file left
+
+
+def test_a_write_replaces_an_entry_and_leaves_no_temporary_file(tmp_path):
+    entry = tmp_path / "ab" / "abcdef"
+    for data in (["one"], ["two"]):
+        assert cachefile.write(entry, data) > 0
+    assert cachefile.decode(entry.read_bytes()) == ["two"]
+    assert [p.name for p in (tmp_path / "ab").iterdir()] == ["abcdef"]
+    assert entry.stat().st_mode & 0o777 == 0o600
