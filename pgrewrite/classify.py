@@ -27,6 +27,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .nodes import declared
+from .parsing import nodes_of_kinds
 from .model import Context, Decision, Edit, RuleMatch, Verdict
 from .inference import Evidence, Inference
 from .lex import Lexer
@@ -211,6 +213,11 @@ class Classifier:
             return "assembly file: no asm rule decided this site"
         if found.node is not None and found.node.type == "field_identifier":
             return "a struct member of the same name, not a use of the macro"
+        if self.ruleset.family.member(site.token).function_like and site.context is Context.CODE:
+            line = _variable_named_so(found)
+            if line is not None:
+                return (f"a parameter or variable of the same name (declared on line {line}), not a use of the macro: "
+                        f"{site.token}() is a function-like macro, expanded only before a `(`")
         return None
 
     def _rename(self, parsed: ParsedFile, found: FoundSite, rule: Rule, bindings: dict, done: set, notes: list):
@@ -339,6 +346,43 @@ def with_area(matches, verdict: Verdict, rule_id: str | None, reason: str) -> tu
 
 
 UNITS = "units"   # the rule id of a decision unit inference made
+
+
+_DECLARATOR_WRAPPERS = ("pointer_declarator", "array_declarator", "parenthesized_declarator", "attributed_declarator",
+                        "type_qualifier")
+
+
+def _variable_named_so(found: FoundSite) -> int | None:
+    """The line of the declaration of a parameter or variable named as the
+    site's token (nand_base.c's `unsigned int offset_in_page`), in the
+    site's function or at file scope, when the site is not a call; else
+    None. Such a name is never the macro, and never renamed."""
+    n, scope = found.node, found.scope
+    if n is None or n.type != "identifier" or scope is None or scope.macro is not None:
+        return None
+    up = scope.parent(n)
+    if up is not None and up.type == "call_expression" and up.child_by_field_name("function") == n:
+        return None
+    name = n.text.decode()
+    decl = up
+    while decl is not None and decl.type in _DECLARATOR_WRAPPERS:
+        decl = scope.parent(decl)
+    if decl is not None and decl.type == "parameter_declaration" and declared(decl)[0] == name:
+        return decl.start_point[0] + 1          # a parameter, also of a prototype
+    fn = up
+    while fn is not None and fn.type != "function_definition":
+        fn = scope.parent(fn)
+    decls = []
+    if fn is not None:
+        found_kinds = nodes_of_kinds(fn, ("parameter_declaration", "declaration"))
+        decls = [*found_kinds.get("parameter_declaration", ()), *found_kinds.get("declaration", ())]
+    top = scope.top if scope.top is not None else scope.root
+    decls += [c for c in top.children if c.type == "declaration"]
+    for decl in sorted(decls, key=lambda d: d.start_byte):
+        for d in decl.children_by_field_name("declarator"):
+            if declared(decl, d)[0] == name:
+                return decl.start_point[0] + 1
+    return None
 
 
 def strong_decisions(judged) -> dict[int, str]:
