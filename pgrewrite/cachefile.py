@@ -39,7 +39,7 @@ import orjson
 
 MAGIC = b"pgrewrite-cache\n"
 # bump when the shape of any cached value changes: older files are then misses
-FORMAT = 3
+FORMAT = 4
 _DIGEST = 16
 _HEADER = struct.Struct(f">{len(MAGIC)}sH{_DIGEST}s")
 HEADER_SIZE = _HEADER.size

@@ -173,7 +173,8 @@ class Classifier:
                         found_matches.append((rule, b))
                         bindings[rule.id] = b
                 matches = tuple(RuleMatch(r.id, r.meaning, r.priority, r.strength, r.reason, r.overrides,
-                                          r.area, r.withholds, r.specific) for r, _ in found_matches)
+                                          r.area, r.withholds, r.specific, r.withholds_evidence)
+                                for r, _ in found_matches)
                 if any(m.meaning != "area" for m in matches) or skip is None:
                     skip = None
                     verdict, rule_id, reason = combine(matches)
@@ -335,8 +336,12 @@ def with_area(matches, verdict: Verdict, rule_id: str | None, reason: str) -> tu
     if verdict not in (Verdict.PTE, Verdict.PG):
         return verdict, rule_id, reason
     strong = _strong(matches, rule_id)
+    # inference alone: no rule of the decided meaning matched (units.yaml's
+    # chain is the only evidence; a context rule that agrees is a rule's)
+    inferred = rule_id == UNITS and not any(m.meaning == verdict.value and m.rule != UNITS for m in matches)
     holds = sorted((m for m in matches if m.meaning == "area" and verdict.value in m.withholds
-                    and (m.specific or not strong)), key=lambda m: (-m.priority, m.rule))
+                    and (m.specific or not strong) and (m.withholds_evidence == "weak" or inferred)),
+                   key=lambda m: (-m.priority, m.rule))
     if not holds:
         return verdict, rule_id, reason
     h = holds[0]

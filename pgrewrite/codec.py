@@ -21,7 +21,7 @@ _CONTEXTS = {c.value: c for c in Context}
 SITE_FIELDS = ("path", "start", "end", "line", "col", "token", "context", "function", "parse_error",
                "pasted", "site_id")
 MATCH_FIELDS = ("rule", "meaning", "priority", "strength", "reason", "overrides", "area", "withholds",
-                "specific")
+                "specific", "withholds_evidence")
 DECISION_FIELDS = ("site", "verdict", "replacement", "rule", "reason", "matches", "area", "area_reason")
 EDIT_FIELDS = ("start", "end", "old", "new", "rule", "kind", "verdict")
 RESULT_FIELDS = ("path", "decisions", "edits", "mentions", "lexical_count", "parse_errors", "error",
@@ -50,7 +50,7 @@ def _signatures(*options) -> frozenset:
 
 _S, _I, _B, _L, _N = str, int, bool, list, type(None)
 _SITE = _signatures((_N, _S), (_I,), (_I,), (_I,), (_I,), (_S,), (_S,), (_N, _S), (_B,), (_B,), (_S,))
-_MATCH = _signatures((_S,), (_S,), (_I,), (_S,), (_S,), (_L,), (_N, _S), (_L,), (_B,))
+_MATCH = _signatures((_S,), (_S,), (_I,), (_S,), (_S,), (_L,), (_N, _S), (_L,), (_B,), (_S,))
 _DECISION = _signatures((_L,), (_S,), (_N, _S), (_N, _S), (_S,), (_L,), (_N, _S), (_S,))
 _EDIT = _signatures((_I,), (_I,), (_S,), (_S,), (_N, _S), (_S,), (_N, _S))
 _MENTIONS = _signatures((_I,), (_I,))
@@ -79,7 +79,7 @@ def site_data(s: Site, path: str):
 
 def match_data(m: RuleMatch):
     return [m.rule, m.meaning, m.priority, m.strength, m.reason, list(m.overrides), m.area,
-            list(m.withholds), m.specific]
+            list(m.withholds), m.specific, m.withholds_evidence]
 
 
 def decision_data(d: Decision, path: str, table: dict):

@@ -73,6 +73,7 @@ class RuleMatch:
     area: str | None = None   # area rules: the review area
     withholds: tuple = ()     # area rules: renames of these meanings the area leaves unknown
     specific: bool = False    # the rule reads the code at the site, not only where it lives
+    withholds_evidence: str = "weak"   # area rules: weak (weak, context, inferred renames) | inferred
 
 
 @dataclass(frozen=True)

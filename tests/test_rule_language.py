@@ -1,6 +1,7 @@
 """The rule language: patterns, conditions, evidence policy, loader errors."""
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import textwrap
 from pathlib import Path
@@ -435,3 +436,29 @@ def test_has_walks_every_descendant_in_order():
         assert [(d.id, t) for d, t in _descendants(n)] == by_children(n)
     leaf = root.children[0].children[0]
     assert _descendants(leaf) == [] and leaf.child_count == 0
+
+
+def test_an_area_can_withhold_only_what_inference_alone_decides():
+    """`withholds-evidence: inferred`: the area leaves unknown a rename that
+    unit inference made without a rule of the same meaning; a rule's rename
+    (a context rule's too) and one a rule agrees with stand."""
+    from pgrewrite.classify import UNITS, with_area
+    area = RuleMatch("area-fx", "area", 90, "strong", "a GPU", area="fx", withholds=("pte", "pg"),
+                     withholds_evidence="inferred")
+    inferred = RuleMatch(UNITS, "pg", 0, "inferred", "units: ...")
+    context = RuleMatch("ctx", "pg", 50, "context", "in a function that maps pages")
+    assert with_area((area, inferred), Verdict.PG, UNITS, "units: ...")[0] == Verdict.UNKNOWN
+    assert with_area((area, context), Verdict.PG, "ctx", "...")[0] == Verdict.PG
+    assert with_area((area, context, inferred), Verdict.PG, UNITS, "units: ...")[0] == Verdict.PG
+    weak = dataclasses.replace(area, withholds_evidence="weak")
+    assert with_area((weak, context), Verdict.PG, "ctx", "...")[0] == Verdict.UNKNOWN
+
+
+@pytest.mark.parametrize("extra, expected", [
+    ("withholds-evidence: inferred", "`withholds-evidence` says which renames `withholds` leaves unknown: give `withholds` too"),
+    ("withholds: [pg]\nwithholds-evidence: some", "withholds-evidence: 'some' is not one of weak, inferred"),
+])
+def test_withholds_evidence_is_checked(tmp_path, extra, expected):
+    area = ("meaning: area\narea: fx\n" + extra + "\nreason: a test area\nmatch:\n  token: [PAGE_SIZE]\n"
+            "examples:\n  match: ['n = PAGE_SIZE;']\n  no-match: ['n = 4096;']\n")
+    assert any(expected in p for p in problems(tmp_path, {"area/fx.yaml": area}))

@@ -73,6 +73,7 @@ class Rule:
     overrides: tuple = ()   # logic rules only: meanings of strong verdicts this rule turns into logic
     area: str | None = None  # area rules only: the review area a site in it belongs to
     withholds: tuple = ()   # area rules only: renames of these meanings the area leaves unknown
+    withholds_evidence: str = "weak"   # area rules only: the renames it withholds (weak | inferred)
     specific: bool = False  # the match reads the code, not just the token: may withhold a strong rename
     _files_re: re.Pattern | None = field(default=None, repr=False)
     _ignores_re: re.Pattern | None = field(default=None, repr=False)
@@ -400,9 +401,12 @@ def _compile_rule_once(rule_id, rel, doc, lines, family: Family, named: NamedCon
                                         "(meaning: area, area: NAME), and keep logic for what the code does")
     if meaning == "area" and "area" not in doc:
         raise C.CompileError(("meaning",), "an area rule needs `area: NAME` (e.g. hw-interface)")
-    if meaning != "area" and ("area" in doc or "withholds" in doc):
-        key = "area" if "area" in doc else "withholds"
+    if meaning != "area" and ("area" in doc or "withholds" in doc or "withholds-evidence" in doc):
+        key = next(k for k in ("area", "withholds", "withholds-evidence") if k in doc)
         raise C.CompileError((key,), f"`{key}` belongs to area rules (meaning: area) only")
+    if "withholds-evidence" in doc and "withholds" not in doc:
+        raise C.CompileError(("withholds-evidence",), "`withholds-evidence` says which renames `withholds` "
+                                                      "leaves unknown: give `withholds` too")
     rename = None
     if "rename" in doc:
         r = doc["rename"]
@@ -419,6 +423,7 @@ def _compile_rule_once(rule_id, rel, doc, lines, family: Family, named: NamedCon
         examples_match=tuple(ex["match"]), examples_no_match=tuple(ex["no-match"]),
         line=lines.get((), 1), overrides=overrides,
         area=doc.get("area"), withholds=tuple(doc.get("withholds", ())),
+        withholds_evidence=doc.get("withholds-evidence", "weak"),
         specific=match.reads_code or bool(doc.get("where")),
         _files_re=glob_regex(doc.get("files")), _ignores_re=glob_regex(doc.get("ignores")),
     )
