@@ -80,11 +80,28 @@ def check_examples(engine: Engine, only: str | None = None) -> list[ExampleFailu
 
 
 def _example_path(rule: Rule, default: str) -> str:
-    """Examples of a rule limited to some files pretend to live there."""
-    if rule.files:
-        g = rule.files[0].replace("**/", "").replace("**", "x").replace("*", "x")
+    """Examples of a rule limited to some files (`files:`, or a `path:`
+    condition its match requires) pretend to live there."""
+    globs = rule.files or _required_path(rule.match)
+    if globs:
+        g = globs[0].replace("**/", "").replace("**", "x").replace("*", "x")
         return g if g.endswith((".c", ".h", ".S")) else g.rstrip("/") + "/" + default
     return default
+
+
+def _required_path(cond) -> tuple:
+    """The globs of a `path:` condition that `cond` requires: itself, or one
+    of an `all` or a named condition (`use`); never one under a `not` or an
+    `any`, which a site elsewhere may satisfy."""
+    if isinstance(cond, C.PathCond):
+        return cond.globs
+    if isinstance(cond, C.Use):
+        return _required_path(cond.item)
+    if isinstance(cond, C.All):
+        for item in cond.items:
+            if (globs := _required_path(item)):
+                return globs
+    return ()
 
 
 # ------------------------------------------------------------------ fixtures

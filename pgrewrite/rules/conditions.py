@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from . import literals, symbols
+from .documents import glob_regex
 from .units import Unit
 from .pattern import SITE, Matcher, Pattern, PatternError, Probe, compile_pattern
 
@@ -1262,6 +1263,28 @@ class FileText(_RegexCond):
 
 
 @dataclass
+class PathCond(Cond):
+    """The file's path from the tree root matches one of these globs (as
+    `files:`): where the code lives, for a list of places several rules
+    share through a named condition (conditions.yaml's
+    hw-interface-paths). It reads no code: an area that asks it still
+    withholds only weak renames."""
+
+    globs: tuple
+    regex: re.Pattern
+    label: str = "path"
+    reads_code = False
+    in_asm = True
+
+    @classmethod
+    def from_yaml(cls, value, path, c):
+        return cls(tuple(value), glob_regex(value))
+
+    def site(self, env, b):
+        return b if self.regex.match(env.path) else None
+
+
+@dataclass
 class ContextCond(Cond):
     contexts: frozenset
     label: str = "context"
@@ -1493,6 +1516,7 @@ CONDITIONS: dict[str, type[Cond]] = {
     "function": Function,
     "line": Line,
     "file-text": FileText,
+    "path": PathCond,
     "context": ContextCond,
     "token": TokenCond,
     "type": TypeCond,
