@@ -135,6 +135,8 @@ class Classifier:
                 new = fam.replacement(site.token, unknown_as)
                 if new not in collisions:
                     edits.append(Edit(site.start, site.end, site.token, new, None, "family", f"{unknown_as}-default"))
+        if units is not None:
+            units.close()
         return decisions, sorted(edits), notes
 
     def _judge(self, parsed: ParsedFile, units, check=None) -> list[tuple]:

@@ -284,6 +284,19 @@ class Inference:
         # site's Scope remembers parents (sites.Scope.parent), set per site
         self.parent = _ts_parent
 
+    def close(self) -> None:
+        """Drop what was read of the file's trees, once its sites are
+        decided: the trees' memos, summaries and file-scope tables refer
+        back to this object, and without the cycle reference counting frees
+        the file's analysis at once (runner.py collects cycles only every
+        few dozen files)."""
+        self._trees.clear()
+        self._tree = None
+        self.__dict__.pop("_filescope", None)       # filescope.py keeps its table here
+        self._answers.clear()
+        self._site_fn = None
+        self.parent = _ts_parent
+
     def know(self, decided: dict[int, str]) -> None:
         """The strong rule decisions of the file's sites, once all are made:
         facts from now on (the functions already read stay read)."""

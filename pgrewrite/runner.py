@@ -4,6 +4,7 @@ content cache (`analyse_cached`)."""
 from __future__ import annotations
 
 import gc
+import itertools
 import multiprocessing as mp
 import multiprocessing.pool
 import os
@@ -28,14 +29,23 @@ def _worker_init(ruleset: RuleSet | None, cache: ResultCache | None = None):
         _WORKER["engine"] = Engine(ruleset)
         _WORKER["cache"] = cache
     cachefile.take_bad()      # what the parent met before forking is the parent's to report
-    # Analysis allocates many short-lived objects that reference counting
-    # frees; the cyclic collector ran every 700 allocations for ~2% of the
-    # instructions (callgrind). It still runs, less often.
-    gc.set_threshold(20_000, 50, 50)
+    # Analysis allocates many objects that reference counting frees: once
+    # classify closes a file's inference, its analysis holds no reference
+    # cycle (gc.DEBUG_SAVEALL after 300 files of fs, mm and net: none). The
+    # cyclic collector's passes over the live analysis cost ~3% of a
+    # worker's time even at a 20,000-allocation threshold, so it runs only
+    # once every _COLLECT_EVERY files, for cycles nobody knows of yet.
+    gc.disable()
+
+
+_COLLECT_EVERY = 50
+_analysed = itertools.count(1)
 
 
 def _analyse_file(task) -> tuple[FileResult, bool, int, list]:
     display, path, captured, unknown_as = task
+    if next(_analysed) % _COLLECT_EVERY == 0:
+        gc.collect()
     out = analyse_cached(_WORKER["engine"], _WORKER["cache"], display, Path(path), captured, unknown_as)
     return (*out, cachefile.take_bad())       # the bad entries met, for the run's one note
 

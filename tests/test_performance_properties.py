@@ -1087,3 +1087,33 @@ def test_a_where_screens_only_a_metavariable_bound_once(tmp_path, rule, screened
            "examples": {"match": ["x = pfn << PAGE_SHIFT;"], "no-match": ["x = PAGE_SIZE;"]}}
     r = load_ruleset(rules_dir(tmp_path, {"pte/t.yaml": yaml.safe_dump(doc)})).rules[0]
     assert (rule_needs(r) != region_needs(r.match, frozenset())) is screened
+
+
+def test_a_files_analysis_leaves_no_reference_cycle():
+    # the workers run without the cyclic collector (runner.py: one pass
+    # every few dozen files): once classify closes a file's inference,
+    # reference counting must free its whole analysis
+    import gc
+
+    from pgrewrite.engine import Engine, analyse_data
+    from pgrewrite.rules.loader import load_ruleset
+
+    engine = Engine(load_ruleset(RULES))
+    sources = sorted(p for p in SAMPLE.rglob("*") if p.suffix in (".c", ".h"))
+    assert len(sources) > 5
+    gc.collect()
+    was = gc.isenabled()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        for p in sources:
+            analyse_data(engine, str(p.relative_to(SAMPLE)), p.read_bytes(), {}, None)
+        gc.collect()
+        ours = sorted({type(o).__module__ + "." + type(o).__name__ for o in gc.garbage
+                       if type(o).__module__.startswith("pgrewrite")})
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        if was:
+            gc.enable()
+    assert ours == []
