@@ -110,6 +110,18 @@ def test_cli_series_with_check(tmp_path, monkeypatch):
     assert res.exit_code == 1 and "already holds .patch files" in res.output
 
 
+def test_cli_series_check_with_an_output_directory_relative_to_the_cwd(tmp_path, monkeypatch):
+    # `-o ../series`, as a kernel developer types it: git am runs in a scratch
+    # clone, which must still find the patches
+    from pgrewrite.cli import cli
+    tree = make_tree(tmp_path / "linux", with_fake_checkpatch(FILES))
+    monkeypatch.chdir(tree)
+    res = CliRunner().invoke(cli, ["series", "mm", "arch", "-o", "../series", "--check", "--no-get-maintainer"])
+    assert res.exit_code == 0, res.output
+    assert "check: OK" in res.output and "does NOT apply" not in res.output
+    assert (tmp_path / "series" / "0000-cover-letter.patch").is_file()
+
+
 def test_cli_refuses_collisions_on_request(tmp_path, monkeypatch):
     from pgrewrite.cli import cli
     files = {**FILES, "arch/x86/include/asm/pgtable.h": "#define PTE_SHIFT ilog2(PTRS_PER_PTE)\n"}

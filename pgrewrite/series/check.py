@@ -129,7 +129,9 @@ def check_series(root: Path, base: str, patches: Sequence[Path],
 
         results: list[PatchCheck] = []
         for patch in patches:
-            proc = git.run("am", "--quiet", "--no-3way", str(patch), check=False)
+            # git runs in the scratch clone: a path relative to our working
+            # directory (`-o ../series`) must not be read from there
+            proc = git.run("am", "--quiet", "--no-3way", str(Path(patch).resolve()), check=False)
             if proc.returncode != 0:
                 err = (proc.stderr or proc.stdout).decode(errors="replace").strip()
                 git.run("am", "--abort", check=False)
