@@ -462,3 +462,23 @@ def test_withholds_evidence_is_checked(tmp_path, extra, expected):
     area = ("meaning: area\narea: fx\n" + extra + "\nreason: a test area\nmatch:\n  token: [PAGE_SIZE]\n"
             "examples:\n  match: ['n = PAGE_SIZE;']\n  no-match: ['n = 4096;']\n")
     assert any(expected in p for p in problems(tmp_path, {"area/fx.yaml": area}))
+
+
+def test_a_pattern_matches_a_site_only_with_its_anchor_on_it(tmp_path):
+    """A site inside a metavariable's binding is not matched: the anchor
+    (the family name of the pattern) must be the site. The bound of a print
+    call is not the value printed, and `any` moves on to an alternative
+    whose anchor is the site."""
+    bound = """\
+    meaning: pg
+    reason: the bound of a page-sized buffer
+    match:
+      pattern: snprintf($B, PAGE_SIZE, $$$A)
+    examples:
+      match: ["snprintf(buf, PAGE_SIZE, \\"%d\\", 1);"]
+      no-match: ["snprintf(buf, 64, \\"%d\\", 1);"]
+    """
+    rs = load_ruleset(rules_dir(tmp_path, {"pg/bound.yaml": bound}))
+    code = "int f(char *buf, long n)\n{\n\treturn snprintf(buf, PAGE_SIZE, \"%ld\", n / PAGE_SIZE);\n}\n"
+    got = {(d.site.line, d.site.col): d.verdict for d in api.scan_bytes("drivers/x.c", code.encode(), rs).decisions}
+    assert got == {(3, 23): Verdict.PG, (3, 45): Verdict.UNKNOWN}

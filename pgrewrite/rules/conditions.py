@@ -27,7 +27,7 @@ from functools import cached_property
 from . import literals, symbols
 from .documents import glob_regex
 from .units import Unit
-from .pattern import SITE, Matcher, Pattern, PatternError, Probe, compile_pattern
+from .pattern import ANCHORED, SITE, Matcher, Pattern, PatternError, Probe, compile_pattern
 
 LOOPS = frozenset({"for_statement", "while_statement", "do_statement"})
 KINDS = {
@@ -415,61 +415,67 @@ class PatternCond(Cond):
         depth = self.pattern.anchor_depth
         if depth is not None and chain.shared and env.memo is not None and env.trace is None:
             at = range(len(chain)) if any_type else chain.at_type.get(root.type, ())
-            return self._site_shared(env, b, leaf, chain, at, bisect.bisect_right(chain.levels, depth + 2),
-                                     "site" in self.reads)
+            return self._site_shared(env, b, leaf, chain, at, bisect.bisect_right(chain.levels, depth + 2))
         nodes = [n for n, _ in chain] if any_type else chain.by_type.get(root.type, ())
         for n in nodes:
-            r = env.matcher.match(self.pattern, n, b, site=leaf)
+            r = self._on_site(env.matcher.match(self.pattern, n, b, site=leaf))
             if r is not None:
                 r = self._where(env, r)
                 if r is not None:
                     return r
         return None
 
-    def _site_shared(self, env, b, leaf, chain, at, near: int, per_site: bool):
+    def _on_site(self, r):
+        """A match's bindings if its anchor is the site (README: "with the
+        anchor on the site"), without the mark that says so; else None. A
+        site inside a metavariable's binding is not matched: the bound of
+        `snprintf(buf, PAGE_SIZE, "%lu", n / PAGE_SIZE)` is not the value
+        printed."""
+        if r is None or not self.pattern.anchored:
+            return r
+        if ANCHORED not in r:
+            return None
+        r = dict(r)
+        del r[ANCHORED]
+        return r
+
+    def _site_shared(self, env, b, leaf, chain, at, near: int):
         """The loop above, for chain indices `at`, with the work shared
         among the sites of one expression. Without it, each of N sites
         matched every pattern at each of its N ancestors (and read their
         text in `where`): N³ steps, minutes for 800 names.
 
+        - Only nodes below chain index `near` can put an anchor of the
+          pattern on the site (pattern.anchor_depth, with room for casts
+          and parentheses): above them nothing is matched.
         - A match at a node that did not look at the site's place
-          (pattern.Probe) is that of every site it did not look at either.
-        - Only nodes below chain index `near` can match differently for
-          this site than for another (pattern.anchor_depth). From the first
-          node above them on, the answer (`where` included) is that of every
-          site whose chain passes there, and is kept per node, unless
-          `where` reads the site itself (`per_site`: assigned-from)."""
-        pending, found, memo = [], None, env.memo
+          (pattern.Probe) is that of every site it did not look at either;
+          its anchor is on none of them."""
+        memo = env.memo
         spot = (leaf.start_byte, leaf.end_byte)
         bkey = tuple(sorted((k, _node_id(v)) for k, v in b.items())) if b else ()
         for i in at:
+            if i >= near:
+                break
             n = chain[i][0]
-            if i >= near and not per_site:
-                key = ("above",) + _memo_key(self, env, n, b)
-                hit = memo.get(key, _MISS)
-                if hit is not _MISS:
-                    found = hit
-                    break
-                pending.append(key)
             key = ("match", id(self), n.id, bkey)
             hit = memo.get(key)
             if hit is None:
                 probe = Probe(leaf)
                 r = env.matcher.match(self.pattern, n, b, site=probe)
                 if None not in probe.seen and spot not in probe.seen:
-                    memo[key] = (r, probe.seen)
+                    memo[key] = probe.seen
+                    r = None
+            elif None in hit or spot in hit:
+                r = env.matcher.match(self.pattern, n, b, site=leaf)
             else:
-                r, seen = hit
-                if None in seen or spot in seen:
-                    r = env.matcher.match(self.pattern, n, b, site=leaf)
+                r = None
+            r = self._on_site(r)
             if r is not None:
                 r = self._where(env, r)
                 if r is not None:
-                    found = r
-                    break
-        for key in pending:
-            memo[key] = found
-        return found
+                    return r
+        return None
 
     def node(self, env, n, b):
         r = env.matcher.match(self.pattern, n, b)

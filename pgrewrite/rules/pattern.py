@@ -31,6 +31,11 @@ NAME_TYPES = frozenset({"identifier", "type_identifier", "field_identifier", "st
 _CONTAINS = re.compile(r"<\+\.\.\.(.*?)\.\.\.\+>", re.S)
 _PLACEHOLDER = "__pgrewrite_contains_{}__"
 SITE = "$SITE"
+# Put in a match's bindings when an anchor of the pattern (a family name or
+# $SITE) matched the site itself: a site-anchored match counts only then
+# (conditions.PatternCond takes it out). Failed alternatives drop their
+# bindings, so the mark survives only on the path that matched.
+ANCHORED = "$SITE@"
 
 
 class PatternError(ValueError):
@@ -212,7 +217,7 @@ class Matcher:
             if p.metavar == SITE:
                 if site.__class__ is Probe:
                     site.seen.add((n.start_byte, n.end_byte))
-                return b if site is not None and _same(n, site) else None
+                return {**b, ANCHORED: True} if site is not None and _same(n, site) else None
             if not n.is_named:
                 return None
             if p.metavar == "$_":
@@ -231,7 +236,7 @@ class Matcher:
                 if site.__class__ is Probe:
                     site.seen.add((n.start_byte, n.end_byte))
                 if site is not None and _overlaps(n, site):
-                    return b if _same(n, site) else None
+                    return {**b, ANCHORED: True} if _same(n, site) else None
                 return b if n.child_count == 0 and n.text.decode() in self.equivalents[p.family] else None
             if n.child_count != 0 and n.type not in ("string_literal", "char_literal", "number_literal"):
                 return None
