@@ -27,16 +27,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .nodes import declared
-from .parsing import nodes_of_kinds
 from .model import Context, Decision, Edit, RuleMatch, Verdict
+from .nodes import DECLARATOR_WRAPPERS, declared
+from .parsing import nodes_of_kinds
 from .inference import Evidence, Inference
 from .lex import Lexer
 from .rules import conditions as C
 from .rules import literals
 from .rules.loader import Rule, RuleSet
 from .rules.pattern import Matcher
-from .rules.symbols import SymbolCache
+from .rules.symbols import SymbolCache, enclosing
 from .sites import FoundSite, ParsedFile
 
 _ARCH_INCLUDE = re.compile(r"(^|/)arch/[^/]+/include/")
@@ -355,10 +355,6 @@ def with_area(matches, verdict: Verdict, rule_id: str | None, reason: str) -> tu
 UNITS = "units"   # the rule id of a decision unit inference made
 
 
-_DECLARATOR_WRAPPERS = ("pointer_declarator", "array_declarator", "parenthesized_declarator", "attributed_declarator",
-                        "type_qualifier")
-
-
 def _variable_named_so(found: FoundSite) -> int | None:
     """The line of the declaration of a parameter or variable named as the
     site's token (nand_base.c's `unsigned int offset_in_page`), in the
@@ -372,13 +368,11 @@ def _variable_named_so(found: FoundSite) -> int | None:
         return None
     name = n.text.decode()
     decl = up
-    while decl is not None and decl.type in _DECLARATOR_WRAPPERS:
+    while decl is not None and decl.type in DECLARATOR_WRAPPERS:
         decl = scope.parent(decl)
     if decl is not None and decl.type == "parameter_declaration" and declared(decl)[0] == name:
         return decl.start_point[0] + 1          # a parameter, also of a prototype
-    fn = up
-    while fn is not None and fn.type != "function_definition":
-        fn = scope.parent(fn)
+    fn = enclosing(up, ("function_definition",), scope) if up is not None else None
     decls = []
     if fn is not None:
         found_kinds = nodes_of_kinds(fn, ("parameter_declaration", "declaration"))

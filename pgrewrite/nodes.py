@@ -65,6 +65,11 @@ def short(n, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
+# the declarators around a declared name: `*const *pages[4] = ...`
+DECLARATOR_WRAPPERS = frozenset({"init_declarator", "pointer_declarator", "array_declarator",
+                                 "parenthesized_declarator", "attributed_declarator"})
+
+
 def declared(decl, d=None) -> tuple[str | None, str]:
     """(name, type text) of a parameter or of one declarator of a declaration."""
     base = decl.child_by_field_name("type")
@@ -74,8 +79,7 @@ def declared(decl, d=None) -> tuple[str | None, str]:
             text = "const " + text
     d = d if d is not None else decl.child_by_field_name("declarator")
     stars = 0
-    while d is not None and d.type in ("init_declarator", "pointer_declarator", "array_declarator",
-                                       "parenthesized_declarator", "attributed_declarator"):
+    while d is not None and d.type in DECLARATOR_WRAPPERS:
         if d.type in ("pointer_declarator", "array_declarator"):
             stars += 1                         # an array's elements: as behind a pointer
         inner = d.child_by_field_name("declarator")

@@ -31,7 +31,7 @@ def unparen(n):
     return n
 
 
-def _enclosing(n, types, scope=None):
+def enclosing(n, types, scope=None):
     """The nearest of n and its ancestors of one of `types`; `scope`
     (sites.Scope) knows the parents of its tree."""
     parent = scope.parent if scope is not None else _parent
@@ -117,7 +117,7 @@ class SymbolCache:
         if n.type != "identifier":
             return None
         name = n.text.decode(errors="replace")
-        fn = _enclosing(n, ("function_definition",), scope)
+        fn = enclosing(n, ("function_definition",), scope)
         if fn is not None:
             t = self._table(fn).get(name)
             if t is not None:
@@ -162,7 +162,7 @@ class SymbolCache:
         if n.type != "identifier":
             return []
         name = n.text.decode(errors="replace")
-        owner = _enclosing(n, ("function_definition",), scope) or (scope.root if scope is not None else None)
+        owner = enclosing(n, ("function_definition",), scope) or (scope.root if scope is not None else None)
         if owner is None:
             return []
         pairs = self._assignments_of(owner)
