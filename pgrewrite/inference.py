@@ -685,8 +685,9 @@ class Inference:
                 if f is not None and (f.unit.dim == dim or (f.unit.dim == "buffer" and dim == "bytes" and op == "+")
                                       or (f.unit.dim == "user" and dim == "bytes" and op in ("+", "-") and e == right
                                           and self._user_step(other, e, p, fn))):
-                    out.append(Fact(Unit(f.unit.gran, dim), f"{'compared with' if op in _COMPARE else 'added to'} "
-                                                             f"{_short(other)}: {f.why}"))
+                    how = "bounds the loop over" if self._loop_bound(p, other) else \
+                        "compared with" if op in _COMPARE else "added to"
+                    out.append(Fact(Unit(f.unit.gran, dim), f"{how} {_short(other)}: {f.why}"))
                 elif f is None and op in _COMPARE and dim == "bytes":
                     out += self._checked_then_used(other, fn, depth, seen)
                 if op == "-" and left == e and f is None and not _constant(other):
@@ -969,6 +970,11 @@ class Inference:
             if other is not None and other.type == "identifier" \
                     and fn.types.get(other.text.decode(), "").replace("const ", "") == "struct page *":
                 return f"whose element is assigned {'from' if left == sub else 'to'} {other.text.decode()}, a struct page pointer"
+            if left == sub and other is not None and other.type == "call_expression" \
+                    and (name := _callee(other)) is not None \
+                    and (f := self.table.returns.get(name)) is not None and f.unit.dim == "page":
+                # pages[i] = alloc_page(gfp): one allocated page per element
+                return f"whose element is set from {name}(), one allocated page each"
         if up.type == "argument_list":                 # put_page(obj->pages[i]): units.yaml, a struct page argument
             call = self.parent(up)
             name = _callee(call) if call is not None and call.type == "call_expression" else None
@@ -1252,6 +1258,34 @@ class Inference:
         if step is None or step.type != "identifier" or step.text != b"PAGE_SIZE" or _distance(addr, fn):
             return False
         return not self._pfn_beside(self._loop_of(at) or fn.node)
+
+    def _loop_bound(self, cond, counter) -> bool:
+        """`cond` (a comparison) is the condition of a for loop that starts
+        `counter` (an identifier) at 0 and steps it by one: the value
+        compared with it is how many times the loop runs, so it counts what
+        the counter counts (mining.py takes that as a callee's argument unit,
+        which a plain comparison is not)."""
+        loop = self.parent(cond)
+        c = _unwrap(counter)
+        if loop is None or loop.type != "for_statement" or loop.child_by_field_name("condition") != cond \
+                or c is None or c.type != "identifier" or _op(cond) not in ("<", "<=", ">", ">="):
+            return False
+        if (cond.child_by_field_name("left") == counter) != (_op(cond) in ("<", "<=")):
+            return False                   # n > i, i >= n: the counter on the other side
+        name = c.text
+        init, update = loop.child_by_field_name("initializer"), loop.child_by_field_name("update")
+        if init is None or update is None or update.type != "update_expression" \
+                or update.child_by_field_name("argument") is None \
+                or update.child_by_field_name("argument").text != name or b"++" not in update.text:
+            return False
+        if init.type == "assignment_expression":
+            target, value = init.child_by_field_name("left"), init.child_by_field_name("right")
+        elif init.type == "declaration" and (d := init.child_by_field_name("declarator")) is not None \
+                and d.type == "init_declarator":
+            target, value = d.child_by_field_name("declarator"), d.child_by_field_name("value")
+        else:
+            return False
+        return target is not None and target.text == name and value is not None and _zero(value)
 
     def _loop_of(self, n):
         """The innermost loop statement around `n`, inside its function."""

@@ -33,7 +33,7 @@ LOOP = """\
 def test_a_loop_bound_over_a_page_array_is_pg_with_its_chain():
     ((line, token, verdict, rule, reason),) = scan(LOOP)
     assert (line, token, verdict, rule) == (3, "PAGE_SHIFT", "pg", UNITS)
-    assert "compared with i" in reason and "indexes pages[]" in reason
+    assert "bounds the loop over i" in reason and "indexes pages[]" in reason
 
 
 def test_a_pte_count_bounding_a_page_array_loop_is_logic():
@@ -42,6 +42,48 @@ def test_a_pte_count_bounding_a_page_array_loop_is_logic():
     ((_, _, verdict, rule, reason),) = scan(code)
     assert (verdict, rule) == ("logic", UNITS)
     assert "user address" in reason and "indexes pages[]" in reason
+
+
+POOL = """\
+    static int fill(struct pool *pool, int page_count)
+    {
+            int i;
+
+            for (i = 0; i < page_count; i++)
+                    pool->pages[i] = alloc_page(GFP_KERNEL);
+            return 0;
+    }
+
+    static int grow(struct pool *pool, size_t len)
+    {
+            return fill(pool, len >> PAGE_SHIFT);
+    }
+    """
+
+
+def test_an_array_filled_by_the_page_allocator_is_a_page_array_through_a_call():
+    ((line, token, verdict, rule, reason),) = scan(POOL)
+    assert (line, token, verdict, rule) == (12, "PAGE_SHIFT", "pg", UNITS)
+    assert "bounds the loop over i" in reason and "set from alloc_page()" in reason
+
+
+def test_a_user_range_bounding_the_allocator_loop_is_logic():
+    code = POOL.replace("size_t len", "struct vm_area_struct *vma").replace(
+        "len >> PAGE_SHIFT", "(vma->vm_end - vma->vm_start) >> PAGE_SHIFT")
+    ((_, _, verdict, rule, reason),) = scan(code)
+    assert (verdict, rule) == ("logic", UNITS)
+    assert "user address" in reason and "alloc_page()" in reason
+
+
+@pytest.mark.parametrize("change", [
+    # the element comes from a call units.yaml says nothing of
+    ("alloc_page(GFP_KERNEL)", "fx_get(GFP_KERNEL)"),
+    # the counter does not start at 0: the bound is no count
+    ("for (i = 0;", "for (i = 1;"),
+])
+def test_an_allocator_loop_refuses(change):
+    ((_, _, verdict, _, reason),) = scan(POOL.replace(*change))
+    assert "bounds the loop" not in reason
 
 
 @pytest.mark.parametrize("change", [

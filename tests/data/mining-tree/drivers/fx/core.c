@@ -109,3 +109,24 @@ void fx_fill_capped(struct sk_buff *skb, struct page *page, unsigned long len)
 
 	skb_fill_page_desc(skb, 0, page, 0, chunk);
 }
+
+/* arguments: 2 bounds a loop that fills pages[] with one alloc_page() per
+ * element, so it counts allocated pages: pg-count */
+int fx_pool_alloc(struct fx_pool *pool, int page_count)
+{
+	int i;
+
+	for (i = 0; i < page_count; i++)
+		pool->pages[i] = alloc_page(GFP_KERNEL);
+	return 0;
+}
+
+/* arguments: 2 is only compared with a counter, outside a loop's bound: nothing */
+int fx_pool_check(struct fx_pool *pool, int page_count)
+{
+	int i = fx_filled(pool);
+
+	if (i < page_count)
+		pool->pages[i] = alloc_page(GFP_KERNEL);
+	return 0;
+}
