@@ -83,6 +83,7 @@ _START = attrgetter("start_byte")
 _READ_KINDS = ("declaration", "assignment_expression", "pointer_expression", "function_definition",
                "return_statement")     # what _Function._read looks at; identifiers only when asked
 _MAX_DEPTH = 4
+_ADDED_TO = "is added to "   # _counts: a counter added to a count, which may veto but never decide
 MEET = "pte+pg"     # the granularity of a value where a PTE and a PG value met
 _MISS = object()    # no answer kept (None is one)
 
@@ -896,6 +897,12 @@ class Inference:
                 facts.append((f, _line(use)))
         if declared > 1 or not facts or len({f.unit for f, _ in facts}) != 1:
             return None
+        # a counter only added to a count (pgoff + i) may contradict its other
+        # uses, never decide alone: its loop may be bounded in another unit
+        # (i over a folio's pages added to the folio's PFN)
+        facts = [(f, line) for f, line in facts if not f.why.startswith(_ADDED_TO)]
+        if not facts:
+            return None
         if facts[0][0].unit.gran == "pg" and self._pfn_beside(loop if loop is not None else fn.node):
             return None                        # struct pages and PFNs in lock-step: where the units meet
         f, line = facts[0]
@@ -923,7 +930,13 @@ class Inference:
             if steps:
                 return steps[0]
             up2, c2 = self._up(up)                 # base + i: a count of what the sum counts
-            return self._counts(up2, c2, fn) if up2 is not None else None
+            f = self._counts(up2, c2, fn) if up2 is not None else None
+            if f is None and _op(up) == "+" and (b := self._counted_local(o, fn)) is not None:
+                # pgoff + i: i steps the count it is added to (dax's
+                # page->index = pgoff + i beside pfn_to_page(pfn + i): the two
+                # disagree, and the counter is no page index)
+                return Fact(b.unit, f"{_ADDED_TO}{o.text.decode()}, {b.why}")
+            return f
         if t == "assignment_expression" and _op(up) in ("+=", "-=") and up.child_by_field_name("right") == c:
             left = _unwrap(up.child_by_field_name("left"))
             if left is not None and left.type == "identifier":
@@ -947,6 +960,23 @@ class Inference:
                 mined = next((f" ({s.why})" for s in specs if s.mined), "")
                 return Fact(u, f"is {name}() argument {k + 1}, {u}{mined}")
         return None
+
+    def _counted_local(self, o, fn: _Function) -> Fact | None:
+        """A local `o` set once, from a call whose return units.yaml gives
+        as a count (pgoff = linear_page_index(...)): by the table only, as
+        _counts reads, never by following values."""
+        if o is None or o.type != "identifier":
+            return None
+        name = o.text.decode()
+        srcs = fn.sources.get(name, ())
+        if name not in fn.types or name in fn.param_names or name in fn.changed or len(srcs) != 1:
+            return None
+        src = _unwrap(srcs[0])
+        callee = _callee(src) if src is not None and src.type == "call_expression" else None
+        f = self.table.returns.get(callee) if callee else None
+        if f is None or f.unit.dim != "count":
+            return None
+        return Fact(f.unit, f"{name} = {callee}() (line {_line(src)}): {callee}() {f.why}")
 
     def _page_element(self, sub, fn: _Function) -> str | None:
         """Why the array subscripted by `sub` (X[k], X not a typed local)

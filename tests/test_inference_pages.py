@@ -99,6 +99,23 @@ def test_a_page_array_loop_refuses(change):
     assert verdict == "unknown"
 
 
+def test_a_counter_that_steps_a_pfn_and_a_page_index_decides_nothing():
+    code = """\
+        static void f(struct vm_fault *vmf, unsigned long pfn, unsigned long size)
+        {
+                unsigned long i, n = size / PAGE_SIZE;
+                pgoff_t pgoff = linear_page_index(vmf->vma, vmf->address);
+
+                for (i = 0; i < n; i++)
+                        pfn_to_page(pfn + i)->index = pgoff + i;
+        }
+        """
+    assert [d[:4] for d in scan(code)] == [(3, "PAGE_SIZE", "unknown", None)]
+    # without the page-cache index, the PFN side decides
+    alone = code.replace("->index = pgoff + i", "->private = 0")
+    assert [d[:4] for d in scan(alone)] == [(3, "PAGE_SIZE", "pte", UNITS)]
+
+
 def test_a_length_mapped_with_an_allocated_page_is_pg_and_an_unknown_page_says_nothing():
     code = """\
         static dma_addr_t f(struct device *dev)
