@@ -104,6 +104,7 @@ class _TreeMemo:
     gup: dict = field(default_factory=dict)           # function start -> fills a page array per user page
     pfn: dict = field(default_factory=dict)           # loop/function start -> walks PFNs beside pages
     uses: dict = field(default_factory=dict)          # uses.py: (function, name[, asked at, seen]) -> one value?, unit
+    pinned_fields: frozenset | None = None            # fields the tree hands to GUP as its page array
 
 
 class _Function:
@@ -1233,15 +1234,51 @@ class Inference:
         """fn reads a field of unit user-pages (an array of struct pages a
         GUP call filled elsewhere: xdp_umem's pgs)."""
         names = self.table.user_pages_fields
+        pinned = self._pinned_fields(fn)
         text = fn.node.text
-        if not any(n.encode() in text for n in names):
+        if not any(n.encode() in text for n in names | pinned):
             return False
         for fe in parsing.nodes_of_kinds(fn.node, ("field_expression",)).get("field_expression", ()):
             f = fe.child_by_field_name("field")
-            if f is not None and f.text.decode() in names \
+            if f is None:
+                continue
+            if f.text.decode() in pinned:
+                return True
+            if f.text.decode() in names \
                     and (got := self._table_field(fe, fn)) is not None and got.unit.dim == "pages":
                 return True
         return False
+
+    def _pinned_fields(self, fn: _Function) -> frozenset:
+        """The fields this file hands whole to a call as its user-pages
+        argument (pin_user_pages_fast(..., bufmap->page_array)): arrays of
+        struct pages filled per user page, wherever else in the file they
+        are read (orangefs copies them out as whole pages elsewhere: LOGIC
+        in gold round 44). By field name, in this file only."""
+        got = self._tree.pinned_fields
+        if got is None:
+            found = set()
+            summ = self.summaries(fn) if self._gup_in_file() else None
+            gup = self.table.user_pages_calls
+            # the functions whose text names a GUP call (their bodies read:
+            # the file's tree may have left them out), and fn itself
+            bodies = [fn.node] + ([d for name, raws in summ.definitions().items()
+                                   if any(g.encode() in raw.text for raw in raws for g in gup)
+                                   for d in summ.bodies(name)] if summ is not None else [])
+            for body in bodies if summ is not None else ():
+                for call in parsing.nodes_of_kinds(body, ("call_expression",)).get("call_expression", ()):
+                    name = _callee(call)
+                    if name not in gup:
+                        continue
+                    for k, a in enumerate(_args(call)):
+                        a = _unwrap(a)
+                        if a is not None and a.type == "field_expression" \
+                                and any(u.unit is not None and u.unit.dim == "pages"
+                                        for u in self.table.arguments.get((name, k + 1), ())) \
+                                and (f := a.child_by_field_name("field")) is not None:
+                            found.add(f.text.decode())
+            got = self._tree.pinned_fields = frozenset(found)
+        return got
 
     def _gup_in_file(self) -> bool:
         """The file's text names a call of unit user-pages at all (else no

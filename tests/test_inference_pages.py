@@ -116,6 +116,31 @@ def test_a_counter_that_steps_a_pfn_and_a_page_index_decides_nothing():
     assert [d[:4] for d in scan(alone)] == [(3, "PAGE_SIZE", "pte", UNITS)]
 
 
+def test_a_field_the_file_pins_user_pages_into_decides_nothing_elsewhere():
+    code = """\
+        static int map(struct bufmap *b, unsigned long uaddr)
+        {
+                return pin_user_pages_fast(uaddr, b->count, FOLL_WRITE, b->page_array);
+        }
+
+        static void copy_out(struct bufmap *b, struct iov_iter *iter, size_t size)
+        {
+                int i;
+
+                for (i = 0; size; i++) {
+                        size_t n = min_t(size_t, size, PAGE_SIZE);
+
+                        n = copy_page_to_iter(b->page_array[i], 0, n, iter);
+                        size -= n;
+                }
+        }
+        """
+    assert [d[2:4] for d in scan(code)] == [("unknown", None)]
+    # the same copy from a field no GUP call of the file fills: pg
+    other = code.replace("b->page_array);", "b->pinned);")
+    assert [d[2:4] for d in scan(other)] == [("pg", UNITS)]
+
+
 def test_a_length_mapped_with_an_allocated_page_is_pg_and_an_unknown_page_says_nothing():
     code = """\
         static dma_addr_t f(struct device *dev)
