@@ -105,6 +105,7 @@ class _TreeMemo:
     pfn: dict = field(default_factory=dict)           # loop/function start -> walks PFNs beside pages
     uses: dict = field(default_factory=dict)          # uses.py: (function, name[, asked at, seen]) -> one value?, unit
     pinned_fields: frozenset | None = None            # fields the tree hands to GUP as its page array
+    gup_named: frozenset | None = None                # its definitions whose text names a GUP call
 
 
 class _Function:
@@ -1199,14 +1200,11 @@ class Inference:
                 # or calls a function of this file that does, in any of its
                 # definitions (rds_pin_pages() around pin_user_pages_fast(),
                 # gold round 12: rds/rdma.c:967; exec.c's get_arg_page())
-                defs = summ.definitions()
-                gup = self.table.user_pages_calls
+                gup, named = self.table.user_pages_calls, self._gup_named(summ)
                 got = any(d.start_byte != fn.node.start_byte
                           and self._calls(self.function_at(d), gup)
                           for name in fn.uses
-                          # only a definition whose text names a GUP call is read
-                          if name in defs and any(g.encode() in raw.text for raw in defs[name] for g in gup)
-                          and self._calls(fn, (name,))
+                          if name in named and self._calls(fn, (name,))
                           for d in summ.bodies(name))
             self._tree.gup[fn.node.start_byte] = got
         return got
@@ -1258,26 +1256,32 @@ class Inference:
         got = self._tree.pinned_fields
         if got is None:
             found = set()
-            summ = self.summaries(fn) if self._gup_in_file() else None
-            gup = self.table.user_pages_calls
-            # the functions whose text names a GUP call (their bodies read:
-            # the file's tree may have left them out), and fn itself
-            bodies = [fn.node] + ([d for name, raws in summ.definitions().items()
-                                   if any(g.encode() in raw.text for raw in raws for g in gup)
-                                   for d in summ.bodies(name)] if summ is not None else [])
-            for body in bodies if summ is not None else ():
-                for call in parsing.nodes_of_kinds(body, ("call_expression",)).get("call_expression", ()):
-                    name = _callee(call)
-                    if name not in gup:
-                        continue
-                    for k, a in enumerate(_args(call)):
-                        a = _unwrap(a)
-                        if a is not None and a.type == "field_expression" \
-                                and any(u.unit is not None and u.unit.dim == "pages"
-                                        for u in self.table.arguments.get((name, k + 1), ())) \
-                                and (f := a.child_by_field_name("field")) is not None:
-                            found.add(f.text.decode())
+            if self._gup_in_file() and (summ := self.summaries(fn)) is not None:
+                gup, page_arrays = self.table.user_pages_calls, self.table.user_pages_arguments
+                # fn itself, and the functions whose text names a GUP call
+                # (their bodies read: the file's tree may have left them out)
+                for body in [fn.node, *(d for name in self._gup_named(summ) for d in summ.bodies(name))]:
+                    for call in parsing.nodes_of_kinds(body, ("call_expression",)).get("call_expression", ()):
+                        name = _callee(call)
+                        if name not in gup:
+                            continue
+                        for k, a in enumerate(_args(call)):
+                            a = _unwrap(a)
+                            if (name, k + 1) in page_arrays and a is not None and a.type == "field_expression" \
+                                    and (f := a.child_by_field_name("field")) is not None:
+                                found.add(f.text.decode())
             got = self._tree.pinned_fields = frozenset(found)
+        return got
+
+    def _gup_named(self, summ: Summaries) -> frozenset:
+        """The names of the file's definitions whose text names a GUP call
+        (only those are read for one: _per_user_pages, _pinned_fields)."""
+        got = self._tree.gup_named
+        if got is None:
+            needles = self.table.user_pages_needles
+            got = self._tree.gup_named = frozenset(
+                name for name, raws in summ.definitions().items()
+                if any(g in raw.text for raw in raws for g in needles))
         return got
 
     def _gup_in_file(self) -> bool:

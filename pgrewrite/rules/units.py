@@ -120,7 +120,13 @@ class UnitTable:
     @cached_property
     def user_pages_calls(self) -> frozenset[str]:
         """Calls with an argument of unit user-pages (get_user_pages()...)."""
-        return frozenset(name for (name, _), specs in self.arguments.items()
+        return frozenset(name for name, _ in self.user_pages_arguments)
+
+    @cached_property
+    def user_pages_arguments(self) -> frozenset[tuple[str, int]]:
+        """(callee, K): argument K is of unit user-pages (the page array
+        get_user_pages() fills)."""
+        return frozenset(key for key, specs in self.arguments.items()
                          if any(a.unit is not None and a.unit.dim == "pages" for a in specs))
 
     @cached_property
